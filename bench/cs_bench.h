@@ -1,0 +1,35 @@
+/*
+ * cs_bench.h - synthetic SOC events and indicator sets, deterministic for a seed.
+ *
+ * Events look like Suricata EVE (dns, tls, http, flow, alert records with the
+ * field sizes of ../shared/data/events); observables are drawn Zipf-like from
+ * a pool of benign hosts, and with probability hit_rate from the indicator set.
+ */
+#ifndef CS_BENCH_H
+#define CS_BENCH_H
+
+#include <stdio.h>
+#include <stdint.h>
+#include <stddef.h>
+
+typedef struct cs_bench_gen_s cs_bench_gen_t;
+
+typedef struct cs_bench_gen_opts_s {
+	uint64_t seed;
+	double hit_rate;     /* share of events carrying an indicator, 0..1 */
+	int64_t ts_start_s;  /* event times are spread over [start, start + span) */
+	int64_t ts_span_s;
+	size_t indicators;   /* size of the indicator set made by cs_bench_gen_new() */
+} cs_bench_gen_opts_t;
+
+/** NULL on out of memory. */
+cs_bench_gen_t *cs_bench_gen_new(const cs_bench_gen_opts_t *opts);
+void cs_bench_gen_destroy(cs_bench_gen_t *gen);
+
+/** Writes the indicator set, one a line, with a comment header. */
+void cs_bench_gen_write_indicators(const cs_bench_gen_t *gen, FILE *fp);
+
+/** Writes the next event (one JSON line, no newline) into buf; returns its length. */
+size_t cs_bench_gen_event(cs_bench_gen_t *gen, char *buf, size_t size);
+
+#endif /* CS_BENCH_H */

@@ -1,0 +1,192 @@
+/*
+ * cs_bench_gen.c - the synthetic event and indicator generator.
+ * DESIGN: xorshift PRNG seeded by the caller, so the same seed gives the same
+ * bytes; one generator per thread. Shapes and sizes follow the real Suricata
+ * EVE samples in ../shared/data/events.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <math.h>
+#include <time.h>
+
+#include "cs_common.h"
+#include "cs_bench.h"
+
+struct cs_bench_gen_s {
+	cs_bench_gen_opts_t o;
+	uint64_t rng;
+	char (*iocs)[64]; /* [indicators] */
+	int *ioc_is_ip;
+	uint64_t flow_id;
+};
+
+static const char *cs__benign[] = {
+	"www.google.com", "update.microsoft.com", "www.bing.com", "login.microsoftonline.com",
+	"outlook.office365.com", "ocsp.digicert.com", "www.wikipedia.org", "cdn.jsdelivr.net",
+	"fonts.googleapis.com", "api.github.com", "teams.microsoft.com", "www.europa.eu",
+	"time.windows.com", "detectportal.firefox.com", "ctldl.windowsupdate.com",
+	"clients4.google.com", "s3.amazonaws.com", "www.linkedin.com", "static.xx.fbcdn.net",
+	"safebrowsing.googleapis.com",
+};
+static const char *cs__tlds[] = {"com", "net", "org", "ru", "top", "xyz", "info", "biz", "eu", "cn"};
+static const char *cs__sigs[] = {
+	"ET MALWARE Observed Malicious SSL Cert (QakBot)",
+	"ET POLICY Observed IP Lookup Domain (l2 .io in TLS SNI)",
+	"ET INFO Observed DNS Query to .top TLD",
+	"ET TROJAN Possible Zbot Activity Common Download Struct",
+	"ET SCAN Suspicious inbound to MSSQL port 1433",
+};
+
+static uint64_t cs__rnd(cs_bench_gen_t *g) {
+	uint64_t x = g->rng;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return g->rng = x;
+}
+
+static double cs__unif(cs_bench_gen_t *g) {
+	return (double)(cs__rnd(g) >> 11) / 9007199254740992.0;
+}
+
+/* Zipf-like rank in [0, n): small ranks much more frequent. */
+static size_t cs__zipf(cs_bench_gen_t *g, size_t n) {
+	double u = cs__unif(g);
+	size_t r = (size_t)(pow((double)n + 1.0, u)) - 1;
+	return r < n ? r : n - 1;
+}
+
+cs_bench_gen_t *cs_bench_gen_new(const cs_bench_gen_opts_t *opts) {
+	cs_bench_gen_t *g = cs_calloc(1, sizeof(*g));
+	size_t n = opts->indicators ? opts->indicators : 1;
+
+	if (!g)
+		return NULL;
+	g->o = *opts;
+	g->rng = opts->seed * 0x9E3779B97F4A7C15ULL + 0x1234567;
+	if (!g->rng)
+		g->rng = 1;
+	g->iocs = cs_calloc(n, sizeof(*g->iocs));
+	g->ioc_is_ip = cs_calloc(n, sizeof(*g->ioc_is_ip));
+	if (!g->iocs || !g->ioc_is_ip) {
+		cs_bench_gen_destroy(g);
+		return NULL;
+	}
+	for (size_t i = 0; i < opts->indicators; i++) {
+		if (cs__rnd(g) % 3 == 0) {
+			/* public-looking IPv4 outside private and reserved ranges */
+			snprintf(g->iocs[i], sizeof(g->iocs[i]), "%u.%u.%u.%u",
+				 (unsigned)(45 + cs__rnd(g) % 140), (unsigned)(cs__rnd(g) % 256),
+				 (unsigned)(cs__rnd(g) % 256), (unsigned)(1 + cs__rnd(g) % 254));
+			g->ioc_is_ip[i] = 1;
+		} else {
+			char label[24];
+			size_t len = 6 + cs__rnd(g) % 10;
+			for (size_t k = 0; k < len; k++)
+				label[k] = "abcdefghijklmnopqrstuvwxyz0123456789"[cs__rnd(g) % 36];
+			label[len] = '\0';
+			snprintf(g->iocs[i], sizeof(g->iocs[i]), "%s-%zu.%s", label, i,
+				 cs__tlds[cs__rnd(g) % CS_ARRAY_SIZE(cs__tlds)]);
+		}
+	}
+	return g;
+}
+
+void cs_bench_gen_destroy(cs_bench_gen_t *g) {
+	if (!g)
+		return;
+	cs_free(g->iocs);
+	cs_free(g->ioc_is_ip);
+	cs_free(g);
+}
+
+void cs_bench_gen_write_indicators(const cs_bench_gen_t *g, FILE *fp) {
+	fprintf(fp, "# cshield synthetic indicator set: %zu indicators, seed %llu\n",
+		g->o.indicators, (unsigned long long)g->o.seed);
+	for (size_t i = 0; i < g->o.indicators; i++)
+		fprintf(fp, "%s\n", g->iocs[i]);
+}
+
+static void cs__ip(cs_bench_gen_t *g, char *buf, size_t size, int internal) {
+	if (internal)
+		snprintf(buf, size, "10.%u.%u.%u", (unsigned)(cs__rnd(g) % 4),
+			 (unsigned)(cs__rnd(g) % 256), (unsigned)(1 + cs__rnd(g) % 254));
+	else {
+		/* a Zipf-ranked pool of 5000 public servers */
+		uint64_t r = (cs__zipf(g, 5000) + 1) * 2654435761u;
+		snprintf(buf, size, "%u.%u.%u.%u", (unsigned)(13 + r % 10), (unsigned)((r >> 8) % 256),
+			 (unsigned)((r >> 16) % 256), (unsigned)(1 + (r >> 24) % 254));
+	}
+}
+
+size_t cs_bench_gen_event(cs_bench_gen_t *g, char *buf, size_t size) {
+	char ts[48], src[32], dst[32], host[96];
+	int64_t t = g->o.ts_start_s + (int64_t)(cs__rnd(g) % (uint64_t)(g->o.ts_span_s > 0 ? g->o.ts_span_s : 1));
+	unsigned usec = (unsigned)(cs__rnd(g) % 1000000);
+	time_t tt = (time_t)t;
+	struct tm tm;
+	int kind = (int)(cs__rnd(g) % 10);
+	int hit = g->o.indicators && cs__unif(g) < g->o.hit_rate;
+	size_t ioc = hit ? cs__zipf(g, g->o.indicators) : 0;
+	int n;
+
+	gmtime_r(&tt, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	cs__ip(g, src, sizeof(src), 1);
+	cs__ip(g, dst, sizeof(dst), 0);
+	snprintf(host, sizeof(host), "%s", cs__benign[cs__zipf(g, CS_ARRAY_SIZE(cs__benign))]);
+	if (hit) {
+		if (g->ioc_is_ip[ioc]) {
+			snprintf(dst, sizeof(dst), "%s", g->iocs[ioc]);
+			if (kind < 4)
+				kind = 6; /* an IP indicator shows up in flow/alert records */
+		} else {
+			snprintf(host, sizeof(host), "%s%s", cs__rnd(g) % 2 ? "" : "cdn.", g->iocs[ioc]);
+			if (kind >= 6)
+				kind = (int)(cs__rnd(g) % 4);
+		}
+	}
+	g->flow_id += 1 + cs__rnd(g) % 1000;
+
+#define CS__HDR "{\"timestamp\":\"%s.%06u+0000\",\"flow_id\":%llu,\"in_iface\":\"eth0\",\"event_type\":\"%s\",\"src_ip\":\"%s\",\"src_port\":%u,\"dest_ip\":\"%s\",\"dest_port\":%u,\"proto\":\"%s\""
+#define CS__HARGS(type, dport, proto) ts, usec, (unsigned long long)g->flow_id, type, src, \
+	(unsigned)(1024 + cs__rnd(g) % 60000), dst, dport, proto
+	switch (kind) {
+	case 0:
+	case 1:
+		n = snprintf(buf, size, CS__HDR ",\"dns\":{\"version\":2,\"type\":\"query\",\"id\":%u,\"rrname\":\"%s\",\"rrtype\":\"A\",\"tx_id\":0,\"opcode\":0}}",
+			     CS__HARGS("dns", 53u, "UDP"), (unsigned)(cs__rnd(g) % 65536), host);
+		break;
+	case 2:
+		n = snprintf(buf, size, CS__HDR ",\"tls\":{\"subject\":\"CN=%s\",\"issuerdn\":\"C=US, O=Let's Encrypt, CN=R3\",\"serial\":\"04:A1:%02X:%02X\",\"fingerprint\":\"%02x:%02x:3b:9e:0c:1d:77:aa:41:5e:9f:10:62:c3:8d:4e:2b:77:19:a0\",\"sni\":\"%s\",\"version\":\"TLS 1.3\",\"notbefore\":\"2026-09-01T00:00:00\",\"notafter\":\"2026-11-30T23:59:59\",\"ja3\":{\"hash\":\"e7d705a3286e19ea42f587b344ee6865\"}}}",
+			     CS__HARGS("tls", 443u, "TCP"), host, (unsigned)(cs__rnd(g) % 256),
+			     (unsigned)(cs__rnd(g) % 256), (unsigned)(cs__rnd(g) % 256),
+			     (unsigned)(cs__rnd(g) % 256), host);
+		break;
+	case 3:
+		n = snprintf(buf, size, CS__HDR ",\"tx_id\":0,\"http\":{\"hostname\":\"%s\",\"url\":\"\\/download\\/update-%u.bin?id=%u\",\"http_user_agent\":\"Mozilla\\/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit\\/537.36 (KHTML, like Gecko) Chrome\\/118.0.0.0 Safari\\/537.36\",\"http_content_type\":\"application\\/octet-stream\",\"http_method\":\"GET\",\"protocol\":\"HTTP\\/1.1\",\"status\":200,\"length\":%u}}",
+			     CS__HARGS("http", 80u, "TCP"), host, (unsigned)(cs__rnd(g) % 100),
+			     (unsigned)(cs__rnd(g) % 100000), (unsigned)(cs__rnd(g) % 5000000));
+		break;
+	case 4:
+	case 5:
+	case 6:
+	case 7:
+		n = snprintf(buf, size, CS__HDR ",\"app_proto\":\"failed\",\"flow\":{\"pkts_toserver\":%u,\"pkts_toclient\":%u,\"bytes_toserver\":%u,\"bytes_toclient\":%u,\"start\":\"%s.%06u+0000\",\"end\":\"%s.%06u+0000\",\"age\":0,\"state\":\"closed\",\"reason\":\"timeout\",\"alerted\":false},\"tcp\":{\"tcp_flags\":\"1b\",\"syn\":true,\"fin\":true,\"psh\":true,\"ack\":true,\"state\":\"closed\"}}",
+			     CS__HARGS("flow", 443u, "TCP"), (unsigned)(1 + cs__rnd(g) % 40),
+			     (unsigned)(1 + cs__rnd(g) % 40), (unsigned)(60 + cs__rnd(g) % 40000),
+			     (unsigned)(60 + cs__rnd(g) % 400000), ts, usec, ts, usec);
+		break;
+	default:
+		n = snprintf(buf, size, CS__HDR ",\"tx_id\":0,\"alert\":{\"action\":\"allowed\",\"gid\":1,\"signature_id\":%u,\"rev\":3,\"signature\":\"%s\",\"category\":\"A Network Trojan was detected\",\"severity\":%u},\"app_proto\":\"tls\",\"flow\":{\"pkts_toserver\":4,\"pkts_toclient\":3,\"bytes_toserver\":793,\"bytes_toclient\":343,\"start\":\"%s.%06u+0000\"}}",
+			     CS__HARGS("alert", 443u, "TCP"), (unsigned)(2020000 + cs__rnd(g) % 50000),
+			     cs__sigs[cs__rnd(g) % CS_ARRAY_SIZE(cs__sigs)], (unsigned)(1 + cs__rnd(g) % 3),
+			     ts, usec);
+		break;
+	}
+#undef CS__HDR
+#undef CS__HARGS
+	if (n < 0)
+		return 0;
+	return (size_t)n < size ? (size_t)n : size - 1;
+}

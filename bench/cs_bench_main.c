@@ -1,0 +1,179 @@
+/*
+ * cs_bench_main.c - the cshield-bench program.
+ * First slice: the generator (gen-indicators, gen-events, produce), which the
+ * quickstart uses to feed a topic. Measurement modes (decode, engine,
+ * indicators, e2e) arrive with issue #6.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <librdkafka/rdkafka.h>
+
+#include "cs_common.h"
+#include "cs_bench.h"
+
+static void cs__usage(FILE *fp) {
+	fprintf(fp,
+		"Usage: cshield-bench COMMAND [options]\n"
+		"\n"
+		"Commands:\n"
+		"  gen-indicators        write the synthetic indicator set (one a line) to stdout\n"
+		"  gen-events            write synthetic Suricata EVE events (NDJSON) to stdout\n"
+		"  produce               produce synthetic events to a Kafka topic\n"
+		"\n"
+		"Options:\n"
+		"  --seed N              PRNG seed (default 1); same seed, same bytes\n"
+		"  --indicators N        size of the indicator set (default 1000)\n"
+		"  --events N            number of events (default 100000)\n"
+		"  --hit-rate R          share of events carrying an indicator (default 0.001)\n"
+		"  --start EPOCH_S       first event time (default: now - span)\n"
+		"  --span SECONDS        event times spread over this many seconds (default 600)\n"
+		"  --brokers LIST        (produce) bootstrap servers (default $CS_KAFKA_BOOTSTRAP)\n"
+		"  --topic T             (produce) topic (default cshield.events)\n"
+		"  --compression C       (produce) none, lz4 or zstd (default lz4)\n"
+		"  -h, --help            this text\n"
+		"  -V, --version         print the version and exit\n");
+}
+
+static void cs__dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+	long *failed = opaque;
+	if (m->err) {
+		(*failed)++;
+		if (*failed <= 5)
+			fprintf(stderr, "cshield-bench: delivery failed: %s\n", rd_kafka_err2str(m->err));
+	}
+}
+
+static int cs__produce(cs_bench_gen_t *gen, long events, const char *brokers, const char *topic,
+		       const char *compression) {
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_t *rk;
+	char errstr[512], buf[8192];
+	long failed = 0;
+	int64_t t0 = cs_clock_ms();
+
+	if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr, sizeof(errstr)) ||
+	    rd_kafka_conf_set(conf, "compression.codec", compression, errstr, sizeof(errstr)) ||
+	    rd_kafka_conf_set(conf, "linger.ms", "20", errstr, sizeof(errstr)) ||
+	    rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr, sizeof(errstr))) {
+		fprintf(stderr, "cshield-bench: %s\n", errstr);
+		rd_kafka_conf_destroy(conf);
+		return 1;
+	}
+	rd_kafka_conf_set_dr_msg_cb(conf, cs__dr_cb);
+	rd_kafka_conf_set_opaque(conf, &failed);
+	if (!(rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr)))) {
+		fprintf(stderr, "cshield-bench: %s\n", errstr);
+		return 1;
+	}
+	for (long i = 0; i < events; i++) {
+		size_t len = cs_bench_gen_event(gen, buf, sizeof(buf));
+		char key[32];
+		int klen = snprintf(key, sizeof(key), "%ld", i);
+		rd_kafka_resp_err_t err;
+		while ((err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, (size_t)klen),
+						RD_KAFKA_V_VALUE(buf, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+						RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			rd_kafka_poll(rk, 100);
+		if (err) {
+			fprintf(stderr, "cshield-bench: produce: %s\n", rd_kafka_err2str(err));
+			rd_kafka_destroy(rk);
+			return 1;
+		}
+		rd_kafka_poll(rk, 0);
+	}
+	rd_kafka_flush(rk, 60000);
+	if (rd_kafka_outq_len(rk) > 0)
+		failed += rd_kafka_outq_len(rk);
+	rd_kafka_destroy(rk);
+	fprintf(stderr, "cshield-bench: produced %ld events to %s (%s) in %.2f s, %ld failed\n",
+		events - failed, topic, compression, (double)(cs_clock_ms() - t0) / 1000.0, failed);
+	return failed ? 1 : 0;
+}
+
+int main(int argc, char **argv) {
+	cs_bench_gen_opts_t o = {1, 0.001, 0, 600, 1000};
+	long events = 100000;
+	const char *cmd = NULL, *brokers = getenv("CS_KAFKA_BOOTSTRAP"), *topic = "cshield.events";
+	const char *compression = "lz4";
+	int have_start = 0, rc = 0;
+	cs_bench_gen_t *gen;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			cs__usage(stdout);
+			return 0;
+		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			printf("cshield-bench %s\n", CS_VERSION_STR);
+			return 0;
+		} else if (a[0] != '-' && !cmd) {
+			cmd = a;
+			continue;
+		} else if (!v) {
+			fprintf(stderr, "cshield-bench: \"%s\" needs a value or is unknown\n", a);
+			return 2;
+		} else if (!strcmp(a, "--seed")) {
+			o.seed = strtoull(v, NULL, 10);
+		} else if (!strcmp(a, "--indicators")) {
+			o.indicators = strtoull(v, NULL, 10);
+		} else if (!strcmp(a, "--events")) {
+			events = strtol(v, NULL, 10);
+		} else if (!strcmp(a, "--hit-rate")) {
+			o.hit_rate = strtod(v, NULL);
+		} else if (!strcmp(a, "--start")) {
+			o.ts_start_s = strtoll(v, NULL, 10);
+			have_start = 1;
+		} else if (!strcmp(a, "--span")) {
+			o.ts_span_s = strtoll(v, NULL, 10);
+		} else if (!strcmp(a, "--brokers")) {
+			brokers = v;
+		} else if (!strcmp(a, "--topic")) {
+			topic = v;
+		} else if (!strcmp(a, "--compression")) {
+			compression = v;
+		} else {
+			fprintf(stderr, "cshield-bench: unknown option \"%s\"\n", a);
+			return 2;
+		}
+		i++;
+	}
+	if (!cmd) {
+		cs__usage(stderr);
+		return 2;
+	}
+	if (o.hit_rate < 0 || o.hit_rate > 1 || events < 0 || o.ts_span_s <= 0) {
+		fprintf(stderr, "cshield-bench: --hit-rate must be in [0,1], --events >= 0, --span > 0\n");
+		return 2;
+	}
+	if (!have_start)
+		o.ts_start_s = (int64_t)time(NULL) - o.ts_span_s;
+	if (!(gen = cs_bench_gen_new(&o))) {
+		fprintf(stderr, "cshield-bench: out of memory\n");
+		return 1;
+	}
+	if (!strcmp(cmd, "gen-indicators")) {
+		cs_bench_gen_write_indicators(gen, stdout);
+	} else if (!strcmp(cmd, "gen-events")) {
+		char buf[8192];
+		for (long i = 0; i < events; i++) {
+			size_t len = cs_bench_gen_event(gen, buf, sizeof(buf));
+			fwrite(buf, 1, len, stdout);
+			fputc('\n', stdout);
+		}
+	} else if (!strcmp(cmd, "produce")) {
+		if (!brokers) {
+			fprintf(stderr, "cshield-bench: produce needs --brokers or $CS_KAFKA_BOOTSTRAP\n");
+			rc = 2;
+		} else {
+			rc = cs__produce(gen, events, brokers, topic, compression);
+		}
+	} else {
+		fprintf(stderr, "cshield-bench: unknown command \"%s\"\n\n", cmd);
+		cs__usage(stderr);
+		rc = 2;
+	}
+	cs_bench_gen_destroy(gen);
+	return rc;
+}

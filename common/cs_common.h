@@ -1,0 +1,94 @@
+/*
+ * cs_common.h - cshield's ground floor: error codes, allocation, logging.
+ *
+ * Depends on nothing of ours. Every other library of cshield includes it.
+ */
+#ifndef CS_COMMON_H
+#define CS_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+
+#include "cs_version.h"
+
+/* The one error table: 0 = OK, negative = error (libuv style). */
+#define CS_ERR_MAP(XX)                                                     \
+	XX(0, OK, "success")                                               \
+	XX(-1, NOMEM, "out of memory")                                     \
+	XX(-2, INVAL, "invalid argument")                                  \
+	XX(-3, IO, "input/output error")                                   \
+	XX(-4, CONF_UNKNOWN, "unknown configuration property")             \
+	XX(-5, CONF_VALUE, "invalid configuration value")                  \
+	XX(-6, PARSE, "malformed input")                                   \
+	XX(-7, KAFKA, "Kafka client error")                                \
+	XX(-8, REDIS, "Redis error")                                       \
+	XX(-9, HS, "Hyperscan error")                                      \
+	XX(-10, STALE, "stale offsets: partition state moved on elsewhere") \
+	XX(-11, TOO_LARGE, "input exceeds a configured limit")             \
+	XX(-12, NOT_FOUND, "not found")
+
+typedef enum cs_err_e {
+#define CS__ERR_ENUM(code, name, str) CS_ERR_##name = code,
+	CS_ERR_MAP(CS__ERR_ENUM)
+#undef CS__ERR_ENUM
+} cs_err_t;
+
+/** Human readable string for an error code. Never NULL. */
+const char *cs_err2str(cs_err_t err);
+/** Symbolic name ("CS_ERR_NOMEM") for an error code. Never NULL. */
+const char *cs_err2name(cs_err_t err);
+
+/** printf into errstr, always NUL-terminated, NULL/0 tolerated. */
+void cs_errstr_set(char *errstr, size_t errstr_size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- memory: every allocation of cshield goes through these ---- */
+void *cs_malloc(size_t size);
+void *cs_calloc(size_t nmemb, size_t size); /* checks nmemb*size overflow */
+void *cs_realloc(void *ptr, size_t size);
+void *cs_reallocarray(void *ptr, size_t nmemb, size_t size);
+char *cs_strdup(const char *s);
+char *cs_strndup(const char *s, size_t n);
+void cs_free(void *ptr);
+
+/* ---- logging: JSON lines on stderr ---- */
+typedef enum cs_log_level_e {
+	CS_LOG_ERROR = 0,
+	CS_LOG_WARN = 1,
+	CS_LOG_INFO = 2,
+	CS_LOG_DEBUG = 3,
+} cs_log_level_t;
+
+/** Sets the process-wide log level. @locality any thread, before workers start. */
+void cs_log_set_level(cs_log_level_t level);
+/** Parses "error|warn|info|debug". Returns -1 when unknown. */
+int cs_log_level_parse(const char *s);
+/** Sets the program name printed in every log line (borrowed, must outlive logging). */
+void cs_log_set_program(const char *prog);
+/** Logs one JSON line: {"ts":..,"level":..,"prog":..,"mod":..,"msg":..}. @locality any thread */
+void cs_log(cs_log_level_t level, const char *mod, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#define CS_LOG_E(mod, ...) cs_log(CS_LOG_ERROR, mod, __VA_ARGS__)
+#define CS_LOG_W(mod, ...) cs_log(CS_LOG_WARN, mod, __VA_ARGS__)
+#define CS_LOG_I(mod, ...) cs_log(CS_LOG_INFO, mod, __VA_ARGS__)
+#define CS_LOG_D(mod, ...) cs_log(CS_LOG_DEBUG, mod, __VA_ARGS__)
+
+/* ---- time ---- */
+/** Monotonic clock in milliseconds. */
+int64_t cs_clock_ms(void);
+/** Wall clock, milliseconds since the epoch. */
+int64_t cs_wall_ms(void);
+/**
+ * Parses an RFC 3339 / ISO 8601 timestamp ("2024-12-18T19:36:48.669714-0500",
+ * "2026-11-29T03:14:20Z", "...+01:00") into milliseconds since the epoch.
+ * Returns CS_ERR_OK or CS_ERR_PARSE.
+ */
+cs_err_t cs_time_parse_iso8601(const char *s, size_t len, int64_t *ms_out);
+/** Formats epoch seconds as "YYYY-MM-DDTHH:MM:SSZ" into buf (>= 21 bytes). */
+void cs_time_format_iso8601(int64_t epoch_s, char *buf, size_t size);
+
+#define CS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif /* CS_COMMON_H */

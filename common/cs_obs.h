@@ -1,0 +1,55 @@
+/*
+ * cs_obs.h - observables: what the decoder extracts from an event and the
+ * correlation engine matches. Shared by ingest/ (producer) and correlate/
+ * (consumer), so it lives on the ground floor.
+ *
+ * Ownership: an observable's value is borrowed; it is valid only while the
+ * event it came from is being processed (the decoder's buffer).
+ */
+#ifndef CS_OBS_H
+#define CS_OBS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CS_OBS_TYPE_MAP(XX) \
+	XX(IPV4, "ipv4")    \
+	XX(IPV6, "ipv6")    \
+	XX(DOMAIN, "domain") \
+	XX(URL, "url")
+
+typedef enum cs_obs_type_e {
+#define CS__OBS_T(name, str) CS_OBS_##name,
+	CS_OBS_TYPE_MAP(CS__OBS_T)
+#undef CS__OBS_T
+	CS_OBS__TYPE_CNT
+} cs_obs_type_t;
+
+/* Where the observable was seen in the event. */
+#define CS_OBS_ROLE_MAP(XX)             \
+	XX(SRC, "source")               \
+	XX(DST, "destination")          \
+	XX(DNS_QUERY, "dns query")      \
+	XX(HTTP_HOST, "http host")      \
+	XX(TLS_SNI, "tls sni")          \
+	XX(URL, "url")                  \
+	XX(URL_HOST, "url host")
+
+typedef enum cs_obs_role_e {
+#define CS__OBS_R(name, str) CS_OBS_ROLE_##name,
+	CS_OBS_ROLE_MAP(CS__OBS_R)
+#undef CS__OBS_R
+	CS_OBS__ROLE_CNT
+} cs_obs_role_t;
+
+typedef struct cs_obs_s {
+	cs_obs_type_t type;
+	cs_obs_role_t role;
+	const char *value; /* normalized, borrowed, NUL-terminated */
+	size_t len;
+} cs_obs_t;
+
+const char *cs_obs_type2str(cs_obs_type_t type);
+const char *cs_obs_role2str(cs_obs_role_t role);
+
+#endif /* CS_OBS_H */

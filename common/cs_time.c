@@ -1,0 +1,102 @@
+/*
+ * cs_time.c - clocks and timestamp parsing.
+ * DESIGN: pure functions, any thread; no locale, no TZ lookups (timegm-free
+ * civil-date arithmetic so parsing is reentrant and fast).
+ */
+#include <time.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cs_common.h"
+
+int64_t cs_clock_ms(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t cs_wall_ms(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t cs__days_from_civil(int64_t y, int m, int d) {
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int cs__digits(const char *s, size_t len, size_t *pos, int n, int *out) {
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (*pos >= len || s[*pos] < '0' || s[*pos] > '9')
+			return -1;
+		v = v * 10 + (s[(*pos)++] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+cs_err_t cs_time_parse_iso8601(const char *s, size_t len, int64_t *ms_out) {
+	int Y, M, D, h, m, sec = 0, ms = 0, tzh = 0, tzm = 0, sign = 0;
+	size_t p = 0;
+
+	if (cs__digits(s, len, &p, 4, &Y) || p >= len || s[p++] != '-' ||
+	    cs__digits(s, len, &p, 2, &M) || p >= len || s[p++] != '-' ||
+	    cs__digits(s, len, &p, 2, &D) || p >= len || (s[p] != 'T' && s[p] != ' ') ||
+	    (++p, cs__digits(s, len, &p, 2, &h)) || p >= len || s[p++] != ':' ||
+	    cs__digits(s, len, &p, 2, &m))
+		return CS_ERR_PARSE;
+	if (p < len && s[p] == ':') {
+		p++;
+		if (cs__digits(s, len, &p, 2, &sec))
+			return CS_ERR_PARSE;
+		if (p < len && (s[p] == '.' || s[p] == ',')) {
+			int nd = 0;
+			p++;
+			while (p < len && s[p] >= '0' && s[p] <= '9') {
+				if (nd < 3)
+					ms = ms * 10 + (s[p] - '0');
+				nd++;
+				p++;
+			}
+			if (nd == 0)
+				return CS_ERR_PARSE;
+			for (; nd < 3; nd++)
+				ms *= 10;
+		}
+	}
+	if (p < len) {
+		if (s[p] == 'Z' || s[p] == 'z') {
+			p++;
+		} else if (s[p] == '+' || s[p] == '-') {
+			sign = s[p++] == '-' ? -1 : 1;
+			if (cs__digits(s, len, &p, 2, &tzh))
+				return CS_ERR_PARSE;
+			if (p < len && s[p] == ':')
+				p++;
+			if (p < len && cs__digits(s, len, &p, 2, &tzm))
+				return CS_ERR_PARSE;
+		}
+	}
+	if (p != len || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60 ||
+	    tzh > 23 || tzm > 59)
+		return CS_ERR_PARSE;
+
+	int64_t t = cs__days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + sec;
+	t -= (int64_t)sign * (tzh * 3600 + tzm * 60);
+	*ms_out = t * 1000 + ms;
+	return CS_ERR_OK;
+}
+
+void cs_time_format_iso8601(int64_t epoch_s, char *buf, size_t size) {
+	time_t t = (time_t)epoch_s;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

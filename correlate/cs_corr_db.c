@@ -1,0 +1,392 @@
+/*
+ * cs_corr_db.c - loading a plain indicator list and compiling it with
+ * Hyperscan; matching observables against it.
+ *
+ * DESIGN: a cs_corr_db_t is built on one thread, then never written again:
+ * any number of workers match against it at once, each with its own scratch.
+ * Matching never allocates and never blocks. Invalid lines are rejected
+ * one by one with file:line and the reason; duplicates are folded.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ctype.h>
+#include <errno.h>
+
+#include "cs_corr_int.h"
+
+#define CS_CORR_MAX_LINE 8192
+
+/* ---- a small open-addressing set of (type, value) for duplicate folding ---- */
+typedef struct cs__strset_s {
+	uint32_t *slots; /* indicator index + 1; 0 = empty */
+	size_t size;     /* power of two */
+} cs__strset_t;
+
+static uint64_t cs__hash(int type, const char *s) {
+	uint64_t h = 1469598103934665603ULL ^ (uint64_t)type;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static int cs__strset_grow(cs__strset_t *set, const cs_corr_ind_t *inds, size_t cnt) {
+	size_t nsize = set->size ? set->size * 2 : 1024;
+	uint32_t *ns = cs_calloc(nsize, sizeof(*ns));
+
+	if (!ns)
+		return -1;
+	for (size_t i = 0; i < cnt; i++) {
+		size_t j = cs__hash(inds[i].type, inds[i].value) & (nsize - 1);
+		while (ns[j])
+			j = (j + 1) & (nsize - 1);
+		ns[j] = (uint32_t)i + 1;
+	}
+	cs_free(set->slots);
+	set->slots = ns;
+	set->size = nsize;
+	return 0;
+}
+
+/* Returns the index of an equal indicator, or -1. */
+static long cs__strset_find(const cs__strset_t *set, const cs_corr_ind_t *inds, int type,
+			    const char *value) {
+	size_t j = cs__hash(type, value) & (set->size - 1);
+	for (; set->slots[j]; j = (j + 1) & (set->size - 1)) {
+		const cs_corr_ind_t *ind = &inds[set->slots[j] - 1];
+		if ((int)ind->type == type && !strcmp(ind->value, value))
+			return (long)set->slots[j] - 1;
+	}
+	return -1;
+}
+
+static void cs__strset_add(cs__strset_t *set, const cs_corr_ind_t *inds, size_t idx) {
+	size_t j = cs__hash(inds[idx].type, inds[idx].value) & (set->size - 1);
+	while (set->slots[j])
+		j = (j + 1) & (set->size - 1);
+	set->slots[j] = (uint32_t)idx + 1;
+}
+
+/* ---- Hyperscan compilation ---- */
+
+/* Writes a literal as a Hyperscan regex fragment: every non-alphanumeric byte as \xHH. */
+static size_t cs__hs_escape(char *dst, const char *s) {
+	size_t o = 0;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (isalnum(c))
+			dst[o++] = (char)c;
+		else
+			o += (size_t)sprintf(dst + o, "\\x%02x", c);
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+static cs_err_t cs__hs_compile(cs_corr_db_t *db, cs_obs_type_t type, char *errstr,
+			       size_t errstr_size) {
+	char **exprs = NULL;
+	unsigned *ids = NULL, *flags = NULL;
+	hs_compile_error_t *cerr = NULL;
+	cs_err_t err = CS_ERR_OK;
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < db->cnt; i++)
+		if (db->inds[i].type == type)
+			n++;
+	db->hs[type].cnt = n;
+	if (n == 0)
+		return CS_ERR_OK;
+
+	exprs = cs_calloc(n, sizeof(*exprs));
+	ids = cs_calloc(n, sizeof(*ids));
+	flags = cs_calloc(n, sizeof(*flags));
+	if (!exprs || !ids || !flags) {
+		err = CS_ERR_NOMEM;
+		cs_errstr_set(errstr, errstr_size, "out of memory compiling %u indicators", n);
+		goto done;
+	}
+	n = 0;
+	for (size_t i = 0; i < db->cnt; i++) {
+		const cs_corr_ind_t *ind = &db->inds[i];
+		char *e;
+		size_t o = 0;
+		if (ind->type != type)
+			continue;
+		e = cs_malloc(strlen(ind->value) * 4 + 32);
+		if (!e) {
+			err = CS_ERR_NOMEM;
+			cs_errstr_set(errstr, errstr_size, "out of memory");
+			goto done;
+		}
+		/* domains match themselves and any subdomain, never a sibling */
+		o += (size_t)sprintf(e, type == CS_OBS_DOMAIN ? "(?:\\A|\\.)" : "\\A");
+		o += cs__hs_escape(e + o, ind->value);
+		strcpy(e + o, "\\z");
+		exprs[n] = e;
+		ids[n] = ind->id;
+		flags[n] = HS_FLAG_SINGLEMATCH;
+		n++;
+	}
+	if (hs_compile_multi((const char *const *)exprs, flags, ids, n, HS_MODE_BLOCK, NULL,
+			     &db->hs[type].db, &cerr) != HS_SUCCESS) {
+		cs_errstr_set(errstr, errstr_size, "Hyperscan rejected %s indicator #%d: %s",
+			      cs_obs_type2str(type), cerr ? cerr->expression : -1,
+			      cerr ? cerr->message : "?");
+		err = CS_ERR_HS;
+		hs_free_compile_error(cerr);
+	}
+done:
+	if (exprs)
+		for (uint32_t i = 0; i < n; i++)
+			cs_free(exprs[i]);
+	cs_free(exprs);
+	cs_free(ids);
+	cs_free(flags);
+	return err;
+}
+
+/* ---- loading ---- */
+
+static cs_err_t cs__db_reject(cs_corr_db_t *db, size_t *cap, const char *path, long lineno,
+			      const char *reason, const char *value) {
+	char buf[512];
+	if (db->reject_cnt == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		char **n = cs_reallocarray(db->rejects, ncap, sizeof(*n));
+		if (!n)
+			return CS_ERR_NOMEM;
+		db->rejects = n;
+		*cap = ncap;
+	}
+	snprintf(buf, sizeof(buf), "%s:%ld: %s: \"%.200s\"", path, lineno, reason, value);
+	if (!(db->rejects[db->reject_cnt] = cs_strdup(buf)))
+		return CS_ERR_NOMEM;
+	db->reject_cnt++;
+	return CS_ERR_OK;
+}
+
+/* Why a line of a plain list is not an indicator. */
+static const char *cs__list_reason(const char *s) {
+	const char *colon = strrchr(s, ':');
+	if (strstr(s, "://"))
+		return "not a valid absolute URL";
+	if (strchr(s, '/'))
+		return "URL without a scheme (host/path): not supported in plain lists yet";
+	if (colon && strchr(s, '.') && !strchr(s, ']') && colon == strchr(s, ':'))
+		return "host:port: not supported in plain lists yet";
+	if (!strchr(s, '.') && !strchr(s, ':'))
+		return "a bare name or top-level domain is too broad";
+	return "not a valid IP address, domain or URL";
+}
+
+cs_corr_db_t *cs_corr_db_load_list(const char *path, uint64_t version, char *errstr,
+				   size_t errstr_size) {
+	cs_corr_db_t *db = NULL;
+	cs__strset_t set = {0};
+	size_t cap = 0, rcap = 0, linecap = 0;
+	char *line = NULL;
+	ssize_t n;
+	long lineno = 0;
+	FILE *fp;
+
+	if (!(fp = fopen(path, "r"))) {
+		cs_errstr_set(errstr, errstr_size, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (!(db = cs_calloc(1, sizeof(*db))))
+		goto nomem;
+	db->version = version;
+
+	while ((n = getline(&line, &linecap, fp)) != -1) {
+		char *s = line, *val;
+		size_t len;
+		int type;
+		cs_err_t rerr = CS_ERR_OK;
+
+		lineno++;
+		for (char *c = s; *c; c++) /* inline comment: white space then '#' */
+			if (*c == '#' && c > s && isspace((unsigned char)c[-1])) {
+				*c = '\0';
+				n = c - s;
+				break;
+			}
+		while (n > 0 && isspace((unsigned char)s[n - 1]))
+			s[--n] = '\0';
+		while (isspace((unsigned char)*s))
+			s++;
+		if (!*s || *s == '#')
+			continue;
+		len = strlen(s);
+		if (len > CS_CORR_MAX_LINE) {
+			rerr = cs__db_reject(db, &rcap, path, lineno, "longer than 8192 bytes", "");
+			if (rerr)
+				goto nomem;
+			continue;
+		}
+		if (!(val = cs_malloc(len + 64 + 2)))
+			goto nomem;
+		memcpy(val, s, len + 1);
+		if (strstr(val, "://"))
+			type = cs_corr_norm_url(val, &len) == 0 ? CS_OBS_URL : -1;
+		else
+			type = cs_corr_norm_host(val, &len);
+		if (type < 0) {
+			rerr = cs__db_reject(db, &rcap, path, lineno, cs__list_reason(s), s);
+			cs_free(val);
+			if (rerr)
+				goto nomem;
+			continue;
+		}
+		if (db->cnt * 2 >= set.size && cs__strset_grow(&set, db->inds, db->cnt)) {
+			cs_free(val);
+			goto nomem;
+		}
+		if (cs__strset_find(&set, db->inds, type, val) >= 0) {
+			cs_free(val);
+			continue; /* duplicate: folded into the first */
+		}
+		if (db->cnt == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			cs_corr_ind_t *ni = cs_reallocarray(db->inds, ncap, sizeof(*ni));
+			if (!ni) {
+				cs_free(val);
+				goto nomem;
+			}
+			db->inds = ni;
+			cap = ncap;
+		}
+		{
+			char origin[64 + 256];
+			cs_corr_ind_t *ind = &db->inds[db->cnt];
+			snprintf(origin, sizeof(origin), "%.255s:%ld", path, lineno);
+			ind->id = (uint32_t)db->cnt;
+			ind->type = (cs_obs_type_t)type;
+			ind->value = val;
+			if (!(ind->origin = cs_strdup(origin))) {
+				cs_free(val);
+				goto nomem;
+			}
+			cs__strset_add(&set, db->inds, db->cnt);
+			db->cnt++;
+		}
+	}
+	if (ferror(fp)) {
+		cs_errstr_set(errstr, errstr_size, "%s: read error: %s", path, strerror(errno));
+		goto err;
+	}
+	if (db->cnt == 0) {
+		cs_errstr_set(errstr, errstr_size, "%s: no valid indicator (%zu lines rejected%s%s)",
+			      path, db->reject_cnt, db->reject_cnt ? ", first: " : "",
+			      db->reject_cnt ? db->rejects[0] : "");
+		goto err;
+	}
+	for (int t = 0; t < CS_OBS__TYPE_CNT; t++)
+		if (cs__hs_compile(db, (cs_obs_type_t)t, errstr, errstr_size))
+			goto err;
+
+	fclose(fp);
+	cs_free(line);
+	cs_free(set.slots);
+	return db;
+
+nomem:
+	cs_errstr_set(errstr, errstr_size, "%s: out of memory at line %ld", path, lineno);
+err:
+	fclose(fp);
+	cs_free(line);
+	cs_free(set.slots);
+	cs_corr_db_destroy(db);
+	return NULL;
+}
+
+void cs_corr_db_destroy(cs_corr_db_t *db) {
+	if (!db)
+		return;
+	for (size_t i = 0; i < db->cnt; i++) {
+		cs_free((char *)db->inds[i].value);
+		cs_free((char *)db->inds[i].origin);
+	}
+	cs_free(db->inds);
+	for (size_t i = 0; i < db->reject_cnt; i++)
+		cs_free(db->rejects[i]);
+	cs_free(db->rejects);
+	for (int t = 0; t < CS_OBS__TYPE_CNT; t++)
+		hs_free_database(db->hs[t].db);
+	cs_free(db);
+}
+
+size_t cs_corr_db_count(const cs_corr_db_t *db) {
+	return db->cnt;
+}
+
+uint64_t cs_corr_db_version(const cs_corr_db_t *db) {
+	return db->version;
+}
+
+const cs_corr_ind_t *cs_corr_db_indicator(const cs_corr_db_t *db, uint32_t id) {
+	return id < db->cnt ? &db->inds[id] : NULL;
+}
+
+size_t cs_corr_db_reject_count(const cs_corr_db_t *db) {
+	return db->reject_cnt;
+}
+
+const char *cs_corr_db_reject(const cs_corr_db_t *db, size_t i) {
+	return i < db->reject_cnt ? db->rejects[i] : NULL;
+}
+
+cs_corr_scratch_t *cs_corr_scratch_new(const cs_corr_db_t *db, char *errstr, size_t errstr_size) {
+	cs_corr_scratch_t *scr = cs_calloc(1, sizeof(*scr));
+
+	if (!scr) {
+		cs_errstr_set(errstr, errstr_size, "out of memory");
+		return NULL;
+	}
+	for (int t = 0; t < CS_OBS__TYPE_CNT; t++) {
+		hs_error_t herr;
+		if (!db->hs[t].db)
+			continue;
+		if ((herr = hs_alloc_scratch(db->hs[t].db, &scr->scratch)) != HS_SUCCESS) {
+			cs_errstr_set(errstr, errstr_size, "hs_alloc_scratch failed: error %d", herr);
+			cs_corr_scratch_destroy(scr);
+			return NULL;
+		}
+	}
+	return scr;
+}
+
+void cs_corr_scratch_destroy(cs_corr_scratch_t *scr) {
+	if (!scr)
+		return;
+	hs_free_scratch(scr->scratch);
+	cs_free(scr);
+}
+
+typedef struct cs__match_ctx_s {
+	const cs_corr_db_t *db;
+	const cs_obs_t *obs;
+	cs_corr_hit_cb_t *cb;
+	void *opaque;
+} cs__match_ctx_t;
+
+static int cs__on_hs_match(unsigned int id, unsigned long long from, unsigned long long to,
+			   unsigned int flags, void *ctx) {
+	cs__match_ctx_t *mc = ctx;
+	cs_corr_hit_t hit = {&mc->db->inds[id], mc->obs, mc->db->version};
+	return mc->cb(mc->opaque, &hit);
+}
+
+cs_err_t cs_corr_match(const cs_corr_db_t *db, cs_corr_scratch_t *scr, const cs_obs_t *obs,
+		       cs_corr_hit_cb_t *cb, void *opaque) {
+	const cs_corr_hsdb_t *h = &db->hs[obs->type];
+	cs__match_ctx_t mc = {db, obs, cb, opaque};
+	hs_error_t herr;
+
+	if (!h->db || obs->len == 0)
+		return CS_ERR_OK;
+	herr = hs_scan(h->db, obs->value, (unsigned)obs->len, 0, scr->scratch, cs__on_hs_match, &mc);
+	if (herr != HS_SUCCESS && herr != HS_SCAN_TERMINATED)
+		return CS_ERR_HS;
+	return CS_ERR_OK;
+}

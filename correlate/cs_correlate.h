@@ -1,0 +1,96 @@
+/*
+ * cs_correlate.h - the correlation engine: indicators in, hits out.
+ *
+ * A cs_corr_db_t is an immutable compiled indicator set, shared by every
+ * worker thread without locks. Each thread matches with its own
+ * cs_corr_scratch_t (one Hyperscan scratch per thread).
+ *
+ * First slice: indicators come from a plain list file (one IPv4, IPv6, domain
+ * or URL a line, '#' comments). Domains match themselves and their
+ * subdomains; IPs and URLs match exactly. The full engine (issue #4: CIDR,
+ * hashes, patterns, MISP/STIX/CSV/Zeek intel, hot swap) replaces the loader
+ * and indexes behind this same API.
+ */
+#ifndef CS_CORRELATE_H
+#define CS_CORRELATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cs_common.h"
+#include "cs_obs.h"
+
+typedef struct cs_corr_db_s cs_corr_db_t;           /* shared, immutable */
+typedef struct cs_corr_scratch_s cs_corr_scratch_t; /* one per thread */
+
+typedef struct cs_corr_ind_s {
+	uint32_t id;        /* dense index in the set, 0..count-1 */
+	cs_obs_type_t type; /* what it matches against */
+	const char *value;  /* normalized value (the aggregate key) */
+	const char *origin; /* "file:line" */
+} cs_corr_ind_t;
+
+typedef struct cs_corr_hit_s {
+	const cs_corr_ind_t *ind; /* borrowed from the db */
+	const cs_obs_t *obs;      /* borrowed from the caller */
+	uint64_t db_version;
+} cs_corr_hit_t;
+
+/**
+ * Called once per (observable, indicator) match. Return 0 to go on, non-zero
+ * to stop matching this observable. Everything passed is borrowed.
+ * @locality the thread that called cs_corr_match()
+ */
+typedef int(cs_corr_hit_cb_t)(void *opaque, const cs_corr_hit_t *hit);
+
+/**
+ * Loads and compiles a plain indicator list. Lines that are not a valid
+ * indicator are rejected one by one (see cs_corr_db_rejects()) and the rest
+ * still loads; a file with no valid indicator at all is an error.
+ * @returns the set, or NULL with errstr set.
+ * @locality any thread (typically the loader)
+ */
+cs_corr_db_t *cs_corr_db_load_list(const char *path, uint64_t version, char *errstr,
+				   size_t errstr_size);
+
+/** Frees the set. Every scratch made for it must be gone first. NULL is a no-op. */
+void cs_corr_db_destroy(cs_corr_db_t *db);
+
+size_t cs_corr_db_count(const cs_corr_db_t *db);
+uint64_t cs_corr_db_version(const cs_corr_db_t *db);
+const cs_corr_ind_t *cs_corr_db_indicator(const cs_corr_db_t *db, uint32_t id);
+/** Number of rejected lines, and the i-th rejection's "file:line: reason". */
+size_t cs_corr_db_reject_count(const cs_corr_db_t *db);
+const char *cs_corr_db_reject(const cs_corr_db_t *db, size_t i);
+
+/** A scratch for matching against db on one thread. NULL with errstr on failure. */
+cs_corr_scratch_t *cs_corr_scratch_new(const cs_corr_db_t *db, char *errstr, size_t errstr_size);
+void cs_corr_scratch_destroy(cs_corr_scratch_t *scr);
+
+/**
+ * Matches one observable. The observable must already be normalized (see
+ * cs_corr_norm_*()).
+ * @locality the thread that owns scr
+ * @returns CS_ERR_OK or CS_ERR_HS
+ */
+cs_err_t cs_corr_match(const cs_corr_db_t *db, cs_corr_scratch_t *scr, const cs_obs_t *obs,
+		       cs_corr_hit_cb_t *cb, void *opaque);
+
+/* ---- normalization shared by indicator loading and decoding ---- */
+
+/**
+ * Normalizes a host (domain or IP literal) in place: lower-case, trailing
+ * dot removed, IPv6 brackets removed, IPv6 canonical, IPv4-mapped IPv6 to IPv4.
+ * buf must hold at least len+1 and 64 bytes.
+ * @returns the observable type (CS_OBS_IPV4, CS_OBS_IPV6, CS_OBS_DOMAIN) or
+ *          -1 if it is not a valid host; *lenp is updated.
+ */
+int cs_corr_norm_host(char *buf, size_t *lenp);
+
+/**
+ * Normalizes a URL in place: scheme and host lower-cased, default port
+ * dropped. @returns 0, or -1 if it is not an absolute http(s)/ftp URL.
+ */
+int cs_corr_norm_url(char *buf, size_t *lenp);
+
+#endif /* CS_CORRELATE_H */

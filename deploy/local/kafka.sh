@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Usage: deploy/local/kafka.sh start|stop|status|address
+#
+# A real single-node Apache Kafka broker in KRaft mode (broker + controller in
+# one JVM) on free loopback ports. Its jars come from Maven Central through
+# deploy/kafka/pom.xml and are cached in $CS_CACHE_DIR. Data, logs and the pid
+# live in $CS_LOCAL_DIR/kafka and are wiped on every start.
+# `start` returns once a topic could be created, produced to and read back,
+# and prints the bootstrap address.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+KDIR=$CS_LOCAL_DIR/kafka
+LIBS=$CS_CACHE_DIR/kafka-$CS_KAFKA_VERSION/libs
+
+kafka_fetch() {
+	if [ -f "$LIBS/.complete" ]; then
+		return 0
+	fi
+	command -v mvn >/dev/null || cs_die "Maven (mvn) is needed to fetch the broker jars: run deploy/install-deps.sh"
+	cs_log "fetching Apache Kafka $CS_KAFKA_VERSION jars from Maven Central"
+	rm -rf "$LIBS"
+	mkdir -p "$LIBS"
+	mvn -q -B -f "$CS_ROOT/deploy/kafka/pom.xml" dependency:copy-dependencies \
+		-DincludeScope=runtime -DoutputDirectory="$LIBS" >&2 \
+		|| cs_die "mvn could not resolve the Kafka jars (see above)"
+	ls "$LIBS"/kafka_2.13-*.jar >/dev/null 2>&1 || cs_die "kafka_2.13 jar missing after mvn"
+	touch "$LIBS/.complete"
+}
+
+kjava() {
+	java -Xms128m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true \
+		-Dkafka.logs.dir="$KDIR/logs" \
+		-Dlog4j2.configurationFile="$CS_ROOT/deploy/kafka/log4j2.properties" \
+		-cp "$LIBS/*" "$@"
+}
+
+kafka_start() {
+	if cs_pid_alive "$KDIR/kafka.pid"; then
+		cs_log "Kafka already running at $(cat "$KDIR/address")"
+		cat "$KDIR/address"
+		return 0
+	fi
+	command -v java >/dev/null || cs_die "java (17+) is needed: run deploy/install-deps.sh"
+	command -v kcat >/dev/null || cs_die "kcat is needed: run deploy/install-deps.sh"
+	kafka_fetch
+	rm -rf "$KDIR"
+	mkdir -p "$KDIR/data" "$KDIR/logs"
+	local port cport cid i addr
+	port=$(cs_free_port)
+	cport=$(cs_free_port)
+	while [ "$cport" = "$port" ]; do cport=$(cs_free_port); done
+	addr=127.0.0.1:$port
+	cat > "$KDIR/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$cport
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$KDIR/data
+num.partitions=1
+default.replication.factor=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=4
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+log.flush.interval.messages=9223372036854775807
+PROPS
+	cid=$(kjava kafka.tools.StorageTool random-uuid 2>>"$KDIR/logs/tool.log")
+	kjava kafka.tools.StorageTool format -t "$cid" -c "$KDIR/server.properties" \
+		>>"$KDIR/logs/tool.log" 2>&1 || { cat "$KDIR/logs/tool.log" >&2; cs_die "kafka storage format failed"; }
+	nohup java -Xms256m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true \
+		-Dkafka.logs.dir="$KDIR/logs" \
+		-Dlog4j2.configurationFile="$CS_ROOT/deploy/kafka/log4j2.properties" \
+		-cp "$LIBS/*" kafka.Kafka "$KDIR/server.properties" \
+		>"$KDIR/logs/stdout.log" 2>&1 < /dev/null &
+	echo $! > "$KDIR/kafka.pid"
+	echo "$addr" > "$KDIR/address"
+	cs_log "Kafka $CS_KAFKA_VERSION starting at $addr (pid $(cat "$KDIR/kafka.pid"))"
+
+	for i in $(seq 1 120); do
+		cs_pid_alive "$KDIR/kafka.pid" || { tail -30 "$KDIR/logs/"*.log >&2; cs_die "Kafka exited during start-up"; }
+		if kcat -b "$addr" -L -t __cs_none -m 2 >/dev/null 2>&1; then
+			break
+		fi
+		sleep 0.5
+	done
+	# Ready means: a topic can be created, produced to and read back.
+	kjava org.apache.kafka.tools.TopicCommand --bootstrap-server "$addr" --create \
+		--if-not-exists --topic cshield.ready --partitions 1 --replication-factor 1 \
+		>>"$KDIR/logs/tool.log" 2>&1 || { tail -20 "$KDIR/logs/tool.log" >&2; kafka_stop; cs_die "could not create a topic"; }
+	for i in $(seq 1 60); do
+		if echo "ready-$i" | kcat -b "$addr" -P -t cshield.ready -X message.timeout.ms=5000 2>/dev/null &&
+		   kcat -b "$addr" -C -t cshield.ready -o -1 -c 1 -e -q 2>/dev/null | grep -q "ready-$i"; then
+			cs_log "Kafka ready at $addr"
+			echo "$addr"
+			return 0
+		fi
+		sleep 0.5
+	done
+	kafka_stop
+	cs_die "Kafka did not become ready (logs in $KDIR/logs)"
+}
+
+kafka_stop() {
+	if [ -f "$KDIR/kafka.pid" ]; then
+		cs_pid_stop "$KDIR/kafka.pid" 60
+		cs_log "Kafka stopped"
+	fi
+}
+
+case "${1:-}" in
+start) kafka_start ;;
+stop) kafka_stop ;;
+status) if cs_pid_alive "$KDIR/kafka.pid"; then echo "running $(cat "$KDIR/address")"; else echo stopped; exit 1; fi ;;
+address) cat "$KDIR/address" ;;
+fetch) kafka_fetch ;;
+*) echo "usage: $0 start|stop|status|address|fetch" >&2; exit 2 ;;
+esac

@@ -1,0 +1,68 @@
+/*
+ * cs_ingest_agg.c - per-window pre-aggregation of hits.
+ * DESIGN: an open-addressing table (window start, indicator id) -> count,
+ * owned by one worker thread; emptied after every successful flush, or
+ * dropped whole when a flush is refused (the events are then replayed).
+ */
+#include <string.h>
+
+#include "cs_ingest_int.h"
+
+static uint64_t cs__agg_hash(int64_t window, uint32_t ind) {
+	uint64_t h = (uint64_t)window * 0x9E3779B97F4A7C15ULL ^ ((uint64_t)ind + 0x632BE59BD9B4E019ULL);
+	h ^= h >> 29;
+	h *= 0xBF58476D1CE4E5B9ULL;
+	return h ^ (h >> 32);
+}
+
+static cs_err_t cs__agg_grow(cs_ingest_agg_t *agg) {
+	size_t nsize = agg->size ? agg->size * 2 : 1024;
+	cs_ingest_agg_ent_t *n = cs_calloc(nsize, sizeof(*n));
+
+	if (!n)
+		return CS_ERR_NOMEM;
+	for (size_t i = 0; i < agg->size; i++) {
+		const cs_ingest_agg_ent_t *e = &agg->ents[i];
+		size_t j;
+		if (!e->used)
+			continue;
+		j = cs__agg_hash(e->window, e->ind) & (nsize - 1);
+		while (n[j].used)
+			j = (j + 1) & (nsize - 1);
+		n[j] = *e;
+	}
+	cs_free(agg->ents);
+	agg->ents = n;
+	agg->size = nsize;
+	return CS_ERR_OK;
+}
+
+cs_err_t cs_ingest_agg_add(cs_ingest_agg_t *agg, int64_t window, uint32_t ind, int64_t n) {
+	size_t j;
+
+	if ((agg->cnt + 1) * 2 > agg->size && cs__agg_grow(agg))
+		return CS_ERR_NOMEM;
+	j = cs__agg_hash(window, ind) & (agg->size - 1);
+	for (; agg->ents[j].used; j = (j + 1) & (agg->size - 1)) {
+		if (agg->ents[j].window == window && agg->ents[j].ind == ind) {
+			agg->ents[j].count += n;
+			return CS_ERR_OK;
+		}
+	}
+	agg->ents[j] = (cs_ingest_agg_ent_t){window, ind, 1, n};
+	agg->cnt++;
+	return CS_ERR_OK;
+}
+
+void cs_ingest_agg_clear(cs_ingest_agg_t *agg) {
+	if (agg->ents && agg->cnt)
+		memset(agg->ents, 0, agg->size * sizeof(*agg->ents));
+	agg->cnt = 0;
+	memset(agg->rejects, 0, sizeof(agg->rejects));
+	agg->events = agg->hits = 0;
+}
+
+void cs_ingest_agg_destroy(cs_ingest_agg_t *agg) {
+	cs_free(agg->ents);
+	memset(agg, 0, sizeof(*agg));
+}

@@ -1,0 +1,181 @@
+/*
+ * cs_ingest_conf.c - cshield-ingest's property tables.
+ * DESIGN: the only place ingest defaults live. "kafka.*" goes straight to
+ * rd_kafka_conf_set(); "redis.*" names hiredis connection options, which have
+ * no configuration API of their own, so they get a table of their own here.
+ * Main thread, start-up only.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "cs_ingest_int.h"
+
+#define CS__OFF(f) offsetof(cs_ingest_conf_t, f)
+#define CS__ROFF(f) offsetof(cs_ingest_redis_conf_t, f)
+
+static const cs_conf_prop_t cs__ingest_props[] = {
+	{"topics", CS_CONF_STR, CS__OFF(topics), 0, 0, NULL, CS_CONF_F_REQUIRED,
+	 "Comma-separated Kafka topics carrying SOC events."},
+	{"group.id", CS_CONF_STR, CS__OFF(group_id), 0, 0, "cshield-ingest", 0,
+	 "Kafka consumer group; also names the offsets hash in Redis."},
+	{"indicators.file", CS_CONF_STR, CS__OFF(indicators_file), 0, 0, NULL, CS_CONF_F_REQUIRED,
+	 "Indicator list: one IPv4, IPv6, domain or URL a line; '#' comments."},
+	{"aggregate.key.prefix", CS_CONF_STR, CS__OFF(key_prefix), 0, 0, "cs", 0,
+	 "Prefix of every Redis key written (see docs/REDIS.md)."},
+	{"aggregate.window.s", CS_CONF_INT, CS__OFF(window_s), 1, 86400, "60", 0,
+	 "Aggregation window in seconds, by event time."},
+	{"aggregate.ttl.s", CS_CONF_INT, CS__OFF(ttl_s), 0, 10LL * 365 * 86400, "2592000", 0,
+	 "Expiry of window hashes in Redis, seconds after the last write; 0 = never."},
+	{"flush.interval.ms", CS_CONF_INT, CS__OFF(flush_interval_ms), 10, 3600000, "1000", 0,
+	 "Flush aggregates and offsets to Redis at least this often."},
+	{"flush.max.events", CS_CONF_INT, CS__OFF(flush_max_events), 1, 100000000, "100000", 0,
+	 "Flush after this many events, whichever comes first."},
+	{"ingest.max.message.bytes", CS_CONF_INT, CS__OFF(max_message_bytes), 64, 1LL << 30,
+	 "1048576", 0, "Larger messages are rejected with reason too_large."},
+	{"shutdown.timeout.ms", CS_CONF_INT, CS__OFF(shutdown_timeout_ms), 0, 3600000, "10000", 0,
+	 "On SIGTERM, how long to keep retrying the final flush."},
+	{"log.level", CS_CONF_STR, CS__OFF(log_level), 0, 0, "info", 0,
+	 "error, warn, info or debug."},
+	{NULL},
+};
+
+static const cs_conf_prop_t cs__redis_props[] = {
+	{"host", CS_CONF_STR, CS__ROFF(host), 0, 0, "127.0.0.1", 0, "Redis server host."},
+	{"port", CS_CONF_INT, CS__ROFF(port), 1, 65535, "6379", 0, "Redis server port."},
+	{"unix.socket", CS_CONF_STR, CS__ROFF(unix_socket), 0, 0, "", 0,
+	 "Unix socket path; overrides host and port when set."},
+	{"password", CS_CONF_STR, CS__ROFF(password), 0, 0, "", 0, "AUTH password, if any."},
+	{"db", CS_CONF_INT, CS__ROFF(db), 0, 1024, "0", 0, "Database number (SELECT)."},
+	{"connect.timeout.ms", CS_CONF_INT, CS__ROFF(connect_timeout_ms), 1, 600000, "2000", 0,
+	 "Connect timeout."},
+	{"command.timeout.ms", CS_CONF_INT, CS__ROFF(command_timeout_ms), 1, 600000, "5000", 0,
+	 "Timeout of each command (a flush is one command)."},
+	{NULL},
+};
+
+static const cs_conf_schema_t cs__redis_schema = {"redis.* (hiredis connection)",
+						  cs__redis_props, NULL};
+
+static cs_err_t cs__kafka_passthru(void *opaque, const char *key, const char *value, char *errstr,
+				   size_t errstr_size) {
+	cs_ingest_conf_t *conf = opaque;
+	char kerr[256];
+
+	if (!strcmp(key, "group.id") || !strcmp(key, "enable.auto.commit") ||
+	    !strcmp(key, "enable.auto.offset.store")) {
+		cs_errstr_set(errstr, errstr_size,
+			      "\"kafka.%s\" is managed by cshield-ingest%s", key,
+			      !strcmp(key, "group.id") ? " (set group.id)" : "");
+		return CS_ERR_CONF_VALUE;
+	}
+	if (rd_kafka_conf_set(conf->kconf, key, value, kerr, sizeof(kerr)) != RD_KAFKA_CONF_OK) {
+		cs_errstr_set(errstr, errstr_size, "kafka.%s: %s", key, kerr);
+		return CS_ERR_CONF_UNKNOWN;
+	}
+	return CS_ERR_OK;
+}
+
+static cs_err_t cs__redis_passthru(void *opaque, const char *key, const char *value, char *errstr,
+				   size_t errstr_size) {
+	cs_ingest_conf_t *conf = opaque;
+	char inner[256];
+	cs_err_t err = cs_conf_set(&cs__redis_schema, &conf->redis, key, value, inner, sizeof(inner));
+	if (err)
+		cs_errstr_set(errstr, errstr_size, "redis.%s", inner);
+	return err;
+}
+
+static void cs__ingest_schema(cs_conf_schema_t *schema, cs_conf_passthru_t pt[3],
+			      cs_ingest_conf_t *conf) {
+	pt[0] = (cs_conf_passthru_t){"kafka.", cs__kafka_passthru, conf,
+				     "Any librdkafka consumer property, e.g. "
+				     "`kafka.bootstrap.servers`, `kafka.fetch.wait.max.ms`."};
+	pt[1] = (cs_conf_passthru_t){"redis.", cs__redis_passthru, conf,
+				     "hiredis connection options, see the table below."};
+	pt[2] = (cs_conf_passthru_t){NULL};
+	*schema = (cs_conf_schema_t){"cshield-ingest", cs__ingest_props, pt};
+}
+
+cs_ingest_conf_t *cs_ingest_conf_new(void) {
+	cs_ingest_conf_t *conf = cs_calloc(1, sizeof(*conf));
+	cs_conf_schema_t schema;
+	cs_conf_passthru_t pt[3];
+	char errstr[256];
+
+	if (!conf)
+		return NULL;
+	if (!(conf->kconf = rd_kafka_conf_new()))
+		goto err;
+	cs__ingest_schema(&schema, pt, conf);
+	if (cs_conf_defaults(&schema, conf, errstr, sizeof(errstr)) ||
+	    cs_conf_defaults(&cs__redis_schema, &conf->redis, errstr, sizeof(errstr)))
+		goto err;
+	/* cshield's own defaults for the consumer; the user may override them */
+	if (rd_kafka_conf_set(conf->kconf, "auto.offset.reset", "earliest", errstr,
+			      sizeof(errstr)) != RD_KAFKA_CONF_OK)
+		goto err;
+	return conf;
+err:
+	cs_ingest_conf_destroy(conf);
+	return NULL;
+}
+
+void cs_ingest_conf_destroy(cs_ingest_conf_t *conf) {
+	cs_conf_schema_t schema;
+	cs_conf_passthru_t pt[3];
+
+	if (!conf)
+		return;
+	cs__ingest_schema(&schema, pt, conf);
+	cs_conf_free(&schema, conf);
+	cs_conf_free(&cs__redis_schema, &conf->redis);
+	if (conf->kconf)
+		rd_kafka_conf_destroy(conf->kconf);
+	cs_free(conf);
+}
+
+cs_err_t cs_ingest_conf_set(cs_ingest_conf_t *conf, const char *key, const char *value,
+			    char *errstr, size_t errstr_size) {
+	cs_conf_schema_t schema;
+	cs_conf_passthru_t pt[3];
+	cs__ingest_schema(&schema, pt, conf);
+	return cs_conf_set(&schema, conf, key, value, errstr, errstr_size);
+}
+
+cs_err_t cs_ingest_conf_load(cs_ingest_conf_t *conf, const char *path, char *errstr,
+			     size_t errstr_size) {
+	cs_conf_schema_t schema;
+	cs_conf_passthru_t pt[3];
+	cs__ingest_schema(&schema, pt, conf);
+	return cs_conf_load_file(&schema, conf, path, errstr, errstr_size);
+}
+
+cs_err_t cs_ingest_conf_set_kv(cs_ingest_conf_t *conf, const char *kv, char *errstr,
+			       size_t errstr_size) {
+	cs_conf_schema_t schema;
+	cs_conf_passthru_t pt[3];
+	cs__ingest_schema(&schema, pt, conf);
+	return cs_conf_set_kv(&schema, conf, kv, errstr, errstr_size);
+}
+
+cs_err_t cs__ingest_conf_check(const cs_ingest_conf_t *conf, char *errstr, size_t errstr_size);
+cs_err_t cs__ingest_conf_check(const cs_ingest_conf_t *conf, char *errstr, size_t errstr_size) {
+	cs_conf_schema_t schema;
+	cs_conf_passthru_t pt[3];
+	cs__ingest_schema(&schema, pt, (cs_ingest_conf_t *)conf);
+	if (cs_log_level_parse(conf->log_level) < 0) {
+		cs_errstr_set(errstr, errstr_size,
+			      "property \"log.level\": \"%s\" is not error, warn, info or debug",
+			      conf->log_level);
+		return CS_ERR_CONF_VALUE;
+	}
+	return cs_conf_check(&schema, conf, errstr, errstr_size);
+}
+
+void cs_ingest_conf_doc_md(FILE *fp) {
+	cs_conf_schema_t schema;
+	cs_conf_passthru_t pt[3];
+	cs__ingest_schema(&schema, pt, NULL);
+	cs_conf_doc_md(&schema, fp);
+	cs_conf_doc_md(&cs__redis_schema, fp);
+}

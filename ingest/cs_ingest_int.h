@@ -1,0 +1,146 @@
+/*
+ * cs_ingest_int.h - internal types of ingest/. Not for use outside ingest/.
+ */
+#ifndef CS_INGEST_INT_H
+#define CS_INGEST_INT_H
+
+#include <stdatomic.h>
+#include <librdkafka/rdkafka.h>
+#include <hiredis/hiredis.h>
+
+#include "cs_ingest.h"
+#include "cs_obs.h"
+#include "cs_correlate.h"
+
+/* ---- configuration ---- */
+typedef struct cs_ingest_redis_conf_s {
+	char *host;
+	int64_t port;
+	char *unix_socket;
+	char *password;
+	int64_t db;
+	int64_t connect_timeout_ms;
+	int64_t command_timeout_ms;
+} cs_ingest_redis_conf_t;
+
+struct cs_ingest_conf_s {
+	char *topics; /* comma separated */
+	char *group_id;
+	char *indicators_file;
+	char *key_prefix;
+	int64_t window_s;
+	int64_t ttl_s;
+	int64_t flush_interval_ms;
+	int64_t flush_max_events;
+	int64_t max_message_bytes;
+	int64_t shutdown_timeout_ms;
+	char *log_level;
+	cs_ingest_redis_conf_t redis;
+	rd_kafka_conf_t *kconf; /* kafka.* pass-through, owned */
+};
+
+/* ---- decoding (first slice: jansson; issue #3 replaces it) ---- */
+#define CS_INGEST_DECODE_MAX_OBS 64
+#define CS_INGEST_DECODE_BUF 65536
+
+#define CS_INGEST_REJECT_MAP(XX)                                  \
+	XX(NOT_JSON, "not_json", "not valid JSON")                \
+	XX(NOT_OBJECT, "not_object", "JSON value is not an object") \
+	XX(TOO_LARGE, "too_large", "message larger than ingest.max.message.bytes") \
+	XX(TOO_MANY_OBS, "too_many_observables", "observables exceed the per-event limit") \
+	XX(EMPTY, "empty", "empty message")
+
+typedef enum cs_ingest_reject_e {
+#define CS__REJ(name, code, desc) CS_INGEST_REJECT_##name,
+	CS_INGEST_REJECT_MAP(CS__REJ)
+#undef CS__REJ
+	CS_INGEST_REJECT__CNT
+} cs_ingest_reject_t;
+
+const char *cs_ingest_reject2code(cs_ingest_reject_t r);
+
+typedef struct cs_ingest_event_s {
+	int64_t ts_ms; /* event time; 0 = not in the event */
+	cs_obs_t obs[CS_INGEST_DECODE_MAX_OBS];
+	size_t obs_cnt;
+	char buf[CS_INGEST_DECODE_BUF]; /* normalized values live here */
+	size_t buf_used;
+} cs_ingest_event_t;
+
+/**
+ * Decodes one JSON event (Suricata EVE, ECS or Zeek JSON field names) into
+ * normalized observables. Values are copied into ev->buf.
+ * @returns -1 on success, or the rejection reason.
+ */
+int cs_ingest_decode(const char *msg, size_t len, cs_ingest_event_t *ev);
+
+/* ---- pre-aggregation: (window start, indicator) -> hits ---- */
+typedef struct cs_ingest_agg_ent_s {
+	int64_t window; /* window start, epoch seconds */
+	uint32_t ind;   /* indicator id in the set */
+	uint32_t used;
+	int64_t count;
+} cs_ingest_agg_ent_t;
+
+typedef struct cs_ingest_agg_s {
+	cs_ingest_agg_ent_t *ents;
+	size_t size, cnt; /* size: power of two */
+	int64_t rejects[CS_INGEST_REJECT__CNT];
+	int64_t events, hits;
+} cs_ingest_agg_t;
+
+cs_err_t cs_ingest_agg_add(cs_ingest_agg_t *agg, int64_t window, uint32_t ind, int64_t n);
+void cs_ingest_agg_clear(cs_ingest_agg_t *agg);
+void cs_ingest_agg_destroy(cs_ingest_agg_t *agg);
+
+/* ---- Redis sink ---- */
+typedef struct cs_ingest_part_s {
+	char *topic;
+	int32_t partition;
+	int64_t start; /* offset recorded in Redis when the batch began; -1 = none */
+	int64_t next;  /* next offset to consume (last consumed + 1); -1 = nothing yet */
+} cs_ingest_part_t;
+
+typedef struct cs_ingest_redis_s {
+	const cs_ingest_conf_t *conf;
+	redisContext *rc; /* NULL while disconnected */
+	char offsets_key[256];
+	char sha[41]; /* SHA1 of the flush script, from SCRIPT LOAD */
+	char errstr[512];
+	int64_t next_retry_ms, backoff_ms;
+} cs_ingest_redis_t;
+
+void cs_ingest_redis_init(cs_ingest_redis_t *r, const cs_ingest_conf_t *conf);
+void cs_ingest_redis_close(cs_ingest_redis_t *r);
+/** Connects if not connected. */
+cs_err_t cs_ingest_redis_connect(cs_ingest_redis_t *r);
+/** Reads the recorded next offset of each partition into parts[i].start (-1 if none). */
+cs_err_t cs_ingest_redis_offsets_get(cs_ingest_redis_t *r, cs_ingest_part_t *parts, size_t cnt);
+/**
+ * Applies agg and records parts[i].next atomically, if every partition's
+ * recorded offset still equals parts[i].start (else CS_ERR_STALE, nothing applied).
+ */
+cs_err_t cs_ingest_redis_flush(cs_ingest_redis_t *r, const cs_ingest_agg_t *agg,
+			       const cs_corr_db_t *db, const cs_ingest_part_t *parts, size_t cnt);
+
+/* ---- the runtime ---- */
+struct cs_ingest_s {
+	cs_ingest_conf_t *conf;
+	cs_corr_db_t *db;
+	cs_corr_scratch_t *scr;
+	rd_kafka_t *rk;
+	cs_ingest_redis_t redis;
+	cs_ingest_agg_t agg;
+	cs_ingest_part_t *parts; /* current assignment */
+	size_t part_cnt;
+	int64_t pending_events; /* consumed since the last flush */
+	int64_t last_flush_ms;
+	int dirty;  /* offsets moved since the last flush */
+	int paused; /* partitions paused while Redis is unreachable */
+	atomic_int stop;
+	cs_ingest_event_t ev;
+	uint32_t *ev_hits; /* distinct indicators hit by the current event */
+	size_t ev_hit_cnt, ev_hit_cap;
+};
+
+#endif /* CS_INGEST_INT_H */

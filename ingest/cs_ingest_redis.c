@@ -1,0 +1,316 @@
+/*
+ * cs_ingest_redis.c - the Redis sink: aggregates and offsets, atomically.
+ *
+ * DESIGN: one hiredis context per worker thread, never shared. A flush is a
+ * single EVALSHA of the script below: it first checks that the offset Redis
+ * holds for every partition in the batch is the one this worker started the
+ * batch from (so a replay, a duplicate delivery or a worker whose partitions
+ * were reassigned cannot apply twice), and only then writes the deltas and
+ * the new offsets. Checks come before any write, so a refused flush writes
+ * nothing. Never called on the decode/match path; may block up to
+ * redis.command.timeout.ms.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+
+#include "cs_ingest_int.h"
+
+static const char cs__flush_lua[] =
+	"local P = tonumber(ARGV[1])\n"
+	"local W = ARGV[2]\n"
+	"local ttl = tonumber(ARGV[3])\n"
+	"local pre = ARGV[4]\n"
+	"local nrej = tonumber(ARGV[6])\n"
+	"local base = 7 + 2 * nrej\n"
+	"local i = base\n"
+	"for k = 1, P do\n"
+	"  local cur = redis.call('HGET', KEYS[1], ARGV[i])\n"
+	"  local exp = ARGV[i + 1]\n"
+	"  if (exp == '-' and cur) or (exp ~= '-' and cur ~= exp) then\n"
+	"    return redis.error_reply('STALE ' .. ARGV[i] .. ' ' .. tostring(cur))\n"
+	"  end\n"
+	"  i = i + 3\n"
+	"end\n"
+	"local j = base\n"
+	"for k = 1, P do\n"
+	"  redis.call('HSET', KEYS[1], ARGV[j], ARGV[j + 2])\n"
+	"  j = j + 3\n"
+	"end\n"
+	"local stats = pre .. ':stats'\n"
+	"redis.call('HINCRBY', stats, 'events', ARGV[5])\n"
+	"for k = 0, nrej - 1 do\n"
+	"  redis.call('HINCRBY', pre .. ':rejects', ARGV[7 + 2 * k], ARGV[8 + 2 * k])\n"
+	"end\n"
+	"local seen = {}\n"
+	"while i <= #ARGV do\n"
+	"  local key = pre .. ':win:' .. W .. ':' .. ARGV[i]\n"
+	"  redis.call('HINCRBY', key, ARGV[i + 1], ARGV[i + 2])\n"
+	"  redis.call('HINCRBY', stats, 'hits', ARGV[i + 2])\n"
+	"  if not seen[key] then\n"
+	"    seen[key] = true\n"
+	"    redis.call('ZADD', pre .. ':wins:' .. W, ARGV[i], ARGV[i])\n"
+	"    if ttl > 0 then redis.call('EXPIRE', key, ttl) end\n"
+	"  end\n"
+	"  i = i + 3\n"
+	"end\n"
+	"return 'OK'\n";
+
+void cs_ingest_redis_init(cs_ingest_redis_t *r, const cs_ingest_conf_t *conf) {
+	memset(r, 0, sizeof(*r));
+	r->conf = conf;
+	snprintf(r->offsets_key, sizeof(r->offsets_key), "%s:off:%s", conf->key_prefix,
+		 conf->group_id);
+}
+
+void cs_ingest_redis_close(cs_ingest_redis_t *r) {
+	if (r->rc)
+		redisFree(r->rc);
+	r->rc = NULL;
+}
+
+/* Records a connection-level failure: the context is dropped and reconnected later. */
+static cs_err_t cs__redis_fail(cs_ingest_redis_t *r, const char *what) {
+	snprintf(r->errstr, sizeof(r->errstr), "%s: %s", what,
+		 r->rc && r->rc->err ? r->rc->errstr : "no connection");
+	cs_ingest_redis_close(r);
+	return CS_ERR_REDIS;
+}
+
+static cs_err_t cs__redis_simple(cs_ingest_redis_t *r, redisReply **out, const char *fmt, ...) {
+	va_list ap;
+	redisReply *rep;
+
+	va_start(ap, fmt);
+	rep = redisvCommand(r->rc, fmt, ap);
+	va_end(ap);
+	if (!rep)
+		return cs__redis_fail(r, "redis command");
+	if (rep->type == REDIS_REPLY_ERROR) {
+		snprintf(r->errstr, sizeof(r->errstr), "redis: %s", rep->str);
+		freeReplyObject(rep);
+		return CS_ERR_REDIS;
+	}
+	if (out)
+		*out = rep;
+	else
+		freeReplyObject(rep);
+	return CS_ERR_OK;
+}
+
+cs_err_t cs_ingest_redis_connect(cs_ingest_redis_t *r) {
+	const cs_ingest_redis_conf_t *rcf = &r->conf->redis;
+	struct timeval ct = {rcf->connect_timeout_ms / 1000, (rcf->connect_timeout_ms % 1000) * 1000};
+	struct timeval cmd = {rcf->command_timeout_ms / 1000, (rcf->command_timeout_ms % 1000) * 1000};
+	redisReply *rep = NULL;
+	cs_err_t err;
+
+	if (r->rc)
+		return CS_ERR_OK;
+	if (rcf->unix_socket && *rcf->unix_socket)
+		r->rc = redisConnectUnixWithTimeout(rcf->unix_socket, ct);
+	else
+		r->rc = redisConnectWithTimeout(rcf->host, (int)rcf->port, ct);
+	if (!r->rc || r->rc->err) {
+		char where[300];
+		snprintf(where, sizeof(where), "redis connect to %s:%lld",
+			 rcf->unix_socket && *rcf->unix_socket ? rcf->unix_socket : rcf->host,
+			 (long long)rcf->port);
+		return cs__redis_fail(r, where);
+	}
+	redisSetTimeout(r->rc, cmd);
+	if (rcf->password && *rcf->password &&
+	    (err = cs__redis_simple(r, NULL, "AUTH %s", rcf->password)))
+		goto err;
+	if (rcf->db && (err = cs__redis_simple(r, NULL, "SELECT %lld", (long long)rcf->db)))
+		goto err;
+	if ((err = cs__redis_simple(r, &rep, "SCRIPT LOAD %s", cs__flush_lua)))
+		goto err;
+	if (rep->type != REDIS_REPLY_STRING || rep->len != 40) {
+		snprintf(r->errstr, sizeof(r->errstr), "redis: unexpected SCRIPT LOAD reply");
+		freeReplyObject(rep);
+		err = CS_ERR_REDIS;
+		goto err;
+	}
+	memcpy(r->sha, rep->str, 40);
+	r->sha[40] = '\0';
+	freeReplyObject(rep);
+	return CS_ERR_OK;
+err:
+	cs_ingest_redis_close(r);
+	return err;
+}
+
+static void cs__part_field(const cs_ingest_part_t *p, char *buf, size_t size) {
+	snprintf(buf, size, "%s/%d", p->topic, (int)p->partition);
+}
+
+cs_err_t cs_ingest_redis_offsets_get(cs_ingest_redis_t *r, cs_ingest_part_t *parts, size_t cnt) {
+	const char **argv = NULL;
+	char **fields = NULL;
+	redisReply *rep = NULL;
+	cs_err_t err = CS_ERR_NOMEM;
+
+	if (cnt == 0)
+		return CS_ERR_OK;
+	if ((err = cs_ingest_redis_connect(r)))
+		return err;
+	err = CS_ERR_NOMEM;
+	if (!(argv = cs_calloc(cnt + 2, sizeof(*argv))) || !(fields = cs_calloc(cnt, sizeof(*fields))))
+		goto done;
+	argv[0] = "HMGET";
+	argv[1] = r->offsets_key;
+	for (size_t i = 0; i < cnt; i++) {
+		char f[512];
+		cs__part_field(&parts[i], f, sizeof(f));
+		if (!(fields[i] = cs_strdup(f)))
+			goto done;
+		argv[i + 2] = fields[i];
+	}
+	rep = redisCommandArgv(r->rc, (int)cnt + 2, argv, NULL);
+	if (!rep) {
+		err = cs__redis_fail(r, "redis HMGET offsets");
+		goto done;
+	}
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != cnt) {
+		snprintf(r->errstr, sizeof(r->errstr), "redis HMGET offsets: %s",
+			 rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
+		err = CS_ERR_REDIS;
+		goto done;
+	}
+	for (size_t i = 0; i < cnt; i++) {
+		const redisReply *e = rep->element[i];
+		parts[i].start = e->type == REDIS_REPLY_STRING ? strtoll(e->str, NULL, 10) : -1;
+	}
+	err = CS_ERR_OK;
+done:
+	if (rep)
+		freeReplyObject(rep);
+	if (fields)
+		for (size_t i = 0; i < cnt; i++)
+			cs_free(fields[i]);
+	cs_free(fields);
+	cs_free(argv);
+	return err;
+}
+
+/* A growable argv of owned strings. */
+typedef struct cs__argv_s {
+	char **v;
+	size_t cnt, cap;
+} cs__argv_t;
+
+static int cs__argv_add_str(cs__argv_t *a, const char *s) {
+	if (a->cnt == a->cap) {
+		size_t ncap = a->cap ? a->cap * 2 : 64;
+		char **n = cs_reallocarray(a->v, ncap, sizeof(*n));
+		if (!n)
+			return -1;
+		a->v = n;
+		a->cap = ncap;
+	}
+	if (!(a->v[a->cnt] = cs_strdup(s)))
+		return -1;
+	a->cnt++;
+	return 0;
+}
+
+static int cs__argv_add(cs__argv_t *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int cs__argv_add(cs__argv_t *a, const char *fmt, ...) {
+	char buf[64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return cs__argv_add_str(a, buf);
+}
+
+static void cs__argv_free(cs__argv_t *a) {
+	for (size_t i = 0; i < a->cnt; i++)
+		cs_free(a->v[i]);
+	cs_free(a->v);
+}
+
+cs_err_t cs_ingest_redis_flush(cs_ingest_redis_t *r, const cs_ingest_agg_t *agg,
+			       const cs_corr_db_t *db, const cs_ingest_part_t *parts, size_t cnt) {
+	const cs_ingest_conf_t *conf = r->conf;
+	cs__argv_t a = {0};
+	redisReply *rep = NULL;
+	size_t nparts = 0, nrej = 0;
+	cs_err_t err;
+
+	if ((err = cs_ingest_redis_connect(r)))
+		return err;
+	for (size_t i = 0; i < cnt; i++)
+		if (parts[i].next >= 0 && parts[i].next != parts[i].start)
+			nparts++;
+	for (int k = 0; k < CS_INGEST_REJECT__CNT; k++)
+		if (agg->rejects[k])
+			nrej++;
+
+	err = CS_ERR_NOMEM;
+	if (cs__argv_add_str(&a, "EVALSHA") || cs__argv_add_str(&a, r->sha) ||
+	    cs__argv_add_str(&a, "1") || cs__argv_add_str(&a, r->offsets_key) ||
+	    cs__argv_add(&a, "%zu", nparts) || cs__argv_add(&a, "%lld", (long long)conf->window_s) ||
+	    cs__argv_add(&a, "%lld", (long long)conf->ttl_s) ||
+	    cs__argv_add_str(&a, conf->key_prefix) ||
+	    cs__argv_add(&a, "%lld", (long long)agg->events) || cs__argv_add(&a, "%zu", nrej))
+		goto done;
+	for (int k = 0; k < CS_INGEST_REJECT__CNT; k++)
+		if (agg->rejects[k] &&
+		    (cs__argv_add_str(&a, cs_ingest_reject2code((cs_ingest_reject_t)k)) ||
+		     cs__argv_add(&a, "%lld", (long long)agg->rejects[k])))
+			goto done;
+	for (size_t i = 0; i < cnt; i++) {
+		char f[512];
+		if (parts[i].next < 0 || parts[i].next == parts[i].start)
+			continue;
+		cs__part_field(&parts[i], f, sizeof(f));
+		if (cs__argv_add_str(&a, f) ||
+		    (parts[i].start < 0 ? cs__argv_add_str(&a, "-")
+					: cs__argv_add(&a, "%lld", (long long)parts[i].start)) ||
+		    cs__argv_add(&a, "%lld", (long long)parts[i].next))
+			goto done;
+	}
+	for (size_t i = 0; i < agg->size; i++) {
+		const cs_ingest_agg_ent_t *e = &agg->ents[i];
+		if (!e->used)
+			continue;
+		if (cs__argv_add(&a, "%lld", (long long)e->window) ||
+		    cs__argv_add_str(&a, cs_corr_db_indicator(db, e->ind)->value) ||
+		    cs__argv_add(&a, "%lld", (long long)e->count))
+			goto done;
+	}
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		rep = redisCommandArgv(r->rc, (int)a.cnt, (const char **)a.v, NULL);
+		if (!rep) {
+			err = cs__redis_fail(r, "redis flush");
+			goto done;
+		}
+		if (rep->type == REDIS_REPLY_ERROR && !strncmp(rep->str, "NOSCRIPT", 8) && attempt == 0) {
+			/* the server restarted or flushed its scripts: load it again */
+			freeReplyObject(rep);
+			rep = NULL;
+			cs_ingest_redis_close(r);
+			if ((err = cs_ingest_redis_connect(r)))
+				goto done;
+			continue;
+		}
+		break;
+	}
+	if (rep->type == REDIS_REPLY_ERROR) {
+		snprintf(r->errstr, sizeof(r->errstr), "redis flush: %s", rep->str);
+		err = !strncmp(rep->str, "STALE", 5) ? CS_ERR_STALE : CS_ERR_REDIS;
+		goto done;
+	}
+	err = CS_ERR_OK;
+done:
+	if (err == CS_ERR_NOMEM)
+		snprintf(r->errstr, sizeof(r->errstr), "out of memory building a flush");
+	if (rep)
+		freeReplyObject(rep);
+	cs__argv_free(&a);
+	return err;
+}

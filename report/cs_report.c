@@ -1,0 +1,173 @@
+/*
+ * cs_report.c - fetches the window hashes listed in the windows index and
+ * prints them. DESIGN: read-only on Redis; one connection, main thread.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <hiredis/hiredis.h>
+
+#include "cs_report.h"
+
+struct cs_report_s {
+	cs_report_row_t *rows;
+	size_t cnt, cap;
+	int64_t events, hits;
+	int64_t window_s;
+};
+
+static int cs__row_cmp(const void *a, const void *b) {
+	const cs_report_row_t *x = a, *y = b;
+	if (x->window != y->window)
+		return x->window < y->window ? -1 : 1;
+	if (x->hits != y->hits)
+		return x->hits > y->hits ? -1 : 1;
+	return strcmp(x->indicator, y->indicator);
+}
+
+static int cs__row_add(cs_report_t *rep, int64_t window, const char *ind, int64_t hits) {
+	if (rep->cnt == rep->cap) {
+		size_t ncap = rep->cap ? rep->cap * 2 : 256;
+		cs_report_row_t *n = cs_reallocarray(rep->rows, ncap, sizeof(*n));
+		if (!n)
+			return -1;
+		rep->rows = n;
+		rep->cap = ncap;
+	}
+	if (!(rep->rows[rep->cnt].indicator = cs_strdup(ind)))
+		return -1;
+	rep->rows[rep->cnt].window = window;
+	rep->rows[rep->cnt].hits = hits;
+	rep->cnt++;
+	return 0;
+}
+
+cs_report_t *cs_report_fetch(const cs_report_opts_t *opts, char *errstr, size_t errstr_size) {
+	struct timeval tv = {5, 0};
+	redisContext *rc = redisConnectWithTimeout(opts->redis_host, opts->redis_port, tv);
+	redisReply *wins = NULL, *r = NULL;
+	cs_report_t *rep = NULL;
+
+	if (!rc || rc->err) {
+		cs_errstr_set(errstr, errstr_size, "redis %s:%d: %s", opts->redis_host,
+			      opts->redis_port, rc ? rc->errstr : "cannot allocate context");
+		goto err;
+	}
+	redisSetTimeout(rc, tv);
+	if (!(rep = cs_calloc(1, sizeof(*rep))))
+		goto nomem;
+	rep->window_s = opts->window_s;
+	wins = redisCommand(rc, "ZRANGEBYSCORE %s:wins:%lld %lld %lld", opts->key_prefix,
+			    (long long)opts->window_s, (long long)opts->from, (long long)opts->to);
+	if (!wins || wins->type != REDIS_REPLY_ARRAY)
+		goto rerr;
+	for (size_t i = 0; i < wins->elements; i++) {
+		const char *w = wins->element[i]->str;
+		r = redisCommand(rc, "HGETALL %s:win:%lld:%s", opts->key_prefix,
+				 (long long)opts->window_s, w);
+		if (!r || r->type != REDIS_REPLY_ARRAY)
+			goto rerr;
+		for (size_t j = 0; j + 1 < r->elements; j += 2)
+			if (cs__row_add(rep, strtoll(w, NULL, 10), r->element[j]->str,
+					strtoll(r->element[j + 1]->str, NULL, 10)))
+				goto nomem;
+		freeReplyObject(r);
+		r = NULL;
+	}
+	r = redisCommand(rc, "HMGET %s:stats events hits", opts->key_prefix);
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+		goto rerr;
+	rep->events = r->element[0]->type == REDIS_REPLY_STRING ? strtoll(r->element[0]->str, NULL, 10) : 0;
+	rep->hits = r->element[1]->type == REDIS_REPLY_STRING ? strtoll(r->element[1]->str, NULL, 10) : 0;
+	freeReplyObject(r);
+	freeReplyObject(wins);
+	redisFree(rc);
+	qsort(rep->rows, rep->cnt, sizeof(*rep->rows), cs__row_cmp);
+	return rep;
+
+nomem:
+	cs_errstr_set(errstr, errstr_size, "out of memory");
+	goto err;
+rerr:
+	cs_errstr_set(errstr, errstr_size, "redis: %s",
+		      rc->err ? rc->errstr
+			      : (r && r->type == REDIS_REPLY_ERROR) || (!r && wins && wins->type == REDIS_REPLY_ERROR)
+				       ? (r ? r->str : wins->str)
+				       : "unexpected reply");
+err:
+	if (r)
+		freeReplyObject(r);
+	if (wins)
+		freeReplyObject(wins);
+	if (rc)
+		redisFree(rc);
+	cs_report_destroy(rep);
+	return NULL;
+}
+
+size_t cs_report_row_count(const cs_report_t *rep) {
+	return rep->cnt;
+}
+
+const cs_report_row_t *cs_report_row(const cs_report_t *rep, size_t i) {
+	return i < rep->cnt ? &rep->rows[i] : NULL;
+}
+
+int64_t cs_report_total(const cs_report_t *rep, const char *field) {
+	return !strcmp(field, "events") ? rep->events : !strcmp(field, "hits") ? rep->hits : 0;
+}
+
+void cs_report_print_table(const cs_report_t *rep, FILE *fp) {
+	int64_t total = 0;
+	int w = 9;
+
+	for (size_t i = 0; i < rep->cnt; i++) {
+		int l = (int)strlen(rep->rows[i].indicator);
+		if (l > w)
+			w = l > 80 ? 80 : l;
+	}
+	fprintf(fp, "%-20s  %-*s  %10s\n", "window (UTC)", w, "indicator", "hits");
+	for (size_t i = 0; i < rep->cnt; i++) {
+		char ts[32];
+		cs_time_format_iso8601(rep->rows[i].window, ts, sizeof(ts));
+		fprintf(fp, "%-20s  %-*.*s  %10lld\n", ts, w, w, rep->rows[i].indicator,
+			(long long)rep->rows[i].hits);
+		total += rep->rows[i].hits;
+	}
+	fprintf(fp, "%zu rows, %lld hits in range (%lld s windows); all time: %lld events, %lld hits\n",
+		rep->cnt, (long long)total, (long long)rep->window_s, (long long)rep->events,
+		(long long)rep->hits);
+}
+
+static void cs__json_str(FILE *fp, const char *s) {
+	fputc('"', fp);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(fp, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(fp, "\\u%04x", c);
+		else
+			fputc(c, fp);
+	}
+	fputc('"', fp);
+}
+
+void cs_report_print_jsonl(const cs_report_t *rep, FILE *fp) {
+	for (size_t i = 0; i < rep->cnt; i++) {
+		char ts[32];
+		cs_time_format_iso8601(rep->rows[i].window, ts, sizeof(ts));
+		fprintf(fp, "{\"window\":%lld,\"window_utc\":\"%s\",\"indicator\":",
+			(long long)rep->rows[i].window, ts);
+		cs__json_str(fp, rep->rows[i].indicator);
+		fprintf(fp, ",\"hits\":%lld}\n", (long long)rep->rows[i].hits);
+	}
+}
+
+void cs_report_destroy(cs_report_t *rep) {
+	if (!rep)
+		return;
+	for (size_t i = 0; i < rep->cnt; i++)
+		cs_free(rep->rows[i].indicator);
+	cs_free(rep->rows);
+	cs_free(rep);
+}

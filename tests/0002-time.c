@@ -1,0 +1,40 @@
+/* 0002-time: ISO 8601 / RFC 3339 timestamps as SOC tools write them. */
+#include "cs_test.h"
+#include "cs_common.h"
+
+int cs_test_0002(void) {
+	static const struct {
+		const char *s;
+		int64_t ms;
+	} ok[] = {
+		{"1970-01-01T00:00:00Z", 0},
+		{"2026-11-29T03:14:20Z", 1795922060000LL},
+		{"2024-12-18T19:36:48.669714-0500", 1734568608669LL}, /* Suricata, zeus sample */
+		{"2018-07-05T15:01:09.820360-0400", 1530817269820LL},
+		{"2026-11-29T04:14:20+01:00", 1795922060000LL},
+		{"2026-11-29 03:14:20.5Z", 1795922060500LL},
+		{"2024-02-29T12:00:00Z", 1709208000000LL}, /* leap day */
+		{"2026-11-29T03:14", 1795922040000LL},
+	};
+	static const char *bad[] = {"", "2026", "2026-13-01T00:00:00Z", "2026-11-29T03:14:20Q",
+				    "2026-11-29T25:00:00Z", "2026-11-29T03:14:20.Z", "x026-11-29T03:14:20Z",
+				    "2026-11-29T03:14:20Z trailing"};
+	char buf[32];
+
+	for (size_t i = 0; i < CS_ARRAY_SIZE(ok); i++) {
+		int64_t ms = -1;
+		CS_TEST_ASSERT(cs_time_parse_iso8601(ok[i].s, strlen(ok[i].s), &ms) == CS_ERR_OK, "%s", ok[i].s);
+		CS_TEST_ASSERT(ms == ok[i].ms, "%s -> %lld, expected %lld", ok[i].s, (long long)ms,
+			       (long long)ok[i].ms);
+	}
+	for (size_t i = 0; i < CS_ARRAY_SIZE(bad); i++) {
+		int64_t ms;
+		CS_TEST_ASSERT(cs_time_parse_iso8601(bad[i], strlen(bad[i]), &ms) == CS_ERR_PARSE,
+			       "\"%s\" accepted", bad[i]);
+	}
+	cs_time_format_iso8601(1795922060, buf, sizeof(buf));
+	CS_TEST_EQ_STR(buf, "2026-11-29T03:14:20Z");
+	CS_TEST_EQ_STR(cs_err2name(CS_ERR_STALE), "CS_ERR_STALE");
+	CS_TEST_ASSERT(strlen(cs_err2str(CS_ERR_NOMEM)) > 0, "no string");
+	return 0;
+}

@@ -1,0 +1,54 @@
+/* 0007-cli: the programs answer --help and --version, and configuration
+ * errors name the key and the line, with exit code 2. */
+#include <sys/wait.h>
+#include "cs_test.h"
+
+/* Runs a shell command; returns its exit code and its output in out. */
+static int run(const char *cmd, char *out, size_t size) {
+	FILE *p = popen(cmd, "r");
+	size_t n = 0;
+	int st;
+	if (!p)
+		return -1;
+	while (n + 1 < size && fgets(out + n, (int)(size - n), p))
+		n += strlen(out + n);
+	out[n] = '\0';
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int cs_test_0007(void) {
+	static const char *progs[] = {"ingest/cshield-ingest", "report/cshield-report", "bench/cshield-bench"};
+	char cmd[2048], out[8192], path[512];
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(*progs); i++) {
+		snprintf(cmd, sizeof(cmd), "%s/%s --help 2>&1", cs_test_bindir(), progs[i]);
+		CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 0);
+		CS_TEST_ASSERT(strstr(out, "Usage:"), "%s --help: %s", progs[i], out);
+		snprintf(cmd, sizeof(cmd), "%s/%s --version 2>&1", cs_test_bindir(), progs[i]);
+		CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 0);
+		CS_TEST_ASSERT(strstr(out, "cshield-") && strstr(out, "0."), "%s --version: %s", progs[i], out);
+	}
+	snprintf(path, sizeof(path), "%s/typo.conf", cs_test_tmpdir());
+	CS_TEST_EQ_INT(cs_test_write_file(path, "topics=t\nindicators.file=/dev/null\nkafka.bootstrap.servers=127.0.0.1:1\n"
+						"redis.prot=6379\n"), 0);
+	snprintf(cmd, sizeof(cmd), "%s/ingest/cshield-ingest -c %s 2>&1", cs_test_bindir(), path);
+	CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 2);
+	CS_TEST_ASSERT(strstr(out, "typo.conf:4:") && strstr(out, "prot"), "%s", out);
+
+	/* a missing required property */
+	CS_TEST_EQ_INT(cs_test_write_file(path, "topics=t\n"), 0);
+	CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 1);
+	CS_TEST_ASSERT(strstr(out, "\"indicators.file\""), "%s", out);
+
+	/* the generator is deterministic for a seed */
+	{
+		char a[8192];
+		snprintf(cmd, sizeof(cmd), "%s/bench/cshield-bench gen-events --events 20 --seed 42 --start 1795922040 --hit-rate 0.5 --indicators 10 | md5sum",
+			 cs_test_bindir());
+		CS_TEST_EQ_INT(run(cmd, a, sizeof(a)), 0);
+		CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 0);
+		CS_TEST_EQ_STR(a, out);
+	}
+	return 0;
+}

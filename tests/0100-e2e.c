@@ -1,0 +1,123 @@
+/*
+ * 0100-e2e: the first slice end to end on the real broker and redis-server.
+ * Produce a known workload (4 partitions, lz4 and zstd), run cshield-ingest
+ * until its offsets in Redis reach the log end, then the hit counts in Redis
+ * must equal, exactly, the counts this test computed from what it produced.
+ * SIGTERM: exit 0, Kafka committed offsets at the log end.
+ */
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include "cs_test_svc.h"
+
+#define PARTS 4
+#define EVENTS 12000
+
+int cs_test_0100(void) {
+	char topic[128], group[160], prefix[64], conf[512], ind[512], logf[512], buf[2048];
+	int64_t hw[PARTS], off[PARTS], total = 0, t0;
+	cs_svc_counts_t exp = {0}, got = {0};
+	long malformed = 0;
+	redisContext *rc;
+	redisReply *r;
+	pid_t pid;
+	int rc_check, st;
+
+	if ((rc_check = cs_svc_check()))
+		return rc_check;
+	snprintf(topic, sizeof(topic), "cs-e2e-%d-%ld", (int)getpid(), (long)time(NULL));
+	snprintf(group, sizeof(group), "%s-g", topic);
+	snprintf(prefix, sizeof(prefix), "e2e%d", (int)getpid());
+	snprintf(ind, sizeof(ind), "%s/indicators.txt", cs_test_tmpdir());
+	snprintf(conf, sizeof(conf), "%s/ingest.conf", cs_test_tmpdir());
+	snprintf(logf, sizeof(logf), "%s/ingest.log", cs_test_tmpdir());
+	CS_TEST_EQ_INT(cs_svc_work_indicators(ind), 0);
+	{
+		const char *ra = getenv("CS_REDIS_ADDR");
+		snprintf(buf, sizeof(buf),
+			 "topics=%s\ngroup.id=%s\nindicators.file=%s\naggregate.key.prefix=%s\n"
+			 "flush.interval.ms=200\nkafka.bootstrap.servers=%s\n"
+			 "redis.host=127.0.0.1\nredis.port=%s\n",
+			 topic, group, ind, prefix, cs_svc_kafka(), strrchr(ra, ':') + 1);
+		CS_TEST_EQ_INT(cs_test_write_file(conf, buf), 0);
+	}
+	CS_TEST_ASSERT((rc = cs_svc_redis()), "redis");
+
+	CS_TEST_EQ_INT(cs_svc_topic_create(topic, PARTS), 0);
+	t0 = (int64_t)time(NULL) / 60 * 60 - 3600;
+	CS_TEST_EQ_INT(cs_svc_work_produce(topic, PARTS, EVENTS, 7, t0, &exp, &malformed), 0);
+	CS_TEST_EQ_INT(cs_svc_watermarks(topic, PARTS, hw), 0);
+	for (int p = 0; p < PARTS; p++)
+		total += hw[p];
+	CS_TEST_EQ_INT(total, EVENTS);
+	CS_TEST_SAY("produced %d events (%ld malformed) to %s, %zu expected aggregates", EVENTS, malformed,
+		    topic, exp.cnt);
+
+	CS_TEST_ASSERT((pid = cs_svc_ingest_start(conf, logf)) > 0, "spawn");
+	/* until the offsets recorded in Redis reach the log end (lag 0) */
+	for (int waited = 0;; waited += 100) {
+		int64_t sum = cs_svc_redis_offsets(rc, prefix, group, topic, PARTS, off);
+		if (sum == total)
+			break;
+		if (waited > 90000 || waitpid(pid, &st, WNOHANG) == pid) {
+			cs_svc_dump_log(logf);
+			kill(pid, SIGKILL);
+			CS_TEST_FAIL("Redis offsets at %lld of %lld", (long long)sum, (long long)total);
+		}
+		cs_svc_sleep_ms(100);
+	}
+	for (int p = 0; p < PARTS; p++)
+		CS_TEST_EQ_INT(off[p], hw[p]);
+
+	CS_TEST_EQ_INT(cs_svc_counts_from_redis(rc, prefix, 60, &got), 0);
+	if (cs_svc_counts_compare(&exp, &got)) {
+		cs_svc_dump_log(logf);
+		kill(pid, SIGKILL);
+		CS_TEST_FAIL("aggregates in Redis differ from the produced workload");
+	}
+	r = redisCommand(rc, "HGET %s:stats events", prefix);
+	CS_TEST_ASSERT(r && r->type == REDIS_REPLY_STRING, "stats");
+	CS_TEST_EQ_INT(strtoll(r->str, NULL, 10), EVENTS);
+	freeReplyObject(r);
+	r = redisCommand(rc, "HGET %s:rejects not_json", prefix);
+	CS_TEST_ASSERT(r && r->type == REDIS_REPLY_STRING, "rejects");
+	CS_TEST_EQ_INT(strtoll(r->str, NULL, 10), malformed);
+	freeReplyObject(r);
+
+	/* the report shows the same total */
+	{
+		char cmd[1024];
+		FILE *p;
+		long long want = 0;
+		for (size_t i = 0; i < exp.cnt; i++)
+			want += exp.v[i].hits;
+		snprintf(cmd, sizeof(cmd), "%s/report/cshield-report --redis %s --prefix %s | tail -1",
+			 cs_test_bindir(), getenv("CS_REDIS_ADDR"), prefix);
+		CS_TEST_ASSERT((p = popen(cmd, "r")), "popen");
+		CS_TEST_ASSERT(fgets(buf, sizeof(buf), p), "no report output");
+		pclose(p);
+		snprintf(cmd, sizeof(cmd), "%zu rows, %lld hits in range", exp.cnt, want);
+		CS_TEST_ASSERT(strstr(buf, cmd), "report: \"%s\", expected \"%s\"", buf, cmd);
+	}
+
+	/* SIGTERM: drain, flush, commit, exit 0 */
+	kill(pid, SIGTERM);
+	st = cs_svc_wait(pid, 30000);
+	if (st != 0) {
+		cs_svc_dump_log(logf);
+		if (st == -1)
+			kill(pid, SIGKILL);
+		CS_TEST_FAIL("cshield-ingest exit status %d after SIGTERM", st);
+	}
+	CS_TEST_EQ_INT(cs_svc_committed(group, topic, PARTS, off), 0);
+	for (int p = 0; p < PARTS; p++)
+		CS_TEST_ASSERT(off[p] == hw[p], "partition %d committed %lld, log end %lld", p,
+			       (long long)off[p], (long long)hw[p]);
+
+	cs_svc_counts_free(&exp);
+	cs_svc_counts_free(&got);
+	redisFree(rc);
+	return 0;
+}

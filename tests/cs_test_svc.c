@@ -1,0 +1,314 @@
+/* cs_test_svc.c - see cs_test_svc.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include "cs_test_svc.h"
+
+extern char **environ;
+
+void cs_svc_sleep_ms(int ms) {
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+int cs_svc_check(void) {
+	const char *k = getenv("CS_KAFKA_BOOTSTRAP"), *r = getenv("CS_REDIS_ADDR");
+	const char *req = getenv("CS_REQUIRE_SERVICES");
+	if (k && *k && r && *r)
+		return 0;
+	fprintf(stderr, "  CS_KAFKA_BOOTSTRAP / CS_REDIS_ADDR not set: start deploy/local/services.sh\n");
+	return req && !strcmp(req, "1") ? 1 : CS_TEST_SKIP;
+}
+
+const char *cs_svc_kafka(void) {
+	return getenv("CS_KAFKA_BOOTSTRAP");
+}
+
+redisContext *cs_svc_redis(void) {
+	char host[256];
+	const char *addr = getenv("CS_REDIS_ADDR"), *colon = strrchr(addr, ':');
+	redisContext *rc;
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
+	rc = redisConnect(host, atoi(colon + 1));
+	if (!rc || rc->err) {
+		fprintf(stderr, "  redis %s: %s\n", addr, rc ? rc->errstr : "alloc");
+		if (rc)
+			redisFree(rc);
+		return NULL;
+	}
+	return rc;
+}
+
+static rd_kafka_t *cs__client(rd_kafka_type_t type, rd_kafka_conf_t *conf) {
+	char errstr[512];
+	rd_kafka_t *rk;
+	if (rd_kafka_conf_set(conf, "bootstrap.servers", cs_svc_kafka(), errstr, sizeof(errstr))) {
+		fprintf(stderr, "  %s\n", errstr);
+		rd_kafka_conf_destroy(conf);
+		return NULL;
+	}
+	if (!(rk = rd_kafka_new(type, conf, errstr, sizeof(errstr))))
+		fprintf(stderr, "  rd_kafka_new: %s\n", errstr);
+	return rk;
+}
+
+int cs_svc_topic_create(const char *topic, int partitions) {
+	rd_kafka_t *rk = cs__client(RD_KAFKA_PRODUCER, rd_kafka_conf_new());
+	rd_kafka_NewTopic_t *nt;
+	rd_kafka_queue_t *q;
+	rd_kafka_event_t *ev;
+	char errstr[256];
+	int rc = -1;
+
+	if (!rk)
+		return -1;
+	nt = rd_kafka_NewTopic_new(topic, partitions, 1, errstr, sizeof(errstr));
+	q = rd_kafka_queue_new(rk);
+	rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
+	ev = rd_kafka_queue_poll(q, 30000);
+	if (ev && !rd_kafka_event_error(ev)) {
+		size_t n;
+		const rd_kafka_topic_result_t **res =
+			rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+		if (n == 1 && !rd_kafka_topic_result_error(res[0]))
+			rc = 0;
+		else
+			fprintf(stderr, "  create topic %s: %s\n", topic,
+				n == 1 ? rd_kafka_topic_result_error_string(res[0]) : "no result");
+	} else {
+		fprintf(stderr, "  create topic %s: %s\n", topic, ev ? rd_kafka_event_error_string(ev) : "timeout");
+	}
+	if (ev)
+		rd_kafka_event_destroy(ev);
+	rd_kafka_NewTopic_destroy(nt);
+	rd_kafka_queue_destroy(q);
+	rd_kafka_destroy(rk);
+	return rc;
+}
+
+static int cs__delivery_failures;
+
+static void cs__dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+	if (m->err) {
+		cs__delivery_failures++;
+		fprintf(stderr, "  delivery failed: %s\n", rd_kafka_err2str(m->err));
+	}
+}
+
+rd_kafka_t *cs_svc_producer(const char *codec) {
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char errstr[256];
+	if (rd_kafka_conf_set(conf, "compression.codec", codec, errstr, sizeof(errstr)) ||
+	    rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr, sizeof(errstr)) ||
+	    rd_kafka_conf_set(conf, "linger.ms", "10", errstr, sizeof(errstr))) {
+		fprintf(stderr, "  %s\n", errstr);
+		rd_kafka_conf_destroy(conf);
+		return NULL;
+	}
+	rd_kafka_conf_set_dr_msg_cb(conf, cs__dr);
+	return cs__client(RD_KAFKA_PRODUCER, conf);
+}
+
+int cs_svc_produce(rd_kafka_t *rk, const char *topic, int partition, const char *payload, size_t len,
+		   int64_t ts_ms) {
+	rd_kafka_resp_err_t err;
+	while ((err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
+					RD_KAFKA_V_VALUE((void *)payload, len),
+					RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+					RD_KAFKA_V_TIMESTAMP(ts_ms), RD_KAFKA_V_END)) ==
+	       RD_KAFKA_RESP_ERR__QUEUE_FULL)
+		rd_kafka_poll(rk, 50);
+	if (err) {
+		fprintf(stderr, "  produce: %s\n", rd_kafka_err2str(err));
+		return -1;
+	}
+	rd_kafka_poll(rk, 0);
+	return 0;
+}
+
+int cs_svc_producer_close(rd_kafka_t *rk) {
+	int left;
+	rd_kafka_flush(rk, 60000);
+	left = rd_kafka_outq_len(rk);
+	rd_kafka_destroy(rk);
+	if (left || cs__delivery_failures) {
+		fprintf(stderr, "  producer: %d undelivered, %d failed\n", left, cs__delivery_failures);
+		return -1;
+	}
+	return 0;
+}
+
+int cs_svc_watermarks(const char *topic, int partitions, int64_t *hw) {
+	rd_kafka_t *rk = cs__client(RD_KAFKA_PRODUCER, rd_kafka_conf_new());
+	int rc = 0;
+	if (!rk)
+		return -1;
+	for (int p = 0; p < partitions; p++) {
+		int64_t lo;
+		rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hw[p], 10000);
+		if (err) {
+			fprintf(stderr, "  watermarks %s [%d]: %s\n", topic, p, rd_kafka_err2str(err));
+			rc = -1;
+		}
+	}
+	rd_kafka_destroy(rk);
+	return rc;
+}
+
+void cs_svc_counts_add(cs_svc_counts_t *c, int64_t window, const char *ind, int64_t n) {
+	for (size_t i = 0; i < c->cnt; i++)
+		if (c->v[i].window == window && !strcmp(c->v[i].ind, ind)) {
+			c->v[i].hits += n;
+			return;
+		}
+	if (c->cnt == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 64;
+		c->v = realloc(c->v, c->cap * sizeof(*c->v));
+		if (!c->v)
+			abort();
+	}
+	c->v[c->cnt].window = window;
+	snprintf(c->v[c->cnt].ind, sizeof(c->v[c->cnt].ind), "%s", ind);
+	c->v[c->cnt].hits = n;
+	c->cnt++;
+}
+
+void cs_svc_counts_free(cs_svc_counts_t *c) {
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
+
+int cs_svc_counts_from_redis(redisContext *rc, const char *prefix, int64_t window_s, cs_svc_counts_t *c) {
+	redisReply *wins = redisCommand(rc, "ZRANGE %s:wins:%lld 0 -1", prefix, (long long)window_s);
+	if (!wins || wins->type != REDIS_REPLY_ARRAY) {
+		fprintf(stderr, "  ZRANGE failed\n");
+		return -1;
+	}
+	for (size_t i = 0; i < wins->elements; i++) {
+		redisReply *h = redisCommand(rc, "HGETALL %s:win:%lld:%s", prefix, (long long)window_s,
+					     wins->element[i]->str);
+		if (!h || h->type != REDIS_REPLY_ARRAY) {
+			fprintf(stderr, "  HGETALL failed\n");
+			return -1;
+		}
+		for (size_t j = 0; j + 1 < h->elements; j += 2)
+			cs_svc_counts_add(c, strtoll(wins->element[i]->str, NULL, 10), h->element[j]->str,
+					  strtoll(h->element[j + 1]->str, NULL, 10));
+		freeReplyObject(h);
+	}
+	freeReplyObject(wins);
+	return 0;
+}
+
+int cs_svc_counts_compare(const cs_svc_counts_t *exp, const cs_svc_counts_t *got) {
+	int diffs = 0;
+	int64_t te = 0, tg = 0;
+	for (size_t i = 0; i < exp->cnt; i++) {
+		int64_t g = 0;
+		te += exp->v[i].hits;
+		for (size_t j = 0; j < got->cnt; j++)
+			if (got->v[j].window == exp->v[i].window && !strcmp(got->v[j].ind, exp->v[i].ind))
+				g = got->v[j].hits;
+		if (g != exp->v[i].hits && diffs++ < 20)
+			fprintf(stderr, "  window %lld %s: Redis has %lld, expected %lld\n",
+				(long long)exp->v[i].window, exp->v[i].ind, (long long)g, (long long)exp->v[i].hits);
+	}
+	for (size_t j = 0; j < got->cnt; j++) {
+		int found = 0;
+		tg += got->v[j].hits;
+		for (size_t i = 0; i < exp->cnt && !found; i++)
+			found = got->v[j].window == exp->v[i].window && !strcmp(got->v[j].ind, exp->v[i].ind);
+		if (!found && diffs++ < 20)
+			fprintf(stderr, "  window %lld %s: Redis has %lld, expected none\n",
+				(long long)got->v[j].window, got->v[j].ind, (long long)got->v[j].hits);
+	}
+	fprintf(stderr, "  expected %lld hits in %zu aggregates; Redis has %lld hits in %zu aggregates\n",
+		(long long)te, exp->cnt, (long long)tg, got->cnt);
+	return diffs;
+}
+
+int64_t cs_svc_redis_offsets(redisContext *rc, const char *prefix, const char *group,
+			     const char *topic, int partitions, int64_t *per_part) {
+	int64_t sum = 0;
+	for (int p = 0; p < partitions; p++) {
+		redisReply *r = redisCommand(rc, "HGET %s:off:%s %s/%d", prefix, group, topic, p);
+		int64_t v = 0;
+		if (!r)
+			return -1;
+		if (r->type == REDIS_REPLY_STRING)
+			v = strtoll(r->str, NULL, 10);
+		freeReplyObject(r);
+		if (per_part)
+			per_part[p] = v;
+		sum += v;
+	}
+	return sum;
+}
+
+pid_t cs_svc_ingest_start(const char *conf, const char *logfile) {
+	char bin[1024];
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	char *argv[] = {bin, "-c", (char *)conf, NULL};
+	int err;
+
+	snprintf(bin, sizeof(bin), "%s/ingest/cshield-ingest", cs_test_bindir());
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, logfile, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	err = posix_spawn(&pid, bin, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (err) {
+		fprintf(stderr, "  spawn %s: %s\n", bin, strerror(err));
+		return -1;
+	}
+	return pid;
+}
+
+int cs_svc_wait(pid_t pid, int timeout_ms) {
+	for (int waited = 0; waited <= timeout_ms; waited += 20) {
+		int st;
+		pid_t r = waitpid(pid, &st, WNOHANG);
+		if (r == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -2;
+		cs_svc_sleep_ms(20);
+	}
+	return -1;
+}
+
+void cs_svc_dump_log(const char *logfile) {
+	char cmd[1200];
+	snprintf(cmd, sizeof(cmd), "tail -n 40 '%s' >&2", logfile);
+	fprintf(stderr, "  --- last lines of %s ---\n", logfile);
+	if (system(cmd) != 0)
+		fprintf(stderr, "  (no log)\n");
+}
+
+int cs_svc_committed(const char *group, const char *topic, int partitions, int64_t *off) {
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_resp_err_t err;
+	char errstr[256];
+	rd_kafka_t *rk;
+
+	rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof(errstr));
+	if (!(rk = cs__client(RD_KAFKA_CONSUMER, conf)))
+		return -1;
+	l = rd_kafka_topic_partition_list_new(partitions);
+	for (int p = 0; p < partitions; p++)
+		rd_kafka_topic_partition_list_add(l, topic, p);
+	err = rd_kafka_committed(rk, l, 15000);
+	for (int p = 0; p < partitions && !err; p++)
+		off[p] = l->elems[p].offset;
+	rd_kafka_topic_partition_list_destroy(l);
+	rd_kafka_destroy(rk);
+	if (err)
+		fprintf(stderr, "  committed: %s\n", rd_kafka_err2str(err));
+	return err ? -1 : 0;
+}

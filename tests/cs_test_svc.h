@@ -1,0 +1,81 @@
+/*
+ * cs_test_svc.h - helpers of the tests that need the real Kafka broker and
+ * redis-server (label "services"): addresses from CS_KAFKA_BOOTSTRAP and
+ * CS_REDIS_ADDR, topics, producing, spawning cshield-ingest, reading Redis.
+ */
+#ifndef CS_TEST_SVC_H
+#define CS_TEST_SVC_H
+
+#include <sys/types.h>
+#include <librdkafka/rdkafka.h>
+#include <hiredis/hiredis.h>
+
+#include "cs_test.h"
+
+/** 0 if both services are configured; CS_TEST_SKIP (or 1 if CS_REQUIRE_SERVICES=1) if not. */
+int cs_svc_check(void);
+const char *cs_svc_kafka(void);
+redisContext *cs_svc_redis(void);
+
+/** Creates a topic with n partitions. 0 or -1 (error printed). */
+int cs_svc_topic_create(const char *topic, int partitions);
+/** A producer with the given compression codec (none, lz4, zstd), idempotent. */
+rd_kafka_t *cs_svc_producer(const char *codec);
+/** Produces one message to an explicit partition, with timestamp ts_ms (0 = now). */
+int cs_svc_produce(rd_kafka_t *rk, const char *topic, int partition, const char *payload, size_t len,
+		   int64_t ts_ms);
+/** Flushes and checks every delivery succeeded; destroys rk. 0 or -1. */
+int cs_svc_producer_close(rd_kafka_t *rk);
+/** High watermark of each partition 0..n-1 into hw[]. */
+int cs_svc_watermarks(const char *topic, int partitions, int64_t *hw);
+
+/** Counts (window, indicator) -> hits. */
+typedef struct cs_svc_count_s {
+	int64_t window;
+	char ind[256];
+	int64_t hits;
+} cs_svc_count_t;
+
+typedef struct cs_svc_counts_s {
+	cs_svc_count_t *v;
+	size_t cnt, cap;
+} cs_svc_counts_t;
+
+void cs_svc_counts_add(cs_svc_counts_t *c, int64_t window, const char *ind, int64_t n);
+void cs_svc_counts_free(cs_svc_counts_t *c);
+/** Reads every window hash under prefix (aggregate.key.prefix) into c. */
+int cs_svc_counts_from_redis(redisContext *rc, const char *prefix, int64_t window_s, cs_svc_counts_t *c);
+/** Compares; prints every difference. 0 when equal. */
+int cs_svc_counts_compare(const cs_svc_counts_t *expected, const cs_svc_counts_t *got);
+
+/** Sum of the offsets recorded in Redis for topic's partitions, or -1. */
+int64_t cs_svc_redis_offsets(redisContext *rc, const char *prefix, const char *group,
+			     const char *topic, int partitions, int64_t *per_part);
+
+/** Starts cshield-ingest -c conf, stdout+stderr appended to logfile. */
+pid_t cs_svc_ingest_start(const char *conf, const char *logfile);
+/** Waits up to timeout_ms for pid; returns its exit status, -2 if it was killed by a signal, -1 on timeout. */
+int cs_svc_wait(pid_t pid, int timeout_ms);
+/** Prints the last lines of a log file to stderr. */
+void cs_svc_dump_log(const char *logfile);
+
+/** Committed offsets of group for topic's partitions. 0 or -1. */
+int cs_svc_committed(const char *group, const char *topic, int partitions, int64_t *off);
+
+/** Sleeps ms milliseconds. */
+void cs_svc_sleep_ms(int ms);
+
+#endif /* CS_TEST_SVC_H */
+
+/* ---- the e2e workload: events whose hits the test knows by construction ---- */
+
+/** Writes the workload's indicator list to path. */
+int cs_svc_work_indicators(const char *path);
+
+/**
+ * Produces n events (the first half lz4-compressed, the second zstd) round-robin
+ * over partitions, with times in [t0, t0 + 300 s); adds the hits each event
+ * must give to exp (1-minute windows) and counts the malformed ones.
+ */
+int cs_svc_work_produce(const char *topic, int partitions, long n, unsigned seed, int64_t t0,
+			cs_svc_counts_t *exp, long *malformed);

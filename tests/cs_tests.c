@@ -1,0 +1,109 @@
+/*
+ * cs_tests.c - the one runner of cshield's numbered tests.
+ * Usage: cs-tests            run every test
+ *        cs-tests NNNN...    run these tests (as CTest does, one a process)
+ *        cs-tests --list     list them
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cs_test.h"
+
+#define CS_TESTS(XX)                                                     \
+	XX(0001, "conf", "property tables, files, pass-through")       \
+	XX(0002, "time", "ISO 8601 parsing")                            \
+	XX(0003, "norm", "host and URL normalization")                  \
+	XX(0004, "corr", "indicator list loading and matching")         \
+	XX(0005, "decode", "event decoding on real samples")            \
+	XX(0006, "agg", "pre-aggregation table")                        \
+	XX(0007, "cli", "command-line behaviour of the programs")       \
+	XX(0100, "e2e", "Kafka -> cshield-ingest -> Redis, exact counts") \
+	XX(0101, "restart", "kill -9 and restart: nothing lost, nothing twice")
+
+#define CS__DECL(num, name, desc) int cs_test_##num(void);
+CS_TESTS(CS__DECL)
+#undef CS__DECL
+
+typedef struct {
+	const char *num, *name, *desc;
+	int (*fn)(void);
+} cs__test_t;
+
+static const cs__test_t cs__tests[] = {
+#define CS__ROW(num, name, desc) {#num, name, desc, cs_test_##num},
+	CS_TESTS(CS__ROW)
+#undef CS__ROW
+};
+
+const char *cs_test_fixture(const char *name) {
+	static char buf[4096];
+	const char *dir = getenv("CS_FIXTURES");
+	snprintf(buf, sizeof(buf), "%s/%s", dir ? dir : "tests/fixtures", name);
+	return buf;
+}
+
+const char *cs_test_bindir(void) {
+	const char *d = getenv("CS_BIN_DIR");
+	return d ? d : "build";
+}
+
+const char *cs_test_tmpdir(void) {
+	static char dir[256];
+	if (!dir[0]) {
+		const char *base = getenv("TMPDIR");
+		snprintf(dir, sizeof(dir), "%s/cs-test-XXXXXX", base ? base : "/tmp");
+		if (!mkdtemp(dir)) {
+			perror("mkdtemp");
+			exit(1);
+		}
+	}
+	return dir;
+}
+
+int cs_test_write_file(const char *path, const char *s) {
+	FILE *fp = fopen(path, "w");
+	if (!fp)
+		return -1;
+	fputs(s, fp);
+	return fclose(fp) ? -1 : 0;
+}
+
+static int cs__run(const cs__test_t *t) {
+	int rc;
+	fprintf(stderr, "=== %s-%s: %s\n", t->num, t->name, t->desc);
+	rc = t->fn();
+	fprintf(stderr, "=== %s-%s: %s\n", t->num, t->name,
+		rc == 0 ? "PASS" : rc == CS_TEST_SKIP ? "SKIP" : "FAIL");
+	return rc;
+}
+
+int main(int argc, char **argv) {
+	int failed = 0, passed = 0, skipped = 0;
+
+	if (argc > 1 && !strcmp(argv[1], "--list")) {
+		for (size_t i = 0; i < sizeof(cs__tests) / sizeof(*cs__tests); i++)
+			printf("%s-%s\t%s\n", cs__tests[i].num, cs__tests[i].name, cs__tests[i].desc);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(cs__tests) / sizeof(*cs__tests); i++) {
+		int selected = argc == 1, rc;
+		for (int a = 1; a < argc; a++)
+			if (!strncmp(argv[a], cs__tests[i].num, 4))
+				selected = 1;
+		if (!selected)
+			continue;
+		rc = cs__run(&cs__tests[i]);
+		if (rc == 0)
+			passed++;
+		else if (rc == CS_TEST_SKIP)
+			skipped++;
+		else
+			failed++;
+	}
+	if (argc == 2 && passed + failed + skipped == 1)
+		return failed ? 1 : skipped ? CS_TEST_SKIP : 0;
+	printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+	return failed ? 1 : 0;
+}
