@@ -211,7 +211,8 @@ void cs_conf_doc_md(const cs_conf_schema_t *schema, FILE *fp) {
 		if (p->type == CS_CONF_INT)
 			snprintf(range, sizeof(range), "%lld..%lld", (long long)p->min,
 				 (long long)p->max);
-		fprintf(fp, "| `%s` | %s | %s | %s%s%s | %s%s |\n", p->name, types[p->type], range,
+		fprintf(fp, "| `%s%s` | %s | %s | %s%s%s | %s%s |\n",
+			schema->doc_prefix ? schema->doc_prefix : "", p->name, types[p->type], range,
 			p->def && *p->def ? "`" : "", p->def ? (*p->def ? p->def : "(empty)") : "",
 			p->def && *p->def ? "`" : "", (p->flags & CS_CONF_F_REQUIRED) ? "**Required.** " : "",
 			p->desc);

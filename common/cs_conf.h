@@ -54,6 +54,7 @@ typedef struct cs_conf_schema_s {
 	const char *title;
 	const cs_conf_prop_t *props;
 	const cs_conf_passthru_t *passthru;
+	const char *doc_prefix; /* shown before each name in the documentation ("redis.") */
 } cs_conf_schema_t;
 
 /** Applies every default of the table to obj (zeroed by the caller). */

@@ -54,7 +54,7 @@ static const cs_conf_prop_t cs__redis_props[] = {
 };
 
 static const cs_conf_schema_t cs__redis_schema = {"redis.* (hiredis connection)",
-						  cs__redis_props, NULL};
+						  cs__redis_props, NULL, "redis."};
 
 static cs_err_t cs__kafka_passthru(void *opaque, const char *key, const char *value, char *errstr,
 				   size_t errstr_size) {
@@ -93,7 +93,7 @@ static void cs__ingest_schema(cs_conf_schema_t *schema, cs_conf_passthru_t pt[3]
 	pt[1] = (cs_conf_passthru_t){"redis.", cs__redis_passthru, conf,
 				     "hiredis connection options, see the table below."};
 	pt[2] = (cs_conf_passthru_t){NULL};
-	*schema = (cs_conf_schema_t){"cshield-ingest", cs__ingest_props, pt};
+	*schema = (cs_conf_schema_t){"cshield-ingest", cs__ingest_props, pt, NULL};
 }
 
 cs_ingest_conf_t *cs_ingest_conf_new(void) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: deploy/local/kafka.sh start|stop|status|address
+# Usage: deploy/local/kafka.sh start|stop|status|address|fetch|topic NAME [PARTITIONS]
 #
 # A real single-node Apache Kafka broker in KRaft mode (broker + controller in
 # one JVM) on free loopback ports. Its jars come from Maven Central through
@@ -116,11 +116,21 @@ kafka_stop() {
 	fi
 }
 
+kafka_topic() {
+	local name=$1 parts=${2:-1}
+	cs_pid_alive "$KDIR/kafka.pid" || cs_die "Kafka is not running"
+	kjava org.apache.kafka.tools.TopicCommand --bootstrap-server "$(cat "$KDIR/address")" \
+		--create --if-not-exists --topic "$name" --partitions "$parts" --replication-factor 1 \
+		>>"$KDIR/logs/tool.log" 2>&1 || { tail -5 "$KDIR/logs/tool.log" >&2; cs_die "creating topic $name failed"; }
+	cs_log "topic $name ($parts partitions)"
+}
+
 case "${1:-}" in
 start) kafka_start ;;
+topic) shift; kafka_topic "$@" ;;
 stop) kafka_stop ;;
 status) if cs_pid_alive "$KDIR/kafka.pid"; then echo "running $(cat "$KDIR/address")"; else echo stopped; exit 1; fi ;;
 address) cat "$KDIR/address" ;;
 fetch) kafka_fetch ;;
-*) echo "usage: $0 start|stop|status|address|fetch" >&2; exit 2 ;;
+*) echo "usage: $0 start|stop|status|address|fetch|topic NAME [PARTITIONS]" >&2; exit 2 ;;
 esac
