@@ -36,7 +36,7 @@ static const cs_conf_prop_t cs__ingest_props[] = {
 	 "On SIGTERM, how long to keep retrying the final flush."},
 	{"log.level", CS_CONF_STR, CS__OFF(log_level), 0, 0, "info", 0,
 	 "error, warn, info or debug."},
-	{NULL},
+	{.name = NULL},
 };
 
 static const cs_conf_prop_t cs__redis_props[] = {
@@ -50,7 +50,7 @@ static const cs_conf_prop_t cs__redis_props[] = {
 	 "Connect timeout."},
 	{"command.timeout.ms", CS_CONF_INT, CS__ROFF(command_timeout_ms), 1, 600000, "5000", 0,
 	 "Timeout of each command (a flush is one command)."},
-	{NULL},
+	{.name = NULL},
 };
 
 static const cs_conf_schema_t cs__redis_schema = {"redis.* (hiredis connection)",
@@ -92,7 +92,7 @@ static void cs__ingest_schema(cs_conf_schema_t *schema, cs_conf_passthru_t pt[3]
 				     "`kafka.bootstrap.servers`, `kafka.fetch.wait.max.ms`."};
 	pt[1] = (cs_conf_passthru_t){"redis.", cs__redis_passthru, conf,
 				     "hiredis connection options, see the table below."};
-	pt[2] = (cs_conf_passthru_t){NULL};
+	pt[2] = (cs_conf_passthru_t){.prefix = NULL};
 	*schema = (cs_conf_schema_t){"cshield-ingest", cs__ingest_props, pt, NULL};
 }
 

@@ -41,6 +41,22 @@ int cs_test_0007(void) {
 	CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 1);
 	CS_TEST_ASSERT(strstr(out, "\"indicators.file\""), "%s", out);
 
+	/* docs/CONFIGURATION.md carries the tables as the code generates them */
+	if (getenv("CS_SOURCE_DIR")) {
+		static char gen[65536], doc[262144];
+		FILE *fp;
+		size_t n;
+		snprintf(cmd, sizeof(cmd), "%s/ingest/cshield-ingest --dump-config-md", cs_test_bindir());
+		CS_TEST_EQ_INT(run(cmd, gen, sizeof(gen)), 0);
+		snprintf(path, sizeof(path), "%s/docs/CONFIGURATION.md", getenv("CS_SOURCE_DIR"));
+		CS_TEST_ASSERT((fp = fopen(path, "r")), "%s", path);
+		n = fread(doc, 1, sizeof(doc) - 1, fp);
+		doc[n] = '\0';
+		fclose(fp);
+		CS_TEST_ASSERT(strstr(doc, gen),
+			       "docs/CONFIGURATION.md is out of date: regenerate its tables with cshield-ingest --dump-config-md");
+	}
+
 	/* the generator is deterministic for a seed */
 	{
 		char a[8192];
