@@ -4,7 +4,10 @@
  * (consumer), so it lives on the ground floor.
  *
  * Ownership: an observable's value is borrowed; it is valid only while the
- * event it came from is being processed (the decoder's buffer).
+ * event it came from is being processed (the decoder's buffer or the message
+ * itself). Always use len: a TEXT value may point into the message unchanged
+ * and is then not NUL-terminated; every other type is normalized
+ * (cs_norm.h) and NUL-terminated.
  */
 #ifndef CS_OBS_H
 #define CS_OBS_H
@@ -12,11 +15,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CS_OBS_TYPE_MAP(XX) \
-	XX(IPV4, "ipv4")    \
-	XX(IPV6, "ipv6")    \
+#define CS_OBS_TYPE_MAP(XX)  \
+	XX(IPV4, "ipv4")     \
+	XX(IPV6, "ipv6")     \
 	XX(DOMAIN, "domain") \
-	XX(URL, "url")
+	XX(URL, "url")       \
+	XX(MD5, "md5")       \
+	XX(SHA1, "sha1")     \
+	XX(SHA256, "sha256") \
+	XX(EMAIL, "email")   \
+	XX(TEXT, "text")
 
 typedef enum cs_obs_type_e {
 #define CS__OBS_T(name, str) CS_OBS_##name,
@@ -26,14 +34,25 @@ typedef enum cs_obs_type_e {
 } cs_obs_type_t;
 
 /* Where the observable was seen in the event. */
-#define CS_OBS_ROLE_MAP(XX)             \
-	XX(SRC, "source")               \
-	XX(DST, "destination")          \
-	XX(DNS_QUERY, "dns query")      \
-	XX(HTTP_HOST, "http host")      \
-	XX(TLS_SNI, "tls sni")          \
-	XX(URL, "url")                  \
-	XX(URL_HOST, "url host")
+#define CS_OBS_ROLE_MAP(XX)                 \
+	XX(SRC, "source")                   \
+	XX(DST, "destination")              \
+	XX(DNS_QUERY, "dns query")          \
+	XX(HTTP_HOST, "http host")          \
+	XX(TLS_SNI, "tls sni")              \
+	XX(URL, "url")                      \
+	XX(URL_HOST, "url host")            \
+	XX(DNS_ANSWER, "dns answer")        \
+	XX(FILE_HASH, "file hash")          \
+	XX(CERT_HASH, "certificate hash")   \
+	XX(MAIL_SENDER, "mail sender")      \
+	XX(MAIL_RECIPIENT, "mail recipient") \
+	XX(USER_AGENT, "user agent")        \
+	XX(COMMAND_LINE, "command line")    \
+	XX(RULE_NAME, "rule name")          \
+	XX(URL_PATH, "url path")            \
+	XX(HOSTNAME, "hostname")            \
+	XX(INTEL, "intel indicator")
 
 typedef enum cs_obs_role_e {
 #define CS__OBS_R(name, str) CS_OBS_ROLE_##name,
@@ -45,7 +64,7 @@ typedef enum cs_obs_role_e {
 typedef struct cs_obs_s {
 	cs_obs_type_t type;
 	cs_obs_role_t role;
-	const char *value; /* normalized, borrowed, NUL-terminated */
+	const char *value; /* borrowed; see above */
 	size_t len;
 } cs_obs_t;
 

@@ -15,8 +15,6 @@
 
 #include "cs_corr_int.h"
 
-#define CS_CORR_MAX_LINE 8192
-
 /* ---- a small open-addressing set of (type, value) for duplicate folding ---- */
 typedef struct cs__strset_s {
 	uint32_t *slots; /* indicator index + 1; 0 = empty */
@@ -186,6 +184,7 @@ cs_corr_db_t *cs_corr_db_load_list(const char *path, uint64_t version, char *err
 	cs__strset_t set = {0};
 	size_t cap = 0, rcap = 0, linecap = 0;
 	char *line = NULL;
+	static _Thread_local char nbuf[CS_NORM_CAP];
 	ssize_t n;
 	long lineno = 0;
 	FILE *fp;
@@ -218,26 +217,25 @@ cs_corr_db_t *cs_corr_db_load_list(const char *path, uint64_t version, char *err
 		if (!*s || *s == '#')
 			continue;
 		len = strlen(s);
-		if (len > CS_CORR_MAX_LINE) {
-			rerr = cs__db_reject(db, &rcap, path, lineno, "longer than 8192 bytes", "");
+		if (len > CS_NORM_MAX_IN) {
+			rerr = cs__db_reject(db, &rcap, path, lineno, "longer than 4096 bytes", "");
 			if (rerr)
 				goto nomem;
 			continue;
 		}
-		if (!(val = cs_malloc(len + 64 + 2)))
-			goto nomem;
-		memcpy(val, s, len + 1);
-		if (strstr(val, "://"))
-			type = cs_corr_norm_url(val, &len) == 0 ? CS_OBS_URL : -1;
+		memcpy(nbuf, s, len + 1);
+		if (strstr(nbuf, "://"))
+			type = cs_norm_url(nbuf, &len, sizeof(nbuf)) == 0 ? CS_OBS_URL : -1;
 		else
-			type = cs_corr_norm_host(val, &len);
+			type = cs_norm_host(nbuf, &len, sizeof(nbuf));
 		if (type < 0) {
 			rerr = cs__db_reject(db, &rcap, path, lineno, cs__list_reason(s), s);
-			cs_free(val);
 			if (rerr)
 				goto nomem;
 			continue;
 		}
+		if (!(val = cs_strndup(nbuf, len)))
+			goto nomem;
 		if (db->cnt * 2 >= set.size && cs__strset_grow(&set, db->inds, db->cnt)) {
 			cs_free(val);
 			goto nomem;

@@ -19,6 +19,7 @@
 
 #include "cs_common.h"
 #include "cs_obs.h"
+#include "cs_norm.h"
 
 typedef struct cs_corr_db_s cs_corr_db_t;           /* shared, immutable */
 typedef struct cs_corr_scratch_s cs_corr_scratch_t; /* one per thread */
@@ -75,22 +76,5 @@ void cs_corr_scratch_destroy(cs_corr_scratch_t *scr);
  */
 cs_err_t cs_corr_match(const cs_corr_db_t *db, cs_corr_scratch_t *scr, const cs_obs_t *obs,
 		       cs_corr_hit_cb_t *cb, void *opaque);
-
-/* ---- normalization shared by indicator loading and decoding ---- */
-
-/**
- * Normalizes a host (domain or IP literal) in place: lower-case, trailing
- * dot removed, IPv6 brackets removed, IPv6 canonical, IPv4-mapped IPv6 to IPv4.
- * buf must hold at least len+1 and 64 bytes.
- * @returns the observable type (CS_OBS_IPV4, CS_OBS_IPV6, CS_OBS_DOMAIN) or
- *          -1 if it is not a valid host; *lenp is updated.
- */
-int cs_corr_norm_host(char *buf, size_t *lenp);
-
-/**
- * Normalizes a URL in place: scheme and host lower-cased, default port
- * dropped. @returns 0, or -1 if it is not an absolute http(s)/ftp URL.
- */
-int cs_corr_norm_url(char *buf, size_t *lenp);
 
 #endif /* CS_CORRELATE_H */

@@ -229,10 +229,52 @@ static int64_t cs__window(int64_t ts_ms, int64_t window_s) {
 	return w * window_s;
 }
 
+typedef struct cs__msg_ctx_s {
+	cs_ingest_t *ing;
+	int64_t kafka_ts;
+	int failed;
+} cs__msg_ctx_t;
+
+/* One decoded (or rejected) event of the current message. */
+static int cs__on_event(void *opaque, const cs_decode_event_t *ev, cs_decode_reject_t r) {
+	cs__msg_ctx_t *mc = opaque;
+	cs_ingest_t *ing = mc->ing;
+	int64_t ts, window;
+
+	ing->agg.events++;
+	if (r != CS_DECODE_OK) {
+		ing->agg.rejects[r]++;
+		return 0;
+	}
+	ts = ev->ts_ms ? ev->ts_ms : mc->kafka_ts > 0 ? mc->kafka_ts : cs_wall_ms();
+	window = cs__window(ts, ing->conf->window_s);
+	ing->ev_hit_cnt = 0;
+	for (size_t i = 0; i < ev->obs_cnt; i++)
+		if (cs_corr_match(ing->db, ing->scr, &ev->obs[i], cs__on_hit, ing))
+			CS_LOG_E(CS__MOD, "Hyperscan scan failed");
+	for (size_t i = 0; i < ing->ev_hit_cnt; i++)
+		if (cs_ingest_agg_add(&ing->agg, window, ing->ev_hits[i], 1)) {
+			mc->failed = 1;
+			return 1;
+		}
+	ing->agg.hits += (int64_t)ing->ev_hit_cnt;
+	return 0;
+}
+
+static cs_decode_fmt_t cs__topic_fmt(const cs_ingest_conf_t *conf, const char *topic) {
+	for (size_t i = 0; i < conf->topic_cnt; i++)
+		if (!strcmp(conf->topic_names[i], topic))
+			return (cs_decode_fmt_t)conf->topic_fmts[i];
+	return CS_DECODE_FMT_AUTO;
+}
+
 static void cs__handle(cs_ingest_t *ing, rd_kafka_message_t *m) {
 	const char *topic = rd_kafka_topic_name(m->rkt);
 	cs_ingest_part_t *p = cs__part_find(ing, topic, m->partition);
-	int rej;
+	rd_kafka_headers_t *hdrs = NULL;
+	rd_kafka_timestamp_type_t tt;
+	char encoding[32] = "";
+	cs__msg_ctx_t mc = {ing, rd_kafka_message_timestamp(m, &tt), 0};
 
 	if (!p) {
 		CS_LOG_D(CS__MOD, "message from unassigned %s [%d] ignored", topic, (int)m->partition);
@@ -241,39 +283,24 @@ static void cs__handle(cs_ingest_t *ing, rd_kafka_message_t *m) {
 	if (m->offset < p->next || (p->start >= 0 && m->offset < p->start))
 		return; /* a duplicate delivery: already counted in this batch or in Redis */
 
-	if (m->len > (size_t)ing->conf->max_message_bytes)
-		rej = CS_INGEST_REJECT_TOO_LARGE;
-	else
-		rej = cs_ingest_decode(m->payload, m->len, &ing->ev);
-	if (rej >= 0) {
-		ing->agg.rejects[rej]++;
-		CS_LOG_D(CS__MOD, "%s [%d] @%lld rejected: %s", topic, (int)m->partition,
-			 (long long)m->offset, cs_ingest_reject2code((cs_ingest_reject_t)rej));
-	} else {
-		int64_t ts = ing->ev.ts_ms;
-		if (ts == 0) {
-			rd_kafka_timestamp_type_t tt;
-			ts = rd_kafka_message_timestamp(m, &tt);
-			if (ts <= 0)
-				ts = cs_wall_ms();
+	if (!rd_kafka_message_headers(m, &hdrs)) {
+		const void *v;
+		size_t vs;
+		if (!rd_kafka_header_get_last(hdrs, "content-encoding", &v, &vs) && v) {
+			if (vs >= sizeof(encoding))
+				vs = sizeof(encoding) - 1; /* unknown anyway: rejected as such */
+			memcpy(encoding, v, vs);
+			encoding[vs] = '\0';
 		}
-		int64_t window = cs__window(ts, ing->conf->window_s);
-		ing->ev_hit_cnt = 0;
-		for (size_t i = 0; i < ing->ev.obs_cnt; i++)
-			if (cs_corr_match(ing->db, ing->scr, &ing->ev.obs[i], cs__on_hit, ing))
-				CS_LOG_E(CS__MOD, "Hyperscan scan failed on %s [%d] @%lld", topic,
-					 (int)m->partition, (long long)m->offset);
-		for (size_t i = 0; i < ing->ev_hit_cnt; i++) {
-			if (cs_ingest_agg_add(&ing->agg, window, ing->ev_hits[i], 1)) {
-				/* cannot count it: do not move past it; flush and retry from here */
-				CS_LOG_E(CS__MOD, "out of memory aggregating; resyncing");
-				cs__resync(ing);
-				return;
-			}
-		}
-		ing->agg.hits += (int64_t)ing->ev_hit_cnt;
 	}
-	ing->agg.events++;
+	cs_decode_message(ing->dec, cs__topic_fmt(ing->conf, topic), encoding, m->payload ? m->payload : "",
+			  m->len, cs__on_event, &mc);
+	if (mc.failed) {
+		/* cannot count it: do not move past it; drop the batch and replay */
+		CS_LOG_E(CS__MOD, "out of memory aggregating; resyncing from Redis offsets");
+		cs__resync(ing);
+		return;
+	}
 	p->next = m->offset + 1;
 	ing->dirty = 1;
 	ing->pending_events++;
@@ -305,6 +332,8 @@ cs_ingest_t *cs_ingest_new(cs_ingest_conf_t *conf, char *errstr, size_t errstr_s
 		 cs_corr_db_count(ing->db), ing->conf->indicators_file,
 		 cs_corr_db_reject_count(ing->db));
 	if (!(ing->scr = cs_corr_scratch_new(ing->db, errstr, errstr_size)))
+		goto err;
+	if (!(ing->dec = cs_decode_new(ing->conf->dconf, errstr, errstr_size)))
 		goto err;
 
 	kconf = rd_kafka_conf_dup(ing->conf->kconf);
@@ -414,6 +443,7 @@ void cs_ingest_destroy(cs_ingest_t *ing) {
 	cs_ingest_redis_close(&ing->redis);
 	cs_ingest_agg_destroy(&ing->agg);
 	cs_corr_scratch_destroy(ing->scr);
+	cs_decode_destroy(ing->dec);
 	cs_corr_db_destroy(ing->db);
 	cs_free(ing->ev_hits);
 	cs_ingest_conf_destroy(ing->conf);

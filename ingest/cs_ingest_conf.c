@@ -30,8 +30,6 @@ static const cs_conf_prop_t cs__ingest_props[] = {
 	 "Flush aggregates and offsets to Redis at least this often."},
 	{"flush.max.events", CS_CONF_INT, CS__OFF(flush_max_events), 1, 100000000, "100000", 0,
 	 "Flush after this many events, whichever comes first."},
-	{"ingest.max.message.bytes", CS_CONF_INT, CS__OFF(max_message_bytes), 64, 1LL << 30,
-	 "1048576", 0, "Larger messages are rejected with reason too_large."},
 	{"shutdown.timeout.ms", CS_CONF_INT, CS__OFF(shutdown_timeout_ms), 0, 3600000, "10000", 0,
 	 "On SIGTERM, how long to keep retrying the final flush."},
 	{"log.level", CS_CONF_STR, CS__OFF(log_level), 0, 0, "info", 0,
@@ -85,26 +83,71 @@ static cs_err_t cs__redis_passthru(void *opaque, const char *key, const char *va
 	return err;
 }
 
-static void cs__ingest_schema(cs_conf_schema_t *schema, cs_conf_passthru_t pt[3],
+static cs_err_t cs__decode_passthru(void *opaque, const char *key, const char *value, char *errstr,
+				    size_t errstr_size) {
+	cs_ingest_conf_t *conf = opaque;
+	return cs_decode_conf_set(conf->dconf, key, value, errstr, errstr_size);
+}
+
+/* topic.<name>.format = auto|ecs|eve|zeek|ocsf|cef */
+static cs_err_t cs__topic_passthru(void *opaque, const char *key, const char *value, char *errstr,
+				   size_t errstr_size) {
+	cs_ingest_conf_t *conf = opaque;
+	size_t kl = strlen(key);
+	int fmt;
+	char **nn;
+	int *nf;
+
+	if (kl <= 7 || strcmp(key + kl - 7, ".format")) {
+		cs_errstr_set(errstr, errstr_size, "unknown property \"topic.%s\" (expected topic.<name>.format)", key);
+		return CS_ERR_CONF_UNKNOWN;
+	}
+	if ((fmt = cs_decode_fmt_parse(value)) < 0) {
+		cs_errstr_set(errstr, errstr_size, "topic.%s: \"%s\" is not auto, ecs, eve, zeek, ocsf or cef", key, value);
+		return CS_ERR_CONF_VALUE;
+	}
+	for (size_t i = 0; i < conf->topic_cnt; i++)
+		if (strlen(conf->topic_names[i]) == kl - 7 && !strncmp(conf->topic_names[i], key, kl - 7)) {
+			conf->topic_fmts[i] = fmt;
+			return CS_ERR_OK;
+		}
+	if (!(nn = cs_reallocarray(conf->topic_names, conf->topic_cnt + 1, sizeof(*nn))))
+		return CS_ERR_NOMEM;
+	conf->topic_names = nn;
+	if (!(nf = cs_reallocarray(conf->topic_fmts, conf->topic_cnt + 1, sizeof(*nf))))
+		return CS_ERR_NOMEM;
+	conf->topic_fmts = nf;
+	if (!(conf->topic_names[conf->topic_cnt] = cs_strndup(key, kl - 7)))
+		return CS_ERR_NOMEM;
+	conf->topic_fmts[conf->topic_cnt++] = fmt;
+	return CS_ERR_OK;
+}
+
+static void cs__ingest_schema(cs_conf_schema_t *schema, cs_conf_passthru_t pt[5],
 			      cs_ingest_conf_t *conf) {
 	pt[0] = (cs_conf_passthru_t){"kafka.", cs__kafka_passthru, conf,
 				     "Any librdkafka consumer property, e.g. "
 				     "`kafka.bootstrap.servers`, `kafka.fetch.wait.max.ms`."};
 	pt[1] = (cs_conf_passthru_t){"redis.", cs__redis_passthru, conf,
 				     "hiredis connection options, see the table below."};
-	pt[2] = (cs_conf_passthru_t){.prefix = NULL};
+	pt[2] = (cs_conf_passthru_t){"decode.", cs__decode_passthru, conf,
+				     "Event decoding limits and extra field maps, see the table below."};
+	pt[3] = (cs_conf_passthru_t){"topic.", cs__topic_passthru, conf,
+				     "`topic.<name>.format`: auto, ecs, eve, zeek, ocsf or cef: the format of a topic "
+				     "(default auto: detected per message)."};
+	pt[4] = (cs_conf_passthru_t){.prefix = NULL};
 	*schema = (cs_conf_schema_t){"cshield-ingest", cs__ingest_props, pt, NULL};
 }
 
 cs_ingest_conf_t *cs_ingest_conf_new(void) {
 	cs_ingest_conf_t *conf = cs_calloc(1, sizeof(*conf));
 	cs_conf_schema_t schema;
-	cs_conf_passthru_t pt[3];
+	cs_conf_passthru_t pt[5];
 	char errstr[256];
 
 	if (!conf)
 		return NULL;
-	if (!(conf->kconf = rd_kafka_conf_new()))
+	if (!(conf->kconf = rd_kafka_conf_new()) || !(conf->dconf = cs_decode_conf_new()))
 		goto err;
 	cs__ingest_schema(&schema, pt, conf);
 	if (cs_conf_defaults(&schema, conf, errstr, sizeof(errstr)) ||
@@ -122,7 +165,7 @@ err:
 
 void cs_ingest_conf_destroy(cs_ingest_conf_t *conf) {
 	cs_conf_schema_t schema;
-	cs_conf_passthru_t pt[3];
+	cs_conf_passthru_t pt[5];
 
 	if (!conf)
 		return;
@@ -131,13 +174,18 @@ void cs_ingest_conf_destroy(cs_ingest_conf_t *conf) {
 	cs_conf_free(&cs__redis_schema, &conf->redis);
 	if (conf->kconf)
 		rd_kafka_conf_destroy(conf->kconf);
+	cs_decode_conf_destroy(conf->dconf);
+	for (size_t i = 0; i < conf->topic_cnt; i++)
+		cs_free(conf->topic_names[i]);
+	cs_free(conf->topic_names);
+	cs_free(conf->topic_fmts);
 	cs_free(conf);
 }
 
 cs_err_t cs_ingest_conf_set(cs_ingest_conf_t *conf, const char *key, const char *value,
 			    char *errstr, size_t errstr_size) {
 	cs_conf_schema_t schema;
-	cs_conf_passthru_t pt[3];
+	cs_conf_passthru_t pt[5];
 	cs__ingest_schema(&schema, pt, conf);
 	return cs_conf_set(&schema, conf, key, value, errstr, errstr_size);
 }
@@ -145,7 +193,7 @@ cs_err_t cs_ingest_conf_set(cs_ingest_conf_t *conf, const char *key, const char 
 cs_err_t cs_ingest_conf_load(cs_ingest_conf_t *conf, const char *path, char *errstr,
 			     size_t errstr_size) {
 	cs_conf_schema_t schema;
-	cs_conf_passthru_t pt[3];
+	cs_conf_passthru_t pt[5];
 	cs__ingest_schema(&schema, pt, conf);
 	return cs_conf_load_file(&schema, conf, path, errstr, errstr_size);
 }
@@ -153,7 +201,7 @@ cs_err_t cs_ingest_conf_load(cs_ingest_conf_t *conf, const char *path, char *err
 cs_err_t cs_ingest_conf_set_kv(cs_ingest_conf_t *conf, const char *kv, char *errstr,
 			       size_t errstr_size) {
 	cs_conf_schema_t schema;
-	cs_conf_passthru_t pt[3];
+	cs_conf_passthru_t pt[5];
 	cs__ingest_schema(&schema, pt, conf);
 	return cs_conf_set_kv(&schema, conf, kv, errstr, errstr_size);
 }
@@ -161,7 +209,7 @@ cs_err_t cs_ingest_conf_set_kv(cs_ingest_conf_t *conf, const char *kv, char *err
 cs_err_t cs__ingest_conf_check(const cs_ingest_conf_t *conf, char *errstr, size_t errstr_size);
 cs_err_t cs__ingest_conf_check(const cs_ingest_conf_t *conf, char *errstr, size_t errstr_size) {
 	cs_conf_schema_t schema;
-	cs_conf_passthru_t pt[3];
+	cs_conf_passthru_t pt[5];
 	cs__ingest_schema(&schema, pt, (cs_ingest_conf_t *)conf);
 	if (cs_log_level_parse(conf->log_level) < 0) {
 		cs_errstr_set(errstr, errstr_size,
@@ -174,8 +222,9 @@ cs_err_t cs__ingest_conf_check(const cs_ingest_conf_t *conf, char *errstr, size_
 
 void cs_ingest_conf_doc_md(FILE *fp) {
 	cs_conf_schema_t schema;
-	cs_conf_passthru_t pt[3];
+	cs_conf_passthru_t pt[5];
 	cs__ingest_schema(&schema, pt, NULL);
 	cs_conf_doc_md(&schema, fp);
 	cs_conf_doc_md(&cs__redis_schema, fp);
+	cs_decode_conf_doc_md(fp);
 }

@@ -11,6 +11,7 @@
 #include "cs_ingest.h"
 #include "cs_obs.h"
 #include "cs_correlate.h"
+#include "cs_decode.h"
 
 /* ---- configuration ---- */
 typedef struct cs_ingest_redis_conf_s {
@@ -32,47 +33,15 @@ struct cs_ingest_conf_s {
 	int64_t ttl_s;
 	int64_t flush_interval_ms;
 	int64_t flush_max_events;
-	int64_t max_message_bytes;
 	int64_t shutdown_timeout_ms;
 	char *log_level;
 	cs_ingest_redis_conf_t redis;
 	rd_kafka_conf_t *kconf; /* kafka.* pass-through, owned */
+	cs_decode_conf_t *dconf; /* decode.* pass-through, owned */
+	char **topic_names;      /* topic.<name>.format */
+	int *topic_fmts;
+	size_t topic_cnt;
 };
-
-/* ---- decoding (first slice: jansson; issue #3 replaces it) ---- */
-#define CS_INGEST_DECODE_MAX_OBS 64
-#define CS_INGEST_DECODE_BUF 65536
-
-#define CS_INGEST_REJECT_MAP(XX)                                  \
-	XX(NOT_JSON, "not_json", "not valid JSON")                \
-	XX(NOT_OBJECT, "not_object", "JSON value is not an object") \
-	XX(TOO_LARGE, "too_large", "message larger than ingest.max.message.bytes") \
-	XX(TOO_MANY_OBS, "too_many_observables", "observables exceed the per-event limit") \
-	XX(EMPTY, "empty", "empty message")
-
-typedef enum cs_ingest_reject_e {
-#define CS__REJ(name, code, desc) CS_INGEST_REJECT_##name,
-	CS_INGEST_REJECT_MAP(CS__REJ)
-#undef CS__REJ
-	CS_INGEST_REJECT__CNT
-} cs_ingest_reject_t;
-
-const char *cs_ingest_reject2code(cs_ingest_reject_t r);
-
-typedef struct cs_ingest_event_s {
-	int64_t ts_ms; /* event time; 0 = not in the event */
-	cs_obs_t obs[CS_INGEST_DECODE_MAX_OBS];
-	size_t obs_cnt;
-	char buf[CS_INGEST_DECODE_BUF]; /* normalized values live here */
-	size_t buf_used;
-} cs_ingest_event_t;
-
-/**
- * Decodes one JSON event (Suricata EVE, ECS or Zeek JSON field names) into
- * normalized observables. Values are copied into ev->buf.
- * @returns -1 on success, or the rejection reason.
- */
-int cs_ingest_decode(const char *msg, size_t len, cs_ingest_event_t *ev);
 
 /* ---- pre-aggregation: (window start, indicator) -> hits ---- */
 typedef struct cs_ingest_agg_ent_s {
@@ -85,7 +54,7 @@ typedef struct cs_ingest_agg_ent_s {
 typedef struct cs_ingest_agg_s {
 	cs_ingest_agg_ent_t *ents;
 	size_t size, cnt; /* size: power of two */
-	int64_t rejects[CS_INGEST_REJECT__CNT];
+	int64_t rejects[CS_DECODE_REJECT__CNT];
 	int64_t events, hits;
 } cs_ingest_agg_t;
 
@@ -138,7 +107,7 @@ struct cs_ingest_s {
 	int dirty;  /* offsets moved since the last flush */
 	int paused; /* partitions paused while Redis is unreachable */
 	atomic_int stop;
-	cs_ingest_event_t ev;
+	cs_decode_t *dec;
 	uint32_t *ev_hits; /* distinct indicators hit by the current event */
 	size_t ev_hit_cnt, ev_hit_cap;
 };

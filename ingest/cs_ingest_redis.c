@@ -245,7 +245,7 @@ cs_err_t cs_ingest_redis_flush(cs_ingest_redis_t *r, const cs_ingest_agg_t *agg,
 	for (size_t i = 0; i < cnt; i++)
 		if (parts[i].next >= 0 && parts[i].next != parts[i].start)
 			nparts++;
-	for (int k = 0; k < CS_INGEST_REJECT__CNT; k++)
+	for (int k = 0; k < CS_DECODE_REJECT__CNT; k++)
 		if (agg->rejects[k])
 			nrej++;
 
@@ -257,9 +257,9 @@ cs_err_t cs_ingest_redis_flush(cs_ingest_redis_t *r, const cs_ingest_agg_t *agg,
 	    cs__argv_add_str(&a, conf->key_prefix) ||
 	    cs__argv_add(&a, "%lld", (long long)agg->events) || cs__argv_add(&a, "%zu", nrej))
 		goto done;
-	for (int k = 0; k < CS_INGEST_REJECT__CNT; k++)
+	for (int k = 0; k < CS_DECODE_REJECT__CNT; k++)
 		if (agg->rejects[k] &&
-		    (cs__argv_add_str(&a, cs_ingest_reject2code((cs_ingest_reject_t)k)) ||
+		    (cs__argv_add_str(&a, cs_decode_reject2code((cs_decode_reject_t)k)) ||
 		     cs__argv_add(&a, "%lld", (long long)agg->rejects[k])))
 			goto done;
 	for (size_t i = 0; i < cnt; i++) {

@@ -1,6 +1,9 @@
-/* 0003-norm: hosts and URLs normalized so that equal things compare equal. */
+/* 0003-norm: hosts, URLs, hashes and e-mail normalized so that equal things
+ * compare equal (common/cs_norm.c), adversarial cases included. */
 #include "cs_test.h"
-#include "cs_correlate.h"
+#include "cs_common.h"
+#include "cs_norm.h"
+#include "cs_obs.h"
 
 int cs_test_0003(void) {
 	static const struct {
@@ -11,15 +14,24 @@ int cs_test_0003(void) {
 		{"www.evil.eu.", "www.evil.eu", CS_OBS_DOMAIN},
 		{"1.2.3.4", "1.2.3.4", CS_OBS_IPV4},
 		{"::ffff:1.2.3.4", "1.2.3.4", CS_OBS_IPV4}, /* IPv4-mapped IPv6 is the IPv4 */
+		{"::FFFF:0102:0304", "1.2.3.4", CS_OBS_IPV4},
 		{"2001:DB8:0:0:0:0:0:1", "2001:db8::1", CS_OBS_IPV6},
+		{"2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1", CS_OBS_IPV6}, /* RFC 5952: first longest run */
 		{"[2001:db8::1]", "2001:db8::1", CS_OBS_IPV6},
 		{"xn--bcher-kva.example", "xn--bcher-kva.example", CS_OBS_DOMAIN},
-		{"localhost", NULL, -1},     /* a bare name is no domain indicator */
+		{"B\xc3\xbc" "cher.example", "xn--bcher-kva.example", CS_OBS_DOMAIN}, /* IDN -> punycode */
+		{"m\xc3\xbcnchen.de", "xn--mnchen-3ya.de", CS_OBS_DOMAIN},
+		{"\xe4\xbe\x8b\xe5\xad\x90.\xe6\xb5\x8b\xe8\xaf\x95", "xn--fsqu00a.xn--0zwm56d", CS_OBS_DOMAIN},
+		{"bad_domain_ok.example", "bad_domain_ok.example", CS_OBS_DOMAIN}, /* '_' is seen in DNS */
+		{"localhost", NULL, -1}, /* a bare name is no domain */
 		{"a..b", NULL, -1},
+		{"-a.example", NULL, -1},
+		{"a-.example", NULL, -1},
 		{"evil.eu/x", NULL, -1},
 		{"1.2.3.4:80", NULL, -1},
 		{"", NULL, -1},
-		{"bad_domain_ok.example", "bad_domain_ok.example", CS_OBS_DOMAIN}, /* '_' is seen in DNS */
+		{"bad\xff.example", NULL, -1}, /* not UTF-8 */
+		{"1.2.3.256", NULL, -1},
 	};
 	static const struct {
 		const char *in, *out;
@@ -28,20 +40,55 @@ int cs_test_0003(void) {
 		{"http://evil.eu:80/x", "http://evil.eu/x"},
 		{"https://evil.eu:443", "https://evil.eu/"},
 		{"https://evil.eu:8443/a", "https://evil.eu:8443/a"},
+		{"http://evil.eu:/a", "http://evil.eu/a"},
 		{"http://user@EVIL.eu/", "http://user@evil.eu/"},
 		{"http://[2001:DB8::1]:80/", "http://[2001:db8::1]/"},
+		{"http://evil.eu?x=1", "http://evil.eu/?x=1"},
+		{"http://evil.eu/a/./b/../c", "http://evil.eu/a/c"},
+		{"http://evil.eu/a/b/..", "http://evil.eu/a/"},
+		{"http://evil.eu/../../x", "http://evil.eu/x"},
+		{"http://evil.eu/%7Euser/%61%62", "http://evil.eu/~user/ab"}, /* unreserved decoded */
+		{"http://evil.eu/a%2fb%3f", "http://evil.eu/a%2Fb%3F"},        /* reserved kept, upper-cased */
+		{"http://evil.eu/p#frag", "http://evil.eu/p"},
+		{"http://evil%2Eeu/", "http://evil.eu/"},
+		{"http://B\xc3\xbc" "cher.example/x", "http://xn--bcher-kva.example/x"},
+		{"http://evil.eu/q?a=/./", "http://evil.eu/q?a=/./"}, /* dot segments only in the path */
 		{"evil.eu/path", NULL},
 		{"http:///nohost", NULL},
 		{"http://evil.eu:8x/", NULL},
+		{"http://evil.eu:99999/", NULL},
+		{"://evil.eu/", NULL},
 	};
-	char buf[512];
+	static const struct {
+		const char *in, *out;
+		int type;
+	} hashes[] = {
+		{"D41D8CD98F00B204E9800998ECF8427E", "d41d8cd98f00b204e9800998ecf8427e", CS_OBS_MD5},
+		{"da39a3ee5e6b4b0d3255bfef95601890afd80709", "da39a3ee5e6b4b0d3255bfef95601890afd80709", CS_OBS_SHA1},
+		{"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
+		 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", CS_OBS_SHA256},
+		{"d41d8cd98f00b204e9800998ecf8427", NULL, -1},
+		{"g41d8cd98f00b204e9800998ecf8427e", NULL, -1},
+	};
+	static const struct {
+		const char *in, *out;
+	} emails[] = {
+		{"Alice <Alice@Example.COM>", "alice@example.com"},
+		{" bob@evil.eu. ", "bob@evil.eu"},
+		{"x@m\xc3\xbcnchen.de", "x@xn--mnchen-3ya.de"},
+		{"no-at-sign", NULL},
+		{"a@b@c.eu", NULL},
+		{"a b@c.eu", NULL},
+		{"@c.eu", NULL},
+	};
+	char buf[CS_NORM_CAP];
 
 	for (size_t i = 0; i < CS_ARRAY_SIZE(hosts); i++) {
 		size_t len = strlen(hosts[i].in);
 		int t;
 		memcpy(buf, hosts[i].in, len + 1);
-		t = cs_corr_norm_host(buf, &len);
-		CS_TEST_ASSERT(t == hosts[i].type, "\"%s\": type %d, expected %d", hosts[i].in, t, hosts[i].type);
+		t = cs_norm_host(buf, &len, sizeof(buf));
+		CS_TEST_ASSERT(t == hosts[i].type, "host \"%s\": type %d, expected %d", hosts[i].in, t, hosts[i].type);
 		if (hosts[i].out) {
 			CS_TEST_EQ_STR(buf, hosts[i].out);
 			CS_TEST_EQ_INT(len, strlen(hosts[i].out));
@@ -51,14 +98,37 @@ int cs_test_0003(void) {
 		size_t len = strlen(urls[i].in);
 		int rc;
 		memcpy(buf, urls[i].in, len + 1);
-		rc = cs_corr_norm_url(buf, &len);
+		rc = cs_norm_url(buf, &len, sizeof(buf));
 		if (!urls[i].out) {
-			CS_TEST_ASSERT(rc == -1, "\"%s\" accepted as \"%s\"", urls[i].in, buf);
+			CS_TEST_ASSERT(rc == -1, "url \"%s\" accepted as \"%s\"", urls[i].in, buf);
 			continue;
 		}
-		CS_TEST_ASSERT(rc == 0, "\"%s\" rejected", urls[i].in);
+		CS_TEST_ASSERT(rc == 0, "url \"%s\" rejected", urls[i].in);
 		CS_TEST_EQ_STR(buf, urls[i].out);
 		CS_TEST_EQ_INT(len, strlen(urls[i].out));
+		/* normalizing twice changes nothing */
+		CS_TEST_EQ_INT(cs_norm_url(buf, &len, sizeof(buf)), 0);
+		CS_TEST_EQ_STR(buf, urls[i].out);
+	}
+	for (size_t i = 0; i < CS_ARRAY_SIZE(hashes); i++) {
+		size_t len = strlen(hashes[i].in);
+		memcpy(buf, hashes[i].in, len + 1);
+		CS_TEST_ASSERT(cs_norm_hash(buf, len) == hashes[i].type, "hash \"%s\"", hashes[i].in);
+		if (hashes[i].out)
+			CS_TEST_EQ_STR(buf, hashes[i].out);
+	}
+	for (size_t i = 0; i < CS_ARRAY_SIZE(emails); i++) {
+		size_t len = strlen(emails[i].in);
+		int rc;
+		memcpy(buf, emails[i].in, len + 1);
+		rc = cs_norm_email(buf, &len, sizeof(buf));
+		if (!emails[i].out) {
+			CS_TEST_ASSERT(rc == -1, "email \"%s\" accepted as \"%s\"", emails[i].in, buf);
+			continue;
+		}
+		CS_TEST_ASSERT(rc == 0, "email \"%s\" rejected", emails[i].in);
+		CS_TEST_EQ_STR(buf, emails[i].out);
+		CS_TEST_EQ_INT(len, strlen(emails[i].out));
 	}
 	return 0;
 }

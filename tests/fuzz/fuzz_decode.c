@@ -1,18 +1,36 @@
-/* libFuzzer target: the first-slice event decoder on arbitrary bytes. */
+/* libFuzzer target: the decoder (every format under auto detection) on arbitrary bytes. */
 #include <stddef.h>
-#include <string.h>
 #include <stdint.h>
+#include <string.h>
 
-#include "cs_ingest_int.h"
+#include "cs_decode.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static int check(void *opaque, const cs_decode_event_t *ev, cs_decode_reject_t r) {
+	size_t size = *(size_t *)opaque;
+	if (ev->offset > size || ev->obs_cnt > 256)
+		__builtin_trap();
+	for (size_t i = 0; i < ev->obs_cnt; i++)
+		if ((unsigned)ev->obs[i].type >= CS_OBS__TYPE_CNT || (ev->obs[i].type != CS_OBS_TEXT &&
+		    ev->obs[i].len != strlen(ev->obs[i].value)))
+			__builtin_trap();
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-	static cs_ingest_event_t ev;
-	int rc = cs_ingest_decode((const char *)data, size, &ev);
-	if (rc == -1)
-		for (size_t i = 0; i < ev.obs_cnt; i++)
-			if (ev.obs[i].len != strlen(ev.obs[i].value) || (unsigned)ev.obs[i].type >= CS_OBS__TYPE_CNT)
-				__builtin_trap();
+	static cs_decode_conf_t *conf;
+	static cs_decode_t *dec;
+	char errstr[128];
+	if (!dec) {
+		conf = cs_decode_conf_new();
+		dec = cs_decode_new(conf, errstr, sizeof(errstr));
+	}
+	/* first byte picks the format and the encoding, the rest is the message */
+	if (size < 1)
+		return 0;
+	cs_decode_message(dec, (cs_decode_fmt_t)(data[0] % CS_DECODE_FMT__CNT),
+			  (data[0] & 0x80) ? ((data[0] & 0x40) ? "zstd" : "lz4") : NULL, data + 1, size - 1, check,
+			  &size);
 	return 0;
 }

@@ -1,0 +1,477 @@
+/*
+ * cs_norm.c - see cs_norm.h.
+ * DESIGN: pure functions on caller buffers; no locale, no allocation, any
+ * thread. Used on the hot path of decoding: keep the ASCII paths short.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <ctype.h>
+#include <stdint.h>
+#include <arpa/inet.h>
+
+#include "cs_norm.h"
+#include "cs_obs.h"
+
+static inline char cs__lower(char c) {
+	return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+}
+
+/* ---- punycode (RFC 3492) ---- */
+
+static int cs__utf8_decode(const unsigned char *s, size_t len, uint32_t *cps, size_t max) {
+	size_t n = 0, i = 0;
+	while (i < len) {
+		uint32_t c = s[i], cp;
+		int extra;
+		if (c < 0x80) {
+			cp = c;
+			extra = 0;
+		} else if ((c & 0xE0) == 0xC0) {
+			cp = c & 0x1F;
+			extra = 1;
+		} else if ((c & 0xF0) == 0xE0) {
+			cp = c & 0x0F;
+			extra = 2;
+		} else if ((c & 0xF8) == 0xF0) {
+			cp = c & 0x07;
+			extra = 3;
+		} else
+			return -1;
+		i++;
+		for (int k = 0; k < extra; k++, i++) {
+			if (i >= len || (s[i] & 0xC0) != 0x80)
+				return -1;
+			cp = (cp << 6) | (s[i] & 0x3F);
+		}
+		if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) ||
+		    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			return -1;
+		if (n == max)
+			return -1;
+		cps[n++] = cp;
+	}
+	return (int)n;
+}
+
+static char cs__pc_digit(uint32_t d) {
+	return (char)(d < 26 ? 'a' + d : '0' + (d - 26));
+}
+
+static uint32_t cs__pc_adapt(uint32_t delta, uint32_t npoints, int first) {
+	uint32_t k = 0;
+	delta = first ? delta / 700 : delta / 2;
+	delta += delta / npoints;
+	while (delta > ((36 - 1) * 26) / 2) {
+		delta /= 36 - 1;
+		k += 36;
+	}
+	return k + (36 * delta) / (delta + 38);
+}
+
+int cs_norm_punycode(const char *label, size_t len, char *out, size_t cap) {
+	uint32_t cps[256], n = 128, delta = 0, bias = 72, h, b = 0;
+	int cnt = cs__utf8_decode((const unsigned char *)label, len, cps, 256);
+	size_t o = 0;
+
+	if (cnt <= 0 || cap < 5)
+		return -1;
+	memcpy(out, "xn--", 4);
+	o = 4;
+	for (int i = 0; i < cnt; i++)
+		if (cps[i] < 0x80) {
+			if (o + 1 >= cap)
+				return -1;
+			out[o++] = cs__lower((char)cps[i]);
+			b++;
+		}
+	h = b;
+	if (b > 0) {
+		if (o + 1 >= cap)
+			return -1;
+		out[o++] = '-';
+	}
+	while (h < (uint32_t)cnt) {
+		uint32_t m = UINT32_MAX;
+		for (int i = 0; i < cnt; i++)
+			if (cps[i] >= n && cps[i] < m)
+				m = cps[i];
+		if ((m - n) > (UINT32_MAX - delta) / (h + 1))
+			return -1;
+		delta += (m - n) * (h + 1);
+		n = m;
+		for (int i = 0; i < cnt; i++) {
+			if (cps[i] < n && ++delta == 0)
+				return -1;
+			if (cps[i] == n) {
+				uint32_t q = delta;
+				for (uint32_t k = 36;; k += 36) {
+					uint32_t t = k <= bias ? 1 : k >= bias + 26 ? 26 : k - bias;
+					if (q < t)
+						break;
+					if (o + 1 >= cap)
+						return -1;
+					out[o++] = cs__pc_digit(t + (q - t) % (36 - t));
+					q = (q - t) / (36 - t);
+				}
+				if (o + 1 >= cap)
+					return -1;
+				out[o++] = cs__pc_digit(q);
+				bias = cs__pc_adapt(delta, h + 1, h == b);
+				delta = 0;
+				h++;
+			}
+		}
+		delta++;
+		n++;
+	}
+	out[o] = '\0';
+	return (int)o;
+}
+
+/* ---- hosts ---- */
+
+static int cs__valid_domain(const char *s, size_t len) {
+	size_t label = 0;
+	int dots = 0;
+
+	if (len == 0 || len > 253)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return 0;
+			label = 0;
+			dots++;
+			continue;
+		}
+		if (!(isalnum(c) || c == '-' || c == '_'))
+			return 0;
+		if (label == 0 && c == '-')
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	if (label == 0 || dots == 0 || s[len - 1] == '-')
+		return 0;
+	for (size_t i = len - label; i < len; i++) /* an all-numeric TLD is no domain (1.2.3.256) */
+		if (!isdigit((unsigned char)s[i]))
+			return 1;
+	return 0;
+}
+
+/* Rewrites non-ASCII labels as punycode. Returns 0 or -1. */
+static int cs__idn(char *buf, size_t *lenp, size_t cap) {
+	char out[1024], pc[256];
+	size_t len = *lenp, o = 0, start = 0;
+
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && buf[i] != '.')
+			continue;
+		size_t l = i - start;
+		int ascii = 1;
+		for (size_t k = start; k < i; k++)
+			if ((unsigned char)buf[k] >= 0x80)
+				ascii = 0;
+		if (ascii) {
+			if (o + l + 1 >= sizeof(out))
+				return -1;
+			memcpy(out + o, buf + start, l);
+			o += l;
+		} else {
+			int n = cs_norm_punycode(buf + start, l, pc, sizeof(pc));
+			if (n < 0 || o + (size_t)n + 1 >= sizeof(out))
+				return -1;
+			memcpy(out + o, pc, (size_t)n);
+			o += (size_t)n;
+		}
+		if (i < len)
+			out[o++] = '.';
+		start = i + 1;
+	}
+	if (o + 1 > cap)
+		return -1;
+	memcpy(buf, out, o);
+	buf[o] = '\0';
+	*lenp = o;
+	return 0;
+}
+
+int cs_norm_host(char *buf, size_t *lenp, size_t cap) {
+	size_t len = *lenp;
+	unsigned char addr[16];
+	int nonascii = 0;
+
+	if (len >= 2 && buf[0] == '[' && buf[len - 1] == ']') {
+		memmove(buf, buf + 1, len - 2);
+		len -= 2;
+	}
+	for (size_t i = 0; i < len; i++) {
+		buf[i] = cs__lower(buf[i]);
+		nonascii |= (unsigned char)buf[i] >= 0x80;
+	}
+	if (len > 0 && buf[len - 1] == '.')
+		len--;
+	buf[len] = '\0';
+	if (len == 0 || len > 1000)
+		return -1;
+	if (len < 46 && !nonascii && (isdigit((unsigned char)buf[0]) || strchr(buf, ':'))) {
+		if (inet_pton(AF_INET, buf, addr) == 1) {
+			if (cap < 16)
+				return -1;
+			inet_ntop(AF_INET, addr, buf, (socklen_t)cap);
+			*lenp = strlen(buf);
+			return CS_OBS_IPV4;
+		}
+		if (inet_pton(AF_INET6, buf, addr) == 1) {
+			static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+			if (cap < 46)
+				return -1;
+			if (!memcmp(addr, mapped, 12)) {
+				inet_ntop(AF_INET, addr + 12, buf, (socklen_t)cap);
+				*lenp = strlen(buf);
+				return CS_OBS_IPV4;
+			}
+			inet_ntop(AF_INET6, addr, buf, (socklen_t)cap);
+			*lenp = strlen(buf);
+			return CS_OBS_IPV6;
+		}
+	}
+	if (nonascii && cs__idn(buf, &len, cap))
+		return -1;
+	if (!cs__valid_domain(buf, len))
+		return -1;
+	*lenp = len;
+	return CS_OBS_DOMAIN;
+}
+
+/* ---- URLs ---- */
+
+static int cs__hexval(char c) {
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = cs__lower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static int cs__unreserved(unsigned char c) {
+	return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+/* Decodes %XX of unreserved characters, upper-cases the others, in place. */
+static size_t cs__pct_norm(char *s, size_t len) {
+	size_t o = 0;
+	for (size_t i = 0; i < len; i++) {
+		int h, l;
+		if (s[i] == '%' && i + 2 < len && (h = cs__hexval(s[i + 1])) >= 0 &&
+		    (l = cs__hexval(s[i + 2])) >= 0) {
+			unsigned char c = (unsigned char)(h * 16 + l);
+			if (cs__unreserved(c)) {
+				s[o++] = (char)c;
+			} else {
+				s[o++] = '%';
+				s[o++] = (char)toupper((unsigned char)s[i + 1]);
+				s[o++] = (char)toupper((unsigned char)s[i + 2]);
+			}
+			i += 2;
+		} else {
+			s[o++] = s[i];
+		}
+	}
+	return o;
+}
+
+/* RFC 3986 5.2.4 remove_dot_segments on a path that starts with '/'. In place. */
+static size_t cs__dot_segments(char *p, size_t len) {
+	size_t o = 0, i = 0;
+	while (i < len) {
+		if (len - i >= 3 && !memcmp(p + i, "/./", 3)) {
+			i += 2;
+		} else if (len - i == 2 && !memcmp(p + i, "/.", 2)) {
+			p[i + 1] = '/';
+			i += 1;
+			len = i + 1;
+		} else if ((len - i >= 4 && !memcmp(p + i, "/../", 4)) || (len - i == 3 && !memcmp(p + i, "/..", 3))) {
+			int last = len - i == 3;
+			while (o > 0 && p[o - 1] != '/')
+				o--;
+			if (o > 0)
+				o--;
+			if (last) {
+				p[o++] = '/';
+				i = len;
+			} else {
+				i += 3;
+			}
+		} else {
+			p[o++] = p[i++];
+			while (i < len && p[i] != '/')
+				p[o++] = p[i++];
+		}
+	}
+	if (o == 0)
+		p[o++] = '/';
+	return o;
+}
+
+int cs_norm_url(char *buf, size_t *lenp, size_t cap) {
+	char host[1100], tail[CS_NORM_CAP];
+	size_t len = *lenp, i, as, ae, hs, he, hl, tl, ps;
+	const char *sep;
+	long port = -1;
+	int dport = 0, htype;
+
+	buf[len] = '\0';
+	if (len > CS_NORM_MAX_IN || !(sep = strstr(buf, "://")) || sep == buf)
+		return -1;
+	as = (size_t)(sep - buf);
+	for (i = 0; i < as; i++) {
+		unsigned char c = (unsigned char)buf[i];
+		if (!isalpha(c) && !(i > 0 && (isdigit(c) || c == '+' || c == '-' || c == '.')))
+			return -1;
+		buf[i] = cs__lower((char)c);
+	}
+	if (as == 4 && !memcmp(buf, "http", 4))
+		dport = 80;
+	else if (as == 5 && !memcmp(buf, "https", 5))
+		dport = 443;
+	else if (as == 3 && !memcmp(buf, "ftp", 3))
+		dport = 21;
+	as += 3;
+	for (ae = as; ae < len && buf[ae] != '/' && buf[ae] != '?' && buf[ae] != '#'; ae++)
+		;
+	hs = as;
+	for (i = as; i < ae; i++)
+		if (buf[i] == '@')
+			hs = i + 1;
+	he = ae;
+	if (hs < ae && buf[hs] == '[') {
+		const char *rb = memchr(buf + hs, ']', ae - hs);
+		if (!rb)
+			return -1;
+		he = (size_t)(rb - buf) + 1;
+	} else {
+		const char *colon = memchr(buf + hs, ':', ae - hs);
+		if (colon)
+			he = (size_t)(colon - buf);
+	}
+	if (he < ae) {
+		if (buf[he] != ':')
+			return -1;
+		port = 0;
+		for (i = he + 1; i < ae; i++) {
+			if (!isdigit((unsigned char)buf[i]) || port > 65535)
+				return -1;
+			port = port * 10 + (buf[i] - '0');
+		}
+		if (he + 1 == ae || port == dport)
+			port = -1;
+		else if (port > 65535)
+			return -1;
+	}
+	hl = he - hs;
+	if (hl == 0 || hl >= 1024)
+		return -1;
+	memcpy(host, buf + hs, hl);
+	host[hl] = '\0';
+	hl = cs__pct_norm(host, hl); /* %2E in a host */
+	host[hl] = '\0';
+	if ((htype = cs_norm_host(host, &hl, sizeof(host))) < 0)
+		return -1;
+	/* path?query, fragment dropped */
+	tl = 0;
+	ps = ae;
+	{
+		size_t end = ps;
+		while (end < len && buf[end] != '#')
+			end++;
+		if (ps == end || buf[ps] == '?')
+			tail[tl++] = '/';
+		memcpy(tail + tl, buf + ps, end - ps);
+		tl += end - ps;
+		tl = cs__pct_norm(tail, tl);
+		/* dot segments in the path part only */
+		{
+			char *q = memchr(tail, '?', tl);
+			size_t pl = q ? (size_t)(q - tail) : tl, ql = tl - pl;
+			char qbuf[CS_NORM_CAP];
+			memcpy(qbuf, tail + pl, ql);
+			pl = cs__dot_segments(tail, pl);
+			memcpy(tail + pl, qbuf, ql);
+			tl = pl + ql;
+		}
+	}
+	/* reassemble: scheme://[userinfo@]host[:port]tail */
+	{
+		char out[CS_NORM_CAP + 1200];
+		size_t o = 0;
+		memcpy(out, buf, as);
+		o = as;
+		memcpy(out + o, buf + as, hs - as);
+		o += hs - as;
+		if (htype == CS_OBS_IPV6)
+			out[o++] = '[';
+		memcpy(out + o, host, hl);
+		o += hl;
+		if (htype == CS_OBS_IPV6)
+			out[o++] = ']';
+		if (port >= 0)
+			o += (size_t)snprintf(out + o, 8, ":%ld", port);
+		memcpy(out + o, tail, tl);
+		o += tl;
+		if (o + 1 > cap)
+			return -1;
+		memcpy(buf, out, o);
+		buf[o] = '\0';
+		*lenp = o;
+	}
+	return 0;
+}
+
+/* ---- hashes and e-mail ---- */
+
+int cs_norm_hash(char *buf, size_t len) {
+	for (size_t i = 0; i < len; i++) {
+		char c = cs__lower(buf[i]);
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return -1;
+		buf[i] = c;
+	}
+	return len == 32 ? CS_OBS_MD5 : len == 40 ? CS_OBS_SHA1 : len == 64 ? CS_OBS_SHA256 : -1;
+}
+
+int cs_norm_email(char *buf, size_t *lenp, size_t cap) {
+	size_t len = *lenp, s = 0, e = len, at, dl;
+	char *lt = memchr(buf, '<', len), *gt;
+
+	if (lt && (gt = memchr(lt, '>', len - (size_t)(lt - buf)))) {
+		s = (size_t)(lt - buf) + 1;
+		e = (size_t)(gt - buf);
+	}
+	while (s < e && isspace((unsigned char)buf[s]))
+		s++;
+	while (e > s && isspace((unsigned char)buf[e - 1]))
+		e--;
+	memmove(buf, buf + s, e - s);
+	len = e - s;
+	buf[len] = '\0';
+	{
+		char *a = memchr(buf, '@', len);
+		if (!a || a == buf || memchr(a + 1, '@', len - (size_t)(a - buf) - 1))
+			return -1;
+		at = (size_t)(a - buf);
+	}
+	for (size_t i = 0; i < at; i++) {
+		unsigned char c = (unsigned char)buf[i];
+		if (c <= ' ' || c == '<' || c == '>' || c == '(' || c == ')' || c == ',' || c == ';')
+			return -1;
+		buf[i] = cs__lower((char)c);
+	}
+	dl = len - at - 1;
+	if (cs_norm_host(buf + at + 1, &dl, cap - at - 1) != CS_OBS_DOMAIN)
+		return -1;
+	*lenp = at + 1 + dl;
+	return 0;
+}

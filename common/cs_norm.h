@@ -1,0 +1,51 @@
+/*
+ * cs_norm.h - normalization of observable values, so that equal things
+ * compare equal. Shared by the decoder (event values) and the correlation
+ * engine (indicator values): both sides must normalize the same way.
+ *
+ * All functions work in place on a caller buffer of capacity cap (bytes,
+ * including the NUL); they never allocate. Any thread.
+ */
+#ifndef CS_NORM_H
+#define CS_NORM_H
+
+#include <stddef.h>
+
+/* A buffer of this size holds any normalized host or URL of CS_NORM_MAX_IN bytes of input. */
+#define CS_NORM_MAX_IN 4096
+#define CS_NORM_CAP (CS_NORM_MAX_IN * 3 + 64)
+
+/**
+ * Host (domain or IP literal): ASCII lower-cased, trailing dot removed, IPv6
+ * brackets removed, IPv6 canonical (RFC 5952), IPv4-mapped IPv6 as the IPv4,
+ * non-ASCII labels (UTF-8) to punycode A-labels ("xn--"); no UTS-46 mapping
+ * beyond that. A domain needs at least two labels.
+ * @returns CS_OBS_IPV4, CS_OBS_IPV6 or CS_OBS_DOMAIN, or -1 if it is no host.
+ */
+int cs_norm_host(char *buf, size_t *lenp, size_t cap);
+
+/**
+ * Absolute URL (scheme://authority/path?query): scheme and host lower-cased,
+ * host as cs_norm_host(), default port (http 80, https 443, ftp 21) and empty
+ * port dropped, percent-escapes of unreserved characters decoded and the
+ * others upper-cased, dot segments removed, empty path as "/", fragment
+ * dropped. @returns 0, or -1 if it is not an absolute URL with a host.
+ */
+int cs_norm_url(char *buf, size_t *lenp, size_t cap);
+
+/**
+ * Hex digest: lower-cased; the type follows the length (32 md5, 40 sha1,
+ * 64 sha256). @returns CS_OBS_MD5, CS_OBS_SHA1, CS_OBS_SHA256 or -1.
+ */
+int cs_norm_hash(char *buf, size_t len);
+
+/**
+ * E-mail address: "Name <a@b>" reduced to a@b, lower-cased, the domain as
+ * cs_norm_host(). @returns 0 or -1.
+ */
+int cs_norm_email(char *buf, size_t *lenp, size_t cap);
+
+/** Punycode-encodes (RFC 3492) a UTF-8 label into out. Returns the length or -1. */
+int cs_norm_punycode(const char *label, size_t len, char *out, size_t cap);
+
+#endif /* CS_NORM_H */

@@ -1,0 +1,580 @@
+/*
+ * cs_decode.c - decoder configuration, the emitter (mapped value ->
+ * normalized observable or metadata), one event, and the message envelope
+ * (NDJSON / concatenated objects, zstd or lz4 frames with a size cap).
+ *
+ * DESIGN: a cs_decode_t belongs to one thread. Per event it resets a small
+ * arena; normalized values live there until the next event. TEXT values
+ * without escapes are not copied: they point into the message (zero-copy).
+ * Decompression never allocates beyond decode.max.decompressed.bytes: a
+ * frame that would is rejected at once as a bomb.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cs_decode_int.h"
+#include "cs_conf.h"
+
+void cs__dnode_free(cs_dnode_t *n);
+
+/* ---- names ---- */
+
+const char *cs_decode_fmt2str(cs_decode_fmt_t fmt) {
+	static const char *names[] = {
+#define CS__FMT(name, str) str,
+		CS_DECODE_FMT_MAP(CS__FMT)
+#undef CS__FMT
+	};
+	return (unsigned)fmt < CS_DECODE_FMT__CNT ? names[fmt] : "?";
+}
+
+int cs_decode_fmt_parse(const char *s) {
+	for (int f = 0; f < CS_DECODE_FMT__CNT; f++)
+		if (!strcasecmp(s, cs_decode_fmt2str((cs_decode_fmt_t)f)))
+			return f;
+	return -1;
+}
+
+const char *cs_decode_reject2code(cs_decode_reject_t r) {
+	static const char *codes[] = {
+#define CS__REJ(name, code, desc) code,
+		CS_DECODE_REJECT_MAP(CS__REJ)
+#undef CS__REJ
+	};
+	return (unsigned)r < CS_DECODE_REJECT__CNT ? codes[r] : r == CS_DECODE_OK ? "ok" : "unknown";
+}
+
+const char *cs_decode_reject2str(cs_decode_reject_t r) {
+	static const char *descs[] = {
+#define CS__REJ(name, code, desc) desc,
+		CS_DECODE_REJECT_MAP(CS__REJ)
+#undef CS__REJ
+	};
+	return (unsigned)r < CS_DECODE_REJECT__CNT ? descs[r] : r == CS_DECODE_OK ? "ok" : "unknown";
+}
+
+/* ---- configuration ---- */
+
+#define CS__OFF(f) offsetof(cs_decode_conf_t, f)
+static const cs_conf_prop_t cs__decode_props[] = {
+	{"max.message.bytes", CS_CONF_INT, CS__OFF(max_message_bytes), 64, 1LL << 30, "1048576", 0,
+	 "A larger message (after decompression: each event in it) is rejected: too_large."},
+	{"max.decompressed.bytes", CS_CONF_INT, CS__OFF(max_decompressed_bytes), 1024, 1LL << 31, "16777216", 0,
+	 "A compressed message that would decompress to more is rejected at once: decompressed_too_large."},
+	{"max.depth", CS_CONF_INT, CS__OFF(max_depth), 2, 1000, "64", 0, "Deepest JSON nesting accepted."},
+	{"max.string.bytes", CS_CONF_INT, CS__OFF(max_string_bytes), 16, 1LL << 30, "65536", 0,
+	 "Longest JSON string accepted (raw bytes)."},
+	{"max.observables", CS_CONF_INT, CS__OFF(max_observables), 1, 65536, "256", 0,
+	 "Most observables one event may yield."},
+	{"fields.ecs", CS_CONF_STR, CS__OFF(fields[CS_DECODE_FMT_ECS]), 0, 0, NULL, 0,
+	 "Extra ECS field map entries: `path=type/role,...`; type ip, host, url, hash, email or text."},
+	{"fields.eve", CS_CONF_STR, CS__OFF(fields[CS_DECODE_FMT_EVE]), 0, 0, NULL, 0, "Extra Suricata EVE entries."},
+	{"fields.zeek", CS_CONF_STR, CS__OFF(fields[CS_DECODE_FMT_ZEEK]), 0, 0, NULL, 0, "Extra Zeek entries."},
+	{"fields.ocsf", CS_CONF_STR, CS__OFF(fields[CS_DECODE_FMT_OCSF]), 0, 0, NULL, 0, "Extra OCSF entries."},
+	{.name = NULL},
+};
+static const cs_conf_schema_t cs__decode_schema = {"decode.* (event decoding)", cs__decode_props, NULL,
+						   "decode."};
+
+cs_decode_conf_t *cs_decode_conf_new(void) {
+	cs_decode_conf_t *conf = cs_calloc(1, sizeof(*conf));
+	char errstr[128];
+	if (conf && cs_conf_defaults(&cs__decode_schema, conf, errstr, sizeof(errstr))) {
+		cs_decode_conf_destroy(conf);
+		return NULL;
+	}
+	return conf;
+}
+
+void cs_decode_conf_destroy(cs_decode_conf_t *conf) {
+	if (!conf)
+		return;
+	cs_conf_free(&cs__decode_schema, conf);
+	for (int f = 0; f < CS_DECODE_FMT__CNT; f++)
+		cs__dnode_free(conf->root[f]);
+	cs_free(conf);
+}
+
+cs_err_t cs_decode_conf_set(cs_decode_conf_t *conf, const char *key, const char *value, char *errstr,
+			    size_t errstr_size) {
+	char inner[256];
+	cs_err_t err;
+	if (conf->built) {
+		cs_errstr_set(errstr, errstr_size, "decode.%s: the configuration is in use", key);
+		return CS_ERR_INVAL;
+	}
+	if ((err = cs_conf_set(&cs__decode_schema, conf, key, value, inner, sizeof(inner))))
+		cs_errstr_set(errstr, errstr_size, "decode.%s", inner);
+	return err;
+}
+
+void cs_decode_conf_doc_md(void *fp) {
+	cs_conf_doc_md(&cs__decode_schema, fp);
+}
+
+/* ---- decoder ---- */
+
+cs_decode_t *cs_decode_new(const cs_decode_conf_t *conf, char *errstr, size_t errstr_size) {
+	cs_decode_t *dec;
+
+	if (cs__decode_conf_build((cs_decode_conf_t *)conf, errstr, errstr_size))
+		return NULL;
+	if (!(dec = cs_calloc(1, sizeof(*dec))))
+		goto nomem;
+	dec->conf = conf;
+	dec->arena_size = 65536 + (size_t)conf->max_observables * 256;
+	if (!(dec->stamps = cs_calloc(conf->node_cnt, sizeof(*dec->stamps))) ||
+	    !(dec->obs = cs_calloc((size_t)conf->max_observables, sizeof(*dec->obs))) ||
+	    !(dec->arena = cs_malloc(dec->arena_size)))
+		goto nomem;
+	return dec;
+nomem:
+	cs_errstr_set(errstr, errstr_size, "out of memory creating a decoder");
+	cs_decode_destroy(dec);
+	return NULL;
+}
+
+void cs_decode_destroy(cs_decode_t *dec) {
+	if (!dec)
+		return;
+	if (dec->zctx)
+		ZSTD_freeDCtx(dec->zctx);
+	if (dec->lctx)
+		LZ4F_freeDecompressionContext(dec->lctx);
+	cs_free(dec->zbuf);
+	cs_free(dec->stamps);
+	cs_free(dec->obs);
+	cs_free(dec->arena);
+	cs_free(dec);
+}
+
+/* ---- emitting ---- */
+
+cs_decode_reject_t cs__decode_obs(cs_decode_t *dec, cs_dleaf_kind_t kind, cs_obs_role_t role, const char *s,
+				  size_t len) {
+	char *dst;
+	size_t room;
+	int type = -1;
+
+	if (len == 0)
+		return CS_DECODE_OK;
+	if (kind != CS_DLEAF_TEXT && len > CS_NORM_MAX_IN)
+		return CS_DECODE_OK; /* too long to be an address, host, URL, hash or e-mail */
+	room = dec->arena_size - dec->arena_used;
+	if (room < (kind == CS_DLEAF_TEXT ? len + 1 : CS_NORM_CAP))
+		return CS_DECODE_REJECT_TOO_MANY_OBS;
+	dst = dec->arena + dec->arena_used;
+	if (s != dst)
+		memmove(dst, s, len);
+	dst[len] = '\0';
+	switch (kind) {
+	case CS_DLEAF_IP:
+		type = cs_norm_host(dst, &len, room);
+		if (type != CS_OBS_IPV4 && type != CS_OBS_IPV6)
+			type = -1;
+		break;
+	case CS_DLEAF_HOST:
+	case CS_DLEAF_URL_HOST:
+		type = cs_norm_host(dst, &len, room);
+		break;
+	case CS_DLEAF_URL:
+	case CS_DLEAF_URL_PATH:
+		type = cs_norm_url(dst, &len, room) == 0 ? CS_OBS_URL : -1;
+		break;
+	case CS_DLEAF_HASH:
+		type = cs_norm_hash(dst, len);
+		break;
+	case CS_DLEAF_EMAIL:
+		type = cs_norm_email(dst, &len, room) == 0 ? CS_OBS_EMAIL : -1;
+		break;
+	case CS_DLEAF_TEXT:
+		type = CS_OBS_TEXT;
+		break;
+	default:
+		return CS_DECODE_OK;
+	}
+	if (type < 0)
+		return CS_DECODE_OK; /* not a value of that kind: no observable, not an error */
+	for (size_t i = 0; i < dec->obs_cnt; i++) /* the same value twice in one event: once */
+		if ((int)dec->obs[i].type == type && dec->obs[i].len == len && !memcmp(dec->obs[i].value, dst, len))
+			return CS_DECODE_OK;
+	if (dec->obs_cnt == (size_t)dec->conf->max_observables)
+		return CS_DECODE_REJECT_TOO_MANY_OBS;
+	dec->obs[dec->obs_cnt++] = (cs_obs_t){(cs_obs_type_t)type, role, dst, len};
+	dec->arena_used += len + 1;
+	if (type == CS_OBS_URL) { /* the URL's host is an observable of its own */
+		const char *h = strstr(dst, "://") + 3, *e = h + strcspn(h, "/?#"), *at, *hend;
+		if ((at = memchr(h, '@', (size_t)(e - h))))
+			h = at + 1;
+		if (*h == '[')
+			hend = (const char *)memchr(h, ']', (size_t)(e - h)) + 1;
+		else
+			hend = (hend = memchr(h, ':', (size_t)(e - h))) ? hend : e;
+		return cs__decode_obs(dec, CS_DLEAF_HOST, CS_OBS_ROLE_URL_HOST, h, (size_t)(hend - h));
+	}
+	return CS_DECODE_OK;
+}
+
+/* Metadata and observables from a string value. */
+cs_decode_reject_t cs__decode_emit_str(cs_decode_t *dec, const cs_dleaf_t *leaf, const char *s, size_t len,
+				       int escaped) {
+	char tmp[CS_NORM_MAX_IN + 1];
+
+	if (dec->first_fmt == CS_DECODE_FMT_AUTO)
+		dec->first_fmt = (cs_decode_fmt_t)leaf->fmt;
+	if (leaf->kind == CS_DLEAF_MARKER) {
+		if (dec->marker_fmt == CS_DECODE_FMT_AUTO)
+			dec->marker_fmt = (cs_decode_fmt_t)leaf->fmt;
+		return CS_DECODE_OK;
+	}
+	if (escaped) { /* decode the escapes first: into the arena for text, else a bounded copy */
+		if (leaf->kind == CS_DLEAF_TEXT) {
+			if (dec->arena_size - dec->arena_used < len + 1)
+				return CS_DECODE_REJECT_TOO_MANY_OBS;
+			len = cs__json_unescape(s, len, dec->arena + dec->arena_used);
+			s = dec->arena + dec->arena_used;
+		} else {
+			if (len > CS_NORM_MAX_IN)
+				return CS_DECODE_OK;
+			len = cs__json_unescape(s, len, tmp);
+			s = tmp;
+		}
+	}
+	switch (leaf->kind) {
+	case CS_DLEAF_TIME: {
+		int64_t ms;
+		if (!dec->ev.ts_ms && !cs_time_parse_iso8601(s, len, &ms))
+			dec->ev.ts_ms = ms;
+		return CS_DECODE_OK;
+	}
+	case CS_DLEAF_ORG:
+		if (!dec->ev.org && !escaped) {
+			dec->ev.org = s;
+			dec->ev.org_len = len;
+		}
+		return CS_DECODE_OK;
+	case CS_DLEAF_CATEGORY:
+		if (!dec->ev.category && !escaped) {
+			dec->ev.category = s;
+			dec->ev.category_len = len;
+		}
+		return CS_DECODE_OK;
+	case CS_DLEAF_SEVERITY:
+		if (dec->ev.severity < 0 && len > 0 && len < 4 && s[0] >= '0' && s[0] <= '9')
+			dec->ev.severity = atoi(s);
+		return CS_DECODE_OK;
+	case CS_DLEAF_TEXT:
+		if (len == 0)
+			return CS_DECODE_OK;
+		if (escaped) { /* already in the arena */
+			size_t at = dec->arena_used;
+			for (size_t i = 0; i < dec->obs_cnt; i++)
+				if (dec->obs[i].type == CS_OBS_TEXT && dec->obs[i].len == len &&
+				    !memcmp(dec->obs[i].value, s, len))
+					return CS_DECODE_OK;
+			if (dec->obs_cnt == (size_t)dec->conf->max_observables)
+				return CS_DECODE_REJECT_TOO_MANY_OBS;
+			dec->arena[at + len] = '\0';
+			dec->obs[dec->obs_cnt++] = (cs_obs_t){CS_OBS_TEXT, (cs_obs_role_t)leaf->role, s, len};
+			dec->arena_used += len + 1;
+			return CS_DECODE_OK;
+		}
+		for (size_t i = 0; i < dec->obs_cnt; i++)
+			if (dec->obs[i].type == CS_OBS_TEXT && dec->obs[i].len == len && !memcmp(dec->obs[i].value, s, len))
+				return CS_DECODE_OK;
+		if (dec->obs_cnt == (size_t)dec->conf->max_observables)
+			return CS_DECODE_REJECT_TOO_MANY_OBS;
+		/* zero-copy: the text points into the message */
+		dec->obs[dec->obs_cnt++] = (cs_obs_t){CS_OBS_TEXT, (cs_obs_role_t)leaf->role, s, len};
+		return CS_DECODE_OK;
+	case CS_DLEAF_URL_HOST:
+		if (len > 0 && len < 1024) {
+			if (dec->arena_size - dec->arena_used < len + 1)
+				return CS_DECODE_REJECT_TOO_MANY_OBS;
+			/* remember the raw host for a URL split over two fields */
+			memcpy(dec->arena + dec->arena_used, s, len);
+			dec->url_host = dec->arena + dec->arena_used;
+			dec->url_host_len = len;
+			dec->arena_used += len;
+		}
+		return cs__decode_obs(dec, CS_DLEAF_HOST, (cs_obs_role_t)leaf->role, s, len);
+	case CS_DLEAF_URL_PATH:
+		if (len > 0 && s[0] == '/') {
+			if (len > CS_NORM_MAX_IN || dec->arena_size - dec->arena_used < len)
+				return CS_DECODE_OK;
+			memcpy(dec->arena + dec->arena_used, s, len);
+			dec->url_path = dec->arena + dec->arena_used;
+			dec->url_path_len = len;
+			dec->arena_used += len;
+			return CS_DECODE_OK;
+		}
+		return cs__decode_obs(dec, CS_DLEAF_URL, (cs_obs_role_t)leaf->role, s, len);
+	default:
+		return cs__decode_obs(dec, (cs_dleaf_kind_t)leaf->kind, (cs_obs_role_t)leaf->role, s, len);
+	}
+}
+
+cs_decode_reject_t cs__decode_emit_num(cs_decode_t *dec, const cs_dleaf_t *leaf, const char *s, size_t len) {
+	char buf[72];
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (leaf->kind == CS_DLEAF_MARKER) {
+		if (dec->marker_fmt == CS_DECODE_FMT_AUTO)
+			dec->marker_fmt = (cs_decode_fmt_t)leaf->fmt;
+	} else if (leaf->kind == CS_DLEAF_TIME && !dec->ev.ts_ms) {
+		double v = strtod(buf, NULL);
+		if (v > 1e11 && v < 1e14) /* epoch milliseconds (OCSF) */
+			dec->ev.ts_ms = (int64_t)v;
+		else if (v > 0 && v < 1e11) /* epoch seconds (Zeek) */
+			dec->ev.ts_ms = (int64_t)(v * 1000.0 + 0.5);
+	} else if (leaf->kind == CS_DLEAF_SEVERITY && dec->ev.severity < 0) {
+		long v = strtol(buf, NULL, 10);
+		if (v >= 0 && v < 1000)
+			dec->ev.severity = (int)v;
+	}
+	return CS_DECODE_OK;
+}
+
+/* ---- one event ---- */
+
+static void cs__event_reset(cs_decode_t *dec) {
+	dec->obs_cnt = 0;
+	dec->arena_used = 0;
+	dec->url_host = dec->url_path = NULL;
+	dec->marker_fmt = dec->first_fmt = CS_DECODE_FMT_AUTO;
+	memset(&dec->ev, 0, sizeof(dec->ev));
+	dec->ev.severity = -1;
+}
+
+/* Finds "CEF:" at the start or behind a syslog header (first 512 bytes of the line). */
+static const char *cs__find_cef(const char *buf, size_t len) {
+	size_t lim = len < 512 ? len : 512;
+	for (size_t i = 0; i + 4 <= lim; i++) {
+		if (buf[i] == '\n')
+			return NULL;
+		if (buf[i] == 'C' && !memcmp(buf + i, "CEF:", 4) && (i == 0 || buf[i - 1] == ' '))
+			return buf + i;
+	}
+	return NULL;
+}
+
+cs_decode_reject_t cs_decode_one(cs_decode_t *dec, cs_decode_fmt_t fmt, const char *buf, size_t len,
+				 size_t *consumed, cs_decode_event_t *ev) {
+	cs_decode_reject_t r;
+	size_t lead = 0, used = 0;
+
+	cs__event_reset(dec);
+	while (lead < len && (buf[lead] == ' ' || buf[lead] == '\n' || buf[lead] == '\r' || buf[lead] == '\t'))
+		lead++;
+	buf += lead;
+	len -= lead;
+	dec->ev.offset = lead;
+
+	if (len == 0) {
+		r = CS_DECODE_REJECT_EMPTY;
+	} else if (fmt == CS_DECODE_FMT_CEF || (fmt == CS_DECODE_FMT_AUTO && buf[0] != '{')) {
+		/* a line */
+		const char *nl = memchr(buf, '\n', len), *cef;
+		size_t ll = nl ? (size_t)(nl - buf) : len;
+		used = nl ? ll + 1 : len;
+		if (ll > 0 && buf[ll - 1] == '\r')
+			ll--;
+		if (ll > (size_t)dec->conf->max_message_bytes)
+			r = CS_DECODE_REJECT_TOO_LARGE;
+		else if (!(cef = cs__find_cef(buf, ll)))
+			r = CS_DECODE_REJECT_NOT_EVENT;
+		else {
+			r = cs__decode_cef(dec, cef, ll - (size_t)(cef - buf));
+			dec->marker_fmt = CS_DECODE_FMT_CEF;
+		}
+		dec->ev.length = ll;
+	} else {
+		const cs_dnode_t *root = dec->conf->root[fmt == CS_DECODE_FMT_CEF ? CS_DECODE_FMT_AUTO : fmt];
+		size_t limit = len;
+		if (limit > (size_t)dec->conf->max_message_bytes)
+			limit = (size_t)dec->conf->max_message_bytes;
+		r = cs__decode_json(dec, root, buf, limit, &used);
+		if (r == CS_DECODE_REJECT_TRUNCATED && limit < len)
+			r = CS_DECODE_REJECT_TOO_LARGE;
+		if (r == CS_DECODE_OK && dec->url_path) {
+			/* EVE http.hostname + http.url, Zeek host + uri */
+			if (dec->url_host && dec->arena_size - dec->arena_used > dec->url_host_len + dec->url_path_len + 8) {
+				char *u = dec->arena + dec->arena_used;
+				size_t ul = (size_t)sprintf(u, "http://%.*s%.*s", (int)dec->url_host_len, dec->url_host,
+							    (int)dec->url_path_len, dec->url_path);
+				dec->arena_used += ul + 1;
+				r = cs__decode_obs(dec, CS_DLEAF_URL, CS_OBS_ROLE_URL, u, ul);
+			}
+			if (r == CS_DECODE_OK)
+				r = cs__decode_obs(dec, CS_DLEAF_TEXT, CS_OBS_ROLE_URL_PATH, dec->url_path, dec->url_path_len);
+		}
+		if (r != CS_DECODE_OK) {
+			/* skip to the end of the line, so the next event can still be read */
+			const char *nl = memchr(buf, '\n', len);
+			used = nl ? (size_t)(nl - buf) + 1 : len;
+		}
+		dec->ev.length = used;
+	}
+	dec->ev.fmt = fmt != CS_DECODE_FMT_AUTO ? fmt
+		      : dec->marker_fmt != CS_DECODE_FMT_AUTO ? dec->marker_fmt
+							       : dec->first_fmt;
+	dec->ev.obs = dec->obs;
+	dec->ev.obs_cnt = r == CS_DECODE_OK ? dec->obs_cnt : 0; /* a rejected event yields nothing */
+	*ev = dec->ev;
+	*consumed = lead + used;
+	return r;
+}
+
+/* ---- envelope ---- */
+
+static int cs__grow_zbuf(cs_decode_t *dec, size_t need) {
+	char *n;
+	if (dec->zbuf_size >= need)
+		return 0;
+	if (!(n = cs_realloc(dec->zbuf, need)))
+		return -1;
+	dec->zbuf = n;
+	dec->zbuf_size = need;
+	return 0;
+}
+
+/* Decompresses into dec->zbuf. Returns the size, or a rejection through *r. */
+static size_t cs__decompress(cs_decode_t *dec, int lz4, const void *in, size_t inlen, cs_decode_reject_t *r) {
+	size_t cap = (size_t)dec->conf->max_decompressed_bytes, out = 0;
+
+	*r = CS_DECODE_OK;
+	if (!lz4) {
+		unsigned long long fsz = ZSTD_getFrameContentSize(in, inlen);
+		ZSTD_inBuffer ib = {in, inlen, 0};
+		if (fsz == ZSTD_CONTENTSIZE_ERROR) {
+			*r = CS_DECODE_REJECT_DECOMPRESS;
+			return 0;
+		}
+		if (fsz != ZSTD_CONTENTSIZE_UNKNOWN && fsz > cap) {
+			*r = CS_DECODE_REJECT_BOMB; /* declared too large: rejected before any work */
+			return 0;
+		}
+		if (!dec->zctx && !(dec->zctx = ZSTD_createDCtx())) {
+			*r = CS_DECODE_REJECT_DECOMPRESS;
+			return 0;
+		}
+		ZSTD_DCtx_reset(dec->zctx, ZSTD_reset_session_only);
+		for (;;) {
+			size_t chunk = out + 65536 < cap ? 65536 : cap - out, rc;
+			ZSTD_outBuffer ob;
+			if (cs__grow_zbuf(dec, out + chunk + 1)) {
+				*r = CS_DECODE_REJECT_DECOMPRESS;
+				return 0;
+			}
+			ob = (ZSTD_outBuffer){dec->zbuf + out, chunk, 0};
+			rc = ZSTD_decompressStream(dec->zctx, &ob, &ib);
+			out += ob.pos;
+			if (ZSTD_isError(rc)) {
+				*r = CS_DECODE_REJECT_DECOMPRESS;
+				return 0;
+			}
+			if (rc == 0 && ib.pos == ib.size)
+				return out;
+			if (out >= cap) {
+				*r = CS_DECODE_REJECT_BOMB;
+				return 0;
+			}
+			if (ob.pos == 0 && ib.pos == ib.size) {
+				*r = CS_DECODE_REJECT_DECOMPRESS; /* truncated frame */
+				return 0;
+			}
+		}
+	} else {
+		size_t ipos = 0;
+		if (!dec->lctx && LZ4F_isError(LZ4F_createDecompressionContext(&dec->lctx, LZ4F_VERSION))) {
+			*r = CS_DECODE_REJECT_DECOMPRESS;
+			return 0;
+		}
+		LZ4F_resetDecompressionContext(dec->lctx);
+		{
+			LZ4F_frameInfo_t fi;
+			size_t isz = inlen, hr = LZ4F_getFrameInfo(dec->lctx, &fi, in, &isz);
+			if (LZ4F_isError(hr)) {
+				*r = CS_DECODE_REJECT_DECOMPRESS;
+				return 0;
+			}
+			if (fi.contentSize && fi.contentSize > cap) {
+				*r = CS_DECODE_REJECT_BOMB;
+				return 0;
+			}
+			ipos = isz;
+		}
+		for (;;) {
+			size_t chunk = out + 65536 < cap ? 65536 : cap - out, osz, isz = inlen - ipos, rc;
+			if (cs__grow_zbuf(dec, out + chunk + 1)) {
+				*r = CS_DECODE_REJECT_DECOMPRESS;
+				return 0;
+			}
+			osz = chunk;
+			rc = LZ4F_decompress(dec->lctx, dec->zbuf + out, &osz, (const char *)in + ipos, &isz, NULL);
+			if (LZ4F_isError(rc)) {
+				*r = CS_DECODE_REJECT_DECOMPRESS;
+				return 0;
+			}
+			out += osz;
+			ipos += isz;
+			if (rc == 0)
+				return ipos == inlen ? out : (*r = CS_DECODE_REJECT_DECOMPRESS, 0);
+			if (out >= cap) {
+				*r = CS_DECODE_REJECT_BOMB;
+				return 0;
+			}
+			if (osz == 0 && isz == 0) {
+				*r = CS_DECODE_REJECT_DECOMPRESS;
+				return 0;
+			}
+		}
+	}
+}
+
+size_t cs_decode_message(cs_decode_t *dec, cs_decode_fmt_t fmt, const char *encoding, const void *payload,
+			 size_t len, cs_decode_cb_t *cb, void *opaque) {
+	const char *buf = payload;
+	size_t pos = 0, n = 0;
+	cs_decode_event_t ev;
+
+	if (encoding && *encoding && strcasecmp(encoding, "identity")) {
+		cs_decode_reject_t r = CS_DECODE_REJECT_ENCODING;
+		size_t out = 0;
+		if (!strcasecmp(encoding, "zstd"))
+			out = cs__decompress(dec, 0, payload, len, &r);
+		else if (!strcasecmp(encoding, "lz4"))
+			out = cs__decompress(dec, 1, payload, len, &r);
+		if (r != CS_DECODE_OK) {
+			cs__event_reset(dec);
+			ev = dec->ev;
+			ev.length = len;
+			cb(opaque, &ev, r);
+			return 1;
+		}
+		buf = dec->zbuf;
+		len = out;
+	}
+	while (pos < len) {
+		size_t used = 0;
+		cs_decode_reject_t r = cs_decode_one(dec, fmt, buf + pos, len - pos, &used, &ev);
+		ev.offset += pos;
+		if (r == CS_DECODE_REJECT_EMPTY && n > 0)
+			break; /* trailing white space after the last event */
+		n++;
+		if (cb(opaque, &ev, r))
+			break;
+		if (used == 0)
+			break;
+		pos += used;
+	}
+	if (n == 0) {
+		cs__event_reset(dec);
+		ev = dec->ev;
+		cb(opaque, &ev, CS_DECODE_REJECT_EMPTY);
+		n = 1;
+	}
+	return n;
+}

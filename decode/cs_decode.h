@@ -1,0 +1,133 @@
+/*
+ * cs_decode.h - event decoding: SOC formats in, normalized observables out.
+ *
+ * One cs_decode_t per thread (it owns scratch buffers and decompression
+ * contexts); a cs_decode_conf_t is immutable once decoders are made from it.
+ * JSON (Suricata EVE, ECS, Zeek, OCSF) is read by a streaming scanner that
+ * validates the whole document and extracts only the mapped paths, without
+ * building a tree; CEF lines (bare or behind a syslog header) by a CEF parser.
+ *
+ * Ownership: everything a callback receives is borrowed and valid only
+ * inside the callback.
+ */
+#ifndef CS_DECODE_H
+#define CS_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cs_common.h"
+#include "cs_obs.h"
+
+#define CS_DECODE_FMT_MAP(XX)    \
+	XX(AUTO, "auto")         \
+	XX(ECS, "ecs")           \
+	XX(EVE, "eve")           \
+	XX(ZEEK, "zeek")         \
+	XX(OCSF, "ocsf")         \
+	XX(CEF, "cef")
+
+typedef enum cs_decode_fmt_e {
+#define CS__FMT(name, str) CS_DECODE_FMT_##name,
+	CS_DECODE_FMT_MAP(CS__FMT)
+#undef CS__FMT
+	CS_DECODE_FMT__CNT
+} cs_decode_fmt_t;
+
+/* Why an event is rejected: code (metrics, dead-letter header) and text. */
+#define CS_DECODE_REJECT_MAP(XX)                                                         \
+	XX(EMPTY, "empty", "empty message")                                               \
+	XX(NOT_EVENT, "not_event", "neither a JSON object nor a CEF line")               \
+	XX(TRUNCATED, "truncated", "truncated JSON")                                      \
+	XX(SYNTAX, "syntax", "invalid JSON syntax")                                       \
+	XX(BAD_ESCAPE, "bad_escape", "invalid escape in a JSON string")                   \
+	XX(BAD_UTF8, "bad_utf8", "invalid UTF-8")                                         \
+	XX(DUP_KEY, "duplicate_key", "a mapped key appears twice in one object")          \
+	XX(NUMBER, "bad_number", "number malformed or longer than 64 characters")         \
+	XX(DEPTH, "too_deep", "nesting deeper than decode.max.depth")                     \
+	XX(STRING, "string_too_long", "string longer than decode.max.string.bytes")      \
+	XX(TOO_LARGE, "too_large", "message larger than decode.max.message.bytes")       \
+	XX(TOO_MANY_OBS, "too_many_observables", "more observables than decode.max.observables") \
+	XX(BAD_CEF, "bad_cef", "malformed CEF header or extension")                       \
+	XX(ENCODING, "unknown_encoding", "content-encoding is not zstd or lz4")           \
+	XX(DECOMPRESS, "decompress", "payload does not decompress")                       \
+	XX(BOMB, "decompressed_too_large", "decompressed size exceeds decode.max.decompressed.bytes")
+
+typedef enum cs_decode_reject_e {
+	CS_DECODE_OK = -1,
+#define CS__REJ(name, code, desc) CS_DECODE_REJECT_##name,
+	CS_DECODE_REJECT_MAP(CS__REJ)
+#undef CS__REJ
+	CS_DECODE_REJECT__CNT
+} cs_decode_reject_t;
+
+const char *cs_decode_fmt2str(cs_decode_fmt_t fmt);
+/** "eve" -> CS_DECODE_FMT_EVE; -1 if unknown. */
+int cs_decode_fmt_parse(const char *s);
+const char *cs_decode_reject2code(cs_decode_reject_t r);
+const char *cs_decode_reject2str(cs_decode_reject_t r);
+
+typedef struct cs_decode_event_s {
+	cs_decode_fmt_t fmt;   /* the format the event was read as (detected under AUTO) */
+	int64_t ts_ms;         /* event time from the event; 0 = none in the event */
+	const char *org;       /* reporting organization from the event, or NULL */
+	size_t org_len;
+	int severity;          /* from the event, -1 = none */
+	const char *category;  /* from the event, or NULL */
+	size_t category_len;
+	const cs_obs_t *obs;
+	size_t obs_cnt;
+	size_t offset, length; /* where the event lies in the (decompressed) payload */
+} cs_decode_event_t;
+
+typedef struct cs_decode_conf_s cs_decode_conf_t;
+typedef struct cs_decode_s cs_decode_t;
+
+/** A configuration with the defaults. NULL on out of memory. */
+cs_decode_conf_t *cs_decode_conf_new(void);
+void cs_decode_conf_destroy(cs_decode_conf_t *conf);
+/**
+ * Sets one decoder property (the table in docs/CONFIGURATION.md, without the
+ * "decode." prefix): max.message.bytes, max.decompressed.bytes, max.depth,
+ * max.string.bytes, max.observables, fields.<fmt> (extra field map entries
+ * "path=type/role,..." with type ip, host, url, hash, email, text).
+ */
+cs_err_t cs_decode_conf_set(cs_decode_conf_t *conf, const char *key, const char *value,
+			    char *errstr, size_t errstr_size);
+/** The decoder's property table as Markdown. */
+void cs_decode_conf_doc_md(void *fp);
+
+/**
+ * A decoder for one thread. conf must outlive it.
+ * @returns NULL with errstr set on failure.
+ */
+cs_decode_t *cs_decode_new(const cs_decode_conf_t *conf, char *errstr, size_t errstr_size);
+void cs_decode_destroy(cs_decode_t *dec);
+
+/**
+ * Called once per event in a message: reject is CS_DECODE_OK and ev is
+ * filled, or reject is a reason (ev->offset/length still say where).
+ * Return non-zero to stop.
+ */
+typedef int(cs_decode_cb_t)(void *opaque, const cs_decode_event_t *ev, cs_decode_reject_t reject);
+
+/**
+ * Decodes one Kafka message: one event, newline-delimited events or
+ * concatenated JSON objects, optionally compressed as a whole (encoding
+ * "zstd" or "lz4" frame, or NULL/"identity"). A payload that cannot be
+ * decompressed is one rejected "event" covering the whole message.
+ * @returns the number of events (accepted + rejected).
+ * @locality the thread that owns dec
+ */
+size_t cs_decode_message(cs_decode_t *dec, cs_decode_fmt_t fmt, const char *encoding,
+			 const void *payload, size_t len, cs_decode_cb_t *cb, void *opaque);
+
+/**
+ * Decodes the first event in buf[0..len) (leading white space skipped).
+ * *consumed is set to the bytes used (the event and its trailing white space).
+ * @returns CS_DECODE_OK or the rejection reason.
+ */
+cs_decode_reject_t cs_decode_one(cs_decode_t *dec, cs_decode_fmt_t fmt, const char *buf, size_t len,
+				 size_t *consumed, cs_decode_event_t *ev);
+
+#endif /* CS_DECODE_H */

@@ -1,0 +1,226 @@
+/*
+ * cs_decode_cef.c - ArcSight Common Event Format lines.
+ *
+ * DESIGN: "CEF:0|vendor|product|version|signature id|name|severity|ext"
+ * (the caller has found "CEF:" at the start or behind a syslog header).
+ * Header fields escape '|' and '\'; extension values escape '=', '\', and
+ * write newlines as \n or \r. A value runs until the next " key=" (keys are
+ * [A-Za-z0-9_.\[\]]+). Values that need unescaping are rewritten in a
+ * scratch buffer; the rest point into the message. Thread of the decoder.
+ */
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <ctype.h>
+#include <time.h>
+
+#include "cs_decode_int.h"
+
+typedef struct cs__cef_key_s {
+	const char *key;
+	cs_dleaf_kind_t kind;
+	cs_obs_role_t role;
+} cs__cef_key_t;
+
+static const cs__cef_key_t cs__cef_keys[] = {
+	{"src", CS_DLEAF_IP, CS_OBS_ROLE_SRC},
+	{"sourceAddress", CS_DLEAF_IP, CS_OBS_ROLE_SRC},
+	{"c6a2", CS_DLEAF_IP, CS_OBS_ROLE_SRC},
+	{"dst", CS_DLEAF_IP, CS_OBS_ROLE_DST},
+	{"destinationAddress", CS_DLEAF_IP, CS_OBS_ROLE_DST},
+	{"c6a3", CS_DLEAF_IP, CS_OBS_ROLE_DST},
+	{"shost", CS_DLEAF_HOST, CS_OBS_ROLE_SRC},
+	{"sourceHostName", CS_DLEAF_HOST, CS_OBS_ROLE_SRC},
+	{"dhost", CS_DLEAF_HOST, CS_OBS_ROLE_DST},
+	{"destinationHostName", CS_DLEAF_HOST, CS_OBS_ROLE_DST},
+	{"destinationDnsDomain", CS_DLEAF_HOST, CS_OBS_ROLE_DNS_QUERY},
+	{"request", CS_DLEAF_URL, CS_OBS_ROLE_URL},
+	{"requestUrl", CS_DLEAF_URL, CS_OBS_ROLE_URL},
+	{"requestClientApplication", CS_DLEAF_TEXT, CS_OBS_ROLE_USER_AGENT},
+	{"fileHash", CS_DLEAF_HASH, CS_OBS_ROLE_FILE_HASH},
+	{"oldFileHash", CS_DLEAF_HASH, CS_OBS_ROLE_FILE_HASH},
+	{"cat", CS_DLEAF_CATEGORY, 0},
+	{"deviceEventCategory", CS_DLEAF_CATEGORY, 0},
+	{"rt", CS_DLEAF_TIME, 0},
+	{"receiptTime", CS_DLEAF_TIME, 0},
+	{"end", CS_DLEAF_TIME, 0},
+};
+
+static int cs__month(const char *s) {
+	static const char *m = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	for (int i = 0; i < 12; i++)
+		if (!strncmp(s, m + i * 3, 3))
+			return i;
+	return -1;
+}
+
+/* rt: epoch milliseconds, "MMM dd yyyy HH:mm:ss[.SSS]" (UTC assumed) or RFC 3339. */
+static int64_t cs__cef_time(const char *s, size_t len) {
+	char buf[64];
+	int64_t ms;
+	if (len == 0 || len >= sizeof(buf))
+		return 0;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (isdigit((unsigned char)buf[0]) && len >= 10 && strspn(buf, "0123456789") == len)
+		return strtoll(buf, NULL, 10);
+	if (!cs_time_parse_iso8601(buf, len, &ms))
+		return ms;
+	{
+		struct tm tm = {0};
+		int mon = cs__month(buf), d, y, h, mi, sec, frac = 0;
+		if (mon >= 0 && sscanf(buf + 3, " %d %d %d:%d:%d.%d", &d, &y, &h, &mi, &sec, &frac) >= 5) {
+			tm.tm_year = y - 1900;
+			tm.tm_mon = mon;
+			tm.tm_mday = d;
+			tm.tm_hour = h;
+			tm.tm_min = mi;
+			tm.tm_sec = sec;
+			return (int64_t)timegm(&tm) * 1000 + frac % 1000;
+		}
+	}
+	return 0;
+}
+
+static int cs__sev_word(const char *s, size_t len) {
+	if (len == 3 && !strncasecmp(s, "low", 3))
+		return 3;
+	if (len == 6 && !strncasecmp(s, "medium", 6))
+		return 6;
+	if (len == 4 && !strncasecmp(s, "high", 4))
+		return 8;
+	if (len == 9 && !strncasecmp(s, "very-high", 9))
+		return 10;
+	if (len > 0 && len < 3 && isdigit((unsigned char)s[0]))
+		return atoi(s);
+	return -1;
+}
+
+/* Unescapes a header field (\| and \\) in place. */
+static size_t cs__hdr_unescape(char *s, size_t len) {
+	size_t o = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\\' && i + 1 < len && (s[i + 1] == '|' || s[i + 1] == '\\'))
+			i++;
+		s[o++] = s[i];
+	}
+	return o;
+}
+
+static int cs__is_keych(char c) {
+	return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '[' || c == ']';
+}
+
+cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len) {
+	const char *f[8], *p = buf + 4, *end = buf + len;
+	size_t fl[8];
+	int n = 0;
+	cs_decode_reject_t r;
+
+	/* version: digits */
+	if (p >= end || !isdigit((unsigned char)*p))
+		return CS_DECODE_REJECT_BAD_CEF;
+	/* split the 7 header fields (version included) on unescaped '|' */
+	f[0] = p;
+	while (p < end && n < 7) {
+		if (*p == '\\' && p + 1 < end) {
+			p += 2;
+			continue;
+		}
+		if (*p == '|') {
+			fl[n] = (size_t)(p - f[n]);
+			n++;
+			f[n] = p + 1;
+		}
+		p++;
+	}
+	if (n < 7)
+		return CS_DECODE_REJECT_BAD_CEF;
+	/* Name (field 5) is the rule name; Severity (6) */
+	{
+		char *name = dec->arena + dec->arena_used;
+		size_t nl = fl[5];
+		if (nl > 0 && nl < 4096 && dec->arena_size - dec->arena_used > nl + 1) {
+			memcpy(name, f[5], nl);
+			nl = cs__hdr_unescape(name, nl);
+			name[nl] = '\0';
+			dec->arena_used += nl + 1;
+			if ((r = cs__decode_obs(dec, CS_DLEAF_TEXT, CS_OBS_ROLE_RULE_NAME, name, nl)) != CS_DECODE_OK)
+				return r;
+		}
+		dec->ev.severity = cs__sev_word(f[6], fl[6]);
+	}
+	/* extension */
+	p = f[7];
+	while (p < end) {
+		const char *k, *v, *ve, *q;
+		size_t kl;
+		while (p < end && *p == ' ')
+			p++;
+		if (p >= end)
+			break;
+		k = p;
+		while (p < end && cs__is_keych(*p))
+			p++;
+		if (p >= end || *p != '=' || p == k)
+			return CS_DECODE_REJECT_BAD_CEF;
+		kl = (size_t)(p - k);
+		v = ++p;
+		/* the value ends before " key=" */
+		ve = end;
+		for (q = v; q < end; q++) {
+			if (*q == '\\' && q + 1 < end) {
+				q++;
+				continue;
+			}
+			if (*q == '=' ) {
+				const char *s = q;
+				while (s > v && cs__is_keych(s[-1]))
+					s--;
+				if (s > v && s[-1] == ' ' && s < q) {
+					ve = s - 1;
+					break;
+				}
+				if (s == q && q > v && q[-1] == ' ')
+					return CS_DECODE_REJECT_BAD_CEF; /* " =value": a key is missing */
+				/* an unescaped '=' inside a value (common in URLs): part of it */
+			}
+		}
+		while (ve > v && ve[-1] == ' ')
+			ve--; /* trailing white space */
+		p = ve;
+		for (size_t i = 0; i < CS_ARRAY_SIZE(cs__cef_keys); i++) {
+			const cs__cef_key_t *ck = &cs__cef_keys[i];
+			char *val;
+			size_t vl = 0;
+			if (strlen(ck->key) != kl || memcmp(ck->key, k, kl))
+				continue;
+			if ((size_t)(ve - v) > CS_NORM_MAX_IN || dec->arena_size - dec->arena_used < (size_t)(ve - v) + 1)
+				break;
+			val = dec->arena + dec->arena_used;
+			for (const char *c = v; c < ve; c++) { /* unescape \= \\ \n \r */
+				if (*c == '\\' && c + 1 < ve) {
+					c++;
+					val[vl++] = *c == 'n' ? '\n' : *c == 'r' ? '\r' : *c;
+				} else {
+					val[vl++] = *c;
+				}
+			}
+			val[vl] = '\0';
+			dec->arena_used += vl + 1;
+			if (ck->kind == CS_DLEAF_TIME) {
+				if (!dec->ev.ts_ms)
+					dec->ev.ts_ms = cs__cef_time(val, vl);
+			} else if (ck->kind == CS_DLEAF_CATEGORY) {
+				if (!dec->ev.category) {
+					dec->ev.category = val;
+					dec->ev.category_len = vl;
+				}
+			} else if ((r = cs__decode_obs(dec, ck->kind, ck->role, val, vl)) != CS_DECODE_OK) {
+				return r;
+			}
+			break;
+		}
+	}
+	return CS_DECODE_OK;
+}

@@ -1,0 +1,118 @@
+/*
+ * cs_decode_int.h - internal layout of the decoder. Not for use outside decode/.
+ */
+#ifndef CS_DECODE_INT_H
+#define CS_DECODE_INT_H
+
+#include <zstd.h>
+#include <lz4frame.h>
+
+#include "cs_decode.h"
+#include "cs_norm.h"
+
+/* What a mapped path yields. */
+typedef enum cs_dleaf_kind_e {
+	CS_DLEAF_IP,        /* an IP address (a domain there is ignored) */
+	CS_DLEAF_HOST,      /* domain or IP */
+	CS_DLEAF_URL,       /* absolute URL */
+	CS_DLEAF_URL_HOST,  /* host part of a URL split over two fields (EVE http.hostname) */
+	CS_DLEAF_URL_PATH,  /* path part (EVE http.url, Zeek uri); absolute URLs taken as is */
+	CS_DLEAF_HASH,      /* md5/sha1/sha256 by length */
+	CS_DLEAF_EMAIL,
+	CS_DLEAF_TEXT,      /* free text for pattern indicators */
+	CS_DLEAF_TIME,      /* RFC 3339 string, or epoch seconds / milliseconds */
+	CS_DLEAF_ORG,
+	CS_DLEAF_SEVERITY,
+	CS_DLEAF_CATEGORY,
+	CS_DLEAF_MARKER,    /* presence says which format this is (AUTO) */
+} cs_dleaf_kind_t;
+
+typedef struct cs_dleaf_s {
+	uint8_t kind; /* cs_dleaf_kind_t */
+	uint8_t role; /* cs_obs_role_t */
+	uint8_t fmt;  /* cs_decode_fmt_t the entry belongs to */
+} cs_dleaf_t;
+
+#define CS_DNODE_MAX_LEAVES 4
+
+/* A node of a field-map trie: one key segment. Immutable after the conf is built. */
+typedef struct cs_dnode_s {
+	char *key;
+	uint32_t klen;
+	uint32_t id; /* index into a decoder's duplicate-detection stamps */
+	struct cs_dnode_s **kids;
+	uint32_t nkids;
+	uint32_t *slots; /* open addressing: kid index + 1; size mask + 1 */
+	uint32_t mask;
+	uint32_t nleaves;
+	cs_dleaf_t leaves[CS_DNODE_MAX_LEAVES];
+} cs_dnode_t;
+
+struct cs_decode_conf_s {
+	int64_t max_message_bytes;
+	int64_t max_decompressed_bytes;
+	int64_t max_depth;
+	int64_t max_string_bytes;
+	int64_t max_observables;
+	char *fields[CS_DECODE_FMT__CNT]; /* extra map entries per format, as configured */
+	cs_dnode_t *root[CS_DECODE_FMT__CNT]; /* AUTO: the union of all JSON formats */
+	uint32_t node_cnt;
+	int built;
+};
+
+struct cs_decode_s {
+	const cs_decode_conf_t *conf;
+	uint64_t *stamps; /* [conf->node_cnt]: object serial in which a mapped key was seen */
+	uint64_t obj_serial;
+	cs_obs_t *obs;
+	size_t obs_cnt;
+	char *arena; /* normalized values of the current event */
+	size_t arena_size, arena_used;
+	/* URL split over two fields */
+	const char *url_host, *url_path;
+	size_t url_host_len, url_path_len;
+	cs_decode_event_t ev;
+	cs_decode_fmt_t marker_fmt, first_fmt;
+	/* decompression */
+	ZSTD_DCtx *zctx;
+	LZ4F_dctx *lctx;
+	char *zbuf;
+	size_t zbuf_size;
+};
+
+/** Builds the tries of every format (idempotent). */
+cs_err_t cs__decode_conf_build(cs_decode_conf_t *conf, char *errstr, size_t errstr_size);
+
+/** Looks up a kid of node by key. */
+static inline const cs_dnode_t *cs__dnode_kid(const cs_dnode_t *node, const char *key, size_t klen) {
+	uint32_t h, i;
+	if (!node || !node->nkids)
+		return NULL;
+	h = (uint32_t)klen * 2654435761u ^ (uint32_t)(unsigned char)key[0] * 40503u ^
+	    (uint32_t)(unsigned char)key[klen - 1] * 9973u ^ (uint32_t)(unsigned char)key[klen / 2];
+	for (i = h & node->mask; node->slots[i]; i = (i + 1) & node->mask) {
+		const cs_dnode_t *k = node->kids[node->slots[i] - 1];
+		if (k->klen == klen && !memcmp(k->key, key, klen))
+			return k;
+	}
+	return NULL;
+}
+
+/* JSON scanner (cs_decode_json.c) */
+cs_decode_reject_t cs__decode_json(cs_decode_t *dec, const cs_dnode_t *root, const char *buf, size_t len,
+				   size_t *consumed);
+/* CEF (cs_decode_cef.c) */
+cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len);
+
+/* Emitting (cs_decode.c): a mapped value found by a scanner. */
+cs_decode_reject_t cs__decode_emit_str(cs_decode_t *dec, const cs_dleaf_t *leaf, const char *s, size_t len,
+				       int escaped);
+cs_decode_reject_t cs__decode_emit_num(cs_decode_t *dec, const cs_dleaf_t *leaf, const char *s, size_t len);
+/** Appends an observable (value normalized into the arena) of the given leaf kind. */
+cs_decode_reject_t cs__decode_obs(cs_decode_t *dec, cs_dleaf_kind_t kind, cs_obs_role_t role,
+				  const char *s, size_t len);
+
+/** Decodes JSON string escapes of s[0..len) into out (>= len bytes). Returns the length. */
+size_t cs__json_unescape(const char *s, size_t len, char *out);
+
+#endif /* CS_DECODE_INT_H */

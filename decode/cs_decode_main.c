@@ -1,0 +1,159 @@
+/*
+ * cs_decode_main.c - cshield-decode: prints what the decoder makes of events,
+ * one JSON object per event per line. Operators use it to check a field map.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cs_decode.h"
+
+static void cs__usage(FILE *fp) {
+	fprintf(fp,
+		"Usage: cshield-decode [--format F] [--encoding E] [-X decode.key=value]... [FILE|-]\n"
+		"\n"
+		"Decodes SOC events (one message: NDJSON, concatenated JSON objects or CEF lines)\n"
+		"and prints each event's metadata and observables as one JSON object per line;\n"
+		"a rejected event prints its reason.\n"
+		"\n"
+		"  --format F     auto (default), ecs, eve, zeek, ocsf or cef\n"
+		"  --encoding E   the input is one zstd or lz4 frame (as with a Kafka header\n"
+		"                 content-encoding)\n"
+		"  -X key=value   a decoder property (decode.max.depth=32, decode.fields.eve=...)\n"
+		"  -h, --help     this text\n"
+		"  -V, --version  print the version and exit\n");
+}
+
+static void cs__json_str(FILE *fp, const char *s, size_t len) {
+	fputc('"', fp);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\')
+			fprintf(fp, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(fp, "\\u%04x", c);
+		else
+			fputc(c, fp);
+	}
+	fputc('"', fp);
+}
+
+typedef struct {
+	long n, rejected;
+} cs__stats_t;
+
+static int cs__print(void *opaque, const cs_decode_event_t *ev, cs_decode_reject_t r) {
+	cs__stats_t *st = opaque;
+	printf("{\"event\":%ld,\"offset\":%zu", st->n++, ev->offset);
+	if (r != CS_DECODE_OK) {
+		st->rejected++;
+		printf(",\"rejected\":\"%s\",\"reason\":\"%s\"}\n", cs_decode_reject2code(r), cs_decode_reject2str(r));
+		return 0;
+	}
+	printf(",\"format\":\"%s\"", cs_decode_fmt2str(ev->fmt));
+	if (ev->ts_ms) {
+		char ts[32];
+		cs_time_format_iso8601(ev->ts_ms / 1000, ts, sizeof(ts));
+		printf(",\"time_ms\":%lld,\"time\":\"%s\"", (long long)ev->ts_ms, ts);
+	}
+	if (ev->org) {
+		printf(",\"org\":");
+		cs__json_str(stdout, ev->org, ev->org_len);
+	}
+	if (ev->severity >= 0)
+		printf(",\"severity\":%d", ev->severity);
+	if (ev->category) {
+		printf(",\"category\":");
+		cs__json_str(stdout, ev->category, ev->category_len);
+	}
+	printf(",\"observables\":[");
+	for (size_t i = 0; i < ev->obs_cnt; i++) {
+		printf("%s{\"type\":\"%s\",\"value\":", i ? "," : "", cs_obs_type2str(ev->obs[i].type));
+		cs__json_str(stdout, ev->obs[i].value, ev->obs[i].len);
+		printf(",\"role\":\"%s\"}", cs_obs_role2str(ev->obs[i].role));
+	}
+	printf("]}\n");
+	return 0;
+}
+
+int main(int argc, char **argv) {
+	const char *path = NULL, *encoding = NULL;
+	int fmt = CS_DECODE_FMT_AUTO;
+	cs_decode_conf_t *conf = cs_decode_conf_new();
+	cs_decode_t *dec;
+	char errstr[512], *buf = NULL;
+	size_t len = 0, cap = 0;
+	FILE *fp;
+	cs__stats_t st = {0, 0};
+
+	cs_log_set_program("cshield-decode");
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			cs__usage(stdout);
+			return 0;
+		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			printf("cshield-decode %s\n", CS_VERSION_STR);
+			return 0;
+		} else if (v && !strcmp(a, "--format")) {
+			if ((fmt = cs_decode_fmt_parse(v)) < 0) {
+				fprintf(stderr, "cshield-decode: unknown format \"%s\" (auto, ecs, eve, zeek, ocsf, cef)\n", v);
+				return 2;
+			}
+			i++;
+		} else if (v && !strcmp(a, "--encoding")) {
+			encoding = v;
+			i++;
+		} else if (v && !strcmp(a, "-X")) {
+			char *kv = strdup(v), *eq = kv ? strchr(kv, '=') : NULL;
+			if (!eq || strncmp(kv, "decode.", 7)) {
+				fprintf(stderr, "cshield-decode: -X expects decode.key=value\n");
+				return 2;
+			}
+			*eq = '\0';
+			if (cs_decode_conf_set(conf, kv + 7, eq + 1, errstr, sizeof(errstr))) {
+				fprintf(stderr, "cshield-decode: %s\n", errstr);
+				return 2;
+			}
+			free(kv);
+			i++;
+		} else if (!path && (a[0] != '-' || !strcmp(a, "-"))) {
+			path = a;
+		} else {
+			fprintf(stderr, "cshield-decode: unknown argument \"%s\"\n\n", a);
+			cs__usage(stderr);
+			return 2;
+		}
+	}
+	if (!path || !strcmp(path, "-"))
+		fp = stdin;
+	else if (!(fp = fopen(path, "rb"))) {
+		perror(path);
+		return 1;
+	}
+	for (;;) {
+		size_t n;
+		if (len == cap) {
+			cap = cap ? cap * 2 : 1 << 20;
+			if (!(buf = realloc(buf, cap))) {
+				fprintf(stderr, "cshield-decode: out of memory\n");
+				return 1;
+			}
+		}
+		if ((n = fread(buf + len, 1, cap - len, fp)) == 0)
+			break;
+		len += n;
+	}
+	if (fp != stdin)
+		fclose(fp);
+	if (!(dec = cs_decode_new(conf, errstr, sizeof(errstr)))) {
+		fprintf(stderr, "cshield-decode: %s\n", errstr);
+		return 1;
+	}
+	cs_decode_message(dec, (cs_decode_fmt_t)fmt, encoding, buf, len, cs__print, &st);
+	fprintf(stderr, "cshield-decode: %ld events, %ld rejected\n", st.n, st.rejected);
+	cs_decode_destroy(dec);
+	cs_decode_conf_destroy(conf);
+	free(buf);
+	return 0;
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Regenerates docs/CONFIGURATION.md from the property tables in the code
+# (cshield-ingest --dump-config-md). Usage: deploy/gen-docs.sh [BUILD_DIR]
+# Test 0007-cli fails when the committed file differs from the tables.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build}
+{
+cat <<'HEAD'
+# Configuration
+
+cshield-ingest reads a properties file in librdkafka's style (`cshield-ingest -c FILE`):
+one `key=value` a line, `#` or `!` comments, blank lines, white space around keys and values
+trimmed. `-X key=value` on the command line sets one more property after the file.
+
+- An **unknown key is an error** that names the key, the file and the line
+  (`ingest.conf:4: unknown property "flush.intervall.ms"`), exit code 2.
+- `kafka.*` keys pass through to librdkafka (`kafka.fetch.wait.max.ms=100` is
+  `fetch.wait.max.ms=100` on the consumer); librdkafka validates them, and its error is
+  reported with the line. `kafka.group.id`, `kafka.enable.auto.commit` and
+  `kafka.enable.auto.offset.store` are refused: cshield owns them (offsets live in Redis).
+  cshield's own default for the consumer: `auto.offset.reset=earliest`.
+- `redis.*` keys are hiredis connection options (hiredis has no configuration API of its
+  own, so they are listed here).
+
+The tables below are generated from the property tables in the code
+(`deploy/gen-docs.sh` runs `cshield-ingest --dump-config-md`); test 0007-cli fails when this file is out of date.
+
+HEAD
+"$build/ingest/cshield-ingest" --dump-config-md
+cat <<'TAIL'
+## cshield-report
+
+Command-line options only (`cshield-report --help`): `--from`, `--to` (ISO 8601 or epoch
+seconds), `--redis HOST:PORT` (default `$CS_REDIS_ADDR`, else `127.0.0.1:6379`),
+`--prefix` (as `aggregate.key.prefix`), `--window` (as `aggregate.window.s`), `--json`.
+
+## cshield-bench
+
+Command-line options only (`cshield-bench --help`). `produce` takes its bootstrap servers
+from `--brokers` or `$CS_KAFKA_BOOTSTRAP`.
+
+## Environment of the test suite
+
+| variable | set by | meaning |
+|---|---|---|
+| `CS_KAFKA_BOOTSTRAP` | `deploy/local/services.sh` (in `$CS_LOCAL_DIR/env`) | the local broker |
+| `CS_REDIS_ADDR` | same | the local redis-server, `HOST:PORT` |
+| `CS_REQUIRE_SERVICES` | `deploy/local/test.sh` | `1`: a `services` test fails instead of skipping when the two above are missing |
+| `CS_SHARED_DATA` | CMake (`-DCS_SHARED_DATA=`), default `../shared/data` | the real public samples some unit tests read |
+| `CS_LOCAL_DIR` | you, optional | scratch folder of the local services (default `/tmp/cshield-local-$UID`) |
+| `CS_CACHE_DIR` | you, optional | cache of the broker jars (default `~/.cache/cshield`) |
+TAIL
+} > "$root/docs/CONFIGURATION.md"
+echo "wrote $root/docs/CONFIGURATION.md"
