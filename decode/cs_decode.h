@@ -130,4 +130,14 @@ size_t cs_decode_message(cs_decode_t *dec, cs_decode_fmt_t fmt, const char *enco
 cs_decode_reject_t cs_decode_one(cs_decode_t *dec, cs_decode_fmt_t fmt, const char *buf, size_t len,
 				 size_t *consumed, cs_decode_event_t *ev);
 
+/**
+ * The i-th entry of a format's built-in field map: its path ("dns.rrname"),
+ * its kind (ip, host, url, url_host, url_path, hash, email, text, time, org,
+ * severity, category, marker) and the role of its observables. For
+ * documentation and the reference decoder of the tests.
+ * @returns 0, or -1 past the last entry.
+ */
+int cs_decode_map_entry(cs_decode_fmt_t fmt, size_t i, const char **path, const char **kind,
+			cs_obs_role_t *role);
+
 #endif /* CS_DECODE_H */

@@ -323,3 +323,18 @@ void cs__dnode_free(cs_dnode_t *n) {
 	cs_free(n->key);
 	cs_free(n);
 }
+
+int cs_decode_map_entry(cs_decode_fmt_t fmt, size_t i, const char **path, const char **kind, cs_obs_role_t *role) {
+	static const char *kinds[] = {"ip",   "host", "url",      "url_host", "url_path", "hash",  "email",
+				      "text", "time", "org",      "severity", "category", "marker"};
+	const cs__field_t *map = cs__builtin(fmt);
+	size_t n = 0;
+	while (map && map[n].path)
+		n++;
+	if (i >= n)
+		return -1;
+	*path = map[i].path;
+	*kind = kinds[map[i].kind];
+	*role = map[i].role;
+	return 0;
+}

@@ -19,6 +19,7 @@
 	XX(0005, "decode", "event decoding on real samples")            \
 	XX(0006, "agg", "pre-aggregation table")                        \
 	XX(0007, "cli", "command-line behaviour of the programs")       \
+	XX(0008, "decode-diff", "streaming decoder vs jansson reference on real samples") \
 	XX(0100, "e2e", "Kafka -> cshield-ingest -> Redis, exact counts") \
 	XX(0101, "restart", "kill -9 and restart: nothing lost, nothing twice")
 
