@@ -29,7 +29,27 @@ void cs_bench_gen_destroy(cs_bench_gen_t *gen);
 /** Writes the indicator set, one a line, with a comment header. */
 void cs_bench_gen_write_indicators(const cs_bench_gen_t *gen, FILE *fp);
 
-/** Writes the next event (one JSON line, no newline) into buf; returns its length. */
+typedef enum cs_bench_fmt_e {
+	CS_BENCH_FMT_EVE,
+	CS_BENCH_FMT_ECS,
+	CS_BENCH_FMT_ZEEK,
+	CS_BENCH_FMT_OCSF,
+	CS_BENCH_FMT_CEF,
+	CS_BENCH_FMT__CNT
+} cs_bench_fmt_t;
+
+/** "eve", "ecs", "zeek", "ocsf", "cef". */
+const char *cs_bench_fmt2str(cs_bench_fmt_t fmt);
+int cs_bench_fmt_parse(const char *s);
+
+/** Writes the next Suricata EVE event (one JSON line, no newline) into buf; returns its length. */
 size_t cs_bench_gen_event(cs_bench_gen_t *gen, char *buf, size_t size);
+
+/**
+ * Writes the next event in the given format (one line, no newline): the same
+ * logical event (time, addresses, host, kind, hit or not) the EVE generator
+ * makes, written as that format's tools write it.
+ */
+size_t cs_bench_gen_event_fmt(cs_bench_gen_t *gen, cs_bench_fmt_t fmt, char *buf, size_t size);
 
 #endif /* CS_BENCH_H */

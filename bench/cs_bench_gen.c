@@ -119,7 +119,107 @@ static void cs__ip(cs_bench_gen_t *g, char *buf, size_t size, int internal) {
 	}
 }
 
+const char *cs_bench_fmt2str(cs_bench_fmt_t fmt) {
+	static const char *names[] = {"eve", "ecs", "zeek", "ocsf", "cef"};
+	return (unsigned)fmt < CS_BENCH_FMT__CNT ? names[fmt] : "?";
+}
+
+int cs_bench_fmt_parse(const char *s) {
+	for (int f = 0; f < CS_BENCH_FMT__CNT; f++)
+		if (!strcmp(s, cs_bench_fmt2str((cs_bench_fmt_t)f)))
+			return f;
+	return -1;
+}
+
 size_t cs_bench_gen_event(cs_bench_gen_t *g, char *buf, size_t size) {
+	return cs_bench_gen_event_fmt(g, CS_BENCH_FMT_EVE, buf, size);
+}
+
+/* The other formats, from the same logical event. */
+static int cs__other(cs_bench_gen_t *g, cs_bench_fmt_t fmt, int kind, const char *ts, unsigned usec, int64_t t,
+		     const char *src, const char *dst, const char *host, char *buf, size_t size) {
+	unsigned sport = (unsigned)(1024 + cs__rnd(g) % 60000), qid = (unsigned)(cs__rnd(g) % 65536);
+	unsigned long long fid = (unsigned long long)g->flow_id;
+	const char *sig = cs__sigs[cs__rnd(g) % CS_ARRAY_SIZE(cs__sigs)];
+	int dns = kind <= 1, tls = kind == 2, http = kind == 3, alert = kind >= 8;
+
+	switch (fmt) {
+	case CS_BENCH_FMT_ECS:
+		return snprintf(buf, size,
+				"{\"@timestamp\":\"%s.%03uZ\",\"ecs\":{\"version\":\"8.11.0\"},\"event\":{\"kind\":\"%s\",\"category\":[\"network\"],\"dataset\":\"suricata.eve\",\"severity\":%d},"
+				"\"source\":{\"ip\":\"%s\",\"port\":%u},\"destination\":{\"ip\":\"%s\",\"port\":%d},\"network\":{\"transport\":\"%s\",\"community_id\":\"1:%016llx\"},"
+				"\"observer\":{\"vendor\":\"OISF\",\"product\":\"Suricata\",\"hostname\":\"ids-01\"}%s%s%s%s%s%s%s%s%s}",
+				ts, usec / 1000, alert ? "alert" : "event", alert ? 1 : 0, src, sport, dst,
+				dns ? 53 : http ? 80 : 443, dns ? "udp" : "tcp", fid,
+				dns ? ",\"dns\":{\"type\":\"query\",\"question\":{\"name\":\"" : "", dns ? host : "",
+				dns ? "\",\"type\":\"A\"}}" : "",
+				tls ? ",\"tls\":{\"version\":\"1.3\",\"client\":{\"server_name\":\"" : http ? ",\"url\":{\"domain\":\"" : "",
+				tls || http ? host : "",
+				tls ? "\"}}" : http ? "\",\"path\":\"/download/update.bin\"},\"user_agent\":{\"original\":\"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36\"}" : "",
+				alert ? ",\"rule\":{\"name\":\"" : "", alert ? sig : "", alert ? "\"}" : "");
+	case CS_BENCH_FMT_ZEEK:
+		if (dns)
+			return snprintf(buf, size,
+					"{\"ts\":%lld.%06u,\"uid\":\"C%08llx\",\"id.orig_h\":\"%s\",\"id.orig_p\":%u,\"id.resp_h\":\"%s\",\"id.resp_p\":53,"
+					"\"proto\":\"udp\",\"trans_id\":%u,\"rtt\":0.0213,\"query\":\"%s\",\"qclass\":1,\"qclass_name\":\"C_INTERNET\",\"qtype\":1,"
+					"\"qtype_name\":\"A\",\"rcode\":0,\"rcode_name\":\"NOERROR\",\"AA\":false,\"TC\":false,\"RD\":true,\"RA\":true,\"Z\":0,"
+					"\"answers\":[\"93.184.216.34\"],\"TTLs\":[300.0],\"rejected\":false}",
+					(long long)t, usec, fid, src, sport, dst, qid, host);
+		if (tls)
+			return snprintf(buf, size,
+					"{\"ts\":%lld.%06u,\"uid\":\"C%08llx\",\"id.orig_h\":\"%s\",\"id.orig_p\":%u,\"id.resp_h\":\"%s\",\"id.resp_p\":443,"
+					"\"version\":\"TLSv13\",\"cipher\":\"TLS_AES_128_GCM_SHA256\",\"curve\":\"x25519\",\"server_name\":\"%s\",\"resumed\":false,"
+					"\"established\":true,\"ssl_history\":\"CsiI\"}",
+					(long long)t, usec, fid, src, sport, dst, host);
+		if (http)
+			return snprintf(buf, size,
+					"{\"ts\":%lld.%06u,\"uid\":\"C%08llx\",\"id.orig_h\":\"%s\",\"id.orig_p\":%u,\"id.resp_h\":\"%s\",\"id.resp_p\":80,"
+					"\"trans_depth\":1,\"method\":\"GET\",\"host\":\"%s\",\"uri\":\"/download/update.bin\",\"version\":\"1.1\","
+					"\"user_agent\":\"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36\",\"request_body_len\":0,"
+					"\"response_body_len\":%u,\"status_code\":200,\"status_msg\":\"OK\",\"tags\":[],\"resp_mime_types\":[\"application/octet-stream\"]}",
+					(long long)t, usec, fid, src, sport, dst, host, (unsigned)(cs__rnd(g) % 5000000));
+		return snprintf(buf, size,
+				"{\"ts\":%lld.%06u,\"uid\":\"C%08llx\",\"id.orig_h\":\"%s\",\"id.orig_p\":%u,\"id.resp_h\":\"%s\",\"id.resp_p\":443,"
+				"\"proto\":\"tcp\",\"service\":\"ssl\",\"duration\":%u.%03u,\"orig_bytes\":%u,\"resp_bytes\":%u,\"conn_state\":\"SF\","
+				"\"local_orig\":true,\"local_resp\":false,\"missed_bytes\":0,\"history\":\"ShADadFf\",\"orig_pkts\":%u,"
+				"\"orig_ip_bytes\":%u,\"resp_pkts\":%u,\"resp_ip_bytes\":%u}",
+				(long long)t, usec, fid, src, sport, dst, (unsigned)(cs__rnd(g) % 60), (unsigned)(cs__rnd(g) % 1000),
+				(unsigned)(cs__rnd(g) % 40000), (unsigned)(cs__rnd(g) % 400000), (unsigned)(1 + cs__rnd(g) % 40),
+				(unsigned)(cs__rnd(g) % 40000), (unsigned)(1 + cs__rnd(g) % 40), (unsigned)(cs__rnd(g) % 400000));
+	case CS_BENCH_FMT_OCSF:
+		return snprintf(buf, size,
+				"{\"metadata\":{\"version\":\"1.3.0\",\"product\":{\"name\":\"Zeek\",\"vendor_name\":\"Zeek\"},\"logged_time\":%lld},"
+				"\"category_uid\":4,\"class_uid\":%d,\"class_name\":\"%s\",\"activity_id\":6,\"type_uid\":%d06,\"severity_id\":1,"
+				"\"time\":%lld%03u,\"src_endpoint\":{\"ip\":\"%s\",\"port\":%u},\"dst_endpoint\":{\"ip\":\"%s\",\"port\":%d},"
+				"\"connection_info\":{\"uid\":\"C%08llx\",\"protocol_name\":\"%s\",\"direction_id\":2}%s%s%s}",
+				(long long)t, dns ? 4003 : http ? 4002 : 4001, dns ? "DNS Activity" : http ? "HTTP Activity" : "Network Activity",
+				dns ? 4003 : http ? 4002 : 4001, (long long)t, usec / 1000, src, sport, dst, dns ? 53 : http ? 80 : 443, fid,
+				dns ? "udp" : "tcp",
+				dns ? ",\"query\":{\"hostname\":\"" : http || tls ? ",\"http_request\":{\"http_method\":\"GET\",\"url\":{\"hostname\":\"" : "",
+				dns || http || tls ? host : "",
+				dns ? "\",\"type\":\"A\",\"class\":\"IN\"}" : http || tls ? "\",\"path\":\"/download/update.bin\"},\"user_agent\":\"Mozilla/5.0\"}" : "");
+	case CS_BENCH_FMT_CEF: {
+		char mon[8];
+		time_t tt = (time_t)t;
+		struct tm tm;
+		gmtime_r(&tt, &tm);
+		strftime(mon, sizeof(mon), "%b", &tm);
+		return snprintf(buf, size,
+				"<134>%s %2d %02d:%02d:%02d fw-01 CEF:0|Forcepoint|NGFW|6.10.1|%s|%s|%d|deviceExternalId=FW node 1 "
+				"dvc=10.1.1.40 dvchost=fw-01 src=%s spt=%u dst=%s dpt=%d proto=%d act=%s%s%s rt=%lld%03u "
+				"cs1Label=RuleID cs1=%u.%u msg=%s",
+				mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, alert ? "70019" : "70018",
+				alert ? "Connection_Discarded" : "Connection_Allowed", alert ? 7 : 0, src, sport, dst,
+				dns ? 53 : http ? 80 : 443, dns ? 17 : 6, alert ? "Discard" : "Allow",
+				dns || http || tls ? " dhost=" : "", dns || http || tls ? host : "", (long long)t, usec / 1000,
+				(unsigned)(2097152 + cs__rnd(g) % 100), (unsigned)(cs__rnd(g) % 10), alert ? sig : "allowed by policy");
+	}
+	default:
+		return -1;
+	}
+}
+
+size_t cs_bench_gen_event_fmt(cs_bench_gen_t *g, cs_bench_fmt_t fmt, char *buf, size_t size) {
 	char ts[48], src[32], dst[32], host[96];
 	int64_t t = g->o.ts_start_s + (int64_t)(cs__rnd(g) % (uint64_t)(g->o.ts_span_s > 0 ? g->o.ts_span_s : 1));
 	unsigned usec = (unsigned)(cs__rnd(g) % 1000000);
@@ -147,6 +247,12 @@ size_t cs_bench_gen_event(cs_bench_gen_t *g, char *buf, size_t size) {
 		}
 	}
 	g->flow_id += 1 + cs__rnd(g) % 1000;
+	if (fmt != CS_BENCH_FMT_EVE) {
+		n = cs__other(g, fmt, kind, ts, usec, t, src, dst, host, buf, size);
+		if (n < 0)
+			return 0;
+		return (size_t)n < size ? (size_t)n : size - 1;
+	}
 
 #define CS__HDR "{\"timestamp\":\"%s.%06u+0000\",\"flow_id\":%llu,\"in_iface\":\"eth0\",\"event_type\":\"%s\",\"src_ip\":\"%s\",\"src_port\":%u,\"dest_ip\":\"%s\",\"dest_port\":%u,\"proto\":\"%s\""
 #define CS__HARGS(type, dport, proto) ts, usec, (unsigned long long)g->flow_id, type, src, \

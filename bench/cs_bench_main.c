@@ -13,6 +13,8 @@
 #include "cs_common.h"
 #include "cs_bench.h"
 
+int cs_bench_decode(int argc_fmt, const char *only_fmt, long events, double min_s, int json);
+
 static void cs__usage(FILE *fp) {
 	fprintf(fp,
 		"Usage: cshield-bench COMMAND [options]\n"
@@ -21,6 +23,7 @@ static void cs__usage(FILE *fp) {
 		"  gen-indicators        write the synthetic indicator set (one a line) to stdout\n"
 		"  gen-events            write synthetic Suricata EVE events (NDJSON) to stdout\n"
 		"  produce               produce synthetic events to a Kafka topic\n"
+		"  decode                measure the decoder per format against jansson (naive)\n"
 		"\n"
 		"Options:\n"
 		"  --seed N              PRNG seed (default 1); same seed, same bytes\n"
@@ -32,6 +35,10 @@ static void cs__usage(FILE *fp) {
 		"  --brokers LIST        (produce) bootstrap servers (default $CS_KAFKA_BOOTSTRAP)\n"
 		"  --topic T             (produce) topic (default cshield.events)\n"
 		"  --compression C       (produce) none, lz4 or zstd (default lz4)\n"
+		"  --format F            (gen-events, produce, decode) eve, ecs, zeek, ocsf or cef\n"
+		"                        (default eve; decode: every format)\n"
+		"  --seconds S           (decode) measure each side for at least S seconds (default 2)\n"
+		"  --json                (decode) one JSON object instead of a table\n"
 		"  -h, --help            this text\n"
 		"  -V, --version         print the version and exit\n");
 }
@@ -45,7 +52,7 @@ static void cs__dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	}
 }
 
-static int cs__produce(cs_bench_gen_t *gen, long events, const char *brokers, const char *topic,
+static int cs__produce(cs_bench_gen_t *gen, int fmt, long events, const char *brokers, const char *topic,
 		       const char *compression) {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	rd_kafka_t *rk;
@@ -68,7 +75,7 @@ static int cs__produce(cs_bench_gen_t *gen, long events, const char *brokers, co
 		return 1;
 	}
 	for (long i = 0; i < events; i++) {
-		size_t len = cs_bench_gen_event(gen, buf, sizeof(buf));
+		size_t len = cs_bench_gen_event_fmt(gen, (cs_bench_fmt_t)fmt, buf, sizeof(buf));
 		char key[32];
 		int klen = snprintf(key, sizeof(key), "%ld", i);
 		rd_kafka_resp_err_t err;
@@ -97,7 +104,9 @@ int main(int argc, char **argv) {
 	long events = 100000;
 	const char *cmd = NULL, *brokers = getenv("CS_KAFKA_BOOTSTRAP"), *topic = "cshield.events";
 	const char *compression = "lz4";
-	int have_start = 0, rc = 0;
+	int have_start = 0, rc = 0, json = 0, fmt = CS_BENCH_FMT_EVE, have_fmt = 0, have_events = 0;
+	const char *fmt_name = "eve";
+	double seconds = 2.0;
 	cs_bench_gen_t *gen;
 
 	for (int i = 1; i < argc; i++) {
@@ -111,6 +120,9 @@ int main(int argc, char **argv) {
 		} else if (a[0] != '-' && !cmd) {
 			cmd = a;
 			continue;
+		} else if (!strcmp(a, "--json")) {
+			json = 1;
+			continue;
 		} else if (!v) {
 			fprintf(stderr, "cshield-bench: \"%s\" needs a value or is unknown\n", a);
 			return 2;
@@ -120,6 +132,16 @@ int main(int argc, char **argv) {
 			o.indicators = strtoull(v, NULL, 10);
 		} else if (!strcmp(a, "--events")) {
 			events = strtol(v, NULL, 10);
+			have_events = 1;
+		} else if (!strcmp(a, "--format")) {
+			if ((fmt = cs_bench_fmt_parse(v)) < 0) {
+				fprintf(stderr, "cshield-bench: unknown format \"%s\"\n", v);
+				return 2;
+			}
+			fmt_name = v;
+			have_fmt = 1;
+		} else if (!strcmp(a, "--seconds")) {
+			seconds = strtod(v, NULL);
 		} else if (!strcmp(a, "--hit-rate")) {
 			o.hit_rate = strtod(v, NULL);
 		} else if (!strcmp(a, "--start")) {
@@ -158,16 +180,18 @@ int main(int argc, char **argv) {
 	} else if (!strcmp(cmd, "gen-events")) {
 		char buf[8192];
 		for (long i = 0; i < events; i++) {
-			size_t len = cs_bench_gen_event(gen, buf, sizeof(buf));
+			size_t len = cs_bench_gen_event_fmt(gen, (cs_bench_fmt_t)fmt, buf, sizeof(buf));
 			fwrite(buf, 1, len, stdout);
 			fputc('\n', stdout);
 		}
+	} else if (!strcmp(cmd, "decode")) {
+		rc = cs_bench_decode(have_fmt, fmt_name, have_events ? events : 50000, seconds, json);
 	} else if (!strcmp(cmd, "produce")) {
 		if (!brokers) {
 			fprintf(stderr, "cshield-bench: produce needs --brokers or $CS_KAFKA_BOOTSTRAP\n");
 			rc = 2;
 		} else {
-			rc = cs__produce(gen, events, brokers, topic, compression);
+			rc = cs__produce(gen, fmt, events, brokers, topic, compression);
 		}
 	} else {
 		fprintf(stderr, "cshield-bench: unknown command \"%s\"\n\n", cmd);

@@ -197,24 +197,89 @@ static int cs__idn(char *buf, size_t *lenp, size_t cap) {
 	return 0;
 }
 
+/* Is s[0..len) a dotted quad in the form inet_ntop() writes (0-255, no leading zeros)? */
+static int cs__ipv4_canonical(const char *s, size_t len) {
+	int parts = 0, digits = 0, v = 0;
+	for (size_t i = 0; i <= len; i++) {
+		char c = i < len ? s[i] : '.';
+		if (c >= '0' && c <= '9') {
+			if (digits == 1 && v == 0)
+				return 0; /* leading zero */
+			v = v * 10 + (c - '0');
+			if (++digits > 3 || v > 255)
+				return 0;
+		} else if (c == '.') {
+			if (!digits || ++parts > 4)
+				return 0;
+			digits = v = 0;
+		} else {
+			return 0;
+		}
+	}
+	return parts == 4;
+}
+
+/* Character classes of host names, for the one-pass scan below. */
+#define CS__HC_DOM 0x01   /* a-z 0-9 - _ (after lower-casing) */
+#define CS__HC_DIGIT 0x02
+#define CS__HC_UPPER 0x04
+#define CS__HC_HIGH 0x08  /* >= 0x80 */
+#define CS__HC_DOT 0x10
+static unsigned char cs__hc[256];
+
+static void cs__hc_init(void) {
+	for (int c = 0; c < 256; c++) {
+		unsigned char k = 0;
+		if ((c >= 'a' && c <= 'z') || c == '-' || c == '_')
+			k |= CS__HC_DOM;
+		if (c >= 'A' && c <= 'Z')
+			k |= CS__HC_DOM | CS__HC_UPPER;
+		if (c >= '0' && c <= '9')
+			k |= CS__HC_DOM | CS__HC_DIGIT;
+		if (c >= 0x80)
+			k |= CS__HC_HIGH;
+		if (c == '.')
+			k |= CS__HC_DOT;
+		cs__hc[c] = k;
+	}
+}
+
 int cs_norm_host(char *buf, size_t *lenp, size_t cap) {
 	size_t len = *lenp;
-	unsigned char addr[16];
-	int nonascii = 0;
+	unsigned char addr[16], any = 0, all = 0xff;
+	int nonascii;
 
+	if (!cs__hc['a'])
+		cs__hc_init(); /* idempotent: concurrent first calls write the same bytes */
 	if (len >= 2 && buf[0] == '[' && buf[len - 1] == ']') {
 		memmove(buf, buf + 1, len - 2);
 		len -= 2;
 	}
+	/* one pass: lower-case, and learn which classes of characters occur */
 	for (size_t i = 0; i < len; i++) {
-		buf[i] = cs__lower(buf[i]);
-		nonascii |= (unsigned char)buf[i] >= 0x80;
+		unsigned char k = cs__hc[(unsigned char)buf[i]];
+		if (k & CS__HC_UPPER)
+			buf[i] = (char)(buf[i] + 32);
+		any |= k;
+		all &= (k & CS__HC_DOT) ? 0xff : k; /* dots aside */
 	}
 	if (len > 0 && buf[len - 1] == '.')
 		len--;
 	buf[len] = '\0';
 	if (len == 0 || len > 1000)
 		return -1;
+	nonascii = (any & CS__HC_HIGH) != 0;
+	/* the common cases first: a canonical dotted quad, or a plain ASCII domain */
+	if ((all & CS__HC_DIGIT) && len < 16 && cs__ipv4_canonical(buf, len)) {
+		*lenp = len;
+		return CS_OBS_IPV4;
+	}
+	if ((all & CS__HC_DOM) && !(all & CS__HC_DIGIT)) {
+		if (!cs__valid_domain(buf, len))
+			return -1;
+		*lenp = len;
+		return CS_OBS_DOMAIN;
+	}
 	if (len < 46 && !nonascii && (isdigit((unsigned char)buf[0]) || strchr(buf, ':'))) {
 		if (inet_pton(AF_INET, buf, addr) == 1) {
 			if (cap < 16)

@@ -1,0 +1,197 @@
+/*
+ * cs_bench_decode.c - `cshield-bench decode`: the decoder alone, per format,
+ * on a generated standard corpus, side by side with the naive baseline
+ * (jansson parse + a lookup of every mapped path), measured in the same run.
+ * DESIGN: one thread; each measurement repeats whole passes over an
+ * in-memory corpus for at least --seconds.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+
+#include "cs_common.h"
+#include "cs_bench.h"
+#include "cs_decode.h"
+
+typedef struct cs__corpus_s {
+	char *buf;
+	size_t len;
+	long events;
+} cs__corpus_t;
+
+static int cs__corpus_make(cs__corpus_t *c, cs_bench_fmt_t fmt, long events, uint64_t seed) {
+	cs_bench_gen_opts_t o = {seed, 0.001, 1795900000, 3600, 1000};
+	cs_bench_gen_t *g = cs_bench_gen_new(&o);
+	size_t cap = (size_t)events * 700 + 8192;
+	if (!g || !(c->buf = cs_malloc(cap))) {
+		cs_bench_gen_destroy(g);
+		return -1;
+	}
+	c->len = 0;
+	for (long i = 0; i < events; i++) {
+		if (cap - c->len < 8192) {
+			char *n = cs_realloc(c->buf, cap *= 2);
+			if (!n)
+				return -1;
+			c->buf = n;
+		}
+		c->len += cs_bench_gen_event_fmt(g, fmt, c->buf + c->len, cap - c->len - 1);
+		c->buf[c->len++] = '\n';
+	}
+	c->events = events;
+	cs_bench_gen_destroy(g);
+	return 0;
+}
+
+/* One pass of the streaming decoder over the corpus; returns observables seen. */
+static long cs__pass_ours(cs_decode_t *dec, cs_decode_fmt_t fmt, const cs__corpus_t *c, long *rejected) {
+	size_t pos = 0;
+	long obs = 0;
+	while (pos < c->len) {
+		cs_decode_event_t ev;
+		size_t used;
+		if (cs_decode_one(dec, fmt, c->buf + pos, c->len - pos, &used, &ev) != CS_DECODE_OK)
+			(*rejected)++;
+		obs += (long)ev.obs_cnt;
+		if (!used)
+			break;
+		pos += used;
+	}
+	return obs;
+}
+
+/* Looks up a dotted path nested (and, for flat keys, as one key). */
+static json_t *cs__jget(json_t *o, const char *path) {
+	json_t *v = json_object_get(o, path);
+	const char *dot;
+	char seg[128];
+	if (v || !(dot = strchr(path, '.')) || (size_t)(dot - path) >= sizeof(seg))
+		return v;
+	memcpy(seg, path, (size_t)(dot - path));
+	seg[dot - path] = '\0';
+	v = json_object_get(o, seg);
+	return json_is_object(v) ? cs__jget(v, dot + 1) : NULL;
+}
+
+/* The naive baseline: jansson parses every line, then every mapped path is looked up. */
+static long cs__pass_naive(cs_decode_fmt_t fmt, const cs__corpus_t *c) {
+	const char *p = c->buf, *end = c->buf + c->len;
+	long found = 0;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		json_error_t err;
+		json_t *doc = json_loadb(p, l, 0, &err);
+		if (doc) {
+			const char *path, *kind;
+			cs_obs_role_t role;
+			for (size_t i = 0; cs_decode_map_entry(fmt, i, &path, &kind, &role) == 0; i++)
+				if (json_is_string(cs__jget(doc, path)))
+					found++;
+			json_decref(doc);
+		}
+		p += l + 1;
+	}
+	return found;
+}
+
+typedef struct cs__res_s {
+	double seconds, events_per_s, mb_per_s;
+	long events;
+} cs__res_t;
+
+#define CS__MEASURE(res, min_s, events_per_pass, bytes_per_pass, body)                     \
+	do {                                                                               \
+		int64_t t0_ = cs_clock_ms(), el_;                                          \
+		long passes_ = 0;                                                          \
+		do {                                                                       \
+			body;                                                              \
+			passes_++;                                                         \
+			el_ = cs_clock_ms() - t0_;                                         \
+		} while (el_ < (int64_t)((min_s) * 1000));                                 \
+		(res).seconds = (double)el_ / 1000.0;                                      \
+		(res).events = passes_ * (events_per_pass);                                \
+		(res).events_per_s = (double)(res).events / (res).seconds;                 \
+		(res).mb_per_s = (double)passes_ * (double)(bytes_per_pass) / 1e6 / (res).seconds; \
+	} while (0)
+
+int cs_bench_decode(int argc_fmt, const char *only_fmt, long events, double min_s, int json);
+int cs_bench_decode(int argc_fmt, const char *only_fmt, long events, double min_s, int json) {
+	cs_decode_conf_t *conf = cs_decode_conf_new();
+	cs_decode_t *dec;
+	char errstr[256];
+	double tot_bytes = 0, tot_sec = 0, tot_ev = 0, nv_bytes = 0, nv_sec = 0, nv_ev = 0;
+	int first = 1;
+
+	if (!conf || !(dec = cs_decode_new(conf, errstr, sizeof(errstr)))) {
+		fprintf(stderr, "cshield-bench: decoder: %s\n", conf ? errstr : "out of memory");
+		return 1;
+	}
+	if (!json)
+		printf("%-6s %9s %9s | %10s %12s | %10s %12s | %8s\n", "format", "events", "MB", "ours MB/s",
+		       "ours ev/s", "naive MB/s", "naive ev/s", "vs_naive");
+	else
+		printf("{\"mode\":\"decode\",\"threads\":1,\"formats\":[");
+	for (int f = 0; f < CS_BENCH_FMT__CNT; f++) {
+		cs__corpus_t c = {0};
+		cs__res_t ours, naive = {0};
+		cs_decode_fmt_t dfmt = (cs_decode_fmt_t)cs_decode_fmt_parse(cs_bench_fmt2str((cs_bench_fmt_t)f));
+		long rejected = 0, obs = 0;
+		if (argc_fmt && strcmp(only_fmt, cs_bench_fmt2str((cs_bench_fmt_t)f)))
+			continue;
+		if (cs__corpus_make(&c, (cs_bench_fmt_t)f, events, 1)) {
+			fprintf(stderr, "cshield-bench: out of memory\n");
+			return 1;
+		}
+		CS__MEASURE(ours, min_s, c.events, c.len, obs = cs__pass_ours(dec, dfmt, &c, &rejected));
+		if (rejected) {
+			fprintf(stderr, "cshield-bench: %ld %s events rejected by the decoder: the corpus is broken\n",
+				rejected, cs_bench_fmt2str((cs_bench_fmt_t)f));
+			return 1;
+		}
+		if (dfmt != CS_DECODE_FMT_CEF)
+			CS__MEASURE(naive, min_s, c.events, c.len, cs__pass_naive(dfmt, &c));
+		tot_bytes += ours.mb_per_s * ours.seconds;
+		tot_sec += ours.seconds;
+		tot_ev += (double)ours.events;
+		if (naive.seconds > 0) {
+			nv_bytes += naive.mb_per_s * naive.seconds;
+			nv_sec += naive.seconds;
+			nv_ev += (double)naive.events;
+		}
+		if (!json) {
+			if (naive.seconds > 0)
+				printf("%-6s %9ld %9.1f | %10.1f %12.0f | %10.1f %12.0f | %7.1fx\n",
+				       cs_bench_fmt2str((cs_bench_fmt_t)f), c.events, (double)c.len / 1e6, ours.mb_per_s,
+				       ours.events_per_s, naive.mb_per_s, naive.events_per_s,
+				       ours.events_per_s / naive.events_per_s);
+			else
+				printf("%-6s %9ld %9.1f | %10.1f %12.0f | %10s %12s | %8s\n",
+				       cs_bench_fmt2str((cs_bench_fmt_t)f), c.events, (double)c.len / 1e6, ours.mb_per_s,
+				       ours.events_per_s, "n/a", "n/a", "n/a");
+		} else {
+			printf("%s{\"format\":\"%s\",\"events\":%ld,\"bytes\":%zu,\"observables_per_event\":%.2f,"
+			       "\"seconds\":%.3f,\"events_per_s\":%.0f,\"mb_per_s\":%.1f",
+			       first ? "" : ",", cs_bench_fmt2str((cs_bench_fmt_t)f), ours.events, c.len,
+			       (double)obs / (double)c.events, ours.seconds, ours.events_per_s, ours.mb_per_s);
+			if (naive.seconds > 0)
+				printf(",\"naive_events_per_s\":%.0f,\"naive_mb_per_s\":%.1f,\"vs_naive\":%.2f",
+				       naive.events_per_s, naive.mb_per_s, ours.events_per_s / naive.events_per_s);
+			printf("}");
+			first = 0;
+		}
+		cs_free(c.buf);
+	}
+	if (json)
+		printf("],\"events\":%.0f,\"seconds\":%.3f,\"events_per_s\":%.0f,\"mb_per_s\":%.1f,"
+		       "\"naive_events_per_s\":%.0f,\"vs_naive\":%.2f}\n",
+		       tot_ev, tot_sec, tot_ev / tot_sec, tot_bytes / tot_sec, nv_sec > 0 ? nv_ev / nv_sec : 0,
+		       nv_sec > 0 ? (tot_ev / tot_sec) / (nv_ev / nv_sec) : 0);
+	else
+		printf("all    %9.0f events in %.1f s: %.1f MB/s, %.0f events/s per core (naive, JSON formats: %.1f MB/s)\n",
+		       tot_ev, tot_sec, tot_bytes / tot_sec, tot_ev / tot_sec, nv_sec > 0 ? nv_bytes / nv_sec : 0);
+	cs_decode_destroy(dec);
+	cs_decode_conf_destroy(conf);
+	return 0;
+}
