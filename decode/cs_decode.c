@@ -371,6 +371,7 @@ cs_decode_reject_t cs_decode_one(cs_decode_t *dec, cs_decode_fmt_t fmt, const ch
 	buf += lead;
 	len -= lead;
 	dec->ev.offset = lead;
+	dec->ev.raw = buf;
 
 	if (len == 0) {
 		r = CS_DECODE_REJECT_EMPTY;

@@ -78,6 +78,7 @@ typedef struct cs_decode_event_s {
 	const cs_obs_t *obs;
 	size_t obs_cnt;
 	size_t offset, length; /* where the event lies in the (decompressed) payload */
+	const char *raw;       /* its bytes (length), borrowed; NULL when the message did not decompress */
 } cs_decode_event_t;
 
 typedef struct cs_decode_conf_s cs_decode_conf_t;

@@ -106,6 +106,22 @@ static cs_err_t cs__flush(cs_ingest_t *ing) {
 	ing->last_flush_ms = t0;
 	if (!ing->dirty)
 		return CS_ERR_OK;
+	if (ing->dlq && ing->dlq_pending) {
+		/* the dead letters of this batch must be in Kafka before its offsets move */
+		rd_kafka_flush(ing->dlq, (int)ing->conf->dlq_timeout_ms);
+		if (rd_kafka_outq_len(ing->dlq) > 0 || atomic_load(&ing->dlq_failed) > 0) {
+			CS_LOG_E(CS__MOD, "dead-letter topic %s: %ld deliveries failed, %d pending; replaying the batch",
+				 ing->conf->dlq_topic, (long)atomic_load(&ing->dlq_failed), rd_kafka_outq_len(ing->dlq));
+			rd_kafka_purge(ing->dlq, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+			rd_kafka_poll(ing->dlq, 0);
+			atomic_store(&ing->dlq_failed, 0);
+			ing->dlq_pending = 0;
+			if (cs__resync(ing))
+				CS_LOG_E(CS__MOD, "resync: %s", ing->redis.errstr);
+			return CS_ERR_KAFKA;
+		}
+		ing->dlq_pending = 0;
+	}
 	err = cs_ingest_redis_flush(&ing->redis, &ing->agg, ing->db, ing->parts, ing->part_cnt);
 	if (err == CS_ERR_STALE) {
 		CS_LOG_W(CS__MOD, "%s; dropping %lld unflushed events and resuming from Redis offsets",
@@ -231,9 +247,41 @@ static int64_t cs__window(int64_t ts_ms, int64_t window_s) {
 
 typedef struct cs__msg_ctx_s {
 	cs_ingest_t *ing;
+	const rd_kafka_message_t *m;
 	int64_t kafka_ts;
 	int failed;
 } cs__msg_ctx_t;
+
+/* Produces a rejected event to the dead-letter topic with its reason and source. */
+static int cs__dead_letter(cs__msg_ctx_t *mc, const cs_decode_event_t *ev, cs_decode_reject_t r) {
+	cs_ingest_t *ing = mc->ing;
+	const rd_kafka_message_t *m = mc->m;
+	char part[16], off[24], evoff[24];
+	const char *reason = cs_decode_reject2code(r), *topic = rd_kafka_topic_name(m->rkt);
+	/* a message that did not decompress is dead-lettered whole, as it came */
+	const char *val = ev->raw ? ev->raw : (const char *)m->payload;
+	size_t vlen = ev->raw ? ev->length : m->len;
+	rd_kafka_resp_err_t kerr;
+
+	snprintf(part, sizeof(part), "%d", (int)m->partition);
+	snprintf(off, sizeof(off), "%lld", (long long)m->offset);
+	snprintf(evoff, sizeof(evoff), "%zu", ev->offset);
+	while ((kerr = rd_kafka_producev(
+			ing->dlq, RD_KAFKA_V_TOPIC(ing->conf->dlq_topic), RD_KAFKA_V_VALUE((void *)val, vlen),
+			RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+			RD_KAFKA_V_HEADER("cs-reason", reason, -1),
+			RD_KAFKA_V_HEADER("cs-reason-text", cs_decode_reject2str(r), -1),
+			RD_KAFKA_V_HEADER("cs-source-topic", topic, -1), RD_KAFKA_V_HEADER("cs-source-partition", part, -1),
+			RD_KAFKA_V_HEADER("cs-source-offset", off, -1), RD_KAFKA_V_HEADER("cs-event-offset", evoff, -1),
+			RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+		rd_kafka_poll(ing->dlq, 100);
+	if (kerr) {
+		atomic_fetch_add(&ing->dlq_failed, 1);
+		return -1;
+	}
+	ing->dlq_pending++;
+	return 0;
+}
 
 /* One decoded (or rejected) event of the current message. */
 static int cs__on_event(void *opaque, const cs_decode_event_t *ev, cs_decode_reject_t r) {
@@ -244,6 +292,8 @@ static int cs__on_event(void *opaque, const cs_decode_event_t *ev, cs_decode_rej
 	ing->agg.events++;
 	if (r != CS_DECODE_OK) {
 		ing->agg.rejects[r]++;
+		if (ing->dlq)
+			cs__dead_letter(mc, ev, r);
 		return 0;
 	}
 	ts = ev->ts_ms ? ev->ts_ms : mc->kafka_ts > 0 ? mc->kafka_ts : cs_wall_ms();
@@ -274,7 +324,7 @@ static void cs__handle(cs_ingest_t *ing, rd_kafka_message_t *m) {
 	rd_kafka_headers_t *hdrs = NULL;
 	rd_kafka_timestamp_type_t tt;
 	char encoding[32] = "";
-	cs__msg_ctx_t mc = {ing, rd_kafka_message_timestamp(m, &tt), 0};
+	cs__msg_ctx_t mc = {ing, m, rd_kafka_message_timestamp(m, &tt), 0};
 
 	if (!p) {
 		CS_LOG_D(CS__MOD, "message from unassigned %s [%d] ignored", topic, (int)m->partition);
@@ -306,6 +356,49 @@ static void cs__handle(cs_ingest_t *ing, rd_kafka_message_t *m) {
 	ing->pending_events++;
 }
 
+static void cs__dlq_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+	cs_ingest_t *ing = opaque;
+	if (m->err) {
+		atomic_fetch_add(&ing->dlq_failed, 1);
+		CS_LOG_E(CS__MOD, "dead letter not delivered: %s", rd_kafka_err2str(m->err));
+	}
+}
+
+/*
+ * The dead-letter producer: idempotent, acks=all, with the connection
+ * properties (bootstrap, security) of the consumer's kafka.* settings.
+ */
+static rd_kafka_t *cs__dlq_new(cs_ingest_t *ing, char *errstr, size_t errstr_size) {
+	rd_kafka_conf_t *pc = rd_kafka_conf_new();
+	size_t cnt;
+	const char **kv = rd_kafka_conf_dump(ing->conf->kconf, &cnt);
+	char kerr[512], proto[64] = "plaintext";
+	size_t psz = sizeof(proto);
+	rd_kafka_t *rk;
+
+	rd_kafka_conf_get(ing->conf->kconf, "security.protocol", proto, &psz);
+	for (size_t i = 0; i + 1 < cnt; i += 2) /* bootstrap.servers is dumped as metadata.broker.list */
+		if (!strcmp(kv[i], "metadata.broker.list") || !strcmp(kv[i], "security.protocol") ||
+		    !strcmp(kv[i], "broker.address.family") ||
+		    (strcmp(proto, "plaintext") && (!strncmp(kv[i], "sasl.", 5) || !strncmp(kv[i], "ssl.", 4))))
+			rd_kafka_conf_set(pc, kv[i], kv[i + 1], kerr, sizeof(kerr));
+	rd_kafka_conf_dump_free(kv, cnt);
+	if (rd_kafka_conf_set(pc, "enable.idempotence", "true", kerr, sizeof(kerr)) ||
+	    rd_kafka_conf_set(pc, "linger.ms", "5", kerr, sizeof(kerr)) ||
+	    rd_kafka_conf_set(pc, "compression.codec", "zstd", kerr, sizeof(kerr))) {
+		cs_errstr_set(errstr, errstr_size, "dead-letter producer: %s", kerr);
+		rd_kafka_conf_destroy(pc);
+		return NULL;
+	}
+	rd_kafka_conf_set_dr_msg_cb(pc, cs__dlq_dr);
+	rd_kafka_conf_set_opaque(pc, ing);
+	if (!(rk = rd_kafka_new(RD_KAFKA_PRODUCER, pc, kerr, sizeof(kerr)))) {
+		cs_errstr_set(errstr, errstr_size, "dead-letter producer: %s", kerr);
+		return NULL;
+	}
+	return rk;
+}
+
 cs_ingest_t *cs_ingest_new(cs_ingest_conf_t *conf, char *errstr, size_t errstr_size) {
 	cs_ingest_t *ing = NULL;
 	rd_kafka_conf_t *kconf = NULL;
@@ -334,6 +427,8 @@ cs_ingest_t *cs_ingest_new(cs_ingest_conf_t *conf, char *errstr, size_t errstr_s
 	if (!(ing->scr = cs_corr_scratch_new(ing->db, errstr, errstr_size)))
 		goto err;
 	if (!(ing->dec = cs_decode_new(ing->conf->dconf, errstr, errstr_size)))
+		goto err;
+	if (*ing->conf->dlq_topic && !(ing->dlq = cs__dlq_new(ing, errstr, errstr_size)))
 		goto err;
 
 	kconf = rd_kafka_conf_dup(ing->conf->kconf);
@@ -403,6 +498,8 @@ cs_err_t cs_ingest_run(cs_ingest_t *ing) {
 				CS_LOG_W(CS__MOD, "consumer: %s", rd_kafka_message_errstr(m));
 			rd_kafka_message_destroy(m);
 		}
+		if (ing->dlq)
+			rd_kafka_poll(ing->dlq, 0);
 		now = cs_clock_ms();
 		if (ing->paused) {
 			if (now >= ing->redis.next_retry_ms)
@@ -439,6 +536,10 @@ void cs_ingest_destroy(cs_ingest_t *ing) {
 		return;
 	if (ing->rk)
 		rd_kafka_destroy(ing->rk);
+	if (ing->dlq) {
+		rd_kafka_flush(ing->dlq, 5000);
+		rd_kafka_destroy(ing->dlq);
+	}
 	cs__parts_clear(ing);
 	cs_ingest_redis_close(&ing->redis);
 	cs_ingest_agg_destroy(&ing->agg);

@@ -34,6 +34,11 @@ static const cs_conf_prop_t cs__ingest_props[] = {
 	 "On SIGTERM, how long to keep retrying the final flush."},
 	{"log.level", CS_CONF_STR, CS__OFF(log_level), 0, 0, "info", 0,
 	 "error, warn, info or debug."},
+	{"dlq.topic", CS_CONF_STR, CS__OFF(dlq_topic), 0, 0, "", 0,
+	 "Dead-letter topic: every rejected event is produced there with its reason and source in "
+	 "headers, before its offset is recorded. Empty: rejected events are only counted per reason."},
+	{"dlq.timeout.ms", CS_CONF_INT, CS__OFF(dlq_timeout_ms), 100, 600000, "10000", 0,
+	 "How long a flush waits for the dead-letter deliveries it covers."},
 	{.name = NULL},
 };
 

@@ -35,6 +35,8 @@ struct cs_ingest_conf_s {
 	int64_t flush_max_events;
 	int64_t shutdown_timeout_ms;
 	char *log_level;
+	char *dlq_topic;
+	int64_t dlq_timeout_ms;
 	cs_ingest_redis_conf_t redis;
 	rd_kafka_conf_t *kconf; /* kafka.* pass-through, owned */
 	cs_decode_conf_t *dconf; /* decode.* pass-through, owned */
@@ -108,6 +110,9 @@ struct cs_ingest_s {
 	int paused; /* partitions paused while Redis is unreachable */
 	atomic_int stop;
 	cs_decode_t *dec;
+	rd_kafka_t *dlq;          /* dead-letter producer, NULL when dlq.topic is empty */
+	atomic_long dlq_failed;   /* deliveries failed since the last flush (librdkafka thread) */
+	int64_t dlq_pending;      /* produced since the last flush */
 	uint32_t *ev_hits; /* distinct indicators hit by the current event */
 	size_t ev_hit_cnt, ev_hit_cap;
 };

@@ -15,8 +15,42 @@
 #define PARTS 4
 #define EVENTS 12000
 
+typedef struct {
+	const char *topic;
+	long bad;       /* dead letters without the expected headers */
+	char seen[PARTS][EVENTS / PARTS + 1];
+	long dup;
+} dlq_check_t;
+
+static const char *hdr(const rd_kafka_message_t *m, const char *name, char *buf, size_t size) {
+	rd_kafka_headers_t *h;
+	const void *v;
+	size_t vs;
+	if (rd_kafka_message_headers(m, &h) || rd_kafka_header_get_last(h, name, &v, &vs) || vs >= size)
+		return NULL;
+	memcpy(buf, v, vs);
+	buf[vs] = '\0';
+	return buf;
+}
+
+static void on_dead_letter(void *opaque, const rd_kafka_message_t *m) {
+	dlq_check_t *c = opaque;
+	char reason[64], topic[256], part[16], off[32];
+	if (!hdr(m, "cs-reason", reason, sizeof(reason)) || strcmp(reason, "truncated") ||
+	    !hdr(m, "cs-source-topic", topic, sizeof(topic)) || strcmp(topic, c->topic) ||
+	    !hdr(m, "cs-source-partition", part, sizeof(part)) || !hdr(m, "cs-source-offset", off, sizeof(off)) ||
+	    atoi(part) < 0 || atoi(part) >= PARTS || atol(off) < 0 || atol(off) > EVENTS / PARTS ||
+	    m->len < 10 || memcmp(m->payload, "{\"timestamp\"", 12)) {
+		c->bad++;
+		return;
+	}
+	if (c->seen[atoi(part)][atol(off)]++)
+		c->dup++;
+}
+
 int cs_test_0100(void) {
-	char topic[128], group[160], prefix[64], conf[512], ind[512], logf[512], buf[2048];
+	char topic[128], group[160], dlq[160], prefix[64], conf[512], ind[512], logf[512], buf[2048];
+	static dlq_check_t dc;
 	int64_t hw[PARTS], off[PARTS], total = 0, t0;
 	cs_svc_counts_t exp = {0}, got = {0};
 	long malformed = 0;
@@ -29,6 +63,7 @@ int cs_test_0100(void) {
 		return rc_check;
 	snprintf(topic, sizeof(topic), "cs-e2e-%d-%ld", (int)getpid(), (long)time(NULL));
 	snprintf(group, sizeof(group), "%s-g", topic);
+	snprintf(dlq, sizeof(dlq), "%s-dlq", topic);
 	snprintf(prefix, sizeof(prefix), "e2e%d", (int)getpid());
 	snprintf(ind, sizeof(ind), "%s/indicators.txt", cs_test_tmpdir());
 	snprintf(conf, sizeof(conf), "%s/ingest.conf", cs_test_tmpdir());
@@ -38,14 +73,15 @@ int cs_test_0100(void) {
 		const char *ra = getenv("CS_REDIS_ADDR");
 		snprintf(buf, sizeof(buf),
 			 "topics=%s\ngroup.id=%s\nindicators.file=%s\naggregate.key.prefix=%s\n"
-			 "flush.interval.ms=200\nkafka.bootstrap.servers=%s\n"
+			 "flush.interval.ms=200\nkafka.bootstrap.servers=%s\ndlq.topic=%s\n"
 			 "redis.host=127.0.0.1\nredis.port=%s\n",
-			 topic, group, ind, prefix, cs_svc_kafka(), strrchr(ra, ':') + 1);
+			 topic, group, ind, prefix, cs_svc_kafka(), dlq, strrchr(ra, ':') + 1);
 		CS_TEST_EQ_INT(cs_test_write_file(conf, buf), 0);
 	}
 	CS_TEST_ASSERT((rc = cs_svc_redis()), "redis");
 
 	CS_TEST_EQ_INT(cs_svc_topic_create(topic, PARTS), 0);
+	CS_TEST_EQ_INT(cs_svc_topic_create(dlq, 1), 0);
 	t0 = (int64_t)time(NULL) / 60 * 60 - 3600;
 	CS_TEST_EQ_INT(cs_svc_work_produce(topic, PARTS, EVENTS, 7, t0, &exp, &malformed), 0);
 	CS_TEST_EQ_INT(cs_svc_watermarks(topic, PARTS, hw), 0);
@@ -85,6 +121,12 @@ int cs_test_0100(void) {
 	CS_TEST_ASSERT(r && r->type == REDIS_REPLY_STRING, "rejects");
 	CS_TEST_EQ_INT(strtoll(r->str, NULL, 10), malformed);
 	freeReplyObject(r);
+
+	/* every malformed event is in the dead-letter topic, once, with its reason and source */
+	dc.topic = topic;
+	CS_TEST_EQ_INT(cs_svc_consume(dlq, malformed + 1, 8000, on_dead_letter, &dc), malformed);
+	CS_TEST_EQ_INT(dc.bad, 0);
+	CS_TEST_EQ_INT(dc.dup, 0);
 
 	/* the report shows the same total */
 	{

@@ -312,3 +312,36 @@ int cs_svc_committed(const char *group, const char *topic, int partitions, int64
 		fprintf(stderr, "  committed: %s\n", rd_kafka_err2str(err));
 	return err ? -1 : 0;
 }
+
+long cs_svc_consume(const char *topic, long n, int timeout_ms, void (*cb)(void *opaque, const rd_kafka_message_t *m),
+		    void *opaque) {
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_topic_partition_list_t *l;
+	char errstr[256];
+	rd_kafka_t *rk;
+	long got = 0;
+	int64_t deadline;
+
+	rd_kafka_conf_set(conf, "group.id", "cs-test-reader", errstr, sizeof(errstr));
+	rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, sizeof(errstr));
+	if (!(rk = cs__client(RD_KAFKA_CONSUMER, conf)))
+		return -1;
+	l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(l, topic, 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
+	rd_kafka_assign(rk, l);
+	rd_kafka_topic_partition_list_destroy(l);
+	deadline = (int64_t)time(NULL) * 1000 + timeout_ms;
+	while (got < n && (int64_t)time(NULL) * 1000 < deadline) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
+		if (!m)
+			continue;
+		if (!m->err) {
+			cb(opaque, m);
+			got++;
+		}
+		rd_kafka_message_destroy(m);
+	}
+	rd_kafka_consumer_close(rk);
+	rd_kafka_destroy(rk);
+	return got;
+}

@@ -79,3 +79,7 @@ int cs_svc_work_indicators(const char *path);
  */
 int cs_svc_work_produce(const char *topic, int partitions, long n, unsigned seed, int64_t t0,
 			cs_svc_counts_t *exp, long *malformed);
+
+/** Reads partition 0 of topic from the beginning until n messages or timeout_ms; calls cb on each. Returns the count. */
+long cs_svc_consume(const char *topic, long n, int timeout_ms, void (*cb)(void *opaque, const rd_kafka_message_t *m),
+		    void *opaque);
