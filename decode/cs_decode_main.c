@@ -20,6 +20,7 @@ static void cs__usage(FILE *fp) {
 		"  --encoding E   the input is one zstd or lz4 frame (as with a Kafka header\n"
 		"                 content-encoding)\n"
 		"  -X key=value   a decoder property (decode.max.depth=32, decode.fields.eve=...)\n"
+		"  --fields-md    print the built-in field maps as Markdown and exit\n"
 		"  -h, --help     this text\n"
 		"  -V, --version  print the version and exit\n");
 }
@@ -94,6 +95,26 @@ int main(int argc, char **argv) {
 			return 0;
 		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
 			printf("cshield-decode %s\n", CS_VERSION_STR);
+			return 0;
+		} else if (!strcmp(a, "--rejections-md")) {
+			for (int r = 0; r < CS_DECODE_REJECT__CNT; r++)
+				printf("| `%s` | %s |\n", cs_decode_reject2code((cs_decode_reject_t)r),
+				       cs_decode_reject2str((cs_decode_reject_t)r));
+			return 0;
+		} else if (!strcmp(a, "--fields-md")) {
+			for (int f = CS_DECODE_FMT_ECS; f < CS_DECODE_FMT_CEF; f++) {
+				const char *mpath, *kind;
+				cs_obs_role_t role;
+				printf("### %s\n\n| path | kind | role |\n|---|---|---|\n", cs_decode_fmt2str((cs_decode_fmt_t)f));
+				for (size_t k = 0; cs_decode_map_entry((cs_decode_fmt_t)f, k, &mpath, &kind, &role) == 0; k++)
+					printf("| `%s` | %s | %s |\n", mpath, kind,
+					       strcmp(kind, "ip") && strcmp(kind, "host") && strcmp(kind, "url") &&
+							       strcmp(kind, "url_host") && strcmp(kind, "url_path") &&
+							       strcmp(kind, "hash") && strcmp(kind, "email") && strcmp(kind, "text")
+						       ? ""
+						       : cs_obs_role2str(role));
+				printf("\n");
+			}
 			return 0;
 		} else if (v && !strcmp(a, "--format")) {
 			if ((fmt = cs_decode_fmt_parse(v)) < 0) {

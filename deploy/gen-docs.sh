@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates docs/CONFIGURATION.md from the property tables in the code
-# (cshield-ingest --dump-config-md). Usage: deploy/gen-docs.sh [BUILD_DIR]
+# (cshield-ingest --dump-config-md) and docs/FORMATS.md from FORMATS.head.md,
+# the decoder's tables (cshield-decode --rejections-md, --fields-md) and FORMATS.tail.md. Usage: deploy/gen-docs.sh [BUILD_DIR]
 # Test 0007-cli fails when the committed file differs from the tables.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -53,3 +54,13 @@ from `--brokers` or `$CS_KAFKA_BOOTSTRAP`.
 TAIL
 } > "$root/docs/CONFIGURATION.md"
 echo "wrote $root/docs/CONFIGURATION.md"
+{
+cat "$root/docs/FORMATS.head.md"
+"$build/decode/cshield-decode" --rejections-md
+echo
+echo "### Field maps (built in; add entries with \`decode.fields.<format>\`)"
+echo
+"$build/decode/cshield-decode" --fields-md
+cat "$root/docs/FORMATS.tail.md"
+} > "$root/docs/FORMATS.md"
+echo "wrote $root/docs/FORMATS.md"

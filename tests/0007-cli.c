@@ -18,7 +18,8 @@ static int run(const char *cmd, char *out, size_t size) {
 }
 
 int cs_test_0007(void) {
-	static const char *progs[] = {"ingest/cshield-ingest", "report/cshield-report", "bench/cshield-bench"};
+	static const char *progs[] = {"ingest/cshield-ingest", "report/cshield-report", "bench/cshield-bench",
+				      "decode/cshield-decode"};
 	char cmd[2048], out[8192], path[512];
 
 	for (size_t i = 0; i < sizeof(progs) / sizeof(*progs); i++) {
@@ -53,9 +54,31 @@ int cs_test_0007(void) {
 		n = fread(doc, 1, sizeof(doc) - 1, fp);
 		doc[n] = '\0';
 		fclose(fp);
-		CS_TEST_ASSERT(strstr(doc, gen),
-			       "docs/CONFIGURATION.md is out of date: regenerate its tables with cshield-ingest --dump-config-md");
+		CS_TEST_ASSERT(strstr(doc, gen), "docs/CONFIGURATION.md is out of date: run deploy/gen-docs.sh");
+		snprintf(cmd, sizeof(cmd), "%s/decode/cshield-decode --fields-md", cs_test_bindir());
+		CS_TEST_EQ_INT(run(cmd, gen, sizeof(gen)), 0);
+		snprintf(path, sizeof(path), "%s/docs/FORMATS.md", getenv("CS_SOURCE_DIR"));
+		CS_TEST_ASSERT((fp = fopen(path, "r")), "%s", path);
+		n = fread(doc, 1, sizeof(doc) - 1, fp);
+		doc[n] = '\0';
+		fclose(fp);
+		CS_TEST_ASSERT(strstr(doc, gen), "docs/FORMATS.md is out of date: run deploy/gen-docs.sh");
 	}
+
+	/* cshield-decode prints one JSON object per event, rejected ones with their reason */
+	snprintf(path, sizeof(path), "%s/events.txt", cs_test_tmpdir());
+	CS_TEST_EQ_INT(cs_test_write_file(path, "{\"event_type\":\"tls\",\"src_ip\":\"10.0.0.1\",\"tls\":{\"sni\":\"L2.IO.\"}}\n"
+						"{\"src_ip\":\"10.0.0.1\"\n"
+						"CEF:0|V|P|1|2|Port scan|5|src=10.0.0.9 dhost=evil.eu\n"), 0);
+	snprintf(cmd, sizeof(cmd), "%s/decode/cshield-decode %s 2>&1", cs_test_bindir(), path);
+	CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 0);
+	CS_TEST_ASSERT(strstr(out, "{\"event\":0,\"offset\":0,\"format\":\"eve\",\"observables\":["
+				   "{\"type\":\"ipv4\",\"value\":\"10.0.0.1\",\"role\":\"source\"},"
+				   "{\"type\":\"domain\",\"value\":\"l2.io\",\"role\":\"tls sni\"}]}"), "%s", out);
+	CS_TEST_ASSERT(strstr(out, "\"event\":1,") && strstr(out, "\"rejected\":\"syntax\""), "%s", out);
+	CS_TEST_ASSERT(strstr(out, "\"event\":2,") && strstr(out, "\"format\":\"cef\"") &&
+			       strstr(out, "\"value\":\"evil.eu\",\"role\":\"destination\""), "%s", out);
+	CS_TEST_ASSERT(strstr(out, "3 events, 1 rejected"), "%s", out);
 
 	/* the generator is deterministic for a seed */
 	{

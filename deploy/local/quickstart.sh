@@ -16,6 +16,7 @@ BIN=$CS_ROOT/build
 "$CS_ROOT/deploy/local/services.sh" start >/dev/null
 . "$CS_LOCAL_DIR/env"
 "$CS_ROOT/deploy/local/kafka.sh" topic "$TOPIC" 6
+"$CS_ROOT/deploy/local/kafka.sh" topic cshield.deadletter 1
 
 QS=$CS_LOCAL_DIR/quickstart
 mkdir -p "$QS"
@@ -27,6 +28,7 @@ cat > "$QS/ingest.conf" <<CONF
 topics=$TOPIC
 group.id=cshield-quickstart
 indicators.file=$QS/indicators.txt
+dlq.topic=cshield.deadletter
 kafka.bootstrap.servers=$CS_KAFKA_BOOTSTRAP
 redis.host=${CS_REDIS_ADDR%:*}
 redis.port=${CS_REDIS_ADDR##*:}
