@@ -52,4 +52,14 @@ size_t cs_bench_gen_event(cs_bench_gen_t *gen, char *buf, size_t size);
  */
 size_t cs_bench_gen_event_fmt(cs_bench_gen_t *gen, cs_bench_fmt_t fmt, char *buf, size_t size);
 
+/** One series of a chart: n points (x[i], y[i]). */
+typedef struct cs_bench_series_s {
+	const char *title, *xlabel, *ylabel;
+	const double *x, *y;
+	size_t n;
+} cs_bench_series_t;
+
+/** Writes an SVG with one or two line charts side by side (b may be NULL). 0 or -1. */
+int cs_bench_plot_svg(const char *path, const cs_bench_series_t *a, const cs_bench_series_t *b);
+
 #endif /* CS_BENCH_H */

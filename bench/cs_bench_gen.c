@@ -15,8 +15,8 @@
 struct cs_bench_gen_s {
 	cs_bench_gen_opts_t o;
 	uint64_t rng;
-	char (*iocs)[64]; /* [indicators] */
-	int *ioc_is_ip;
+	char (*iocs)[80];    /* [indicators] */
+	unsigned char *ioc_kind; /* 0 domain, 1 IP, 2 sha256, 3 URL */
 	uint64_t flow_id;
 };
 
@@ -67,18 +67,32 @@ cs_bench_gen_t *cs_bench_gen_new(const cs_bench_gen_opts_t *opts) {
 	if (!g->rng)
 		g->rng = 1;
 	g->iocs = cs_calloc(n, sizeof(*g->iocs));
-	g->ioc_is_ip = cs_calloc(n, sizeof(*g->ioc_is_ip));
-	if (!g->iocs || !g->ioc_is_ip) {
+	g->ioc_kind = cs_calloc(n, sizeof(*g->ioc_kind));
+	if (!g->iocs || !g->ioc_kind) {
 		cs_bench_gen_destroy(g);
 		return NULL;
 	}
 	for (size_t i = 0; i < opts->indicators; i++) {
-		if (cs__rnd(g) % 3 == 0) {
+		/* the mix of shared feeds: 40% domains, 20% IPs, 10% sha256, 30% URLs */
+		unsigned mix = (unsigned)(cs__rnd(g) % 100);
+		g->ioc_kind[i] = mix < 40 ? 0 : mix < 60 ? 1 : mix < 70 ? 2 : 3;
+		if (g->ioc_kind[i] == 2) {
+			for (int k = 0; k < 64; k++)
+				g->iocs[i][k] = "0123456789abcdef"[cs__rnd(g) % 16];
+			g->iocs[i][64] = '\0';
+		} else if (g->ioc_kind[i] == 3) {
+			char label[24];
+			size_t len = 5 + cs__rnd(g) % 8;
+			for (size_t k = 0; k < len; k++)
+				label[k] = "abcdefghijklmnopqrstuvwxyz0123456789"[cs__rnd(g) % 36];
+			label[len] = '\0';
+			snprintf(g->iocs[i], sizeof(g->iocs[i]), "http://%s-%zu.%s/%s.php", label, i,
+				 cs__tlds[cs__rnd(g) % CS_ARRAY_SIZE(cs__tlds)], cs__rnd(g) % 2 ? "gate" : "load");
+		} else if (g->ioc_kind[i] == 1) {
 			/* public-looking IPv4 outside private and reserved ranges */
 			snprintf(g->iocs[i], sizeof(g->iocs[i]), "%u.%u.%u.%u",
 				 (unsigned)(45 + cs__rnd(g) % 140), (unsigned)(cs__rnd(g) % 256),
 				 (unsigned)(cs__rnd(g) % 256), (unsigned)(1 + cs__rnd(g) % 254));
-			g->ioc_is_ip[i] = 1;
 		} else {
 			char label[24];
 			size_t len = 6 + cs__rnd(g) % 10;
@@ -96,7 +110,7 @@ void cs_bench_gen_destroy(cs_bench_gen_t *g) {
 	if (!g)
 		return;
 	cs_free(g->iocs);
-	cs_free(g->ioc_is_ip);
+	cs_free(g->ioc_kind);
 	cs_free(g);
 }
 
@@ -137,11 +151,14 @@ size_t cs_bench_gen_event(cs_bench_gen_t *g, char *buf, size_t size) {
 
 /* The other formats, from the same logical event. */
 static int cs__other(cs_bench_gen_t *g, cs_bench_fmt_t fmt, int kind, const char *ts, unsigned usec, int64_t t,
-		     const char *src, const char *dst, const char *host, char *buf, size_t size) {
+		     const char *src, const char *dst, const char *host, const char *path, const char *hash, char *buf,
+		     size_t size) {
 	unsigned sport = (unsigned)(1024 + cs__rnd(g) % 60000), qid = (unsigned)(cs__rnd(g) % 65536);
 	unsigned long long fid = (unsigned long long)g->flow_id;
 	const char *sig = cs__sigs[cs__rnd(g) % CS_ARRAY_SIZE(cs__sigs)];
 	int dns = kind <= 1, tls = kind == 2, http = kind == 3, alert = kind >= 8;
+
+	(void)hash; /* file hashes appear in the EVE corpus only */
 
 	switch (fmt) {
 	case CS_BENCH_FMT_ECS:
@@ -174,10 +191,10 @@ static int cs__other(cs_bench_gen_t *g, cs_bench_fmt_t fmt, int kind, const char
 		if (http)
 			return snprintf(buf, size,
 					"{\"ts\":%lld.%06u,\"uid\":\"C%08llx\",\"id.orig_h\":\"%s\",\"id.orig_p\":%u,\"id.resp_h\":\"%s\",\"id.resp_p\":80,"
-					"\"trans_depth\":1,\"method\":\"GET\",\"host\":\"%s\",\"uri\":\"/download/update.bin\",\"version\":\"1.1\","
+					"\"trans_depth\":1,\"method\":\"GET\",\"host\":\"%s\",\"uri\":\"%s\",\"version\":\"1.1\","
 					"\"user_agent\":\"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36\",\"request_body_len\":0,"
 					"\"response_body_len\":%u,\"status_code\":200,\"status_msg\":\"OK\",\"tags\":[],\"resp_mime_types\":[\"application/octet-stream\"]}",
-					(long long)t, usec, fid, src, sport, dst, host, (unsigned)(cs__rnd(g) % 5000000));
+					(long long)t, usec, fid, src, sport, dst, host, path, (unsigned)(cs__rnd(g) % 5000000));
 		return snprintf(buf, size,
 				"{\"ts\":%lld.%06u,\"uid\":\"C%08llx\",\"id.orig_h\":\"%s\",\"id.orig_p\":%u,\"id.resp_h\":\"%s\",\"id.resp_p\":443,"
 				"\"proto\":\"tcp\",\"service\":\"ssl\",\"duration\":%u.%03u,\"orig_bytes\":%u,\"resp_bytes\":%u,\"conn_state\":\"SF\","
@@ -220,7 +237,7 @@ static int cs__other(cs_bench_gen_t *g, cs_bench_fmt_t fmt, int kind, const char
 }
 
 size_t cs_bench_gen_event_fmt(cs_bench_gen_t *g, cs_bench_fmt_t fmt, char *buf, size_t size) {
-	char ts[48], src[32], dst[32], host[96];
+	char ts[48], src[32], dst[32], host[96], hash[72], path[96];
 	int64_t t = g->o.ts_start_s + (int64_t)(cs__rnd(g) % (uint64_t)(g->o.ts_span_s > 0 ? g->o.ts_span_s : 1));
 	unsigned usec = (unsigned)(cs__rnd(g) % 1000000);
 	time_t tt = (time_t)t;
@@ -235,20 +252,37 @@ size_t cs_bench_gen_event_fmt(cs_bench_gen_t *g, cs_bench_fmt_t fmt, char *buf, 
 	cs__ip(g, src, sizeof(src), 1);
 	cs__ip(g, dst, sizeof(dst), 0);
 	snprintf(host, sizeof(host), "%s", cs__benign[cs__zipf(g, CS_ARRAY_SIZE(cs__benign))]);
+	hash[0] = path[0] = '\0';
 	if (hit) {
-		if (g->ioc_is_ip[ioc]) {
+		switch (g->ioc_kind[ioc]) {
+		case 1:
 			snprintf(dst, sizeof(dst), "%s", g->iocs[ioc]);
 			if (kind < 4)
 				kind = 6; /* an IP indicator shows up in flow/alert records */
-		} else {
+			break;
+		case 2:
+			snprintf(hash, sizeof(hash), "%s", g->iocs[ioc]);
+			kind = 3; /* a file hash in an HTTP download (EVE fileinfo) */
+			break;
+		case 3: {
+			const char *h = g->iocs[ioc] + 7, *slash = strchr(h, '/');
+			snprintf(host, sizeof(host), "%.*s", (int)(slash - h), h);
+			snprintf(path, sizeof(path), "%s", slash);
+			kind = 3;
+			break;
+		}
+		default:
 			snprintf(host, sizeof(host), "%s%s", cs__rnd(g) % 2 ? "" : "cdn.", g->iocs[ioc]);
 			if (kind >= 6)
 				kind = (int)(cs__rnd(g) % 4);
 		}
 	}
+	if (!path[0])
+		snprintf(path, sizeof(path), "/download/update-%u.bin?id=%u", (unsigned)(cs__rnd(g) % 100),
+			 (unsigned)(cs__rnd(g) % 100000));
 	g->flow_id += 1 + cs__rnd(g) % 1000;
 	if (fmt != CS_BENCH_FMT_EVE) {
-		n = cs__other(g, fmt, kind, ts, usec, t, src, dst, host, buf, size);
+		n = cs__other(g, fmt, kind, ts, usec, t, src, dst, host, path, hash, buf, size);
 		if (n < 0)
 			return 0;
 		return (size_t)n < size ? (size_t)n : size - 1;
@@ -270,9 +304,11 @@ size_t cs_bench_gen_event_fmt(cs_bench_gen_t *g, cs_bench_fmt_t fmt, char *buf, 
 			     (unsigned)(cs__rnd(g) % 256), host);
 		break;
 	case 3:
-		n = snprintf(buf, size, CS__HDR ",\"tx_id\":0,\"http\":{\"hostname\":\"%s\",\"url\":\"\\/download\\/update-%u.bin?id=%u\",\"http_user_agent\":\"Mozilla\\/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit\\/537.36 (KHTML, like Gecko) Chrome\\/118.0.0.0 Safari\\/537.36\",\"http_content_type\":\"application\\/octet-stream\",\"http_method\":\"GET\",\"protocol\":\"HTTP\\/1.1\",\"status\":200,\"length\":%u}}",
-			     CS__HARGS("http", 80u, "TCP"), host, (unsigned)(cs__rnd(g) % 100),
-			     (unsigned)(cs__rnd(g) % 100000), (unsigned)(cs__rnd(g) % 5000000));
+		n = snprintf(buf, size, CS__HDR ",\"tx_id\":0,\"http\":{\"hostname\":\"%s\",\"url\":\"%s\",\"http_user_agent\":\"Mozilla\\/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit\\/537.36 (KHTML, like Gecko) Chrome\\/118.0.0.0 Safari\\/537.36\",\"http_content_type\":\"application\\/octet-stream\",\"http_method\":\"GET\",\"protocol\":\"HTTP\\/1.1\",\"status\":200,\"length\":%u}%s%s%s}",
+			     CS__HARGS(hash[0] ? "fileinfo" : "http", 80u, "TCP"), host, path,
+			     (unsigned)(cs__rnd(g) % 5000000),
+			     hash[0] ? ",\"fileinfo\":{\"filename\":\"update.bin\",\"magic\":\"PE32 executable\",\"state\":\"CLOSED\",\"sha256\":\"" : "",
+			     hash, hash[0] ? "\",\"stored\":false,\"size\":482304,\"tx_id\":0}" : "");
 		break;
 	case 4:
 	case 5:

@@ -8,12 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <librdkafka/rdkafka.h>
 
 #include "cs_common.h"
 #include "cs_bench.h"
 
 int cs_bench_decode(int argc_fmt, const char *only_fmt, long events, double min_s, int json);
+int cs_bench_engine(long events, size_t nind, int max_threads, double min_s, double hit_rate, int json,
+		    const char *plot);
+int cs_bench_indicators(const size_t *sizes, int nsizes, int json, const char *plot);
+int cs_bench_e2e(long events, size_t nind, int json);
 
 static void cs__usage(FILE *fp) {
 	fprintf(fp,
@@ -24,6 +29,11 @@ static void cs__usage(FILE *fp) {
 		"  gen-events            write synthetic Suricata EVE events (NDJSON) to stdout\n"
 		"  produce               produce synthetic events to a Kafka topic\n"
 		"  decode                measure the decoder per format against jansson (naive)\n"
+		"  engine                decode + match + pre-aggregate on 1..N threads, against\n"
+		"                        the raw-scan limit and the naive jansson + hash set\n"
+		"  indicators            load + compile time and RSS by indicator set size\n"
+		"  e2e                   produce, then cshield-ingest to lag 0 on the real Kafka and\n"
+		"                        Redis ($CS_KAFKA_BOOTSTRAP, $CS_REDIS_ADDR), against kcat\n"
 		"\n"
 		"Options:\n"
 		"  --seed N              PRNG seed (default 1); same seed, same bytes\n"
@@ -38,7 +48,10 @@ static void cs__usage(FILE *fp) {
 		"  --format F            (gen-events, produce, decode) eve, ecs, zeek, ocsf or cef\n"
 		"                        (default eve; decode: every format)\n"
 		"  --seconds S           (decode) measure each side for at least S seconds (default 2)\n"
-		"  --json                (decode) one JSON object instead of a table\n"
+		"  --json                one JSON object instead of a table\n"
+		"  --threads N           (engine) measure 1..N threads (default: the cores)\n"
+		"  --sizes A,B,...       (indicators) set sizes (default 10000,100000)\n"
+		"  --plot FILE.svg       (engine, indicators) draw the figures\n"
 		"  -h, --help            this text\n"
 		"  -V, --version         print the version and exit\n");
 }
@@ -107,6 +120,8 @@ int main(int argc, char **argv) {
 	int have_start = 0, rc = 0, json = 0, fmt = CS_BENCH_FMT_EVE, have_fmt = 0, have_events = 0;
 	const char *fmt_name = "eve";
 	double seconds = 2.0;
+	int threads = (int)sysconf(_SC_NPROCESSORS_ONLN), have_ind = 0, have_hit = 0;
+	const char *plot = NULL, *sizes_arg = "10000,100000";
 	cs_bench_gen_t *gen;
 
 	for (int i = 1; i < argc; i++) {
@@ -130,6 +145,7 @@ int main(int argc, char **argv) {
 			o.seed = strtoull(v, NULL, 10);
 		} else if (!strcmp(a, "--indicators")) {
 			o.indicators = strtoull(v, NULL, 10);
+			have_ind = 1;
 		} else if (!strcmp(a, "--events")) {
 			events = strtol(v, NULL, 10);
 			have_events = 1;
@@ -140,10 +156,17 @@ int main(int argc, char **argv) {
 			}
 			fmt_name = v;
 			have_fmt = 1;
+		} else if (!strcmp(a, "--threads")) {
+			threads = atoi(v);
+		} else if (!strcmp(a, "--plot")) {
+			plot = v;
+		} else if (!strcmp(a, "--sizes")) {
+			sizes_arg = v;
 		} else if (!strcmp(a, "--seconds")) {
 			seconds = strtod(v, NULL);
 		} else if (!strcmp(a, "--hit-rate")) {
 			o.hit_rate = strtod(v, NULL);
+			have_hit = 1;
 		} else if (!strcmp(a, "--start")) {
 			o.ts_start_s = strtoll(v, NULL, 10);
 			have_start = 1;
@@ -184,6 +207,17 @@ int main(int argc, char **argv) {
 			fwrite(buf, 1, len, stdout);
 			fputc('\n', stdout);
 		}
+	} else if (!strcmp(cmd, "engine")) {
+		rc = cs_bench_engine(have_events ? events : 50000, have_ind ? o.indicators : 10000, threads, seconds,
+				     have_hit ? o.hit_rate : 0.001, json, plot);
+	} else if (!strcmp(cmd, "e2e")) {
+		rc = cs_bench_e2e(have_events ? events : 1000000, have_ind ? o.indicators : 10000, json);
+	} else if (!strcmp(cmd, "indicators")) {
+		size_t sz[16];
+		int n = 0;
+		for (const char *p = sizes_arg; p && *p && n < 16; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+			sz[n++] = strtoull(p, NULL, 10);
+		rc = cs_bench_indicators(sz, n, json, plot);
 	} else if (!strcmp(cmd, "decode")) {
 		rc = cs_bench_decode(have_fmt, fmt_name, have_events ? events : 50000, seconds, json);
 	} else if (!strcmp(cmd, "produce")) {

@@ -226,6 +226,8 @@ cs_corr_db_t *cs_corr_db_load_list(const char *path, uint64_t version, char *err
 		memcpy(nbuf, s, len + 1);
 		if (strstr(nbuf, "://"))
 			type = cs_norm_url(nbuf, &len, sizeof(nbuf)) == 0 ? CS_OBS_URL : -1;
+		else if ((len == 32 || len == 40 || len == 64) && (type = cs_norm_hash(nbuf, len)) >= 0)
+			; /* an md5, sha1 or sha256 digest */
 		else
 			type = cs_norm_host(nbuf, &len, sizeof(nbuf));
 		if (type < 0) {

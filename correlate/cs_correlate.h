@@ -5,9 +5,9 @@
  * worker thread without locks. Each thread matches with its own
  * cs_corr_scratch_t (one Hyperscan scratch per thread).
  *
- * First slice: indicators come from a plain list file (one IPv4, IPv6, domain
- * or URL a line, '#' comments). Domains match themselves and their
- * subdomains; IPs and URLs match exactly. The full engine (issue #4: CIDR,
+ * First slice: indicators come from a plain list file (one IPv4, IPv6, domain,
+ * URL or md5/sha1/sha256 digest a line, '#' comments). Domains match themselves
+ * and their subdomains; IPs, URLs and digests match exactly. The full engine (issue #4: CIDR,
  * hashes, patterns, MISP/STIX/CSV/Zeek intel, hot swap) replaces the loader
  * and indexes behind this same API.
  */

@@ -1,0 +1,269 @@
+/*
+ * cs_bench_e2e.c - `cshield-bench e2e`: the whole pipeline on the real broker
+ * and redis-server (CS_KAFKA_BOOTSTRAP, CS_REDIS_ADDR): produce a corpus
+ * (half lz4, half zstd) to a fresh topic, measure kcat's raw consume rate of
+ * it (the baseline), then run cshield-ingest until the offsets it recorded in
+ * Redis reach the log end: events/s, Redis commands per event, peak RSS.
+ * DESIGN: a driver process; cshield-ingest runs as a child, as in production.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <spawn.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <libgen.h>
+#include <sys/wait.h>
+#include <librdkafka/rdkafka.h>
+#include <hiredis/hiredis.h>
+
+#include "cs_common.h"
+#include "cs_bench.h"
+
+extern char **environ;
+
+static int cs__create_topic(const char *brokers, const char *topic, int parts) {
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char errstr[256];
+	rd_kafka_t *rk;
+	rd_kafka_NewTopic_t *nt;
+	rd_kafka_queue_t *q;
+	rd_kafka_event_t *ev;
+	int rc = -1;
+	rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr, sizeof(errstr));
+	if (!(rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr))))
+		return -1;
+	nt = rd_kafka_NewTopic_new(topic, parts, 1, errstr, sizeof(errstr));
+	q = rd_kafka_queue_new(rk);
+	rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
+	if ((ev = rd_kafka_queue_poll(q, 30000))) {
+		size_t n;
+		const rd_kafka_topic_result_t **res =
+			rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+		rc = !rd_kafka_event_error(ev) && n == 1 && !rd_kafka_topic_result_error(res[0]) ? 0 : -1;
+		rd_kafka_event_destroy(ev);
+	}
+	rd_kafka_NewTopic_destroy(nt);
+	rd_kafka_queue_destroy(q);
+	rd_kafka_destroy(rk);
+	return rc;
+}
+
+static long cs__produce_half(const char *brokers, const char *topic, cs_bench_gen_t *g, long n, const char *codec) {
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char errstr[256], buf[8192];
+	rd_kafka_t *rk;
+	rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr, sizeof(errstr));
+	rd_kafka_conf_set(conf, "compression.codec", codec, errstr, sizeof(errstr));
+	rd_kafka_conf_set(conf, "linger.ms", "20", errstr, sizeof(errstr));
+	rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr, sizeof(errstr));
+	if (!(rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr))))
+		return -1;
+	for (long i = 0; i < n; i++) {
+		size_t len = cs_bench_gen_event(g, buf, sizeof(buf));
+		while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_VALUE(buf, len),
+					 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			rd_kafka_poll(rk, 50);
+		rd_kafka_poll(rk, 0);
+	}
+	rd_kafka_flush(rk, 60000);
+	n = rd_kafka_outq_len(rk) ? -1 : n;
+	rd_kafka_destroy(rk);
+	return n;
+}
+
+/* Sum of calls of the given commandstats (NULL: all). */
+static long long cs__redis_calls(redisContext *rc, const char *const *only) {
+	redisReply *r = redisCommand(rc, "INFO commandstats");
+	long long sum = 0;
+	char *p;
+	if (!r || r->type != REDIS_REPLY_STRING)
+		return -1;
+	for (p = strstr(r->str, "cmdstat_"); p; p = strstr(p + 1, "cmdstat_")) {
+		char name[64];
+		long long calls;
+		int take = !only;
+		if (sscanf(p, "cmdstat_%63[^:]:calls=%lld", name, &calls) != 2)
+			continue;
+		for (const char *const *o = only; o && *o; o++)
+			take |= !strcmp(*o, name);
+		if (take && strcmp(name, "info"))
+			sum += calls;
+	}
+	freeReplyObject(r);
+	return sum;
+}
+
+static long long cs__redis_offsets(redisContext *rc, const char *key) {
+	redisReply *r = redisCommand(rc, "HVALS %s", key);
+	long long sum = 0;
+	if (!r || r->type != REDIS_REPLY_ARRAY)
+		return -1;
+	for (size_t i = 0; i < r->elements; i++)
+		sum += strtoll(r->element[i]->str, NULL, 10);
+	freeReplyObject(r);
+	return sum;
+}
+
+static long cs__hwm_kb(pid_t pid) {
+	char path[64], line[256];
+	long kb = -1;
+	FILE *fp;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (!(fp = fopen(path, "r")))
+		return -1;
+	while (fgets(line, sizeof(line), fp))
+		if (!strncmp(line, "VmHWM:", 6))
+			kb = strtol(line + 6, NULL, 10);
+	fclose(fp);
+	return kb;
+}
+
+/* cshield-ingest next to this program (installed) or in ../ingest (build tree). */
+static void cs__ingest_path(char *out, size_t size) {
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *dir;
+	self[n > 0 ? n : 0] = '\0';
+	dir = dirname(self);
+	snprintf(out, size, "%s/cshield-ingest", dir);
+	if (access(out, X_OK))
+		snprintf(out, size, "%s/../ingest/cshield-ingest", dir);
+}
+
+int cs_bench_e2e(long events, size_t nind, int json);
+int cs_bench_e2e(long events, size_t nind, int json) {
+	const char *brokers = getenv("CS_KAFKA_BOOTSTRAP"), *raddr = getenv("CS_REDIS_ADDR");
+	static const char *const client_cmds[] = {"evalsha", "hmget", "script", "select", "auth", NULL};
+	char topic[128], group[160], prefix[64], ind[64], conf[128], logf[128], cmd[1024], ingest[4200], host[128];
+	cs_bench_gen_opts_t o = {7, 0.001, 0, 900, nind};
+	cs_bench_gen_t *g;
+	redisContext *rc;
+	long long c0, c0_client, c1, c1_client;
+	double kcat_s, ours_s;
+	int64_t t0, t_first = 0;
+	long long off_first = 0;
+	double start_s;
+	long total = events, hwm = -1;
+	pid_t pid;
+	int st, fd;
+	FILE *fp;
+
+	if (!brokers || !raddr || !strchr(raddr, ':')) {
+		fprintf(stderr, "cshield-bench: e2e needs CS_KAFKA_BOOTSTRAP and CS_REDIS_ADDR "
+				"(deploy/local/services.sh start; . $CS_LOCAL_DIR/env)\n");
+		return 2;
+	}
+	snprintf(host, sizeof(host), "%.*s", (int)(strrchr(raddr, ':') - raddr), raddr);
+	if (!(rc = redisConnect(host, atoi(strrchr(raddr, ':') + 1))) || rc->err) {
+		fprintf(stderr, "cshield-bench: redis %s unreachable\n", raddr);
+		return 1;
+	}
+	snprintf(topic, sizeof(topic), "cs-bench-e2e-%d-%lld", (int)getpid(), (long long)cs_wall_ms());
+	snprintf(group, sizeof(group), "%s-g", topic);
+	snprintf(prefix, sizeof(prefix), "bench%d", (int)getpid());
+	if (cs__create_topic(brokers, topic, 4)) {
+		fprintf(stderr, "cshield-bench: cannot create topic %s\n", topic);
+		return 1;
+	}
+	o.ts_start_s = cs_wall_ms() / 1000 - 900;
+	if (!(g = cs_bench_gen_new(&o)))
+		return 1;
+	strcpy(ind, "/tmp/cshield-bench-ind-XXXXXX");
+	if ((fd = mkstemp(ind)) < 0 || !(fp = fdopen(fd, "w")))
+		return 1;
+	cs_bench_gen_write_indicators(g, fp);
+	fclose(fp);
+	fprintf(stderr, "cshield-bench: e2e: producing %ld events to %s (4 partitions, lz4 then zstd)\n", events, topic);
+	if (cs__produce_half(brokers, topic, g, events / 2, "lz4") < 0 ||
+	    cs__produce_half(brokers, topic, g, events - events / 2, "zstd") < 0) {
+		fprintf(stderr, "cshield-bench: produce failed\n");
+		return 1;
+	}
+	cs_bench_gen_destroy(g);
+
+	/* baseline: kcat's raw consume of the same topic */
+	snprintf(cmd, sizeof(cmd), "kcat -C -b %s -t %s -o beginning -e -q -X enable.partition.eof=true > /dev/null 2>&1",
+		 brokers, topic);
+	t0 = cs_clock_ms();
+	if (system(cmd) != 0)
+		fprintf(stderr, "cshield-bench: kcat failed (is it installed?)\n");
+	kcat_s = (double)(cs_clock_ms() - t0) / 1000.0;
+
+	snprintf(conf, sizeof(conf), "/tmp/cshield-bench-%d.conf", (int)getpid());
+	snprintf(logf, sizeof(logf), "/tmp/cshield-bench-%d.log", (int)getpid());
+	if (!(fp = fopen(conf, "w")))
+		return 1;
+	fprintf(fp, "topics=%s\ngroup.id=%s\nindicators.file=%s\naggregate.key.prefix=%s\nkafka.bootstrap.servers=%s\n"
+		    "redis.host=%s\nredis.port=%s\nlog.level=warn\n",
+		topic, group, ind, prefix, brokers, host, strrchr(raddr, ':') + 1);
+	fclose(fp);
+	cs__ingest_path(ingest, sizeof(ingest));
+	c0 = cs__redis_calls(rc, NULL);
+	c0_client = cs__redis_calls(rc, client_cmds);
+	{
+		char *argv[] = {ingest, "-c", conf, NULL};
+		posix_spawn_file_actions_t fa;
+		posix_spawn_file_actions_init(&fa);
+		posix_spawn_file_actions_addopen(&fa, 2, logf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		t0 = cs_clock_ms();
+		if (posix_spawn(&pid, ingest, &fa, NULL, argv, environ)) {
+			fprintf(stderr, "cshield-bench: cannot run %s\n", ingest);
+			return 1;
+		}
+		posix_spawn_file_actions_destroy(&fa);
+	}
+	for (;;) {
+		long long off = cs__redis_offsets(rc, (snprintf(cmd, sizeof(cmd), "%s:off:%s", prefix, group), cmd));
+		long h = cs__hwm_kb(pid);
+		if (h > hwm)
+			hwm = h;
+		if (off > 0 && !t_first) { /* the first flush: indicators loaded, group joined */
+			t_first = cs_clock_ms();
+			off_first = off;
+		}
+		if (off >= events)
+			break;
+		if (waitpid(pid, &st, WNOHANG) == pid || cs_clock_ms() - t0 > 600000) {
+			fprintf(stderr, "cshield-bench: cshield-ingest stopped or stalled at %lld of %ld (log: %s)\n", off,
+				events, logf);
+			return 1;
+		}
+		usleep(5000);
+	}
+	ours_s = (double)(cs_clock_ms() - t_first) / 1000.0;
+	start_s = (double)(t_first - t0) / 1000.0;
+	if (ours_s <= 0)
+		ours_s = 0.001;
+	events -= (long)off_first; /* measured: from the first flush to lag 0 */
+	c1 = cs__redis_calls(rc, NULL);
+	c1_client = cs__redis_calls(rc, client_cmds);
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+	unlink(ind);
+	unlink(conf);
+	if (json)
+		printf("{\"mode\":\"e2e\",\"threads\":1,\"events\":%ld,\"seconds\":%.3f,\"events_per_s\":%.0f,"
+		       "\"kcat_events_per_s\":%.0f,\"vs_kcat\":%.3f,\"startup_s\":%.3f,\"redis_commands_per_event\":%.5f,"
+		       "\"redis_calls_per_event_incl_script\":%.5f,\"peak_rss_mb\":%.1f,\"latency_p50_ms\":null,"
+		       "\"latency_p99_ms\":null,\"exit_status\":%d}\n",
+		       events, ours_s, events / ours_s, total / kcat_s, (events / ours_s) / (total / kcat_s), start_s,
+		       (double)(c1_client - c0_client) / total, (double)(c1 - c0) / total, hwm / 1024.0,
+		       WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	else {
+		printf("e2e: %ld EVE events, 4 partitions, lz4 + zstd, %zu indicators, real Kafka and Redis\n", total, nind);
+		printf("%-40s %12.2f s (load and compile indicators, join the group, first flush)\n", "cshield-ingest start-up",
+		       start_s);
+		printf("%-40s %12.0f events/s (%ld events in %.2f s, first flush to lag 0)\n",
+		       "cshield-ingest (1 worker)", events / ours_s, events, ours_s);
+		printf("%-40s %12.0f events/s (%.2f s)\n", "kcat raw consume to /dev/null", total / kcat_s, kcat_s);
+		printf("%-40s %12.3fx\n", "vs_kcat", (events / ours_s) / (total / kcat_s));
+		printf("%-40s %12.5f (EVALSHA, HMGET...; %.5f with the script's own calls)\n", "Redis commands per event",
+		       (double)(c1_client - c0_client) / total, (double)(c1 - c0) / total);
+		printf("%-40s %12.1f MB\n", "cshield-ingest peak RSS", hwm / 1024.0);
+		printf("%-40s %12s\n", "produce-to-alert latency p50/p99", "n/a: alerts arrive with issue #5");
+	}
+	redisFree(rc);
+	return 0;
+}

@@ -1,0 +1,452 @@
+/*
+ * cs_bench_engine.c - `cshield-bench engine` and `cshield-bench indicators`.
+ *
+ * engine: decode + match + pre-aggregate in memory, on 1..N threads over the
+ * same in-memory EVE corpus (each thread with its own decoder, Hyperscan
+ * scratch and counters; the indicator set shared), side by side with
+ *  - limit: hs_scan of each event's raw bytes against an unanchored literal
+ *    database of the same indicator values (no decoding: the Hyperscan ceiling);
+ *  - naive: jansson parse + a lookup of every mapped field (and each parent
+ *    domain) in a hash set, what a typical C implementation does.
+ * indicators: load + compile time and RSS of indicator sets of several sizes.
+ * DESIGN: measurement threads share only immutable data and an atomic start flag.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+#include <unistd.h>
+#include <hs.h>
+#include <jansson.h>
+
+#include "cs_common.h"
+#include "cs_bench.h"
+#include "cs_decode.h"
+#include "cs_correlate.h"
+
+typedef struct cs__ecorpus_s {
+	char *buf;
+	size_t len;
+	size_t *starts, *lens; /* each event (line) */
+	long events;
+} cs__ecorpus_t;
+
+static int64_t cs__rss_kb(void) {
+	FILE *fp = fopen("/proc/self/status", "r");
+	char line[256];
+	int64_t kb = -1;
+	while (fp && fgets(line, sizeof(line), fp))
+		if (!strncmp(line, "VmRSS:", 6))
+			kb = strtoll(line + 6, NULL, 10);
+	if (fp)
+		fclose(fp);
+	return kb;
+}
+
+static int cs__gen_files(size_t nind, long events, double hit_rate, char *ind_path, cs__ecorpus_t *c) {
+	cs_bench_gen_opts_t o = {42, hit_rate, 1795900000, 3600, nind};
+	cs_bench_gen_t *g = cs_bench_gen_new(&o);
+	size_t cap = (size_t)events * 800 + 65536;
+	int fd;
+	FILE *fp;
+
+	if (!g)
+		return -1;
+	strcpy(ind_path, "/tmp/cshield-bench-ind-XXXXXX");
+	if ((fd = mkstemp(ind_path)) < 0 || !(fp = fdopen(fd, "w"))) {
+		cs_bench_gen_destroy(g);
+		return -1;
+	}
+	cs_bench_gen_write_indicators(g, fp);
+	fclose(fp);
+	if (c) {
+		c->buf = cs_malloc(cap);
+		c->starts = cs_calloc((size_t)events, sizeof(*c->starts));
+		c->lens = cs_calloc((size_t)events, sizeof(*c->lens));
+		if (!c->buf || !c->starts || !c->lens)
+			return -1;
+		c->len = 0;
+		for (long i = 0; i < events; i++) {
+			size_t n = cs_bench_gen_event(g, c->buf + c->len, cap - c->len - 1);
+			c->starts[i] = c->len;
+			c->lens[i] = n;
+			c->len += n;
+			c->buf[c->len++] = '\n';
+		}
+		c->events = events;
+	}
+	cs_bench_gen_destroy(g);
+	return 0;
+}
+
+/* ---- our engine, per thread ---- */
+
+typedef struct cs__ework_s {
+	const cs__ecorpus_t *c;
+	const cs_corr_db_t *db;
+	double min_s;
+	long events, hits;
+	double seconds;
+	uint32_t *counts; /* per indicator: the in-memory pre-aggregation */
+	uint32_t ev_hits[64];
+	size_t ev_hit_cnt;
+	int err;
+} cs__ework_t;
+
+static int cs__on_hit(void *opaque, const cs_corr_hit_t *hit) {
+	cs__ework_t *w = opaque;
+	for (size_t i = 0; i < w->ev_hit_cnt; i++)
+		if (w->ev_hits[i] == hit->ind->id)
+			return 0;
+	if (w->ev_hit_cnt < 64)
+		w->ev_hits[w->ev_hit_cnt++] = hit->ind->id;
+	return 0;
+}
+
+static void *cs__engine_thread(void *arg) {
+	cs__ework_t *w = arg;
+	cs_decode_conf_t *conf = cs_decode_conf_new();
+	char errstr[256];
+	cs_decode_t *dec = conf ? cs_decode_new(conf, errstr, sizeof(errstr)) : NULL;
+	cs_corr_scratch_t *scr = cs_corr_scratch_new(w->db, errstr, sizeof(errstr));
+	int64_t t0 = cs_clock_ms(), el;
+
+	w->counts = cs_calloc(cs_corr_db_count(w->db), sizeof(*w->counts));
+	if (!dec || !scr || !w->counts) {
+		w->err = 1;
+		goto out;
+	}
+	do {
+		size_t pos = 0;
+		while (pos < w->c->len) {
+			cs_decode_event_t ev;
+			size_t used;
+			if (cs_decode_one(dec, CS_DECODE_FMT_EVE, w->c->buf + pos, w->c->len - pos, &used, &ev) ==
+			    CS_DECODE_OK) {
+				w->ev_hit_cnt = 0;
+				for (size_t i = 0; i < ev.obs_cnt; i++)
+					cs_corr_match(w->db, scr, &ev.obs[i], cs__on_hit, w);
+				for (size_t i = 0; i < w->ev_hit_cnt; i++)
+					w->counts[w->ev_hits[i]]++;
+				w->hits += (long)w->ev_hit_cnt;
+			}
+			w->events++;
+			if (!used)
+				break;
+			pos += used;
+		}
+		el = cs_clock_ms() - t0;
+	} while (el < (int64_t)(w->min_s * 1000));
+	w->seconds = (double)el / 1000.0;
+out:
+	cs_corr_scratch_destroy(scr);
+	cs_decode_destroy(dec);
+	cs_decode_conf_destroy(conf);
+	cs_free(w->counts);
+	return NULL;
+}
+
+static int cs__engine_run(const cs__ecorpus_t *c, const cs_corr_db_t *db, int threads, double min_s, double *eps,
+			  long *hits_per_pass) {
+	pthread_t tid[256];
+	cs__ework_t w[256];
+	double total = 0;
+	for (int i = 0; i < threads; i++) {
+		w[i] = (cs__ework_t){.c = c, .db = db, .min_s = min_s};
+		if (pthread_create(&tid[i], NULL, cs__engine_thread, &w[i]))
+			return -1;
+	}
+	for (int i = 0; i < threads; i++) {
+		pthread_join(tid[i], NULL);
+		if (w[i].err)
+			return -1;
+		total += (double)w[i].events / w[i].seconds;
+	}
+	*eps = total;
+	*hits_per_pass = w[0].events ? (long)((double)w[0].hits * (double)c->events / (double)w[0].events + 0.5) : 0;
+	return 0;
+}
+
+/* ---- limit: raw bytes against an unanchored literal database ---- */
+
+static int cs__limit_cb(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *ctx) {
+	(*(long *)ctx)++;
+	return 0;
+}
+
+static double cs__limit(const cs__ecorpus_t *c, const cs_corr_db_t *db, double min_s, long *matches) {
+	size_t n = cs_corr_db_count(db);
+	const char **exprs = cs_calloc(n, sizeof(*exprs));
+	unsigned *flags = cs_calloc(n, sizeof(*flags)), *ids = cs_calloc(n, sizeof(*ids));
+	size_t *lens = cs_calloc(n, sizeof(*lens));
+	hs_database_t *hdb = NULL;
+	hs_scratch_t *scr = NULL;
+	hs_compile_error_t *cerr = NULL;
+	long events = 0;
+	int64_t t0, el;
+
+	for (size_t i = 0; i < n; i++) {
+		exprs[i] = cs_corr_db_indicator(db, (uint32_t)i)->value;
+		lens[i] = strlen(exprs[i]);
+		flags[i] = HS_FLAG_SINGLEMATCH;
+		ids[i] = (unsigned)i;
+	}
+	if (hs_compile_lit_multi(exprs, flags, ids, lens, (unsigned)n, HS_MODE_BLOCK, NULL, &hdb, &cerr) != HS_SUCCESS ||
+	    hs_alloc_scratch(hdb, &scr) != HS_SUCCESS) {
+		fprintf(stderr, "cshield-bench: limit database: %s\n", cerr ? cerr->message : "scratch");
+		return 0;
+	}
+	*matches = 0;
+	t0 = cs_clock_ms();
+	do {
+		for (long i = 0; i < c->events; i++)
+			hs_scan(hdb, c->buf + c->starts[i], (unsigned)c->lens[i], 0, scr, cs__limit_cb, matches);
+		events += c->events;
+		el = cs_clock_ms() - t0;
+	} while (el < (int64_t)(min_s * 1000));
+	*matches = *matches * c->events / events;
+	hs_free_scratch(scr);
+	hs_free_database(hdb);
+	cs_free(exprs);
+	cs_free(flags);
+	cs_free(ids);
+	cs_free(lens);
+	return (double)events / ((double)el / 1000.0);
+}
+
+/* ---- naive: jansson + a hash set ---- */
+
+typedef struct cs__hset_s {
+	char **slots;
+	size_t mask;
+} cs__hset_t;
+
+static uint64_t cs__fnv(const char *s, size_t n) {
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
+}
+
+static int cs__hset_has(const cs__hset_t *hs, const char *s, size_t n) {
+	for (size_t j = cs__fnv(s, n) & hs->mask; hs->slots[j]; j = (j + 1) & hs->mask)
+		if (strlen(hs->slots[j]) == n && !memcmp(hs->slots[j], s, n))
+			return 1;
+	return 0;
+}
+
+static json_t *cs__jget(json_t *o, const char *path) {
+	json_t *v = json_object_get(o, path);
+	const char *dot;
+	char seg[128];
+	if (v || !(dot = strchr(path, '.')) || (size_t)(dot - path) >= sizeof(seg))
+		return v;
+	memcpy(seg, path, (size_t)(dot - path));
+	seg[dot - path] = '\0';
+	v = json_object_get(o, seg);
+	return json_is_object(v) ? cs__jget(v, dot + 1) : NULL;
+}
+
+static double cs__naive(const cs__ecorpus_t *c, const cs_corr_db_t *db, double min_s, long *hits) {
+	cs__hset_t hs;
+	size_t n = cs_corr_db_count(db), size = 16;
+	long events = 0;
+	int64_t t0, el;
+
+	while (size < n * 2)
+		size *= 2;
+	hs.slots = cs_calloc(size, sizeof(*hs.slots));
+	hs.mask = size - 1;
+	for (size_t i = 0; i < n; i++) {
+		const char *v = cs_corr_db_indicator(db, (uint32_t)i)->value;
+		size_t j = cs__fnv(v, strlen(v)) & hs.mask;
+		while (hs.slots[j])
+			j = (j + 1) & hs.mask;
+		hs.slots[j] = (char *)v;
+	}
+	*hits = 0;
+	t0 = cs_clock_ms();
+	do {
+		for (long i = 0; i < c->events; i++) {
+			json_error_t err;
+			json_t *doc = json_loadb(c->buf + c->starts[i], c->lens[i], 0, &err);
+			const char *path, *kind;
+			cs_obs_role_t role;
+			if (!doc)
+				continue;
+			for (size_t k = 0; cs_decode_map_entry(CS_DECODE_FMT_EVE, k, &path, &kind, &role) == 0; k++) {
+				json_t *v = cs__jget(doc, path);
+				char low[512];
+				size_t l;
+				if (!json_is_string(v) || (l = json_string_length(v)) >= sizeof(low))
+					continue;
+				for (size_t q = 0; q < l; q++)
+					low[q] = (char)((json_string_value(v)[q] >= 'A' && json_string_value(v)[q] <= 'Z')
+								? json_string_value(v)[q] + 32
+								: json_string_value(v)[q]);
+				low[l] = '\0';
+				/* the value, then each parent domain */
+				for (const char *p = low; p; p = strchr(p, '.') ? strchr(p, '.') + 1 : NULL)
+					if (cs__hset_has(&hs, p, strlen(p)))
+						(*hits)++;
+			}
+			json_decref(doc);
+		}
+		events += c->events;
+		el = cs_clock_ms() - t0;
+	} while (el < (int64_t)(min_s * 1000));
+	*hits = *hits * c->events / events;
+	cs_free(hs.slots);
+	return (double)events / ((double)el / 1000.0);
+}
+
+int cs_bench_engine(long events, size_t nind, int max_threads, double min_s, double hit_rate, int json,
+		    const char *plot);
+int cs_bench_engine(long events, size_t nind, int max_threads, double min_s, double hit_rate, int json,
+		    const char *plot) {
+	cs__ecorpus_t c = {0};
+	char ind[64], errstr[512];
+	cs_corr_db_t *db;
+	double eps[64], thr[64], limit, naive, ind_x[3], ind_y[3];
+	long hits = 0, lhits = 0, nhits = 0;
+	int64_t t0;
+	double load_s;
+	size_t nx = 0;
+
+	if (max_threads < 1 || max_threads > 64)
+		max_threads = 1;
+	if (cs__gen_files(nind, events, hit_rate, ind, &c)) {
+		fprintf(stderr, "cshield-bench: cannot generate the corpus\n");
+		return 1;
+	}
+	fprintf(stderr, "cshield-bench: engine: %ld EVE events (%.1f MB), %zu indicators, hit rate %.4f\n", c.events,
+		(double)c.len / 1e6, nind, hit_rate);
+	t0 = cs_clock_ms();
+	if (!(db = cs_corr_db_load_list(ind, 1, errstr, sizeof(errstr)))) {
+		fprintf(stderr, "cshield-bench: %s\n", errstr);
+		return 1;
+	}
+	load_s = (double)(cs_clock_ms() - t0) / 1000.0;
+	unlink(ind);
+	for (int t = 1; t <= max_threads; t++) {
+		fprintf(stderr, "cshield-bench: engine on %d thread%s...\n", t, t > 1 ? "s" : "");
+		if (cs__engine_run(&c, db, t, min_s, &eps[t - 1], &hits)) {
+			fprintf(stderr, "cshield-bench: engine run failed\n");
+			return 1;
+		}
+		thr[t - 1] = t;
+	}
+	fprintf(stderr, "cshield-bench: baselines...\n");
+	limit = cs__limit(&c, db, min_s, &lhits);
+	naive = cs__naive(&c, db, min_s, &nhits);
+
+	if (plot) { /* throughput against indicator count, single thread: 1k, 10k and the set */
+		size_t sizes[3] = {1000, 10000, nind};
+		for (int k = 0; k < 3; k++) {
+			cs_corr_db_t *d2;
+			cs__ecorpus_t c2 = {0};
+			char ind2[64];
+			long h2;
+			if (k < 2 && sizes[k] >= nind)
+				continue;
+			if (k == 2) {
+				ind_x[nx] = (double)nind;
+				ind_y[nx++] = eps[0];
+				continue;
+			}
+			if (cs__gen_files(sizes[k], events, hit_rate, ind2, &c2) ||
+			    !(d2 = cs_corr_db_load_list(ind2, 1, errstr, sizeof(errstr))))
+				continue;
+			unlink(ind2);
+			if (!cs__engine_run(&c2, d2, 1, min_s, &ind_y[nx], &h2))
+				ind_x[nx++] = (double)sizes[k];
+			cs_corr_db_destroy(d2);
+			cs_free(c2.buf);
+			cs_free(c2.starts);
+			cs_free(c2.lens);
+		}
+	}
+
+	if (json) {
+		printf("{\"mode\":\"engine\",\"threads\":1,\"events\":%ld,\"seconds\":%.3f,\"events_per_s\":%.0f,"
+		       "\"mb_per_s\":%.1f,\"indicators\":%zu,\"indicator_load_s\":%.3f,\"hits_per_pass\":%ld,"
+		       "\"limit_events_per_s\":%.0f,\"vs_limit\":%.3f,\"naive_events_per_s\":%.0f,\"vs_naive\":%.2f,"
+		       "\"scaling\":[",
+		       c.events, min_s, eps[0], eps[0] * (double)c.len / (double)c.events / 1e6, nind, load_s, hits, limit,
+		       eps[0] / limit, naive, eps[0] / naive);
+		for (int t = 0; t < max_threads; t++)
+			printf("%s{\"threads\":%d,\"events_per_s\":%.0f,\"vs_1_thread\":%.2f}", t ? "," : "", t + 1, eps[t],
+			       eps[t] / eps[0]);
+		printf("]}\n");
+	} else {
+		printf("engine: decode + match + pre-aggregate, %ld EVE events of %.0f bytes, %zu indicators (loaded in %.2f s)\n",
+		       c.events, (double)c.len / (double)c.events, nind, load_s);
+		printf("%-28s %14s %10s %10s\n", "", "events/s", "MB/s", "ratio");
+		for (int t = 0; t < max_threads; t++)
+			printf("cshield, %2d thread%s %*s %14.0f %10.1f %9.2fx (vs 1 thread)\n", t + 1, t ? "s" : " ", 8, "",
+			       eps[t], eps[t] * (double)c.len / (double)c.events / 1e6, eps[t] / eps[0]);
+		printf("%-28s %14.0f %10.1f %9.3fx (cshield 1 thread / limit)\n", "limit: raw hs_scan, 1 thread", limit,
+		       limit * (double)c.len / (double)c.events / 1e6, eps[0] / limit);
+		printf("%-28s %14.0f %10.1f %9.2fx (cshield 1 thread / naive)\n", "naive: jansson + hash set", naive,
+		       naive * (double)c.len / (double)c.events / 1e6, eps[0] / naive);
+		printf("hits per pass over the corpus: cshield %ld, naive %ld (substring and parent lookups), limit %ld (raw substrings)\n",
+		       hits, nhits, lhits);
+	}
+	if (plot) {
+		cs_bench_series_t a = {"engine: events/s by threads", "threads", "events/s", thr, eps, (size_t)max_threads};
+		cs_bench_series_t b = {"engine: events/s by indicators (1 thread)", "indicators", "events/s", ind_x, ind_y, nx};
+		if (cs_bench_plot_svg(plot, &a, nx ? &b : NULL))
+			fprintf(stderr, "cshield-bench: cannot write %s\n", plot);
+	}
+	cs_corr_db_destroy(db);
+	cs_free(c.buf);
+	cs_free(c.starts);
+	cs_free(c.lens);
+	return 0;
+}
+
+int cs_bench_indicators(const size_t *sizes, int nsizes, int json, const char *plot);
+int cs_bench_indicators(const size_t *sizes, int nsizes, int json, const char *plot) {
+	double xs[16], ys[16];
+	if (!json)
+		printf("%12s %10s %10s %12s %12s\n", "indicators", "loaded", "rejected", "load+compile s", "RSS MB");
+	else
+		printf("{\"mode\":\"indicators\",\"threads\":1,\"sets\":[");
+	for (int k = 0; k < nsizes && k < 16; k++) {
+		char ind[64], errstr[512];
+		int64_t rss0, t0;
+		double secs, rss;
+		cs_corr_db_t *db;
+		if (cs__gen_files(sizes[k], 0, 0, ind, NULL))
+			return 1;
+		rss0 = cs__rss_kb();
+		t0 = cs_clock_ms();
+		if (!(db = cs_corr_db_load_list(ind, 1, errstr, sizeof(errstr)))) {
+			fprintf(stderr, "cshield-bench: %s\n", errstr);
+			return 1;
+		}
+		secs = (double)(cs_clock_ms() - t0) / 1000.0;
+		rss = (double)(cs__rss_kb() - rss0) / 1024.0;
+		unlink(ind);
+		xs[k] = (double)sizes[k];
+		ys[k] = secs;
+		if (json)
+			printf("%s{\"indicators\":%zu,\"loaded\":%zu,\"rejected\":%zu,\"seconds\":%.3f,\"rss_mb\":%.1f}", k ? "," : "",
+			       sizes[k], cs_corr_db_count(db), cs_corr_db_reject_count(db), secs, rss);
+		else
+			printf("%12zu %10zu %10zu %12.2f %12.1f\n", sizes[k], cs_corr_db_count(db), cs_corr_db_reject_count(db),
+			       secs, rss);
+		fflush(stdout);
+		cs_corr_db_destroy(db);
+	}
+	if (json)
+		printf("],\"cache\":\"not implemented yet (issue #4)\",\"swap\":\"not implemented yet (issue #4)\"}\n");
+	else
+		printf("(cold loads only: the compiled-database cache and hot swap arrive with issue #4)\n");
+	if (plot) {
+		cs_bench_series_t a = {"indicator set: load + compile time", "indicators", "seconds", xs, ys, (size_t)nsizes};
+		if (cs_bench_plot_svg(plot, &a, NULL))
+			fprintf(stderr, "cshield-bench: cannot write %s\n", plot);
+	}
+	return 0;
+}
