@@ -348,6 +348,23 @@ static size_t cs__pct_norm(char *s, size_t len) {
 	return o;
 }
 
+/* Percent-encodes control characters, space, DEL and non-ASCII bytes (as browsers send them). */
+static size_t cs__pct_encode(const char *in, size_t len, char *out, size_t cap) {
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+	for (size_t i = 0; i < len && o + 4 < cap; i++) {
+		unsigned char c = (unsigned char)in[i];
+		if (c <= 0x20 || c >= 0x7f) {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	return o;
+}
+
 /* RFC 3986 5.2.4 remove_dot_segments on a path that starts with '/'. In place. */
 static size_t cs__dot_segments(char *p, size_t len) {
 	size_t o = 0, i = 0;
@@ -466,8 +483,13 @@ int cs_norm_url(char *buf, size_t *lenp, size_t cap) {
 			pl = cs__dot_segments(tail, pl);
 			memcpy(tail + pl, qbuf, ql);
 			tl = pl + ql;
+			memcpy(qbuf, tail, tl);
+			tl = cs__pct_encode(qbuf, tl, tail, sizeof(tail));
 		}
 	}
+	for (i = as; i < hs; i++) /* userinfo: no raw controls or spaces */
+		if ((unsigned char)buf[i] <= 0x20 || (unsigned char)buf[i] == 0x7f)
+			return -1;
 	/* reassemble: scheme://[userinfo@]host[:port]tail */
 	{
 		char out[CS_NORM_CAP + 1200];

@@ -53,6 +53,7 @@ int cs_test_0003(void) {
 		{"http://evil%2Eeu/", "http://evil.eu/"},
 		{"http://B\xc3\xbc" "cher.example/x", "http://xn--bcher-kva.example/x"},
 		{"http://evil.eu/q?a=/./", "http://evil.eu/q?a=/./"}, /* dot segments only in the path */
+		{"http://evil.eu/a b?q=\x01\xc3\xa9", "http://evil.eu/a%20b?q=%01%C3%A9"}, /* raw bytes encoded */
 		{"evil.eu/path", NULL},
 		{"http:///nohost", NULL},
 		{"http://evil.eu:8x/", NULL},
