@@ -1,9 +1,12 @@
 /*
- * cs_corr_db.c - loading a plain indicator list and compiling it with
- * Hyperscan; matching observables against it.
+ * cs_corr_db.c - loading a plain indicator list into an exact-value index and
+ * a Hyperscan pattern database; matching observables against them.
  *
  * DESIGN: a cs_corr_db_t is built on one thread, then never written again:
  * any number of workers match against it at once, each with its own scratch.
+ * Exact values are not compiled into Hyperscan (a million literals take a
+ * minute and gigabytes there); they sit in an open-addressing hash table,
+ * and a domain observable is looked up with each of its parent domains.
  * Matching never allocates and never blocks. Invalid lines are rejected
  * one by one with file:line and the reason; duplicates are folded.
  */
@@ -65,79 +68,65 @@ static void cs__strset_add(cs__strset_t *set, const cs_corr_ind_t *inds, size_t 
 	set->slots[j] = (uint32_t)idx + 1;
 }
 
-/* ---- Hyperscan compilation ---- */
+/* ---- Hyperscan: pattern indicators ---- */
 
-/* Writes a literal as a Hyperscan regex fragment: every non-alphanumeric byte as \xHH. */
-static size_t cs__hs_escape(char *dst, const char *s) {
-	size_t o = 0;
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (isalnum(c))
-			dst[o++] = (char)c;
-		else
-			o += (size_t)sprintf(dst + o, "\\x%02x", c);
+#define CS__PAT_FLAGS (HS_FLAG_SINGLEMATCH | HS_FLAG_DOTALL)
+
+/* Checks one pattern with Hyperscan. Returns NULL if it is fine, else why not (in buf). */
+static const char *cs__pattern_check(const char *re, char *buf, size_t size) {
+	hs_expr_info_t *info = NULL;
+	hs_compile_error_t *cerr = NULL;
+	if (hs_expression_info(re, CS__PAT_FLAGS, &info, &cerr) != HS_SUCCESS) {
+		snprintf(buf, size, "pattern rejected by Hyperscan: %s", cerr ? cerr->message : "?");
+		hs_free_compile_error(cerr);
+		return buf;
 	}
-	dst[o] = '\0';
-	return o;
+	if (info->min_width == 0) {
+		free(info);
+		return "pattern matches the empty string: too broad";
+	}
+	free(info);
+	return NULL;
 }
 
-static cs_err_t cs__hs_compile(cs_corr_db_t *db, cs_obs_type_t type, char *errstr,
-			       size_t errstr_size) {
-	char **exprs = NULL;
-	unsigned *ids = NULL, *flags = NULL;
+/* Compiles every pattern indicator (each already checked) into one block-mode database. */
+static cs_err_t cs__compile_patterns(cs_corr_db_t *db, char *errstr, size_t errstr_size) {
+	const char **exprs = NULL;
+	unsigned *ids = NULL, *flags = NULL, n = 0;
 	hs_compile_error_t *cerr = NULL;
 	cs_err_t err = CS_ERR_OK;
-	uint32_t n = 0;
 
 	for (size_t i = 0; i < db->cnt; i++)
-		if (db->inds[i].type == type)
-			n++;
-	db->hs[type].cnt = n;
+		n += db->inds[i].pattern;
 	if (n == 0)
 		return CS_ERR_OK;
-
 	exprs = cs_calloc(n, sizeof(*exprs));
 	ids = cs_calloc(n, sizeof(*ids));
 	flags = cs_calloc(n, sizeof(*flags));
 	if (!exprs || !ids || !flags) {
 		err = CS_ERR_NOMEM;
-		cs_errstr_set(errstr, errstr_size, "out of memory compiling %u indicators", n);
+		cs_errstr_set(errstr, errstr_size, "out of memory compiling %u patterns", n);
 		goto done;
 	}
 	n = 0;
 	for (size_t i = 0; i < db->cnt; i++) {
-		const cs_corr_ind_t *ind = &db->inds[i];
-		char *e;
-		size_t o = 0;
-		if (ind->type != type)
+		if (!db->inds[i].pattern)
 			continue;
-		e = cs_malloc(strlen(ind->value) * 4 + 32);
-		if (!e) {
-			err = CS_ERR_NOMEM;
-			cs_errstr_set(errstr, errstr_size, "out of memory");
-			goto done;
-		}
-		/* domains match themselves and any subdomain, never a sibling */
-		o += (size_t)sprintf(e, type == CS_OBS_DOMAIN ? "(?:\\A|\\.)" : "\\A");
-		o += cs__hs_escape(e + o, ind->value);
-		strcpy(e + o, "\\z");
-		exprs[n] = e;
-		ids[n] = ind->id;
-		flags[n] = HS_FLAG_SINGLEMATCH;
+		exprs[n] = db->inds[i].value;
+		ids[n] = db->inds[i].id;
+		flags[n] = CS__PAT_FLAGS;
 		n++;
 	}
-	if (hs_compile_multi((const char *const *)exprs, flags, ids, n, HS_MODE_BLOCK, NULL,
-			     &db->hs[type].db, &cerr) != HS_SUCCESS) {
-		cs_errstr_set(errstr, errstr_size, "Hyperscan rejected %s indicator #%d: %s",
-			      cs_obs_type2str(type), cerr ? cerr->expression : -1,
+	if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, &db->patterns, &cerr) != HS_SUCCESS) {
+		cs_errstr_set(errstr, errstr_size, "Hyperscan rejected the pattern set (%s): %s",
+			      cerr && cerr->expression >= 0 ? db->inds[ids[cerr->expression]].origin : "all",
 			      cerr ? cerr->message : "?");
-		err = CS_ERR_HS;
 		hs_free_compile_error(cerr);
+		err = CS_ERR_HS;
+		goto done;
 	}
+	db->pattern_cnt = n;
 done:
-	if (exprs)
-		for (uint32_t i = 0; i < n; i++)
-			cs_free(exprs[i]);
 	cs_free(exprs);
 	cs_free(ids);
 	cs_free(flags);
@@ -200,7 +189,7 @@ cs_corr_db_t *cs_corr_db_load_list(const char *path, uint64_t version, char *err
 	while ((n = getline(&line, &linecap, fp)) != -1) {
 		char *s = line, *val;
 		size_t len;
-		int type;
+		int type, is_pattern;
 		cs_err_t rerr = CS_ERR_OK;
 
 		lineno++;
@@ -224,7 +213,19 @@ cs_corr_db_t *cs_corr_db_load_list(const char *path, uint64_t version, char *err
 			continue;
 		}
 		memcpy(nbuf, s, len + 1);
-		if (strstr(nbuf, "://"))
+		is_pattern = !strncmp(nbuf, "re:", 3);
+		if (is_pattern) {
+			const char *why;
+			char whybuf[300];
+			memmove(nbuf, nbuf + 3, len - 2);
+			len -= 3;
+			if ((why = cs__pattern_check(nbuf, whybuf, sizeof(whybuf)))) {
+				if ((rerr = cs__db_reject(db, &rcap, path, lineno, why, s)))
+					goto nomem;
+				continue;
+			}
+			type = CS_OBS_TEXT;
+		} else if (strstr(nbuf, "://"))
 			type = cs_norm_url(nbuf, &len, sizeof(nbuf)) == 0 ? CS_OBS_URL : -1;
 		else if ((len == 32 || len == 40 || len == 64) && (type = cs_norm_hash(nbuf, len)) >= 0)
 			; /* an md5, sha1 or sha256 digest */
@@ -263,6 +264,7 @@ cs_corr_db_t *cs_corr_db_load_list(const char *path, uint64_t version, char *err
 			ind->id = (uint32_t)db->cnt;
 			ind->type = (cs_obs_type_t)type;
 			ind->value = val;
+			ind->pattern = is_pattern;
 			if (!(ind->origin = cs_strdup(origin))) {
 				cs_free(val);
 				goto nomem;
@@ -281,13 +283,13 @@ cs_corr_db_t *cs_corr_db_load_list(const char *path, uint64_t version, char *err
 			      db->reject_cnt ? db->rejects[0] : "");
 		goto err;
 	}
-	for (int t = 0; t < CS_OBS__TYPE_CNT; t++)
-		if (cs__hs_compile(db, (cs_obs_type_t)t, errstr, errstr_size))
-			goto err;
+	if (cs__compile_patterns(db, errstr, errstr_size))
+		goto err;
 
 	fclose(fp);
 	cs_free(line);
-	cs_free(set.slots);
+	db->exact.slots = set.slots; /* the duplicate-folding set is the exact index */
+	db->exact.size = set.size;
 	return db;
 
 nomem:
@@ -311,8 +313,8 @@ void cs_corr_db_destroy(cs_corr_db_t *db) {
 	for (size_t i = 0; i < db->reject_cnt; i++)
 		cs_free(db->rejects[i]);
 	cs_free(db->rejects);
-	for (int t = 0; t < CS_OBS__TYPE_CNT; t++)
-		hs_free_database(db->hs[t].db);
+	hs_free_database(db->patterns);
+	cs_free(db->exact.slots);
 	cs_free(db);
 }
 
@@ -338,20 +340,16 @@ const char *cs_corr_db_reject(const cs_corr_db_t *db, size_t i) {
 
 cs_corr_scratch_t *cs_corr_scratch_new(const cs_corr_db_t *db, char *errstr, size_t errstr_size) {
 	cs_corr_scratch_t *scr = cs_calloc(1, sizeof(*scr));
+	hs_error_t herr;
 
 	if (!scr) {
 		cs_errstr_set(errstr, errstr_size, "out of memory");
 		return NULL;
 	}
-	for (int t = 0; t < CS_OBS__TYPE_CNT; t++) {
-		hs_error_t herr;
-		if (!db->hs[t].db)
-			continue;
-		if ((herr = hs_alloc_scratch(db->hs[t].db, &scr->scratch)) != HS_SUCCESS) {
-			cs_errstr_set(errstr, errstr_size, "hs_alloc_scratch failed: error %d", herr);
-			cs_corr_scratch_destroy(scr);
-			return NULL;
-		}
+	if (db->patterns && (herr = hs_alloc_scratch(db->patterns, &scr->scratch)) != HS_SUCCESS) {
+		cs_errstr_set(errstr, errstr_size, "hs_alloc_scratch failed: error %d", herr);
+		cs_corr_scratch_destroy(scr);
+		return NULL;
 	}
 	return scr;
 }
@@ -377,16 +375,51 @@ static int cs__on_hs_match(unsigned int id, unsigned long long from, unsigned lo
 	return mc->cb(mc->opaque, &hit);
 }
 
+/* The exact indicator of this type and value, or NULL. value[0..len) need not be NUL-terminated. */
+static const cs_corr_ind_t *cs__exact(const cs_corr_db_t *db, int type, const char *value, size_t len) {
+	uint64_t h = 1469598103934665603ULL ^ (uint64_t)type;
+	size_t j;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)value[i]) * 1099511628211ULL;
+	for (j = h & (db->exact.size - 1); db->exact.slots[j]; j = (j + 1) & (db->exact.size - 1)) {
+		const cs_corr_ind_t *ind = &db->inds[db->exact.slots[j] - 1];
+		if ((int)ind->type == type && !ind->pattern && !strncmp(ind->value, value, len) && !ind->value[len])
+			return ind;
+	}
+	return NULL;
+}
+
 cs_err_t cs_corr_match(const cs_corr_db_t *db, cs_corr_scratch_t *scr, const cs_obs_t *obs,
 		       cs_corr_hit_cb_t *cb, void *opaque) {
-	const cs_corr_hsdb_t *h = &db->hs[obs->type];
-	cs__match_ctx_t mc = {db, obs, cb, opaque};
-	hs_error_t herr;
+	const cs_corr_ind_t *ind;
 
-	if (!h->db || obs->len == 0)
+	if (obs->len == 0)
 		return CS_ERR_OK;
-	herr = hs_scan(h->db, obs->value, (unsigned)obs->len, 0, scr->scratch, cs__on_hs_match, &mc);
-	if (herr != HS_SUCCESS && herr != HS_SCAN_TERMINATED)
-		return CS_ERR_HS;
+	if (obs->type != CS_OBS_TEXT && db->exact.size) {
+		if (obs->type == CS_OBS_DOMAIN) {
+			/* the domain, then each parent: a.b.evil.eu, b.evil.eu, evil.eu (never "eu") */
+			const char *p = obs->value, *end = obs->value + obs->len;
+			while (p && memchr(p, '.', (size_t)(end - p))) {
+				if ((ind = cs__exact(db, CS_OBS_DOMAIN, p, (size_t)(end - p)))) {
+					cs_corr_hit_t hit = {ind, obs, db->version};
+					if (cb(opaque, &hit))
+						return CS_ERR_OK;
+				}
+				p = memchr(p, '.', (size_t)(end - p));
+				p = p ? p + 1 : NULL;
+			}
+		} else if ((ind = cs__exact(db, (int)obs->type, obs->value, obs->len))) {
+			cs_corr_hit_t hit = {ind, obs, db->version};
+			if (cb(opaque, &hit))
+				return CS_ERR_OK;
+		}
+	}
+	if (db->patterns && (obs->type == CS_OBS_TEXT || obs->type == CS_OBS_URL)) {
+		cs__match_ctx_t mc = {db, obs, cb, opaque};
+		hs_error_t herr = hs_scan(db->patterns, obs->value, (unsigned)obs->len, 0, scr->scratch,
+					  cs__on_hs_match, &mc);
+		if (herr != HS_SUCCESS && herr != HS_SCAN_TERMINATED)
+			return CS_ERR_HS;
+	}
 	return CS_ERR_OK;
 }

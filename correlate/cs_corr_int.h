@@ -9,11 +9,11 @@
 
 #include "cs_correlate.h"
 
-/* One Hyperscan database per observable type it applies to. */
-typedef struct cs_corr_hsdb_s {
-	hs_database_t *db; /* NULL when the set has no indicator of this type */
-	uint32_t cnt;
-} cs_corr_hsdb_t;
+/* Exact values: open addressing over (type, value), indicator index + 1 per slot. */
+typedef struct cs_corr_exact_s {
+	uint32_t *slots;
+	size_t size; /* power of two */
+} cs_corr_exact_t;
 
 struct cs_corr_db_s {
 	uint64_t version;
@@ -21,7 +21,9 @@ struct cs_corr_db_s {
 	size_t cnt;
 	char **rejects; /* [reject_cnt] "file:line: reason", owned */
 	size_t reject_cnt;
-	cs_corr_hsdb_t hs[CS_OBS__TYPE_CNT];
+	cs_corr_exact_t exact;   /* every exact indicator (IPs, domains, URLs, digests) */
+	hs_database_t *patterns; /* Hyperscan: pattern indicators over text and URLs; NULL if none */
+	uint32_t pattern_cnt;
 };
 
 struct cs_corr_scratch_s {

@@ -6,8 +6,11 @@
  * cs_corr_scratch_t (one Hyperscan scratch per thread).
  *
  * First slice: indicators come from a plain list file (one IPv4, IPv6, domain,
- * URL or md5/sha1/sha256 digest a line, '#' comments). Domains match themselves
- * and their subdomains; IPs, URLs and digests match exactly. The full engine (issue #4: CIDR,
+ * URL or md5/sha1/sha256 digest a line, or a pattern "re:REGEX"; '#'
+ * comments). Exact values live in a hash index: domains match themselves and
+ * their subdomains (a walk over the observable's parent domains), IPs, URLs
+ * and digests match exactly. Patterns are compiled with Hyperscan and scanned
+ * over text and URL observables. The full engine (issue #4: CIDR,
  * hashes, patterns, MISP/STIX/CSV/Zeek intel, hot swap) replaces the loader
  * and indexes behind this same API.
  */
@@ -29,6 +32,7 @@ typedef struct cs_corr_ind_s {
 	cs_obs_type_t type; /* what it matches against */
 	const char *value;  /* normalized value (the aggregate key) */
 	const char *origin; /* "file:line" */
+	int pattern;        /* a Hyperscan pattern over text and URL observables (type CS_OBS_TEXT) */
 } cs_corr_ind_t;
 
 typedef struct cs_corr_hit_s {

@@ -43,13 +43,22 @@ int cs_test_0004(void) {
 					  "198.51.100.9:8080\n"       /* 10: rejected, host:port */
 					  "evil.eu/gate.php\n"        /* 11: rejected, path */
 					  "not a value\n"             /* 12: rejected */
-					  "a.b.c.evil.example\n"),
+					  "a.b.c.evil.example\n"         /* 13 */
+					  "re:powershell\\s+-enc\n"     /* 14: a pattern over text and URLs */
+					  "re:(unclosed\n"               /* 15: rejected by Hyperscan */
+					  "re:.*\n"                      /* 16: rejected, matches everything */
+					  "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855\n"), /* 17 */
 		       0);
 	db = cs_corr_db_load_list(path, 7, errstr, sizeof(errstr));
 	CS_TEST_ASSERT(db, "%s", errstr);
-	CS_TEST_EQ_INT(cs_corr_db_count(db), 6);
+	CS_TEST_EQ_INT(cs_corr_db_count(db), 8);
 	CS_TEST_EQ_INT(cs_corr_db_version(db), 7);
-	CS_TEST_EQ_INT(cs_corr_db_reject_count(db), 4);
+	CS_TEST_EQ_INT(cs_corr_db_reject_count(db), 6);
+	CS_TEST_ASSERT(strstr(cs_corr_db_reject(db, 4), "list.txt:15:") &&
+			       strstr(cs_corr_db_reject(db, 4), "rejected by Hyperscan"),
+		       "%s", cs_corr_db_reject(db, 4));
+	CS_TEST_ASSERT(strstr(cs_corr_db_reject(db, 5), "list.txt:16:") && strstr(cs_corr_db_reject(db, 5), "empty"),
+		       "%s", cs_corr_db_reject(db, 5));
 	CS_TEST_ASSERT(strstr(cs_corr_db_reject(db, 0), "list.txt:9:") &&
 			       strstr(cs_corr_db_reject(db, 0), "too broad"),
 		       "%s", cs_corr_db_reject(db, 0));
@@ -98,6 +107,18 @@ int cs_test_0004(void) {
 	CS_TEST_EQ_INT(h.cnt, 1);
 	CS_TEST_EQ_INT(match(db, scr, CS_OBS_URL, "http://evil.eu/payload.bin?x=1", &h), 0);
 	CS_TEST_EQ_INT(h.cnt, 0);
+	/* patterns over text and URLs; digests exact */
+	CS_TEST_EQ_INT(match(db, scr, CS_OBS_TEXT, "cmd /c powershell  -enc SQBFAFgA", &h), 0);
+	CS_TEST_EQ_INT(h.cnt, 1);
+	CS_TEST_EQ_STR(h.hits[0], "powershell\\s+-enc");
+	CS_TEST_EQ_INT(match(db, scr, CS_OBS_URL, "http://x.eu/?c=powershell%20-enc", &h), 0);
+	CS_TEST_EQ_INT(h.cnt, 0); /* the URL carries %20, not white space */
+	CS_TEST_EQ_INT(match(db, scr, CS_OBS_TEXT, "powershell.exe", &h), 0);
+	CS_TEST_EQ_INT(h.cnt, 0);
+	CS_TEST_EQ_INT(match(db, scr, CS_OBS_SHA256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", &h), 0);
+	CS_TEST_EQ_INT(h.cnt, 1);
+	CS_TEST_EQ_INT(match(db, scr, CS_OBS_DOMAIN, "evil.eu.evil.eu", &h), 0);
+	CS_TEST_EQ_INT(h.cnt, 1); /* the parent evil.eu */
 	/* a value with a newline must not match through '$' semantics */
 	CS_TEST_EQ_INT(match(db, scr, CS_OBS_DOMAIN, "evil.eu\n", &h), 0);
 	CS_TEST_EQ_INT(h.cnt, 0);
