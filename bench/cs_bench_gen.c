@@ -16,7 +16,7 @@ struct cs_bench_gen_s {
 	cs_bench_gen_opts_t o;
 	uint64_t rng;
 	char (*iocs)[80];    /* [indicators] */
-	unsigned char *ioc_kind; /* 0 domain, 1 IP, 2 sha256, 3 URL */
+	unsigned char *ioc_kind; /* 0 domain, 1 IP, 2 sha256, 3 URL, 4 pattern */
 	uint64_t flow_id;
 };
 
@@ -73,10 +73,14 @@ cs_bench_gen_t *cs_bench_gen_new(const cs_bench_gen_opts_t *opts) {
 		return NULL;
 	}
 	for (size_t i = 0; i < opts->indicators; i++) {
-		/* the mix of shared feeds: 40% domains, 20% IPs, 10% sha256, 30% URLs */
-		unsigned mix = (unsigned)(cs__rnd(g) % 100);
-		g->ioc_kind[i] = mix < 40 ? 0 : mix < 60 ? 1 : mix < 70 ? 2 : 3;
-		if (g->ioc_kind[i] == 2) {
+		/* the mix of shared feeds: 70% exact (40% domains, 20% IPs, 10% sha256),
+		 * 29.5% URLs, 0.5% patterns */
+		unsigned mix = (unsigned)(cs__rnd(g) % 1000);
+		g->ioc_kind[i] = mix < 400 ? 0 : mix < 600 ? 1 : mix < 700 ? 2 : mix < 995 ? 3 : 4;
+		if (g->ioc_kind[i] == 4) {
+			snprintf(g->iocs[i], sizeof(g->iocs[i]), "re:/download/update-%u\\.bin\\?id=%zu(&|$)",
+				 (unsigned)(cs__rnd(g) % 100), 100000 + i);
+		} else if (g->ioc_kind[i] == 2) {
 			for (int k = 0; k < 64; k++)
 				g->iocs[i][k] = "0123456789abcdef"[cs__rnd(g) % 16];
 			g->iocs[i][64] = '\0';
@@ -264,6 +268,13 @@ size_t cs_bench_gen_event_fmt(cs_bench_gen_t *g, cs_bench_fmt_t fmt, char *buf, 
 			snprintf(hash, sizeof(hash), "%s", g->iocs[ioc]);
 			kind = 3; /* a file hash in an HTTP download (EVE fileinfo) */
 			break;
+		case 4: { /* a URL path the pattern matches */
+			unsigned num = 0;
+			sscanf(g->iocs[ioc], "re:/download/update-%u", &num);
+			snprintf(path, sizeof(path), "/download/update-%u.bin?id=%zu", num, 100000 + ioc);
+			kind = 3;
+			break;
+		}
 		case 3: {
 			const char *h = g->iocs[ioc] + 7, *slash = strchr(h, '/');
 			snprintf(host, sizeof(host), "%.*s", (int)(slash - h), h);
