@@ -86,21 +86,25 @@ int main(int argc, char **argv) {
 	size_t len = 0, cap = 0;
 	FILE *fp;
 	cs__stats_t st = {0, 0};
+	int rc = 0;
 
 	cs_log_set_program("cshield-decode");
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			cs__usage(stdout);
-			return 0;
+			rc = 0;
+			goto out;
 		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
 			printf("cshield-decode %s\n", CS_VERSION_STR);
-			return 0;
+			rc = 0;
+			goto out;
 		} else if (!strcmp(a, "--rejections-md")) {
 			for (int r = 0; r < CS_DECODE_REJECT__CNT; r++)
 				printf("| `%s` | %s |\n", cs_decode_reject2code((cs_decode_reject_t)r),
 				       cs_decode_reject2str((cs_decode_reject_t)r));
-			return 0;
+			rc = 0;
+			goto out;
 		} else if (!strcmp(a, "--fields-md")) {
 			for (int f = CS_DECODE_FMT_ECS; f < CS_DECODE_FMT_CEF; f++) {
 				const char *mpath, *kind;
@@ -115,11 +119,13 @@ int main(int argc, char **argv) {
 						       : cs_obs_role2str(role));
 				printf("\n");
 			}
-			return 0;
+			rc = 0;
+			goto out;
 		} else if (v && !strcmp(a, "--format")) {
 			if ((fmt = cs_decode_fmt_parse(v)) < 0) {
 				fprintf(stderr, "cshield-decode: unknown format \"%s\" (auto, ecs, eve, zeek, ocsf, cef)\n", v);
-				return 2;
+				rc = 2;
+				goto out;
 			}
 			i++;
 		} else if (v && !strcmp(a, "--encoding")) {
@@ -127,39 +133,46 @@ int main(int argc, char **argv) {
 			i++;
 		} else if (v && !strcmp(a, "-X")) {
 			char *kv = strdup(v), *eq = kv ? strchr(kv, '=') : NULL;
-			if (!eq || strncmp(kv, "decode.", 7)) {
+			int bad = !eq || strncmp(kv, "decode.", 7);
+			if (bad)
 				fprintf(stderr, "cshield-decode: -X expects decode.key=value\n");
-				return 2;
-			}
-			*eq = '\0';
-			if (cs_decode_conf_set(conf, kv + 7, eq + 1, errstr, sizeof(errstr))) {
+			else if ((*eq = '\0', cs_decode_conf_set(conf, kv + 7, eq + 1, errstr, sizeof(errstr)))) {
 				fprintf(stderr, "cshield-decode: %s\n", errstr);
-				return 2;
+				bad = 1;
 			}
 			free(kv);
+			if (bad) {
+				rc = 2;
+				goto out;
+			}
 			i++;
 		} else if (!path && (a[0] != '-' || !strcmp(a, "-"))) {
 			path = a;
 		} else {
 			fprintf(stderr, "cshield-decode: unknown argument \"%s\"\n\n", a);
 			cs__usage(stderr);
-			return 2;
+			rc = 2;
+			goto out;
 		}
 	}
 	if (!path || !strcmp(path, "-"))
 		fp = stdin;
 	else if (!(fp = fopen(path, "rb"))) {
 		perror(path);
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	for (;;) {
 		size_t n;
 		if (len == cap) {
 			cap = cap ? cap * 2 : 1 << 20;
-			if (!(buf = realloc(buf, cap))) {
+			char *nb = realloc(buf, cap);
+			if (!nb) {
 				fprintf(stderr, "cshield-decode: out of memory\n");
-				return 1;
+				rc = 1;
+				goto out;
 			}
+			buf = nb;
 		}
 		if ((n = fread(buf + len, 1, cap - len, fp)) == 0)
 			break;
@@ -169,12 +182,14 @@ int main(int argc, char **argv) {
 		fclose(fp);
 	if (!(dec = cs_decode_new(conf, errstr, sizeof(errstr)))) {
 		fprintf(stderr, "cshield-decode: %s\n", errstr);
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	cs_decode_message(dec, (cs_decode_fmt_t)fmt, encoding, buf, len, cs__print, &st);
 	fprintf(stderr, "cshield-decode: %ld events, %ld rejected\n", st.n, st.rejected);
 	cs_decode_destroy(dec);
+out:
 	cs_decode_conf_destroy(conf);
 	free(buf);
-	return 0;
+	return rc;
 }

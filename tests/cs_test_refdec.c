@@ -145,7 +145,8 @@ size_t cs_refdec(json_t *doc, char ***out) {
 		}
 		add(&r, "text", r.url_path, strlen(r.url_path));
 	}
-	qsort(r.v, r.n, sizeof(*r.v), cmpstr);
+	if (r.n)
+		qsort(r.v, r.n, sizeof(*r.v), cmpstr);
 	*out = r.v;
 	return r.n;
 }
