@@ -25,6 +25,9 @@ typedef struct cs__js_s {
 #define CS__WS(c) ((c) == ' ' || (c) == '\n' || (c) == '\r' || (c) == '\t')
 
 static inline void cs__ws(cs__js_t *js) {
+	/* compact JSON has none: one compare decides in the common case */
+	if (__builtin_expect(js->p < js->end && (unsigned char)*js->p > ' ', 1))
+		return;
 	while (js->p < js->end && CS__WS(*js->p))
 		js->p++;
 }
