@@ -225,9 +225,9 @@ static int cs__ipv4_canonical(const char *s, size_t len) {
 #define CS__HC_UPPER 0x04
 #define CS__HC_HIGH 0x08  /* >= 0x80 */
 #define CS__HC_DOT 0x10
-static unsigned char cs__hc[256];
+static unsigned char cs__hc[256]; /* filled once before main() (constructor), read-only after */
 
-static void cs__hc_init(void) {
+__attribute__((constructor)) static void cs__hc_init(void) {
 	for (int c = 0; c < 256; c++) {
 		unsigned char k = 0;
 		if ((c >= 'a' && c <= 'z') || c == '-' || c == '_')
@@ -249,8 +249,6 @@ int cs_norm_host(char *buf, size_t *lenp, size_t cap) {
 	unsigned char addr[16], any = 0, all = 0xff;
 	int nonascii;
 
-	if (!cs__hc['a'])
-		cs__hc_init(); /* idempotent: concurrent first calls write the same bytes */
 	if (len >= 2 && buf[0] == '[' && buf[len - 1] == ']') {
 		memmove(buf, buf + 1, len - 2);
 		len -= 2;

@@ -30,6 +30,9 @@ static const cs_conf_prop_t cs__ingest_props[] = {
 	 "Flush aggregates and offsets to Redis at least this often."},
 	{"flush.max.events", CS_CONF_INT, CS__OFF(flush_max_events), 1, 100000000, "100000", 0,
 	 "Flush after this many events, whichever comes first."},
+	{"workers", CS_CONF_INT, CS__OFF(workers), 0, 256, "0", 0,
+	 "Worker threads, each a consumer of the group with its own decoder, scratch, aggregates "
+	 "and Redis connection; 0 = one per CPU."},
 	{"shutdown.timeout.ms", CS_CONF_INT, CS__OFF(shutdown_timeout_ms), 0, 3600000, "10000", 0,
 	 "On SIGTERM, how long to keep retrying the final flush."},
 	{"log.level", CS_CONF_STR, CS__OFF(log_level), 0, 0, "info", 0,

@@ -5,6 +5,7 @@
 #define CS_INGEST_INT_H
 
 #include <stdatomic.h>
+#include <pthread.h>
 #include <librdkafka/rdkafka.h>
 #include <hiredis/hiredis.h>
 
@@ -34,6 +35,7 @@ struct cs_ingest_conf_s {
 	int64_t flush_interval_ms;
 	int64_t flush_max_events;
 	int64_t shutdown_timeout_ms;
+	int64_t workers;
 	char *log_level;
 	char *dlq_topic;
 	int64_t dlq_timeout_ms;
@@ -95,9 +97,17 @@ cs_err_t cs_ingest_redis_flush(cs_ingest_redis_t *r, const cs_ingest_agg_t *agg,
 			       const cs_corr_db_t *db, const cs_ingest_part_t *parts, size_t cnt);
 
 /* ---- the runtime ---- */
-struct cs_ingest_s {
-	cs_ingest_conf_t *conf;
-	cs_corr_db_t *db;
+
+/*
+ * One worker: a consumer in the group and everything it needs, owned by its
+ * thread (shared-nothing). Only conf, db and stop are shared, all read-only
+ * or atomic.
+ */
+typedef struct cs_ingest_worker_s {
+	int id;
+	const cs_ingest_conf_t *conf; /* shared, read-only */
+	const cs_corr_db_t *db;       /* shared, immutable */
+	atomic_int *stop;             /* shared */
 	cs_corr_scratch_t *scr;
 	rd_kafka_t *rk;
 	cs_ingest_redis_t redis;
@@ -108,13 +118,22 @@ struct cs_ingest_s {
 	int64_t last_flush_ms;
 	int dirty;  /* offsets moved since the last flush */
 	int paused; /* partitions paused while Redis is unreachable */
-	atomic_int stop;
 	cs_decode_t *dec;
-	rd_kafka_t *dlq;          /* dead-letter producer, NULL when dlq.topic is empty */
-	atomic_long dlq_failed;   /* deliveries failed since the last flush (librdkafka thread) */
-	int64_t dlq_pending;      /* produced since the last flush */
-	uint32_t *ev_hits; /* distinct indicators hit by the current event */
+	rd_kafka_t *dlq;        /* dead-letter producer, NULL when dlq.topic is empty */
+	atomic_long dlq_failed; /* deliveries failed since the last flush (librdkafka thread) */
+	int64_t dlq_pending;    /* produced since the last flush */
+	uint32_t *ev_hits;      /* distinct indicators hit by the current event */
 	size_t ev_hit_cnt, ev_hit_cap;
+	pthread_t thread;
+	cs_err_t result;
+} cs_ingest_worker_t;
+
+struct cs_ingest_s {
+	cs_ingest_conf_t *conf;
+	cs_corr_db_t *db;
+	atomic_int stop;
+	cs_ingest_worker_t *workers; /* [worker_cnt] */
+	int worker_cnt;
 };
 
 #endif /* CS_INGEST_INT_H */

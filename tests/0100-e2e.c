@@ -73,7 +73,7 @@ int cs_test_0100(void) {
 		const char *ra = getenv("CS_REDIS_ADDR");
 		snprintf(buf, sizeof(buf),
 			 "topics=%s\ngroup.id=%s\nindicators.file=%s\naggregate.key.prefix=%s\n"
-			 "flush.interval.ms=200\nkafka.bootstrap.servers=%s\ndlq.topic=%s\n"
+			 "flush.interval.ms=200\nworkers=2\nkafka.bootstrap.servers=%s\ndlq.topic=%s\n"
 			 "redis.host=127.0.0.1\nredis.port=%s\n",
 			 topic, group, ind, prefix, cs_svc_kafka(), dlq, strrchr(ra, ':') + 1);
 		CS_TEST_EQ_INT(cs_test_write_file(conf, buf), 0);

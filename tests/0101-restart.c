@@ -37,7 +37,7 @@ int cs_test_0101(void) {
 		/* small batches, so that a kill falls between many flushes */
 		snprintf(buf, sizeof(buf),
 			 "topics=%s\ngroup.id=%s\nindicators.file=%s\naggregate.key.prefix=%s\n"
-			 "flush.interval.ms=20\nflush.max.events=25\nkafka.bootstrap.servers=%s\n"
+			 "flush.interval.ms=20\nflush.max.events=25\nworkers=2\nkafka.bootstrap.servers=%s\n"
 			 "kafka.session.timeout.ms=6000\nkafka.heartbeat.interval.ms=500\n"
 			 "redis.host=127.0.0.1\nredis.port=%s\n",
 			 topic, group, ind, prefix, cs_svc_kafka(), strrchr(ra, ':') + 1);
