@@ -132,8 +132,8 @@ static void cs__ingest_path(char *out, size_t size) {
 		snprintf(out, size, "%s/../ingest/cshield-ingest", dir);
 }
 
-int cs_bench_e2e(long events, size_t nind, int json);
-int cs_bench_e2e(long events, size_t nind, int json) {
+int cs_bench_e2e(long events, size_t nind, int workers, int json);
+int cs_bench_e2e(long events, size_t nind, int workers, int json) {
 	const char *brokers = getenv("CS_KAFKA_BOOTSTRAP"), *raddr = getenv("CS_REDIS_ADDR");
 	static const char *const client_cmds[] = {"evalsha", "hmget", "script", "select", "auth", NULL};
 	char topic[128], group[160], prefix[64], ind[64], conf[128], logf[128], cmd[1024], ingest[4200], host[128];
@@ -196,8 +196,8 @@ int cs_bench_e2e(long events, size_t nind, int json) {
 	if (!(fp = fopen(conf, "w")))
 		return 1;
 	fprintf(fp, "topics=%s\ngroup.id=%s\nindicators.file=%s\naggregate.key.prefix=%s\nkafka.bootstrap.servers=%s\n"
-		    "redis.host=%s\nredis.port=%s\nlog.level=warn\n",
-		topic, group, ind, prefix, brokers, host, strrchr(raddr, ':') + 1);
+		    "redis.host=%s\nredis.port=%s\nlog.level=warn\nworkers=%d\n",
+		topic, group, ind, prefix, brokers, host, strrchr(raddr, ':') + 1, workers);
 	fclose(fp);
 	cs__ingest_path(ingest, sizeof(ingest));
 	c0 = cs__redis_calls(rc, NULL);
@@ -244,19 +244,21 @@ int cs_bench_e2e(long events, size_t nind, int json) {
 	unlink(ind);
 	unlink(conf);
 	if (json)
-		printf("{\"mode\":\"e2e\",\"threads\":1,\"events\":%ld,\"seconds\":%.3f,\"events_per_s\":%.0f,"
+		printf("{\"mode\":\"e2e\",\"threads\":%d,\"events\":%ld,\"seconds\":%.3f,\"events_per_s\":%.0f,"
 		       "\"kcat_events_per_s\":%.0f,\"vs_kcat\":%.3f,\"startup_s\":%.3f,\"redis_commands_per_event\":%.5f,"
 		       "\"redis_calls_per_event_incl_script\":%.5f,\"peak_rss_mb\":%.1f,\"latency_p50_ms\":null,"
 		       "\"latency_p99_ms\":null,\"exit_status\":%d}\n",
-		       events, ours_s, events / ours_s, total / kcat_s, (events / ours_s) / (total / kcat_s), start_s,
+		       workers, events, ours_s, events / ours_s, total / kcat_s, (events / ours_s) / (total / kcat_s), start_s,
 		       (double)(c1_client - c0_client) / total, (double)(c1 - c0) / total, hwm / 1024.0,
 		       WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	else {
 		printf("e2e: %ld EVE events, 4 partitions, lz4 + zstd, %zu indicators, real Kafka and Redis\n", total, nind);
 		printf("%-40s %12.2f s (load and compile indicators, join the group, first flush)\n", "cshield-ingest start-up",
 		       start_s);
-		printf("%-40s %12.0f events/s (%ld events in %.2f s, first flush to lag 0)\n",
-		       "cshield-ingest (1 worker)", events / ours_s, events, ours_s);
+		char label[64];
+		snprintf(label, sizeof(label), "cshield-ingest (%d worker%s)", workers, workers > 1 ? "s" : "");
+		printf("%-40s %12.0f events/s (%ld events in %.2f s, first flush to lag 0)\n", label, events / ours_s,
+		       events, ours_s);
 		printf("%-40s %12.0f events/s (%.2f s)\n", "kcat raw consume to /dev/null", total / kcat_s, kcat_s);
 		printf("%-40s %12.3fx\n", "vs_kcat", (events / ours_s) / (total / kcat_s));
 		printf("%-40s %12.5f (EVALSHA, HMGET...; %.5f with the script's own calls)\n", "Redis commands per event",

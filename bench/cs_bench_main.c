@@ -18,7 +18,7 @@ int cs_bench_decode(int argc_fmt, const char *only_fmt, long events, double min_
 int cs_bench_engine(long events, size_t nind, int max_threads, double min_s, double hit_rate, int json,
 		    const char *plot);
 int cs_bench_indicators(const size_t *sizes, int nsizes, int json, const char *plot);
-int cs_bench_e2e(long events, size_t nind, int json);
+int cs_bench_e2e(long events, size_t nind, int workers, int json);
 
 static void cs__usage(FILE *fp) {
 	fprintf(fp,
@@ -49,7 +49,8 @@ static void cs__usage(FILE *fp) {
 		"                        (default eve; decode: every format)\n"
 		"  --seconds S           (decode) measure each side for at least S seconds (default 2)\n"
 		"  --json                one JSON object instead of a table\n"
-		"  --threads N           (engine) measure 1..N threads (default: the cores)\n"
+		"  --threads N           (engine) measure 1..N threads; (e2e) ingest workers\n"
+		"                        (default: the cores)\n"
 		"  --sizes A,B,...       (indicators) set sizes (default 10000,100000)\n"
 		"  --plot FILE.svg       (engine, indicators) draw the figures\n"
 		"  -h, --help            this text\n"
@@ -211,7 +212,7 @@ int main(int argc, char **argv) {
 		rc = cs_bench_engine(have_events ? events : 50000, have_ind ? o.indicators : 10000, threads, seconds,
 				     have_hit ? o.hit_rate : 0.001, json, plot);
 	} else if (!strcmp(cmd, "e2e")) {
-		rc = cs_bench_e2e(have_events ? events : 1000000, have_ind ? o.indicators : 10000, json);
+		rc = cs_bench_e2e(have_events ? events : 1000000, have_ind ? o.indicators : 10000, threads, json);
 	} else if (!strcmp(cmd, "indicators")) {
 		size_t sz[16];
 		int n = 0;

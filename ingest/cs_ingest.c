@@ -531,10 +531,22 @@ static cs_err_t cs__worker_run(cs_ingest_worker_t *w) {
 	rd_kafka_resp_err_t kerr;
 	int64_t deadline;
 
+	unsigned since_clock = 0;
+
 	while (!atomic_load(w->stop)) {
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(w->rk, 100);
 		int64_t now;
 
+		/* the clock is read when idle or every 64 messages, not per message */
+		if (m && ++since_clock < 64 && w->pending_events < w->conf->flush_max_events) {
+			if (!m->err)
+				cs__handle(w, m);
+			else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+				CS_LOG_W(CS__MOD, "worker %d: consumer: %s", w->id, rd_kafka_message_errstr(m));
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		since_clock = 0;
 		if (m) {
 			if (!m->err)
 				cs__handle(w, m);
