@@ -19,10 +19,6 @@
 #include "cs_corr_int.h"
 
 /* ---- a small open-addressing set of (type, value) for duplicate folding ---- */
-typedef struct cs__strset_s {
-	uint32_t *slots; /* indicator index + 1; 0 = empty */
-	size_t size;     /* power of two */
-} cs__strset_t;
 
 static uint64_t cs__hash(int type, const char *s) {
 	uint64_t h = 1469598103934665603ULL ^ (uint64_t)type;
@@ -31,7 +27,7 @@ static uint64_t cs__hash(int type, const char *s) {
 	return h;
 }
 
-static int cs__strset_grow(cs__strset_t *set, const cs_corr_ind_t *inds, size_t cnt) {
+static int cs__strset_grow(cs_corr_exact_t *set, const cs_corr_ind_t *inds, size_t cnt) {
 	size_t nsize = set->size ? set->size * 2 : 1024;
 	uint32_t *ns = cs_calloc(nsize, sizeof(*ns));
 
@@ -50,7 +46,7 @@ static int cs__strset_grow(cs__strset_t *set, const cs_corr_ind_t *inds, size_t 
 }
 
 /* Returns the index of an equal indicator, or -1. */
-static long cs__strset_find(const cs__strset_t *set, const cs_corr_ind_t *inds, int type,
+static long cs__strset_find(const cs_corr_exact_t *set, const cs_corr_ind_t *inds, int type,
 			    const char *value) {
 	size_t j = cs__hash(type, value) & (set->size - 1);
 	for (; set->slots[j]; j = (j + 1) & (set->size - 1)) {
@@ -61,7 +57,7 @@ static long cs__strset_find(const cs__strset_t *set, const cs_corr_ind_t *inds, 
 	return -1;
 }
 
-static void cs__strset_add(cs__strset_t *set, const cs_corr_ind_t *inds, size_t idx) {
+static void cs__strset_add(cs_corr_exact_t *set, const cs_corr_ind_t *inds, size_t idx) {
 	size_t j = cs__hash(inds[idx].type, inds[idx].value) & (set->size - 1);
 	while (set->slots[j])
 		j = (j + 1) & (set->size - 1);
@@ -135,24 +131,6 @@ done:
 
 /* ---- loading ---- */
 
-static cs_err_t cs__db_reject(cs_corr_db_t *db, size_t *cap, const char *path, long lineno,
-			      const char *reason, const char *value) {
-	char buf[512];
-	if (db->reject_cnt == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 16;
-		char **n = cs_reallocarray(db->rejects, ncap, sizeof(*n));
-		if (!n)
-			return CS_ERR_NOMEM;
-		db->rejects = n;
-		*cap = ncap;
-	}
-	snprintf(buf, sizeof(buf), "%s:%ld: %s: \"%.200s\"", path, lineno, reason, value);
-	if (!(db->rejects[db->reject_cnt] = cs_strdup(buf)))
-		return CS_ERR_NOMEM;
-	db->reject_cnt++;
-	return CS_ERR_OK;
-}
-
 /* Why a line of a plain list is not an indicator. */
 static const char *cs__list_reason(const char *s) {
 	const char *colon = strrchr(s, ':');
@@ -167,30 +145,168 @@ static const char *cs__list_reason(const char *s) {
 	return "not a valid IP address, domain or URL";
 }
 
-cs_corr_db_t *cs_corr_db_load_list(const char *path, uint64_t version, char *errstr,
-				   size_t errstr_size) {
-	cs_corr_db_t *db = NULL;
-	cs__strset_t set = {0};
-	size_t cap = 0, rcap = 0, linecap = 0;
-	char *line = NULL;
+/* ---- the builder every loader feeds ---- */
+
+cs_err_t cs__corr_builder_init(cs_corr_builder_t *b, uint64_t version) {
+	memset(b, 0, sizeof(*b));
+	if (!(b->db = cs_calloc(1, sizeof(*b->db))))
+		return CS_ERR_NOMEM;
+	b->db->version = version;
+	return CS_ERR_OK;
+}
+
+cs_err_t cs__corr_reject(cs_corr_builder_t *b, const char *origin, const char *reason, const char *value,
+			 size_t len) {
+	char buf[700];
+	if (b->db->reject_cnt == b->rcap) {
+		size_t ncap = b->rcap ? b->rcap * 2 : 16;
+		char **n = cs_reallocarray(b->db->rejects, ncap, sizeof(*n));
+		if (!n)
+			return CS_ERR_NOMEM;
+		b->db->rejects = n;
+		b->rcap = ncap;
+	}
+	snprintf(buf, sizeof(buf), "%s: %s: \"%.*s\"", origin, reason, (int)(len > 200 ? 200 : len), value);
+	if (!(b->db->rejects[b->db->reject_cnt] = cs_strdup(buf)))
+		return CS_ERR_NOMEM;
+	b->db->reject_cnt++;
+	return CS_ERR_OK;
+}
+
+cs_err_t cs__corr_add(cs_corr_builder_t *b, int kind, const char *value, size_t len, const char *origin,
+		      const char **why) {
 	static _Thread_local char nbuf[CS_NORM_CAP];
+	cs_corr_db_t *db = b->db;
+	int type = -1;
+	char *val, whybuf[300];
+
+	*why = NULL;
+	if (len > CS_NORM_MAX_IN) {
+		*why = "longer than 4096 bytes";
+		return CS_ERR_OK;
+	}
+	memcpy(nbuf, value, len);
+	nbuf[len] = '\0';
+	switch (kind) {
+	case CS_CORR_K_PATTERN:
+		if ((*why = cs__pattern_check(nbuf, whybuf, sizeof(whybuf)))) {
+			/* whybuf is ours: copy the reason where the caller can read it */
+			static _Thread_local char reason[300];
+			snprintf(reason, sizeof(reason), "%s", *why);
+			*why = reason;
+			return CS_ERR_OK;
+		}
+		type = CS_OBS_TEXT;
+		break;
+	case CS_CORR_K_IP:
+		type = cs_norm_host(nbuf, &len, sizeof(nbuf));
+		if (type != CS_OBS_IPV4 && type != CS_OBS_IPV6)
+			type = -1;
+		break;
+	case CS_CORR_K_HOST:
+		type = cs_norm_host(nbuf, &len, sizeof(nbuf));
+		break;
+	case CS_CORR_K_URL:
+		if (!strstr(nbuf, "://") && len + 7 < sizeof(nbuf)) { /* feeds often write URLs without a scheme */
+			memmove(nbuf + 7, nbuf, len + 1);
+			memcpy(nbuf, "http://", 7);
+			len += 7;
+		}
+		type = cs_norm_url(nbuf, &len, sizeof(nbuf)) == 0 ? CS_OBS_URL : -1;
+		break;
+	case CS_CORR_K_HASH:
+		type = cs_norm_hash(nbuf, len);
+		break;
+	case CS_CORR_K_EMAIL:
+		type = cs_norm_email(nbuf, &len, sizeof(nbuf)) == 0 ? CS_OBS_EMAIL : -1;
+		break;
+	default: /* CS_CORR_K_AUTO */
+		if (strstr(nbuf, "://"))
+			type = cs_norm_url(nbuf, &len, sizeof(nbuf)) == 0 ? CS_OBS_URL : -1;
+		else if ((len == 32 || len == 40 || len == 64) && (type = cs_norm_hash(nbuf, len)) >= 0)
+			; /* an md5, sha1 or sha256 digest */
+		else if (memchr(nbuf, '@', len))
+			type = cs_norm_email(nbuf, &len, sizeof(nbuf)) == 0 ? CS_OBS_EMAIL : -1;
+		else
+			type = cs_norm_host(nbuf, &len, sizeof(nbuf));
+	}
+	if (type < 0) {
+		*why = "not a valid value of its type";
+		return CS_ERR_OK;
+	}
+	if (db->cnt * 2 >= b->set.size && cs__strset_grow(&b->set, db->inds, db->cnt))
+		return CS_ERR_NOMEM;
+	if (cs__strset_find(&b->set, db->inds, type, nbuf) >= 0) {
+		b->dup_cnt++;
+		return CS_ERR_OK; /* duplicate: folded into the first */
+	}
+	if (db->cnt == b->cap) {
+		size_t ncap = b->cap ? b->cap * 2 : 256;
+		cs_corr_ind_t *ni = cs_reallocarray(db->inds, ncap, sizeof(*ni));
+		if (!ni)
+			return CS_ERR_NOMEM;
+		db->inds = ni;
+		b->cap = ncap;
+	}
+	if (!(val = cs_strndup(nbuf, len)))
+		return CS_ERR_NOMEM;
+	{
+		cs_corr_ind_t *ind = &db->inds[db->cnt];
+		ind->id = (uint32_t)db->cnt;
+		ind->type = (cs_obs_type_t)type;
+		ind->value = val;
+		ind->pattern = kind == CS_CORR_K_PATTERN;
+		if (!(ind->origin = cs_strdup(origin))) {
+			cs_free(val);
+			return CS_ERR_NOMEM;
+		}
+		cs__strset_add(&b->set, db->inds, db->cnt);
+		db->cnt++;
+	}
+	return CS_ERR_OK;
+}
+
+cs_corr_db_t *cs__corr_builder_finish(cs_corr_builder_t *b, const char *what, char *errstr, size_t errstr_size) {
+	cs_corr_db_t *db = b->db;
+
+	b->db = NULL;
+	if (db->cnt == 0) {
+		cs_errstr_set(errstr, errstr_size, "%s: no valid indicator (%zu rejected%s%s)", what, db->reject_cnt,
+			      db->reject_cnt ? ", first: " : "", db->reject_cnt ? db->rejects[0] : "");
+		goto err;
+	}
+	if (cs__compile_patterns(db, errstr, errstr_size))
+		goto err;
+	db->exact.slots = b->set.slots; /* the duplicate-folding set is the exact index */
+	db->exact.size = b->set.size;
+	b->set.slots = NULL;
+	return db;
+err:
+	cs_corr_db_destroy(db);
+	cs__corr_builder_abort(b);
+	return NULL;
+}
+
+void cs__corr_builder_abort(cs_corr_builder_t *b) {
+	cs_free(b->set.slots);
+	b->set.slots = NULL;
+	cs_corr_db_destroy(b->db);
+	b->db = NULL;
+}
+
+/* ---- plain lists ---- */
+
+cs_err_t cs__corr_load_list(cs_corr_builder_t *b, const char *path, FILE *fp, char *errstr, size_t errstr_size) {
+	size_t linecap = 0;
+	char *line = NULL;
 	ssize_t n;
 	long lineno = 0;
-	FILE *fp;
-
-	if (!(fp = fopen(path, "r"))) {
-		cs_errstr_set(errstr, errstr_size, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (!(db = cs_calloc(1, sizeof(*db))))
-		goto nomem;
-	db->version = version;
+	cs_err_t err = CS_ERR_OK;
 
 	while ((n = getline(&line, &linecap, fp)) != -1) {
-		char *s = line, *val;
+		char *s = line, origin[320];
+		const char *why;
 		size_t len;
-		int type, is_pattern;
-		cs_err_t rerr = CS_ERR_OK;
 
 		lineno++;
 		for (char *c = s; *c; c++) /* inline comment: white space then '#' */
@@ -206,100 +322,30 @@ cs_corr_db_t *cs_corr_db_load_list(const char *path, uint64_t version, char *err
 		if (!*s || *s == '#')
 			continue;
 		len = strlen(s);
-		if (len > CS_NORM_MAX_IN) {
-			rerr = cs__db_reject(db, &rcap, path, lineno, "longer than 4096 bytes", "");
-			if (rerr)
-				goto nomem;
-			continue;
-		}
-		memcpy(nbuf, s, len + 1);
-		is_pattern = !strncmp(nbuf, "re:", 3);
-		if (is_pattern) {
-			const char *why;
-			char whybuf[300];
-			memmove(nbuf, nbuf + 3, len - 2);
-			len -= 3;
-			if ((why = cs__pattern_check(nbuf, whybuf, sizeof(whybuf)))) {
-				if ((rerr = cs__db_reject(db, &rcap, path, lineno, why, s)))
-					goto nomem;
-				continue;
-			}
-			type = CS_OBS_TEXT;
-		} else if (strstr(nbuf, "://"))
-			type = cs_norm_url(nbuf, &len, sizeof(nbuf)) == 0 ? CS_OBS_URL : -1;
-		else if ((len == 32 || len == 40 || len == 64) && (type = cs_norm_hash(nbuf, len)) >= 0)
-			; /* an md5, sha1 or sha256 digest */
+		snprintf(origin, sizeof(origin), "%.255s:%ld", path, lineno);
+		if (!strncmp(s, "re:", 3))
+			err = cs__corr_add(b, CS_CORR_K_PATTERN, s + 3, len - 3, origin, &why);
 		else
-			type = cs_norm_host(nbuf, &len, sizeof(nbuf));
-		if (type < 0) {
-			rerr = cs__db_reject(db, &rcap, path, lineno, cs__list_reason(s), s);
-			if (rerr)
-				goto nomem;
-			continue;
-		}
-		if (!(val = cs_strndup(nbuf, len)))
-			goto nomem;
-		if (db->cnt * 2 >= set.size && cs__strset_grow(&set, db->inds, db->cnt)) {
-			cs_free(val);
-			goto nomem;
-		}
-		if (cs__strset_find(&set, db->inds, type, val) >= 0) {
-			cs_free(val);
-			continue; /* duplicate: folded into the first */
-		}
-		if (db->cnt == cap) {
-			size_t ncap = cap ? cap * 2 : 256;
-			cs_corr_ind_t *ni = cs_reallocarray(db->inds, ncap, sizeof(*ni));
-			if (!ni) {
-				cs_free(val);
-				goto nomem;
-			}
-			db->inds = ni;
-			cap = ncap;
-		}
-		{
-			char origin[64 + 256];
-			cs_corr_ind_t *ind = &db->inds[db->cnt];
-			snprintf(origin, sizeof(origin), "%.255s:%ld", path, lineno);
-			ind->id = (uint32_t)db->cnt;
-			ind->type = (cs_obs_type_t)type;
-			ind->value = val;
-			ind->pattern = is_pattern;
-			if (!(ind->origin = cs_strdup(origin))) {
-				cs_free(val);
-				goto nomem;
-			}
-			cs__strset_add(&set, db->inds, db->cnt);
-			db->cnt++;
-		}
+			err = cs__corr_add(b, CS_CORR_K_AUTO, s, len, origin, &why);
+		if (!err && why)
+			err = cs__corr_reject(b, origin,
+					      !strncmp(s, "re:", 3) || strstr(why, "4096") ? why : cs__list_reason(s), s, len);
+		if (err)
+			break;
 	}
-	if (ferror(fp)) {
+	if (!err && ferror(fp)) {
 		cs_errstr_set(errstr, errstr_size, "%s: read error: %s", path, strerror(errno));
-		goto err;
+		err = CS_ERR_IO;
+	} else if (err) {
+		cs_errstr_set(errstr, errstr_size, "%s: out of memory at line %ld", path, lineno);
 	}
-	if (db->cnt == 0) {
-		cs_errstr_set(errstr, errstr_size, "%s: no valid indicator (%zu lines rejected%s%s)",
-			      path, db->reject_cnt, db->reject_cnt ? ", first: " : "",
-			      db->reject_cnt ? db->rejects[0] : "");
-		goto err;
-	}
-	if (cs__compile_patterns(db, errstr, errstr_size))
-		goto err;
-
-	fclose(fp);
 	cs_free(line);
-	db->exact.slots = set.slots; /* the duplicate-folding set is the exact index */
-	db->exact.size = set.size;
-	return db;
+	return err;
+}
 
-nomem:
-	cs_errstr_set(errstr, errstr_size, "%s: out of memory at line %ld", path, lineno);
-err:
-	fclose(fp);
-	cs_free(line);
-	cs_free(set.slots);
-	cs_corr_db_destroy(db);
-	return NULL;
+cs_corr_db_t *cs_corr_db_load_list(const char *path, uint64_t version, char *errstr,
+				   size_t errstr_size) {
+	return cs_corr_db_load(&path, 1, version, errstr, errstr_size);
 }
 
 void cs_corr_db_destroy(cs_corr_db_t *db) {

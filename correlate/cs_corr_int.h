@@ -5,6 +5,7 @@
 #ifndef CS_CORR_INT_H
 #define CS_CORR_INT_H
 
+#include <stdio.h>
 #include <hs.h>
 
 #include "cs_correlate.h"
@@ -25,6 +26,38 @@ struct cs_corr_db_s {
 	hs_database_t *patterns; /* Hyperscan: pattern indicators over text and URLs; NULL if none */
 	uint32_t pattern_cnt;
 };
+
+/* ---- building a set (cs_corr_db.c), fed by the loaders (cs_corr_load.c) ---- */
+
+#define CS_CORR_K_AUTO -1   /* URL if it has "://", a digest by length, e-mail, else host */
+#define CS_CORR_K_IP 1
+#define CS_CORR_K_HOST 2    /* domain or IP */
+#define CS_CORR_K_URL 3     /* "http://" is added when the scheme is missing */
+#define CS_CORR_K_HASH 4
+#define CS_CORR_K_EMAIL 5
+#define CS_CORR_K_PATTERN 6 /* a Hyperscan regex */
+
+typedef struct cs_corr_builder_s {
+	cs_corr_db_t *db;
+	cs_corr_exact_t set; /* becomes db->exact */
+	size_t cap, rcap, dup_cnt;
+} cs_corr_builder_t;
+
+cs_err_t cs__corr_builder_init(cs_corr_builder_t *b, uint64_t version);
+/**
+ * Normalizes and adds one indicator. When it is not valid, nothing is added
+ * and *why says why (the caller rejects it with its own origin).
+ * @returns CS_ERR_OK or CS_ERR_NOMEM
+ */
+cs_err_t cs__corr_add(cs_corr_builder_t *b, int kind, const char *value, size_t len, const char *origin,
+		      const char **why);
+cs_err_t cs__corr_reject(cs_corr_builder_t *b, const char *origin, const char *reason, const char *value,
+			 size_t len);
+/** The set, or NULL (errstr) when nothing valid was loaded or patterns do not compile. */
+cs_corr_db_t *cs__corr_builder_finish(cs_corr_builder_t *b, const char *what, char *errstr, size_t errstr_size);
+void cs__corr_builder_abort(cs_corr_builder_t *b);
+
+cs_err_t cs__corr_load_list(cs_corr_builder_t *b, const char *path, FILE *fp, char *errstr, size_t errstr_size);
 
 struct cs_corr_scratch_s {
 	hs_scratch_t *scratch; /* big enough for every database of the set */

@@ -58,6 +58,18 @@ typedef int(cs_corr_hit_cb_t)(void *opaque, const cs_corr_hit_t *hit);
 cs_corr_db_t *cs_corr_db_load_list(const char *path, uint64_t version, char *errstr,
 				   size_t errstr_size);
 
+/**
+ * Loads indicator files of any supported format into one set: plain lists,
+ * Zeek intel files, CSV blocklists (abuse.ch style, header row), MISP events
+ * (feed or REST export layout) and STIX 2.x bundles. The format is detected
+ * per file (docs/FORMATS.md). Invalid indicators are rejected one by one with
+ * their origin (file:line, MISP attribute uuid or STIX id) and the reason.
+ * @returns the set, or NULL with errstr set when no file yields an indicator
+ *          or a file cannot be read.
+ */
+cs_corr_db_t *cs_corr_db_load(const char *const *paths, size_t cnt, uint64_t version, char *errstr,
+			      size_t errstr_size);
+
 /** Frees the set. Every scratch made for it must be gone first. NULL is a no-op. */
 void cs_corr_db_destroy(cs_corr_db_t *db);
 

@@ -492,8 +492,25 @@ cs_ingest_t *cs_ingest_new(cs_ingest_conf_t *conf, char *errstr, size_t errstr_s
 	ing->conf = conf;
 	conf = NULL;
 
-	if (!(ing->db = cs_corr_db_load_list(ing->conf->indicators_file, 1, errstr, errstr_size)))
-		goto err;
+	{ /* indicators.file: one or more files, comma-separated */
+		char *dup = cs_strdup(ing->conf->indicators_file), *save = NULL, *tok;
+		const char *paths[64];
+		size_t np = 0;
+		if (!dup) {
+			cs_errstr_set(errstr, errstr_size, "out of memory");
+			goto err;
+		}
+		for (tok = strtok_r(dup, ",", &save); tok && np < CS_ARRAY_SIZE(paths); tok = strtok_r(NULL, ",", &save)) {
+			while (*tok == ' ')
+				tok++;
+			if (*tok)
+				paths[np++] = tok;
+		}
+		ing->db = cs_corr_db_load(paths, np, 1, errstr, errstr_size);
+		cs_free(dup);
+		if (!ing->db)
+			goto err;
+	}
 	for (size_t i = 0; i < cs_corr_db_reject_count(ing->db); i++)
 		CS_LOG_W("correlate", "indicator rejected: %s", cs_corr_db_reject(ing->db, i));
 	CS_LOG_I("correlate", "loaded %zu indicators from %s (%zu rejected)", cs_corr_db_count(ing->db),

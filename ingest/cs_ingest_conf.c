@@ -19,7 +19,8 @@ static const cs_conf_prop_t cs__ingest_props[] = {
 	{"group.id", CS_CONF_STR, CS__OFF(group_id), 0, 0, "cshield-ingest", 0,
 	 "Kafka consumer group; also names the offsets hash in Redis."},
 	{"indicators.file", CS_CONF_STR, CS__OFF(indicators_file), 0, 0, NULL, CS_CONF_F_REQUIRED,
-	 "Indicator list: one IPv4, IPv6, domain or URL a line; '#' comments."},
+	 "Indicator files, comma-separated: plain lists, Zeek intel, CSV blocklists, MISP events, "
+	 "STIX 2.x bundles (docs/FORMATS.md); the format is detected per file."},
 	{"aggregate.key.prefix", CS_CONF_STR, CS__OFF(key_prefix), 0, 0, "cs", 0,
 	 "Prefix of every Redis key written (see docs/REDIS.md)."},
 	{"aggregate.window.s", CS_CONF_INT, CS__OFF(window_s), 1, 86400, "60", 0,

@@ -1,0 +1,561 @@
+/*
+ * cs_corr_load.c - indicator files: format detection, Zeek intel, CSV
+ * blocklists, MISP events, STIX 2.x bundles. Plain lists are in cs_corr_db.c.
+ *
+ * DESIGN: every loader feeds the builder (cs__corr_add / cs__corr_reject);
+ * an indicator that does not fit is rejected with its origin and the reason,
+ * the rest of the file still loads. JSON is parsed with jansson: this is the
+ * cold path (start-up and reloads), never the event path. Loader thread only.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <ctype.h>
+#include <errno.h>
+#include <time.h>
+#include <jansson.h>
+
+#include "cs_corr_int.h"
+
+/* Adds a value, or rejects it with the loader's origin. */
+static cs_err_t cs__add_or_reject(cs_corr_builder_t *b, int kind, const char *v, size_t len, const char *origin) {
+	const char *why;
+	cs_err_t err = cs__corr_add(b, kind, v, len, origin, &why);
+	if (!err && why)
+		err = cs__corr_reject(b, origin, why, v, len);
+	return err;
+}
+
+/* ---- Zeek intel: "#fields indicator indicator_type meta.source ..." (TSV) ---- */
+
+static cs_err_t cs__load_zeek(cs_corr_builder_t *b, const char *path, FILE *fp, char *errstr, size_t errstr_size) {
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	long lineno = 0;
+	int col_ind = -1, col_type = -1;
+	cs_err_t err = CS_ERR_OK;
+
+	while (!err && (n = getline(&line, &cap, fp)) != -1) {
+		char *f[32], *save = NULL, *tok, origin[320];
+		int nf = 0;
+		lineno++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (!strncmp(line, "#fields", 7)) {
+			int c = -1;
+			for (tok = strtok_r(line, "\t", &save); tok; tok = strtok_r(NULL, "\t", &save), c++) {
+				if (!strcmp(tok, "indicator"))
+					col_ind = c;
+				else if (!strcmp(tok, "indicator_type"))
+					col_type = c;
+			}
+			continue;
+		}
+		if (!*line || line[0] == '#')
+			continue;
+		snprintf(origin, sizeof(origin), "%.255s:%ld", path, lineno);
+		if (col_ind < 0 || col_type < 0) {
+			err = cs__corr_reject(b, origin, "no #fields header with indicator and indicator_type before", line,
+					      strlen(line));
+			continue;
+		}
+		for (char *p = line; nf < 32;) { /* empty fields count: split by hand */
+			char *tab = strchr(p, '\t');
+			f[nf++] = p;
+			if (!tab)
+				break;
+			*tab = '\0';
+			p = tab + 1;
+		}
+		if (nf <= col_ind || nf <= col_type) {
+			err = cs__corr_reject(b, origin, "fewer fields than the #fields header", line, strlen(line));
+			continue;
+		}
+		{
+			const char *t = f[col_type], *v = f[col_ind];
+			int kind = !strcmp(t, "Intel::ADDR")        ? CS_CORR_K_IP
+				   : !strcmp(t, "Intel::DOMAIN")    ? CS_CORR_K_HOST
+				   : !strcmp(t, "Intel::URL")       ? CS_CORR_K_URL
+				   : !strcmp(t, "Intel::FILE_HASH") ? CS_CORR_K_HASH
+				   : !strcmp(t, "Intel::EMAIL")     ? CS_CORR_K_EMAIL
+								    : 0;
+			if (!kind) {
+				char why[128];
+				snprintf(why, sizeof(why), "indicator type %.60s is not supported%s", t,
+					 !strcmp(t, "Intel::SUBNET") ? " yet (CIDR)" : "");
+				err = cs__corr_reject(b, origin, why, v, strlen(v));
+			} else {
+				err = cs__add_or_reject(b, kind, v, strlen(v), origin);
+			}
+		}
+	}
+	cs_free(line);
+	if (err)
+		cs_errstr_set(errstr, errstr_size, "%s: out of memory", path);
+	return err;
+}
+
+/* ---- CSV blocklists with a header row (abuse.ch style) ---- */
+
+/* Splits a CSV line in place (quotes, "" escapes). Returns the field count. */
+static int cs__csv_split(char *s, char **f, int max) {
+	int n = 0;
+	while (n < max) {
+		char *o;
+		while (*s == ' ')
+			s++;
+		f[n++] = o = s;
+		if (*s == '"') {
+			s++;
+			for (;;) {
+				if (!*s)
+					break;
+				if (*s == '"' && s[1] == '"') {
+					*o++ = '"';
+					s += 2;
+				} else if (*s == '"') {
+					s++;
+					break;
+				} else {
+					*o++ = *s++;
+				}
+			}
+			while (*s && *s != ',')
+				s++;
+		} else {
+			while (*s && *s != ',')
+				o++, s++;
+		}
+		if (*s == ',') {
+			*o = '\0';
+			s++;
+			continue;
+		}
+		*o = '\0';
+		break;
+	}
+	return n;
+}
+
+static int cs__csv_kind(const char *name) {
+	static const struct {
+		const char *name;
+		int kind;
+	} cols[] = {{"dst_ip", CS_CORR_K_IP},      {"ip", CS_CORR_K_IP},          {"ip_address", CS_CORR_K_IP},
+		    {"ipaddress", CS_CORR_K_IP},   {"domain", CS_CORR_K_HOST},    {"hostname", CS_CORR_K_HOST},
+		    {"url", CS_CORR_K_URL},        {"md5_hash", CS_CORR_K_HASH},  {"sha1_hash", CS_CORR_K_HASH},
+		    {"sha256_hash", CS_CORR_K_HASH}, {"md5", CS_CORR_K_HASH},     {"sha1", CS_CORR_K_HASH},
+		    {"sha256", CS_CORR_K_HASH},    {"ioc", CS_CORR_K_AUTO},       {"ioc_value", CS_CORR_K_AUTO},
+		    {"indicator", CS_CORR_K_AUTO}, {"value", CS_CORR_K_AUTO}};
+	for (size_t i = 0; i < sizeof(cols) / sizeof(*cols); i++)
+		if (!strcasecmp(name, cols[i].name))
+			return cols[i].kind;
+	return 0;
+}
+
+static cs_err_t cs__load_csv(cs_corr_builder_t *b, const char *path, FILE *fp, char *errstr, size_t errstr_size) {
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	long lineno = 0;
+	int kinds[64] = {0}, have_header = 0, ncols = 0;
+	cs_err_t err = CS_ERR_OK;
+
+	while (!err && (n = getline(&line, &cap, fp)) != -1) {
+		char *f[64], origin[320];
+		int nf;
+		lineno++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (!*line || line[0] == '#')
+			continue;
+		nf = cs__csv_split(line, f, 64);
+		if (!have_header) {
+			for (int i = 0; i < nf; i++)
+				if ((kinds[i] = cs__csv_kind(f[i])))
+					ncols++;
+			have_header = 1;
+			if (!ncols) {
+				cs_errstr_set(errstr, errstr_size,
+					      "%s:%ld: no indicator column in the header (dst_ip, ip, domain, url, "
+					      "md5_hash, sha256_hash, ioc, indicator, value...)",
+					      path, lineno);
+				err = CS_ERR_PARSE;
+			}
+			continue;
+		}
+		snprintf(origin, sizeof(origin), "%.255s:%ld", path, lineno);
+		for (int i = 0; i < nf && !err; i++)
+			if (kinds[i] && *f[i])
+				err = cs__add_or_reject(b, kinds[i], f[i], strlen(f[i]), origin);
+	}
+	cs_free(line);
+	if (err == CS_ERR_NOMEM)
+		cs_errstr_set(errstr, errstr_size, "%s: out of memory", path);
+	return err;
+}
+
+/* ---- MISP: {"Event":{...}}, {"response":[{"Event":{...}}]} or a list of them ---- */
+
+static cs_err_t cs__misp_attr(cs_corr_builder_t *b, const char *path, json_t *a) {
+	const char *type = json_string_value(json_object_get(a, "type"));
+	const char *value = json_string_value(json_object_get(a, "value"));
+	const char *uuid = json_string_value(json_object_get(a, "uuid"));
+	json_t *to_ids = json_object_get(a, "to_ids");
+	char origin[400];
+	const char *bar;
+	int kind = 0, part = 0; /* part: 0 the value, 1 after '|', 2 before '|' */
+
+	if (!type || !value)
+		return CS_ERR_OK;
+	snprintf(origin, sizeof(origin), "%.255s:misp:%.64s", path, uuid ? uuid : "?");
+	if (json_is_false(to_ids) || (json_is_string(to_ids) && !strcmp(json_string_value(to_ids), "0")))
+		return cs__corr_reject(b, origin, "to_ids is false (context, not for detection)", value, strlen(value));
+	if (!strcmp(type, "ip-dst") || !strcmp(type, "ip-src"))
+		kind = CS_CORR_K_IP;
+	else if (!strcmp(type, "ip-dst|port") || !strcmp(type, "ip-src|port"))
+		kind = CS_CORR_K_IP, part = 2;
+	else if (!strcmp(type, "domain") || !strcmp(type, "hostname"))
+		kind = CS_CORR_K_HOST;
+	else if (!strcmp(type, "domain|ip") || !strcmp(type, "hostname|port"))
+		kind = CS_CORR_K_HOST, part = 2;
+	else if (!strcmp(type, "url") || !strcmp(type, "uri"))
+		kind = CS_CORR_K_URL;
+	else if (!strcmp(type, "md5") || !strcmp(type, "sha1") || !strcmp(type, "sha256"))
+		kind = CS_CORR_K_HASH;
+	else if (!strcmp(type, "filename|md5") || !strcmp(type, "filename|sha1") || !strcmp(type, "filename|sha256"))
+		kind = CS_CORR_K_HASH, part = 1;
+	else if (!strcmp(type, "email") || !strcmp(type, "email-src") || !strcmp(type, "email-dst"))
+		kind = CS_CORR_K_EMAIL;
+	if (!kind) {
+		char why[128];
+		snprintf(why, sizeof(why), "MISP attribute type %.60s is not matched on", type);
+		return cs__corr_reject(b, origin, why, value, strlen(value));
+	}
+	bar = strchr(value, '|');
+	if (part == 1 && bar)
+		return cs__add_or_reject(b, kind, bar + 1, strlen(bar + 1), origin);
+	if (part == 2 && bar) {
+		cs_err_t err = cs__add_or_reject(b, kind, value, (size_t)(bar - value), origin);
+		if (!err && !strcmp(type, "domain|ip")) /* both halves are indicators */
+			err = cs__add_or_reject(b, CS_CORR_K_IP, bar + 1, strlen(bar + 1), origin);
+		return err;
+	}
+	return cs__add_or_reject(b, kind, value, strlen(value), origin);
+}
+
+static cs_err_t cs__misp_event(cs_corr_builder_t *b, const char *path, json_t *ev) {
+	json_t *attrs = json_object_get(ev, "Attribute"), *objs = json_object_get(ev, "Object"), *a, *o;
+	size_t i, j;
+	cs_err_t err = CS_ERR_OK;
+	json_array_foreach(attrs, i, a) if (!err) err = cs__misp_attr(b, path, a);
+	json_array_foreach(objs, i, o) {
+		json_t *oattrs = json_object_get(o, "Attribute");
+		json_array_foreach(oattrs, j, a) if (!err) err = cs__misp_attr(b, path, a);
+	}
+	return err;
+}
+
+static cs_err_t cs__load_misp(cs_corr_builder_t *b, const char *path, json_t *root) {
+	json_t *resp = json_object_get(root, "response"), *ev, *item;
+	size_t i;
+	cs_err_t err = CS_ERR_OK;
+	if ((ev = json_object_get(root, "Event")))
+		return cs__misp_event(b, path, ev);
+	json_array_foreach(json_is_array(resp) ? resp : root, i, item) {
+		if (!err && (ev = json_object_get(item, "Event")))
+			err = cs__misp_event(b, path, ev);
+	}
+	return err;
+}
+
+/* ---- STIX 2.x bundles: indicators whose pattern is one observation ---- */
+
+typedef struct cs__stix_cmp_s {
+	char path[96];
+	char op[16];
+	char vals[8][CS_NORM_MAX_IN / 8]; /* IN (...) lists up to 8 values */
+	int nvals;
+} cs__stix_cmp_t;
+
+/* Parses one quoted STIX string at *pp ('...' with \' and \\). */
+static int cs__stix_str(const char **pp, char *out, size_t size) {
+	const char *p = *pp;
+	size_t o = 0;
+	if (*p != '\'')
+		return -1;
+	for (p++; *p && *p != '\''; p++) {
+		if (*p == '\\' && p[1])
+			p++;
+		if (o + 1 >= size)
+			return -1;
+		out[o++] = *p;
+	}
+	if (*p != '\'')
+		return -1;
+	out[o] = '\0';
+	*pp = p + 1;
+	return 0;
+}
+
+static const char *cs__skip_ws(const char *p) {
+	while (isspace((unsigned char)*p))
+		p++;
+	return p;
+}
+
+/*
+ * "[a:b = 'x' OR c:d IN ('y','z') ...]": comparisons joined by OR (AND only
+ * for the network-traffic dst_ref type/value pair MISP writes). Returns the
+ * count, or -1 with *why set.
+ */
+static int cs__stix_parse(const char *pat, cs__stix_cmp_t *cmp, int max, const char **why) {
+	const char *p = cs__skip_ws(pat);
+	int n = 0;
+	if (*p != '[') {
+		*why = "pattern is not one observation [ ... ]";
+		return -1;
+	}
+	p++;
+	for (;;) {
+		cs__stix_cmp_t *c;
+		size_t l = 0;
+		if (n == max) {
+			*why = "more than 16 comparisons";
+			return -1;
+		}
+		c = &cmp[n++];
+		memset(c, 0, sizeof(*c));
+		p = cs__skip_ws(p);
+		while (*p && (isalnum((unsigned char)*p) || strchr(":._-'[]*", *p)) && !isspace((unsigned char)*p) &&
+		       l + 1 < sizeof(c->path)) {
+			if (*p == '\'') { /* file:hashes.'SHA-256' */
+				p++;
+				continue;
+			}
+			c->path[l++] = *p++;
+		}
+		p = cs__skip_ws(p);
+		l = 0;
+		while (*p && !isspace((unsigned char)*p) && *p != '\'' && *p != '(' && l + 1 < sizeof(c->op))
+			c->op[l++] = *p++;
+		p = cs__skip_ws(p);
+		if (!strcmp(c->op, "IN")) {
+			if (*p++ != '(') {
+				*why = "IN without a list";
+				return -1;
+			}
+			for (;;) {
+				p = cs__skip_ws(p);
+				if (c->nvals == 8 || cs__stix_str(&p, c->vals[c->nvals++], sizeof(c->vals[0]))) {
+					*why = "IN list malformed or longer than 8";
+					return -1;
+				}
+				p = cs__skip_ws(p);
+				if (*p == ',') {
+					p++;
+					continue;
+				}
+				if (*p++ == ')')
+					break;
+				*why = "IN list malformed";
+				return -1;
+			}
+		} else if (!strcmp(c->op, "=") || !strcmp(c->op, "MATCHES") || !strcmp(c->op, "ISSUBSET")) {
+			if (cs__stix_str(&p, c->vals[0], sizeof(c->vals[0]))) {
+				*why = "value is not a quoted string";
+				return -1;
+			}
+			c->nvals = 1;
+		} else {
+			*why = "comparison operator not supported (=, IN, ISSUBSET, MATCHES)";
+			return -1;
+		}
+		p = cs__skip_ws(p);
+		if (*p == ']') {
+			p = cs__skip_ws(p + 1);
+			if (*p) {
+				*why = "more than one observation, or qualifiers";
+				return -1;
+			}
+			return n;
+		}
+		if (!strncmp(p, "OR", 2) && isspace((unsigned char)p[2])) {
+			p += 2;
+			continue;
+		}
+		if (!strncmp(p, "AND", 3) && isspace((unsigned char)p[3])) {
+			p += 3;
+			cmp[n - 1].op[sizeof(cmp[n - 1].op) - 1] = 'A'; /* joined by AND with the next */
+			continue;
+		}
+		*why = "comparisons must be joined by OR";
+		return -1;
+	}
+}
+
+static int cs__stix_kind(const char *path) {
+	if (!strcmp(path, "ipv4-addr:value") || !strcmp(path, "ipv6-addr:value") ||
+	    !strcmp(path, "network-traffic:dst_ref.value") || !strcmp(path, "network-traffic:src_ref.value"))
+		return CS_CORR_K_IP;
+	if (!strcmp(path, "domain-name:value"))
+		return CS_CORR_K_HOST;
+	if (!strcmp(path, "url:value"))
+		return CS_CORR_K_URL;
+	if (!strcmp(path, "email-addr:value") || !strcmp(path, "email-message:from_ref.value"))
+		return CS_CORR_K_EMAIL;
+	if (!strncmp(path, "file:hashes.", 12))
+		return CS_CORR_K_HASH;
+	return 0;
+}
+
+static cs_err_t cs__stix_indicator(cs_corr_builder_t *b, const char *path, json_t *o, time_t now) {
+	const char *id = json_string_value(json_object_get(o, "id"));
+	const char *pattern = json_string_value(json_object_get(o, "pattern"));
+	const char *ptype = json_string_value(json_object_get(o, "pattern_type"));
+	const char *until = json_string_value(json_object_get(o, "valid_until"));
+	char origin[400];
+	static cs__stix_cmp_t cmp[16];
+	const char *why = NULL;
+	int n;
+	cs_err_t err = CS_ERR_OK;
+
+	snprintf(origin, sizeof(origin), "%.255s:%.100s", path, id ? id : "indicator");
+	if (!pattern)
+		return cs__corr_reject(b, origin, "indicator without a pattern", "", 0);
+	if (ptype && strcmp(ptype, "stix"))
+		return cs__corr_reject(b, origin, "pattern_type is not stix", ptype, strlen(ptype));
+	if (json_is_true(json_object_get(o, "revoked")))
+		return cs__corr_reject(b, origin, "revoked", pattern, strlen(pattern));
+	if (until) {
+		int64_t ms;
+		if (!cs_time_parse_iso8601(until, strlen(until), &ms) && ms / 1000 < (int64_t)now)
+			return cs__corr_reject(b, origin, "expired (valid_until is past)", pattern, strlen(pattern));
+	}
+	if ((n = cs__stix_parse(pattern, cmp, 16, &why)) < 0)
+		return cs__corr_reject(b, origin, why, pattern, strlen(pattern));
+	for (int i = 0; i < n && !err; i++) {
+		cs__stix_cmp_t *c = &cmp[i];
+		int kind = cs__stix_kind(c->path), anded = c->op[sizeof(c->op) - 1] == 'A';
+		if (!strcmp(c->path, "network-traffic:dst_ref.type") || !strcmp(c->path, "network-traffic:src_ref.type"))
+			continue; /* the type half of MISP's "dst_ref.type = 'ipv4-addr' AND dst_ref.value = ..." */
+		if (anded && !(i + 1 < n && strstr(cmp[i + 1].path, "_ref.type"))) {
+			err = cs__corr_reject(b, origin, "AND of two indicators: not supported", pattern, strlen(pattern));
+			break;
+		}
+		if (!kind) {
+			char r[160];
+			snprintf(r, sizeof(r), "object path %.80s is not matched on", c->path);
+			err = cs__corr_reject(b, origin, r, pattern, strlen(pattern));
+			continue;
+		}
+		if (!strcmp(c->op, "ISSUBSET")) {
+			err = cs__corr_reject(b, origin, "ISSUBSET (CIDR) is not supported yet", c->vals[0], strlen(c->vals[0]));
+			continue;
+		}
+		if (!strncmp(c->op, "MATCHES", 7)) {
+			err = cs__add_or_reject(b, CS_CORR_K_PATTERN, c->vals[0], strlen(c->vals[0]), origin);
+			continue;
+		}
+		for (int v = 0; v < c->nvals && !err; v++)
+			err = cs__add_or_reject(b, kind, c->vals[v], strlen(c->vals[v]), origin);
+	}
+	return err;
+}
+
+static cs_err_t cs__load_stix(cs_corr_builder_t *b, const char *path, json_t *root) {
+	json_t *objs = json_object_get(root, "objects"), *o;
+	time_t now = time(NULL);
+	size_t i;
+	cs_err_t err = CS_ERR_OK;
+	json_array_foreach(objs, i, o) {
+		const char *t = json_string_value(json_object_get(o, "type"));
+		if (!err && t && !strcmp(t, "indicator"))
+			err = cs__stix_indicator(b, path, o, now);
+	}
+	return err;
+}
+
+/* ---- detection and the multi-file entry point ---- */
+
+static int cs__ends(const char *s, const char *suffix) {
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && !strcasecmp(s + a - b, suffix);
+}
+
+static cs_err_t cs__load_file(cs_corr_builder_t *b, const char *path, char *errstr, size_t errstr_size) {
+	FILE *fp = fopen(path, "r");
+	char head[512];
+	size_t n;
+	int c = 0;
+	cs_err_t err;
+
+	if (!fp) {
+		cs_errstr_set(errstr, errstr_size, "%s: %s", path, strerror(errno));
+		return CS_ERR_IO;
+	}
+	n = fread(head, 1, sizeof(head) - 1, fp);
+	head[n] = '\0';
+	rewind(fp);
+	for (size_t i = 0; i < n && !c; i++)
+		if (!isspace((unsigned char)head[i]))
+			c = head[i];
+	if (c == '{' || c == '[') {
+		json_error_t jerr;
+		json_t *root = json_loadf(fp, 0, &jerr);
+		fclose(fp);
+		if (!root) {
+			cs_errstr_set(errstr, errstr_size, "%s:%d:%d: invalid JSON: %s", path, jerr.line, jerr.column,
+				      jerr.text);
+			return CS_ERR_PARSE;
+		}
+		if (json_is_string(json_object_get(root, "type")) &&
+		    !strcmp(json_string_value(json_object_get(root, "type")), "bundle"))
+			err = cs__load_stix(b, path, root);
+		else if (json_object_get(root, "Event") || json_object_get(root, "response") || json_is_array(root))
+			err = cs__load_misp(b, path, root);
+		else {
+			cs_errstr_set(errstr, errstr_size, "%s: JSON that is neither a STIX bundle nor a MISP event", path);
+			err = CS_ERR_PARSE;
+		}
+		json_decref(root);
+		if (err == CS_ERR_NOMEM)
+			cs_errstr_set(errstr, errstr_size, "%s: out of memory", path);
+		return err;
+	}
+	if (strstr(head, "#fields\tindicator") || cs__ends(path, ".intel"))
+		err = cs__load_zeek(b, path, fp, errstr, errstr_size);
+	else if (cs__ends(path, ".csv"))
+		err = cs__load_csv(b, path, fp, errstr, errstr_size);
+	else
+		err = cs__corr_load_list(b, path, fp, errstr, errstr_size);
+	fclose(fp);
+	return err;
+}
+
+cs_corr_db_t *cs_corr_db_load(const char *const *paths, size_t cnt, uint64_t version, char *errstr,
+			      size_t errstr_size) {
+	cs_corr_builder_t b;
+	char what[300];
+
+	if (cs__corr_builder_init(&b, version)) {
+		cs_errstr_set(errstr, errstr_size, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < cnt; i++) {
+		char ferr[512] = "";
+		cs_err_t err = cs__load_file(&b, paths[i], ferr, sizeof(ferr));
+		size_t pl = strlen(paths[i]);
+		const char *why = !strncmp(ferr, paths[i], pl) && ferr[pl] == ':' ? ferr + pl + (ferr[pl + 1] == ' ' ? 2 : 1) : ferr;
+		if (err == CS_ERR_NOMEM || (!err ? 0 : cs__corr_reject(&b, paths[i], why, "", 0))) {
+			cs_errstr_set(errstr, errstr_size, "%s", ferr[0] ? ferr : "out of memory");
+			cs__corr_builder_abort(&b);
+			return NULL;
+		}
+		/* a file that cannot be read or parsed is one rejection; the others still load */
+	}
+	snprintf(what, sizeof(what), "%s%s", cnt ? paths[0] : "(no file)", cnt > 1 ? " and the other files" : "");
+	return cs__corr_builder_finish(&b, what, errstr, errstr_size);
+}
