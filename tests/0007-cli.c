@@ -19,7 +19,7 @@ static int run(const char *cmd, char *out, size_t size) {
 
 int cs_test_0007(void) {
 	static const char *progs[] = {"ingest/cshield-ingest", "report/cshield-report", "bench/cshield-bench",
-				      "decode/cshield-decode"};
+				      "decode/cshield-decode", "correlate/cshield-ioc"};
 	char cmd[2048], out[8192], path[512];
 
 	for (size_t i = 0; i < sizeof(progs) / sizeof(*progs); i++) {
@@ -79,6 +79,33 @@ int cs_test_0007(void) {
 	CS_TEST_ASSERT(strstr(out, "\"event\":2,") && strstr(out, "\"format\":\"cef\"") &&
 			       strstr(out, "\"value\":\"evil.eu\",\"role\":\"destination\""), "%s", out);
 	CS_TEST_ASSERT(strstr(out, "3 events, 1 rejected"), "%s", out);
+
+	/* cshield-ioc match: one JSON object per hit, event = 0-based line */
+	{
+		char ipath[512], epath[512];
+		snprintf(ipath, sizeof(ipath), "%s/ioc.txt", cs_test_tmpdir());
+		snprintf(epath, sizeof(epath), "%s/ioc-events.json", cs_test_tmpdir());
+		CS_TEST_EQ_INT(cs_test_write_file(ipath, "l2.io\nre:powershell\\s+-enc\ncom\n"), 0);
+		CS_TEST_EQ_INT(cs_test_write_file(epath, "{\"src_ip\":\"10.0.0.1\"}\n"
+							 "{\"tls\":{\"sni\":\"api.L2.io\"}}\n"
+							 "not json\n"
+							 "{\"process\":{\"command_line\":\"powershell  -enc AAA\"}}\n"), 0);
+		snprintf(cmd, sizeof(cmd), "%s/correlate/cshield-ioc match --indicators %s --events %s 2>&1",
+			 cs_test_bindir(), ipath, epath);
+		CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 0);
+		CS_TEST_ASSERT(strstr(out, "{\"event\":1,\"indicator\":\"") && strstr(out, "ioc.txt:1\",\"type\":\"domain\","
+			       "\"value\":\"l2.io\",\"observable\":\"api.l2.io\",\"observable_type\":\"domain\",\"role\":\"tls sni\"}"),
+			       "%s", out);
+		CS_TEST_ASSERT(strstr(out, "{\"event\":3,") && strstr(out, "ioc.txt:2\",\"type\":\"pattern\"") &&
+				       strstr(out, "\"role\":\"command line\""),
+			       "%s", out);
+		CS_TEST_ASSERT(strstr(out, "4 lines, 1 rejected"), "%s", out);
+		snprintf(cmd, sizeof(cmd), "%s/correlate/cshield-ioc validate %s 2>&1", cs_test_bindir(), ipath);
+		CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 0);
+		CS_TEST_ASSERT(strstr(out, "ioc.txt:3: a bare name or top-level domain is too broad") &&
+				       strstr(out, "2 indicators loaded, 1 rejected"),
+			       "%s", out);
+	}
 
 	/* the generator is deterministic for a seed */
 	{

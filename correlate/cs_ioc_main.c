@@ -1,0 +1,184 @@
+/*
+ * cs_ioc_main.c - cshield-ioc: check an indicator set, describe it, and
+ * match archived events against it offline (retro-hunting).
+ * DESIGN: one thread; the same loaders, decoder and engine as cshield-ingest.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "cs_correlate.h"
+#include "cs_decode.h"
+
+static void cs__usage(FILE *fp) {
+	fprintf(fp,
+		"Usage: cshield-ioc validate PATH...\n"
+		"       cshield-ioc describe PATH...\n"
+		"       cshield-ioc match --indicators PATH... --events PATH [--format F]\n"
+		"\n"
+		"  validate   load the indicator files; list every rejection with its origin and\n"
+		"             reason; exit 1 if nothing loads\n"
+		"  describe   counts by type, rejections, memory and build time, as JSON\n"
+		"  match      run the engine over an events file (one event a line, or a stream of\n"
+		"             JSON objects): one JSON object per hit per line with event (0-based\n"
+		"             line number), indicator (its origin: file:line, MISP uuid, STIX id),\n"
+		"             type, value, observable, role\n"
+		"  --format F auto (default), ecs, eve, zeek, ocsf or cef\n"
+		"  -h, --help, -V, --version\n");
+}
+
+static void cs__json_str(const char *s, size_t len) {
+	putchar('"');
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static long cs__maxrss_kb(void) {
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss;
+}
+
+typedef struct {
+	long event;
+} cs__mctx_t;
+
+static int cs__on_hit(void *opaque, const cs_corr_hit_t *hit) {
+	cs__mctx_t *mc = opaque;
+	printf("{\"event\":%ld,\"indicator\":", mc->event);
+	cs__json_str(hit->ind->origin, strlen(hit->ind->origin));
+	printf(",\"type\":\"%s\",\"value\":", hit->ind->pattern ? "pattern" : cs_obs_type2str(hit->ind->type));
+	cs__json_str(hit->ind->value, strlen(hit->ind->value));
+	printf(",\"observable\":");
+	cs__json_str(hit->obs->value, hit->obs->len);
+	printf(",\"observable_type\":\"%s\",\"role\":\"%s\"}\n", cs_obs_type2str(hit->obs->type),
+	       cs_obs_role2str(hit->obs->role));
+	return 0;
+}
+
+static int cs__match(cs_corr_db_t *db, const char *events, int fmt) {
+	char errstr[512], *line = NULL;
+	cs_corr_scratch_t *scr = cs_corr_scratch_new(db, errstr, sizeof(errstr));
+	cs_decode_conf_t *dc = cs_decode_conf_new();
+	cs_decode_t *dec = dc ? cs_decode_new(dc, errstr, sizeof(errstr)) : NULL;
+	FILE *fp = strcmp(events, "-") ? fopen(events, "r") : stdin;
+	size_t cap = 0;
+	ssize_t n;
+	cs__mctx_t mc = {-1};
+	long rejected = 0;
+	int rc = 0;
+
+	if (!scr || !dec || !fp) {
+		fprintf(stderr, "cshield-ioc: %s\n", !fp ? events : errstr);
+		rc = 1;
+		goto out;
+	}
+	/* one event a line: the line number is the event number */
+	while ((n = getline(&line, &cap, fp)) != -1) {
+		cs_decode_event_t ev;
+		size_t used;
+		mc.event++;
+		if (cs_decode_one(dec, (cs_decode_fmt_t)fmt, line, (size_t)n, &used, &ev) != CS_DECODE_OK) {
+			rejected++;
+			continue;
+		}
+		for (size_t i = 0; i < ev.obs_cnt; i++)
+			cs_corr_match(db, scr, &ev.obs[i], cs__on_hit, &mc);
+	}
+	fprintf(stderr, "cshield-ioc: %ld lines, %ld rejected by the decoder\n", mc.event + 1, rejected);
+out:
+	if (fp && fp != stdin)
+		fclose(fp);
+	free(line);
+	cs_decode_destroy(dec);
+	cs_decode_conf_destroy(dc);
+	cs_corr_scratch_destroy(scr);
+	return rc;
+}
+
+int main(int argc, char **argv) {
+	const char *cmd = argc > 1 ? argv[1] : NULL, *events = NULL, **paths;
+	char errstr[1024];
+	size_t np = 0;
+	int fmt = CS_DECODE_FMT_AUTO, rc = 0;
+	int64_t t0;
+	long rss0;
+	cs_corr_db_t *db;
+
+	cs_log_set_program("cshield-ioc");
+	if (!cmd || !strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
+		cs__usage(cmd ? stdout : stderr);
+		return cmd ? 0 : 2;
+	}
+	if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
+		printf("cshield-ioc %s\n", CS_VERSION_STR);
+		return 0;
+	}
+	if (!(paths = calloc((size_t)argc, sizeof(*paths))))
+		return 1;
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--events") && i + 1 < argc)
+			events = argv[++i];
+		else if (!strcmp(argv[i], "--format") && i + 1 < argc) {
+			if ((fmt = cs_decode_fmt_parse(argv[++i])) < 0) {
+				fprintf(stderr, "cshield-ioc: unknown format \"%s\"\n", argv[i]);
+				free(paths);
+				return 2;
+			}
+		} else if (!strcmp(argv[i], "--indicators"))
+			continue;
+		else
+			paths[np++] = argv[i];
+	}
+	if (!np || (strcmp(cmd, "validate") && strcmp(cmd, "describe") && strcmp(cmd, "match")) ||
+	    (!strcmp(cmd, "match") && !events)) {
+		cs__usage(stderr);
+		free(paths);
+		return 2;
+	}
+	rss0 = cs__maxrss_kb();
+	t0 = cs_clock_ms();
+	db = cs_corr_db_load(paths, np, 1, errstr, sizeof(errstr));
+	if (!db) {
+		fprintf(stderr, "cshield-ioc: %s\n", errstr);
+		free(paths);
+		return 1;
+	}
+	if (!strcmp(cmd, "validate")) {
+		for (size_t i = 0; i < cs_corr_db_reject_count(db); i++)
+			printf("%s\n", cs_corr_db_reject(db, i));
+		printf("%zu indicators loaded, %zu rejected\n", cs_corr_db_count(db), cs_corr_db_reject_count(db));
+	} else if (!strcmp(cmd, "describe")) {
+		size_t by[CS_OBS__TYPE_CNT] = {0}, patterns = 0;
+		for (size_t i = 0; i < cs_corr_db_count(db); i++) {
+			const cs_corr_ind_t *ind = cs_corr_db_indicator(db, (uint32_t)i);
+			if (ind->pattern)
+				patterns++;
+			else
+				by[ind->type]++;
+		}
+		printf("{\"indicators\":%zu,\"rejected\":%zu,\"build_ms\":%lld,\"max_rss_growth_kb\":%ld,\"by_type\":{",
+		       cs_corr_db_count(db), cs_corr_db_reject_count(db), (long long)(cs_clock_ms() - t0),
+		       cs__maxrss_kb() - rss0);
+		for (int t = 0, first = 1; t < CS_OBS__TYPE_CNT; t++)
+			if (by[t] && t != CS_OBS_TEXT) {
+				printf("%s\"%s\":%zu", first ? "" : ",", cs_obs_type2str((cs_obs_type_t)t), by[t]);
+				first = 0;
+			}
+		printf("%s\"pattern\":%zu}}\n", "," , patterns);
+	} else {
+		rc = cs__match(db, events, fmt);
+	}
+	cs_corr_db_destroy(db);
+	free(paths);
+	return rc;
+}
