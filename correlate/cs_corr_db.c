@@ -15,6 +15,7 @@
 #include <string.h>
 #include <ctype.h>
 #include <errno.h>
+#include <arpa/inet.h>
 
 #include "cs_corr_int.h"
 
@@ -134,6 +135,8 @@ done:
 /* Why a line of a plain list is not an indicator. */
 static const char *cs__list_reason(const char *s) {
 	const char *colon = strrchr(s, ':');
+	if (strchr(s, '/') && strspn(s, "0123456789abcdefABCDEF.:/") == strlen(s))
+		return "not a valid CIDR prefix";
 	if (strstr(s, "://"))
 		return "not a valid absolute URL";
 	if (strchr(s, '/'))
@@ -145,7 +148,76 @@ static const char *cs__list_reason(const char *s) {
 	return "not a valid IP address, domain or URL";
 }
 
+/* ---- CIDR prefixes ---- */
+
+static uint64_t cs__cidr_hash(int v6, int len, const uint8_t *net) {
+	uint64_t h = 1469598103934665603ULL ^ (uint64_t)(v6 * 256 + len);
+	for (int i = 0; i < (v6 ? 16 : 4); i++)
+		h = (h ^ net[i]) * 1099511628211ULL;
+	return h;
+}
+
+static void cs__mask(uint8_t *a, int bytes, int len) {
+	for (int i = 0; i < bytes; i++) {
+		int bits = len - i * 8;
+		a[i] &= bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
+	}
+}
+
+static long cs__cidr_find(const cs_corr_cidrs_t *c, int v6, int len, const uint8_t *net) {
+	if (!c->size)
+		return -1;
+	for (size_t j = cs__cidr_hash(v6, len, net) & (c->size - 1); c->slots[j]; j = (j + 1) & (c->size - 1)) {
+		const cs_corr_cidr_t *e = &c->v[c->slots[j] - 1];
+		if (e->v6 == v6 && e->len == len && !memcmp(e->net, net, v6 ? 16 : 4))
+			return (long)e->ind;
+	}
+	return -1;
+}
+
+static int cs__cidr_insert(cs_corr_cidrs_t *c, size_t idx) {
+	const cs_corr_cidr_t *e = &c->v[idx];
+	size_t j = cs__cidr_hash(e->v6, e->len, e->net) & (c->size - 1);
+	while (c->slots[j])
+		j = (j + 1) & (c->size - 1);
+	c->slots[j] = (uint32_t)idx + 1;
+	return 0;
+}
+
+/* Parses "a.b.c.d/n" or "x::/n"; masks host bits; writes the canonical text. 0 or -1 (*why). */
+static int cs__cidr_parse(char *buf, size_t *lenp, size_t cap, int *v6, int *plen, uint8_t *net, const char **why) {
+	char *slash = strchr(buf, '/'), *end;
+	long n;
+	char txt[64];
+	if (!slash || (size_t)(slash - buf) >= sizeof(txt))
+		return -1;
+	memcpy(txt, buf, (size_t)(slash - buf));
+	txt[slash - buf] = '\0';
+	n = strtol(slash + 1, &end, 10);
+	if (*end || end == slash + 1)
+		return -1;
+	if (inet_pton(AF_INET, txt, net) == 1)
+		*v6 = 0;
+	else if (inet_pton(AF_INET6, txt, net) == 1)
+		*v6 = 1;
+	else
+		return -1;
+	if (n < 0 || n > (*v6 ? 128 : 32))
+		return -1;
+	if (n < (*v6 ? 16 : 8)) {
+		*why = "prefix shorter than /8 (IPv4) or /16 (IPv6): too broad";
+		return -1;
+	}
+	*plen = (int)n;
+	cs__mask(net, *v6 ? 16 : 4, *plen);
+	inet_ntop(*v6 ? AF_INET6 : AF_INET, net, txt, sizeof(txt));
+	*lenp = (size_t)snprintf(buf, cap, "%s/%d", txt, *plen);
+	return 0;
+}
+
 /* ---- the builder every loader feeds ---- */
+
+#define CS__WHY_INVALID "not a valid value of its type"
 
 cs_err_t cs__corr_builder_init(cs_corr_builder_t *b, uint64_t version) {
 	memset(b, 0, sizeof(*b));
@@ -187,6 +259,86 @@ cs_err_t cs__corr_add(cs_corr_builder_t *b, int kind, const char *value, size_t 
 	}
 	memcpy(nbuf, value, len);
 	nbuf[len] = '\0';
+	if ((kind == CS_CORR_K_AUTO || kind == CS_CORR_K_IP || kind == CS_CORR_K_CIDR || kind == CS_CORR_K_HOST) &&
+	    memchr(nbuf, '/', len) && !strstr(nbuf, "://")) {
+		int v6, plen;
+		uint8_t net[16] = {0};
+		*why = NULL;
+		if (cs__cidr_parse(nbuf, &len, sizeof(nbuf), &v6, &plen, net, why)) {
+			if (!*why && kind == CS_CORR_K_AUTO)
+				goto not_cidr; /* host/path and friends: the list decides */
+			if (!*why)
+				*why = "not a valid CIDR prefix";
+			return CS_ERR_OK;
+		}
+		if (plen == (v6 ? 128 : 32)) { /* a single address: exact */
+			nbuf[strcspn(nbuf, "/")] = '\0';
+			len = strlen(nbuf);
+			kind = CS_CORR_K_IP;
+		} else {
+			cs_corr_cidrs_t *c = &db->cidrs;
+			cs_corr_ind_t *ind;
+			if (cs__cidr_find(c, v6, plen, net) >= 0) {
+				b->dup_cnt++;
+				return CS_ERR_OK;
+			}
+			if (c->cnt == c->cap) {
+				size_t ncap = c->cap ? c->cap * 2 : 64;
+				cs_corr_cidr_t *nv = cs_reallocarray(c->v, ncap, sizeof(*nv));
+				if (!nv)
+					return CS_ERR_NOMEM;
+				c->v = nv;
+				c->cap = ncap;
+			}
+			if ((c->cnt + 1) * 2 > c->size) {
+				size_t nsize = c->size ? c->size * 2 : 64;
+				uint32_t *ns = cs_calloc(nsize, sizeof(*ns));
+				if (!ns)
+					return CS_ERR_NOMEM;
+				cs_free(c->slots);
+				c->slots = ns;
+				c->size = nsize;
+				for (size_t i = 0; i < c->cnt; i++)
+					cs__cidr_insert(c, i);
+			}
+			if (db->cnt == b->cap) {
+				size_t ncap = b->cap ? b->cap * 2 : 256;
+				cs_corr_ind_t *ni = cs_reallocarray(db->inds, ncap, sizeof(*ni));
+				if (!ni)
+					return CS_ERR_NOMEM;
+				db->inds = ni;
+				b->cap = ncap;
+			}
+			ind = &db->inds[db->cnt];
+			memset(ind, 0, sizeof(*ind));
+			ind->id = (uint32_t)db->cnt;
+			ind->type = v6 ? CS_OBS_IPV6 : CS_OBS_IPV4;
+			if (!(ind->value = cs_strndup(nbuf, len)) || !(ind->origin = cs_strdup(origin)))
+				return CS_ERR_NOMEM;
+			ind->cidr = plen;
+			c->v[c->cnt] = (cs_corr_cidr_t){(uint8_t)v6, (uint8_t)plen, {0}, ind->id};
+			memcpy(c->v[c->cnt].net, net, 16);
+			cs__cidr_insert(c, c->cnt);
+			c->cnt++;
+			db->cnt++;
+			{ /* remember the length, longest first */
+				uint8_t *lens = v6 ? c->lens6 : c->lens4;
+				int *lc = v6 ? &c->lens6_cnt : &c->lens4_cnt, k;
+				for (k = 0; k < *lc && lens[k] != plen; k++)
+					;
+				if (k == *lc) {
+					lens[(*lc)++] = (uint8_t)plen;
+					for (int a = *lc - 1; a > 0 && lens[a] > lens[a - 1]; a--) {
+						uint8_t t = lens[a];
+						lens[a] = lens[a - 1];
+						lens[a - 1] = t;
+					}
+				}
+			}
+			return CS_ERR_OK;
+		}
+	}
+not_cidr:
 	switch (kind) {
 	case CS_CORR_K_PATTERN:
 		if ((*why = cs__pattern_check(nbuf, whybuf, sizeof(whybuf)))) {
@@ -199,6 +351,7 @@ cs_err_t cs__corr_add(cs_corr_builder_t *b, int kind, const char *value, size_t 
 		type = CS_OBS_TEXT;
 		break;
 	case CS_CORR_K_IP:
+	case CS_CORR_K_CIDR:
 		type = cs_norm_host(nbuf, &len, sizeof(nbuf));
 		if (type != CS_OBS_IPV4 && type != CS_OBS_IPV6)
 			type = -1;
@@ -231,7 +384,7 @@ cs_err_t cs__corr_add(cs_corr_builder_t *b, int kind, const char *value, size_t 
 			type = cs_norm_host(nbuf, &len, sizeof(nbuf));
 	}
 	if (type < 0) {
-		*why = "not a valid value of its type";
+		*why = CS__WHY_INVALID;
 		return CS_ERR_OK;
 	}
 	if (db->cnt * 2 >= b->set.size && cs__strset_grow(&b->set, db->inds, db->cnt))
@@ -328,8 +481,7 @@ cs_err_t cs__corr_load_list(cs_corr_builder_t *b, const char *path, FILE *fp, ch
 		else
 			err = cs__corr_add(b, CS_CORR_K_AUTO, s, len, origin, &why);
 		if (!err && why)
-			err = cs__corr_reject(b, origin,
-					      !strncmp(s, "re:", 3) || strstr(why, "4096") ? why : cs__list_reason(s), s, len);
+			err = cs__corr_reject(b, origin, strcmp(why, CS__WHY_INVALID) ? why : cs__list_reason(s), s, len);
 		if (err)
 			break;
 	}
@@ -361,6 +513,8 @@ void cs_corr_db_destroy(cs_corr_db_t *db) {
 	cs_free(db->rejects);
 	hs_free_database(db->patterns);
 	cs_free(db->exact.slots);
+	cs_free(db->cidrs.v);
+	cs_free(db->cidrs.slots);
 	cs_free(db);
 }
 
@@ -456,8 +610,30 @@ cs_err_t cs_corr_match(const cs_corr_db_t *db, cs_corr_scratch_t *scr, const cs_
 			}
 		} else if ((ind = cs__exact(db, (int)obs->type, obs->value, obs->len))) {
 			cs_corr_hit_t hit = {ind, obs, db->version};
-			if (cb(opaque, &hit))
-				return CS_ERR_OK;
+			if (cb(opaque, &hit) || obs->type == CS_OBS_IPV4 || obs->type == CS_OBS_IPV6)
+				return CS_ERR_OK; /* an exact address is the longest prefix */
+		}
+		if ((obs->type == CS_OBS_IPV4 && db->cidrs.lens4_cnt) || (obs->type == CS_OBS_IPV6 && db->cidrs.lens6_cnt)) {
+			/* the longest prefix that contains the address */
+			int v6 = obs->type == CS_OBS_IPV6, lc = v6 ? db->cidrs.lens6_cnt : db->cidrs.lens4_cnt;
+			const uint8_t *lens = v6 ? db->cidrs.lens6 : db->cidrs.lens4;
+			uint8_t addr[16] = {0}, net[16];
+			char txt[64];
+			if (obs->len < sizeof(txt)) {
+				memcpy(txt, obs->value, obs->len);
+				txt[obs->len] = '\0';
+				if (inet_pton(v6 ? AF_INET6 : AF_INET, txt, addr) == 1)
+					for (int k = 0; k < lc; k++) {
+						long id;
+						memcpy(net, addr, 16);
+						cs__mask(net, v6 ? 16 : 4, lens[k]);
+						if ((id = cs__cidr_find(&db->cidrs, v6, lens[k], net)) >= 0) {
+							cs_corr_hit_t hit = {&db->inds[id], obs, db->version};
+							cb(opaque, &hit);
+							break;
+						}
+					}
+			}
 		}
 	}
 	if (db->patterns && (obs->type == CS_OBS_TEXT || obs->type == CS_OBS_URL)) {

@@ -16,6 +16,22 @@ typedef struct cs_corr_exact_s {
 	size_t size; /* power of two */
 } cs_corr_exact_t;
 
+/* CIDR prefixes (shorter than /32 or /128): an open-addressing index over (family, length, network). */
+typedef struct cs_corr_cidr_s {
+	uint8_t v6, len;
+	uint8_t net[16];
+	uint32_t ind;
+} cs_corr_cidr_t;
+
+typedef struct cs_corr_cidrs_s {
+	cs_corr_cidr_t *v; /* [cnt] */
+	size_t cnt, cap;
+	uint32_t *slots; /* index into v + 1 */
+	size_t size;
+	uint8_t lens4[33], lens6[129]; /* lengths present, longest first; *_cnt of them */
+	int lens4_cnt, lens6_cnt;
+} cs_corr_cidrs_t;
+
 struct cs_corr_db_s {
 	uint64_t version;
 	cs_corr_ind_t *inds; /* [cnt], values and origins owned */
@@ -23,6 +39,7 @@ struct cs_corr_db_s {
 	char **rejects; /* [reject_cnt] "file:line: reason", owned */
 	size_t reject_cnt;
 	cs_corr_exact_t exact;   /* every exact indicator (IPs, domains, URLs, digests) */
+	cs_corr_cidrs_t cidrs;   /* IPv4/IPv6 prefixes: the longest containing one matches */
 	hs_database_t *patterns; /* Hyperscan: pattern indicators over text and URLs; NULL if none */
 	uint32_t pattern_cnt;
 };
@@ -36,6 +53,7 @@ struct cs_corr_db_s {
 #define CS_CORR_K_HASH 4
 #define CS_CORR_K_EMAIL 5
 #define CS_CORR_K_PATTERN 6 /* a Hyperscan regex */
+#define CS_CORR_K_CIDR 7    /* an IPv4 or IPv6 prefix a.b.c.d/n (an IP is taken as /32 or /128) */
 
 typedef struct cs_corr_builder_s {
 	cs_corr_db_t *db;

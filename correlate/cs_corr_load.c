@@ -80,11 +80,11 @@ static cs_err_t cs__load_zeek(cs_corr_builder_t *b, const char *path, FILE *fp, 
 				   : !strcmp(t, "Intel::URL")       ? CS_CORR_K_URL
 				   : !strcmp(t, "Intel::FILE_HASH") ? CS_CORR_K_HASH
 				   : !strcmp(t, "Intel::EMAIL")     ? CS_CORR_K_EMAIL
+				   : !strcmp(t, "Intel::SUBNET")    ? CS_CORR_K_CIDR
 								    : 0;
 			if (!kind) {
 				char why[128];
-				snprintf(why, sizeof(why), "indicator type %.60s is not supported%s", t,
-					 !strcmp(t, "Intel::SUBNET") ? " yet (CIDR)" : "");
+				snprintf(why, sizeof(why), "indicator type %.60s is not supported", t);
 				err = cs__corr_reject(b, origin, why, v, strlen(v));
 			} else {
 				err = cs__add_or_reject(b, kind, v, strlen(v), origin);
@@ -452,7 +452,9 @@ static cs_err_t cs__stix_indicator(cs_corr_builder_t *b, const char *path, json_
 			continue;
 		}
 		if (!strcmp(c->op, "ISSUBSET")) {
-			err = cs__corr_reject(b, origin, "ISSUBSET (CIDR) is not supported yet", c->vals[0], strlen(c->vals[0]));
+			err = kind == CS_CORR_K_IP ? cs__add_or_reject(b, CS_CORR_K_CIDR, c->vals[0], strlen(c->vals[0]), origin)
+						   : cs__corr_reject(b, origin, "ISSUBSET on a non-address path", c->vals[0],
+								     strlen(c->vals[0]));
 			continue;
 		}
 		if (!strncmp(c->op, "MATCHES", 7)) {

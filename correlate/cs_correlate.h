@@ -33,6 +33,7 @@ typedef struct cs_corr_ind_s {
 	const char *value;  /* normalized value (the aggregate key) */
 	const char *origin; /* "file:line" */
 	int pattern;        /* a Hyperscan pattern over text and URL observables (type CS_OBS_TEXT) */
+	int cidr;           /* > 0: an IPv4/IPv6 prefix of that length ("10.0.0.0/8") */
 } cs_corr_ind_t;
 
 typedef struct cs_corr_hit_s {

@@ -47,13 +47,28 @@ int cs_test_0004(void) {
 					  "re:powershell\\s+-enc\n"     /* 14: a pattern over text and URLs */
 					  "re:(unclosed\n"               /* 15: rejected by Hyperscan */
 					  "re:.*\n"                      /* 16: rejected, matches everything */
-					  "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855\n"), /* 17 */
+					  "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855\n" /* 17 */
+					  "198.51.100.0/24\n"            /* 18: CIDR */
+					  "10.0.0.0/8\n"                 /* 19 */
+					  "10.1.255.255/16\n"            /* 20: host bits masked -> 10.1.0.0/16 */
+					  "2001:DB8:ABCD::/48\n"         /* 21 */
+					  "0.0.0.0/0\n"                  /* 22: rejected, too broad */
+					  "10.1.2.3/33\n"                /* 23: rejected */
+					  "203.0.113.9/32\n"),           /* 24: a single address */
 		       0);
 	db = cs_corr_db_load_list(path, 7, errstr, sizeof(errstr));
 	CS_TEST_ASSERT(db, "%s", errstr);
-	CS_TEST_EQ_INT(cs_corr_db_count(db), 8);
+	CS_TEST_EQ_INT(cs_corr_db_count(db), 13);
 	CS_TEST_EQ_INT(cs_corr_db_version(db), 7);
-	CS_TEST_EQ_INT(cs_corr_db_reject_count(db), 6);
+	CS_TEST_EQ_INT(cs_corr_db_reject_count(db), 8);
+	CS_TEST_ASSERT(strstr(cs_corr_db_reject(db, 6), "list.txt:22:") && strstr(cs_corr_db_reject(db, 6), "too broad"),
+		       "%s", cs_corr_db_reject(db, 6));
+	CS_TEST_ASSERT(strstr(cs_corr_db_reject(db, 7), "list.txt:23:") && strstr(cs_corr_db_reject(db, 7), "CIDR"),
+		       "%s", cs_corr_db_reject(db, 7));
+	CS_TEST_EQ_STR(cs_corr_db_indicator(db, 10)->value, "10.1.0.0/16");
+	CS_TEST_EQ_INT(cs_corr_db_indicator(db, 10)->cidr, 16);
+	CS_TEST_EQ_STR(cs_corr_db_indicator(db, 11)->value, "2001:db8:abcd::/48");
+	CS_TEST_EQ_STR(cs_corr_db_indicator(db, 12)->value, "203.0.113.9");
 	CS_TEST_ASSERT(strstr(cs_corr_db_reject(db, 4), "list.txt:15:") &&
 			       strstr(cs_corr_db_reject(db, 4), "rejected by Hyperscan"),
 		       "%s", cs_corr_db_reject(db, 4));
@@ -95,7 +110,8 @@ int cs_test_0004(void) {
 	CS_TEST_EQ_INT(match(db, scr, CS_OBS_IPV4, "198.51.100.7", &h), 0);
 	CS_TEST_EQ_INT(h.cnt, 1);
 	CS_TEST_EQ_INT(match(db, scr, CS_OBS_IPV4, "198.51.100.70", &h), 0);
-	CS_TEST_EQ_INT(h.cnt, 0);
+	CS_TEST_EQ_INT(h.cnt, 1); /* not 198.51.100.7, but inside 198.51.100.0/24 (line 18) */
+	CS_TEST_EQ_STR(h.hits[0], "198.51.100.0/24");
 	CS_TEST_EQ_INT(match(db, scr, CS_OBS_IPV4, "8.198.51.100.7", &h), 0);
 	CS_TEST_EQ_INT(h.cnt, 0);
 	CS_TEST_EQ_INT(match(db, scr, CS_OBS_DOMAIN, "198.51.100.7", &h), 0);
@@ -119,6 +135,32 @@ int cs_test_0004(void) {
 	CS_TEST_EQ_INT(h.cnt, 1);
 	CS_TEST_EQ_INT(match(db, scr, CS_OBS_DOMAIN, "evil.eu.evil.eu", &h), 0);
 	CS_TEST_EQ_INT(h.cnt, 1); /* the parent evil.eu */
+	/* CIDR: the longest containing prefix wins; an exact address beats any prefix */
+	{
+		static const struct {
+			cs_obs_type_t t;
+			const char *obs, *hit;
+		} cidr[] = {
+			{CS_OBS_IPV4, "10.1.2.3", "10.1.0.0/16"},
+			{CS_OBS_IPV4, "10.2.0.1", "10.0.0.0/8"},
+			{CS_OBS_IPV4, "10.255.255.255", "10.0.0.0/8"},
+			{CS_OBS_IPV4, "11.0.0.0", NULL},
+			{CS_OBS_IPV4, "9.255.255.255", NULL},
+			{CS_OBS_IPV4, "198.51.100.0", "198.51.100.0/24"},
+			{CS_OBS_IPV4, "198.51.100.255", "198.51.100.0/24"},
+			{CS_OBS_IPV4, "198.51.101.0", NULL},
+			{CS_OBS_IPV4, "198.51.100.7", "198.51.100.7"}, /* exact, not the /24 */
+			{CS_OBS_IPV4, "203.0.113.9", "203.0.113.9"},
+			{CS_OBS_IPV6, "2001:db8:abcd:ffff::5", "2001:db8:abcd::/48"},
+			{CS_OBS_IPV6, "2001:db8:abce::1", NULL},
+		};
+		for (size_t i = 0; i < CS_ARRAY_SIZE(cidr); i++) {
+			CS_TEST_EQ_INT(match(db, scr, cidr[i].t, cidr[i].obs, &h), 0);
+			CS_TEST_ASSERT(h.cnt == (cidr[i].hit ? 1u : 0u), "%s: %zu hits", cidr[i].obs, h.cnt);
+			if (cidr[i].hit)
+				CS_TEST_EQ_STR(h.hits[0], cidr[i].hit);
+		}
+	}
 	/* a value with a newline must not match through '$' semantics */
 	CS_TEST_EQ_INT(match(db, scr, CS_OBS_DOMAIN, "evil.eu\n", &h), 0);
 	CS_TEST_EQ_INT(h.cnt, 0);
