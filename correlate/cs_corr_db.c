@@ -405,6 +405,7 @@ not_cidr:
 		return CS_ERR_NOMEM;
 	{
 		cs_corr_ind_t *ind = &db->inds[db->cnt];
+		memset(ind, 0, sizeof(*ind));
 		ind->id = (uint32_t)db->cnt;
 		ind->type = (cs_obs_type_t)type;
 		ind->value = val;
@@ -595,8 +596,10 @@ cs_err_t cs_corr_match(const cs_corr_db_t *db, cs_corr_scratch_t *scr, const cs_
 
 	if (obs->len == 0)
 		return CS_ERR_OK;
-	if (obs->type != CS_OBS_TEXT && db->exact.size) {
-		if (obs->type == CS_OBS_DOMAIN) {
+	if (obs->type != CS_OBS_TEXT) {
+		if (!db->exact.size) {
+			; /* no exact indicator at all */
+		} else if (obs->type == CS_OBS_DOMAIN) {
 			/* the domain, then each parent: a.b.evil.eu, b.evil.eu, evil.eu (never "eu") */
 			const char *p = obs->value, *end = obs->value + obs->len;
 			while (p && memchr(p, '.', (size_t)(end - p))) {

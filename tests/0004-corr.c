@@ -167,6 +167,17 @@ int cs_test_0004(void) {
 	cs_corr_scratch_destroy(scr);
 	cs_corr_db_destroy(db);
 
+	/* a set of prefixes only (no exact value) still matches (found by fuzz-indicators) */
+	CS_TEST_EQ_INT(cs_test_write_file(path, "10.0.0.0/8\n2001:db8::/32\n"), 0);
+	CS_TEST_ASSERT((db = cs_corr_db_load_list(path, 1, errstr, sizeof(errstr))), "%s", errstr);
+	CS_TEST_ASSERT((scr = cs_corr_scratch_new(db, errstr, sizeof(errstr))), "%s", errstr);
+	CS_TEST_EQ_INT(match(db, scr, CS_OBS_IPV4, "10.9.8.7", &h), 0);
+	CS_TEST_EQ_INT(h.cnt, 1);
+	CS_TEST_EQ_INT(match(db, scr, CS_OBS_IPV6, "2001:db8:1::1", &h), 0);
+	CS_TEST_EQ_INT(h.cnt, 1);
+	cs_corr_scratch_destroy(scr);
+	cs_corr_db_destroy(db);
+
 	/* a file with nothing valid is an error naming the first rejection */
 	CS_TEST_EQ_INT(cs_test_write_file(path, "# only junk\nlocalhost\n"), 0);
 	CS_TEST_ASSERT(!cs_corr_db_load_list(path, 1, errstr, sizeof(errstr)), "loaded junk");

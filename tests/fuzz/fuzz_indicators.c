@@ -21,6 +21,11 @@ static int on_hit(void *opaque, const cs_corr_hit_t *hit) {
 	return 0;
 }
 
+static int on_any(void *opaque, const cs_corr_hit_t *hit) {
+	((self_t *)opaque)->found = 1;
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	char path[64], errstr[256];
 	cs_corr_db_t *db;
@@ -39,6 +44,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 			const cs_corr_ind_t *ind = cs_corr_db_indicator(db, (uint32_t)i);
 			if (ind->pattern)
 				continue; /* a pattern need not match its own source */
+			if (ind->cidr) { /* its network address is inside some prefix (maybe a longer one) */
+				cs_obs_t obs = {ind->type, CS_OBS_ROLE_DST, ind->value, strcspn(ind->value, "/")};
+				self_t self = {NULL, 0};
+				if (cs_corr_match(db, scr, &obs, on_any, &self) || !self.found)
+					__builtin_trap();
+				continue;
+			}
 			cs_obs_t obs = {ind->type, CS_OBS_ROLE_DST, ind->value, strlen(ind->value)};
 			self_t self = {ind, 0};
 			if (cs_corr_match(db, scr, &obs, on_hit, &self) || !self.found)
