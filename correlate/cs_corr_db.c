@@ -157,7 +157,7 @@ static uint64_t cs__cidr_hash(int v6, int len, const uint8_t *net) {
 	return h;
 }
 
-static void cs__mask(uint8_t *a, int bytes, int len) {
+void cs__corr_mask(uint8_t *a, int bytes, int len) {
 	for (int i = 0; i < bytes; i++) {
 		int bits = len - i * 8;
 		a[i] &= bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
@@ -209,7 +209,7 @@ static int cs__cidr_parse(char *buf, size_t *lenp, size_t cap, int *v6, int *ple
 		return -1;
 	}
 	*plen = (int)n;
-	cs__mask(net, *v6 ? 16 : 4, *plen);
+	cs__corr_mask(net, *v6 ? 16 : 4, *plen);
 	inet_ntop(*v6 ? AF_INET6 : AF_INET, net, txt, sizeof(txt));
 	*lenp = (size_t)snprintf(buf, cap, "%s/%d", txt, *plen);
 	return 0;
@@ -311,6 +311,7 @@ cs_err_t cs__corr_add(cs_corr_builder_t *b, int kind, const char *value, size_t 
 			}
 			ind = &db->inds[db->cnt];
 			memset(ind, 0, sizeof(*ind));
+			ind->warninglist = -1;
 			ind->id = (uint32_t)db->cnt;
 			ind->type = v6 ? CS_OBS_IPV6 : CS_OBS_IPV4;
 			if (!(ind->value = cs_strndup(nbuf, len)) || !(ind->origin = cs_strdup(origin)))
@@ -406,6 +407,7 @@ not_cidr:
 	{
 		cs_corr_ind_t *ind = &db->inds[db->cnt];
 		memset(ind, 0, sizeof(*ind));
+		ind->warninglist = -1;
 		ind->id = (uint32_t)db->cnt;
 		ind->type = (cs_obs_type_t)type;
 		ind->value = val;
@@ -516,6 +518,9 @@ void cs_corr_db_destroy(cs_corr_db_t *db) {
 	cs_free(db->exact.slots);
 	cs_free(db->cidrs.v);
 	cs_free(db->cidrs.slots);
+	for (size_t i = 0; i < db->warn_cnt; i++)
+		cs_free(db->warn_names[i]);
+	cs_free(db->warn_names);
 	cs_free(db);
 }
 
@@ -529,6 +534,18 @@ uint64_t cs_corr_db_version(const cs_corr_db_t *db) {
 
 const cs_corr_ind_t *cs_corr_db_indicator(const cs_corr_db_t *db, uint32_t id) {
 	return id < db->cnt ? &db->inds[id] : NULL;
+}
+
+size_t cs_corr_db_warninglist_count(const cs_corr_db_t *db) {
+	return db->warn_cnt;
+}
+
+const char *cs_corr_db_warninglist(const cs_corr_db_t *db, size_t i) {
+	return i < db->warn_cnt ? db->warn_names[i] : NULL;
+}
+
+size_t cs_corr_db_warned_count(const cs_corr_db_t *db) {
+	return db->warned;
 }
 
 size_t cs_corr_db_reject_count(const cs_corr_db_t *db) {
@@ -629,7 +646,7 @@ cs_err_t cs_corr_match(const cs_corr_db_t *db, cs_corr_scratch_t *scr, const cs_
 					for (int k = 0; k < lc; k++) {
 						long id;
 						memcpy(net, addr, 16);
-						cs__mask(net, v6 ? 16 : 4, lens[k]);
+						cs__corr_mask(net, v6 ? 16 : 4, lens[k]);
 						if ((id = cs__cidr_find(&db->cidrs, v6, lens[k], net)) >= 0) {
 							cs_corr_hit_t hit = {&db->inds[id], obs, db->version};
 							cb(opaque, &hit);

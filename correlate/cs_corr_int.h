@@ -40,6 +40,8 @@ struct cs_corr_db_s {
 	size_t reject_cnt;
 	cs_corr_exact_t exact;   /* every exact indicator (IPs, domains, URLs, digests) */
 	cs_corr_cidrs_t cidrs;   /* IPv4/IPv6 prefixes: the longest containing one matches */
+	char **warn_names;       /* [warn_cnt] names of the warning lists applied */
+	size_t warn_cnt, warned;
 	hs_database_t *patterns; /* Hyperscan: pattern indicators over text and URLs; NULL if none */
 	uint32_t pattern_cnt;
 };
@@ -74,6 +76,12 @@ cs_err_t cs__corr_reject(cs_corr_builder_t *b, const char *origin, const char *r
 /** The set, or NULL (errstr) when nothing valid was loaded or patterns do not compile. */
 cs_corr_db_t *cs__corr_builder_finish(cs_corr_builder_t *b, const char *what, char *errstr, size_t errstr_size);
 void cs__corr_builder_abort(cs_corr_builder_t *b);
+
+/** Clears the host bits of address a (bytes long) beyond prefix length len. */
+void cs__corr_mask(uint8_t *a, int bytes, int len);
+
+/** Flags the indicators of db that MISP warning lists under dir name (cs_corr_warn.c). */
+cs_err_t cs__corr_apply_warninglists(cs_corr_db_t *db, const char *dir, char *errstr, size_t errstr_size);
 
 cs_err_t cs__corr_load_list(cs_corr_builder_t *b, const char *path, FILE *fp, char *errstr, size_t errstr_size);
 

@@ -539,6 +539,12 @@ static cs_err_t cs__load_file(cs_corr_builder_t *b, const char *path, char *errs
 
 cs_corr_db_t *cs_corr_db_load(const char *const *paths, size_t cnt, uint64_t version, char *errstr,
 			      size_t errstr_size) {
+	return cs_corr_db_load_ex(paths, cnt, NULL, version, errstr, errstr_size);
+}
+
+cs_corr_db_t *cs_corr_db_load_ex(const char *const *paths, size_t cnt, const char *warninglists_dir,
+				 uint64_t version, char *errstr, size_t errstr_size) {
+	cs_corr_db_t *db;
 	cs_corr_builder_t b;
 	char what[300];
 
@@ -559,5 +565,12 @@ cs_corr_db_t *cs_corr_db_load(const char *const *paths, size_t cnt, uint64_t ver
 		/* a file that cannot be read or parsed is one rejection; the others still load */
 	}
 	snprintf(what, sizeof(what), "%s%s", cnt ? paths[0] : "(no file)", cnt > 1 ? " and the other files" : "");
-	return cs__corr_builder_finish(&b, what, errstr, errstr_size);
+	if (!(db = cs__corr_builder_finish(&b, what, errstr, errstr_size)))
+		return NULL;
+	if (warninglists_dir && *warninglists_dir &&
+	    cs__corr_apply_warninglists(db, warninglists_dir, errstr, errstr_size)) {
+		cs_corr_db_destroy(db);
+		return NULL;
+	}
+	return db;
 }

@@ -34,6 +34,7 @@ typedef struct cs_corr_ind_s {
 	const char *origin; /* "file:line" */
 	int pattern;        /* a Hyperscan pattern over text and URL observables (type CS_OBS_TEXT) */
 	int cidr;           /* > 0: an IPv4/IPv6 prefix of that length ("10.0.0.0/8") */
+	int warninglist;    /* >= 0: the value is on that MISP warning list; a hit is to be suppressed */
 } cs_corr_ind_t;
 
 typedef struct cs_corr_hit_s {
@@ -70,6 +71,21 @@ cs_corr_db_t *cs_corr_db_load_list(const char *path, uint64_t version, char *err
  */
 cs_corr_db_t *cs_corr_db_load(const char *const *paths, size_t cnt, uint64_t version, char *errstr,
 			      size_t errstr_size);
+
+/**
+ * As cs_corr_db_load(), and flags every indicator whose value is on one of
+ * the MISP warning lists under warninglists_dir (lists/<name>/list.json or
+ * <name>/list.json; types string, hostname, cidr; NULL: none). A flagged
+ * indicator stays in the set with ->warninglist set: its hits are to be
+ * suppressed and counted under the list's name (cs_corr_db_warninglist()).
+ */
+cs_corr_db_t *cs_corr_db_load_ex(const char *const *paths, size_t cnt, const char *warninglists_dir,
+				 uint64_t version, char *errstr, size_t errstr_size);
+/** Number of warning lists loaded, and the name of the i-th. */
+size_t cs_corr_db_warninglist_count(const cs_corr_db_t *db);
+const char *cs_corr_db_warninglist(const cs_corr_db_t *db, size_t i);
+/** Number of indicators flagged by a warning list. */
+size_t cs_corr_db_warned_count(const cs_corr_db_t *db);
 
 /** Frees the set. Every scratch made for it must be gone first. NULL is a no-op. */
 void cs_corr_db_destroy(cs_corr_db_t *db);

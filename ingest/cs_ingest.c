@@ -303,12 +303,18 @@ static int cs__on_event(void *opaque, const cs_decode_event_t *ev, cs_decode_rej
 	for (size_t i = 0; i < ev->obs_cnt; i++)
 		if (cs_corr_match(w->db, w->scr, &ev->obs[i], cs__on_hit, w))
 			CS_LOG_E(CS__MOD, "Hyperscan scan failed");
-	for (size_t i = 0; i < w->ev_hit_cnt; i++)
+	for (size_t i = 0; i < w->ev_hit_cnt; i++) {
+		const cs_corr_ind_t *ind = cs_corr_db_indicator(w->db, w->ev_hits[i]);
+		if (ind->warninglist >= 0 && (size_t)ind->warninglist < w->agg.suppressed_cnt) {
+			w->agg.suppressed[ind->warninglist]++; /* a benign value: counted under its list */
+			continue;
+		}
 		if (cs_ingest_agg_add(&w->agg, window, w->ev_hits[i], 1)) {
 			mc->failed = 1;
 			return 1;
 		}
-	w->agg.hits += (int64_t)w->ev_hit_cnt;
+		w->agg.hits++;
+	}
 	return 0;
 }
 
@@ -413,6 +419,11 @@ static cs_err_t cs__worker_init(cs_ingest_worker_t *w, cs_ingest_t *ing, int id,
 	w->db = ing->db;
 	w->stop = &ing->stop;
 	cs_ingest_redis_init(&w->redis, w->conf);
+	if ((w->agg.suppressed_cnt = cs_corr_db_warninglist_count(w->db)) &&
+	    !(w->agg.suppressed = cs_calloc(w->agg.suppressed_cnt, sizeof(*w->agg.suppressed)))) {
+		cs_errstr_set(errstr, errstr_size, "out of memory");
+		return CS_ERR_NOMEM;
+	}
 	if (!(w->scr = cs_corr_scratch_new(w->db, errstr, errstr_size)) ||
 	    !(w->dec = cs_decode_new(w->conf->dconf, errstr, errstr_size)))
 		goto err;
@@ -506,15 +517,16 @@ cs_ingest_t *cs_ingest_new(cs_ingest_conf_t *conf, char *errstr, size_t errstr_s
 			if (*tok)
 				paths[np++] = tok;
 		}
-		ing->db = cs_corr_db_load(paths, np, 1, errstr, errstr_size);
+		ing->db = cs_corr_db_load_ex(paths, np, ing->conf->warninglists_dir, 1, errstr, errstr_size);
 		cs_free(dup);
 		if (!ing->db)
 			goto err;
 	}
 	for (size_t i = 0; i < cs_corr_db_reject_count(ing->db); i++)
 		CS_LOG_W("correlate", "indicator rejected: %s", cs_corr_db_reject(ing->db, i));
-	CS_LOG_I("correlate", "loaded %zu indicators from %s (%zu rejected)", cs_corr_db_count(ing->db),
-		 ing->conf->indicators_file, cs_corr_db_reject_count(ing->db));
+	CS_LOG_I("correlate", "loaded %zu indicators from %s (%zu rejected, %zu on %zu warning lists)",
+		 cs_corr_db_count(ing->db), ing->conf->indicators_file, cs_corr_db_reject_count(ing->db),
+		 cs_corr_db_warned_count(ing->db), cs_corr_db_warninglist_count(ing->db));
 
 	n = ing->conf->workers ? (long)ing->conf->workers : sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 1)

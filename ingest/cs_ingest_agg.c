@@ -59,10 +59,13 @@ void cs_ingest_agg_clear(cs_ingest_agg_t *agg) {
 		memset(agg->ents, 0, agg->size * sizeof(*agg->ents));
 	agg->cnt = 0;
 	memset(agg->rejects, 0, sizeof(agg->rejects));
+	if (agg->suppressed)
+		memset(agg->suppressed, 0, agg->suppressed_cnt * sizeof(*agg->suppressed));
 	agg->events = agg->hits = 0;
 }
 
 void cs_ingest_agg_destroy(cs_ingest_agg_t *agg) {
 	cs_free(agg->ents);
+	cs_free(agg->suppressed);
 	memset(agg, 0, sizeof(*agg));
 }

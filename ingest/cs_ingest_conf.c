@@ -21,6 +21,9 @@ static const cs_conf_prop_t cs__ingest_props[] = {
 	{"indicators.file", CS_CONF_STR, CS__OFF(indicators_file), 0, 0, NULL, CS_CONF_F_REQUIRED,
 	 "Indicator files, comma-separated: plain lists, Zeek intel, CSV blocklists, MISP events, "
 	 "STIX 2.x bundles (docs/FORMATS.md); the format is detected per file."},
+	{"warninglists.dir", CS_CONF_STR, CS__OFF(warninglists_dir), 0, 0, "", 0,
+	 "MISP warning lists (a misp-warninglists checkout or its lists/ folder): hits on indicators whose "
+	 "value is listed are not counted, but counted per list in P:suppressed. Empty: none."},
 	{"aggregate.key.prefix", CS_CONF_STR, CS__OFF(key_prefix), 0, 0, "cs", 0,
 	 "Prefix of every Redis key written (see docs/REDIS.md)."},
 	{"aggregate.window.s", CS_CONF_INT, CS__OFF(window_s), 1, 86400, "60", 0,

@@ -38,6 +38,7 @@ struct cs_ingest_conf_s {
 	int64_t workers;
 	char *log_level;
 	char *dlq_topic;
+	char *warninglists_dir;
 	int64_t dlq_timeout_ms;
 	cs_ingest_redis_conf_t redis;
 	rd_kafka_conf_t *kconf; /* kafka.* pass-through, owned */
@@ -59,6 +60,8 @@ typedef struct cs_ingest_agg_s {
 	cs_ingest_agg_ent_t *ents;
 	size_t size, cnt; /* size: power of two */
 	int64_t rejects[CS_DECODE_REJECT__CNT];
+	int64_t *suppressed; /* [warning lists]: hits on warning-listed indicators, not counted */
+	size_t suppressed_cnt;
 	int64_t events, hits;
 } cs_ingest_agg_t;
 

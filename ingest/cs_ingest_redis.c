@@ -22,7 +22,9 @@ static const char cs__flush_lua[] =
 	"local ttl = tonumber(ARGV[3])\n"
 	"local pre = ARGV[4]\n"
 	"local nrej = tonumber(ARGV[6])\n"
-	"local base = 7 + 2 * nrej\n"
+	"local s0 = 7 + 2 * nrej\n"
+	"local nsup = tonumber(ARGV[s0])\n"
+	"local base = s0 + 1 + 2 * nsup\n"
 	"local i = base\n"
 	"for k = 1, P do\n"
 	"  local cur = redis.call('HGET', KEYS[1], ARGV[i])\n"
@@ -41,6 +43,10 @@ static const char cs__flush_lua[] =
 	"redis.call('HINCRBY', stats, 'events', ARGV[5])\n"
 	"for k = 0, nrej - 1 do\n"
 	"  redis.call('HINCRBY', pre .. ':rejects', ARGV[7 + 2 * k], ARGV[8 + 2 * k])\n"
+	"end\n"
+	"for k = 0, nsup - 1 do\n"
+	"  redis.call('HINCRBY', pre .. ':suppressed', ARGV[s0 + 1 + 2 * k], ARGV[s0 + 2 + 2 * k])\n"
+	"  redis.call('HINCRBY', stats, 'suppressed', ARGV[s0 + 2 + 2 * k])\n"
 	"end\n"
 	"local seen = {}\n"
 	"while i <= #ARGV do\n"
@@ -262,6 +268,17 @@ cs_err_t cs_ingest_redis_flush(cs_ingest_redis_t *r, const cs_ingest_agg_t *agg,
 		    (cs__argv_add_str(&a, cs_decode_reject2code((cs_decode_reject_t)k)) ||
 		     cs__argv_add(&a, "%lld", (long long)agg->rejects[k])))
 			goto done;
+	{
+		size_t nsup = 0;
+		for (size_t k = 0; k < agg->suppressed_cnt; k++)
+			nsup += agg->suppressed[k] != 0;
+		if (cs__argv_add(&a, "%zu", nsup))
+			goto done;
+		for (size_t k = 0; k < agg->suppressed_cnt; k++)
+			if (agg->suppressed[k] && (cs__argv_add_str(&a, cs_corr_db_warninglist(db, k)) ||
+						   cs__argv_add(&a, "%lld", (long long)agg->suppressed[k])))
+				goto done;
+	}
 	for (size_t i = 0; i < cnt; i++) {
 		char f[512];
 		if (parts[i].next < 0 || parts[i].next == parts[i].start)

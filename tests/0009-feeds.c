@@ -114,6 +114,43 @@ int cs_test_0009(void) {
 		cs_corr_db_destroy(db);
 	}
 
+	/* MISP warning lists over real feeds (SOURCES.md): resolvers, loopback, top sites, suffix entries */
+	snprintf(p[0], sizeof(p[0]), "%s/indicators/zeek-intelligence-feeds/sans.intel", shared);
+	snprintf(p[1], sizeof(p[1]), "%s/indicators/zeek-intelligence-feeds/cobaltstrike_ips.intel", shared);
+	snprintf(p[2], sizeof(p[2]), "%s/indicators/zeek-intelligence-feeds/predict_intel.intel", shared);
+	snprintf(p[3], sizeof(p[3]), "%s/warninglists", shared);
+	CS_TEST_ASSERT((db = cs_corr_db_load_ex(paths, 3, p[3], 1, errstr, sizeof(errstr))), "%s", errstr);
+	CS_TEST_EQ_INT(cs_corr_db_warninglist_count(db), 23);
+	{
+		static const struct {
+			const char *value, *list;
+		} want[] = {
+			{"8.8.8.8", "List of known IPv4 public DNS resolvers"},
+			{"208.67.222.222", "List of known IPv4 public DNS resolvers"},
+			{"127.0.0.1", "List of RFC 5735 CIDR blocks"},                 /* a feed error */
+			{"www.bing.com", "Top 1000 websites from Cisco Umbrella"},      /* exact string entry */
+			{"www.download.windowsupdate.com", "List of known Windows 10 connection endpoints"}, /* ".windowsupdate.com" */
+			/* tranco10k is a hostname list: microsoft.com covers its subdomains, as MISP evaluates it */
+			{"www.update.microsoft.com", "Top 10K most-used sites from Tranco"},
+		};
+		size_t found = 0;
+		for (size_t i = 0; i < cs_corr_db_count(db); i++) {
+			const cs_corr_ind_t *ind = cs_corr_db_indicator(db, (uint32_t)i);
+			for (size_t k = 0; k < CS_ARRAY_SIZE(want); k++)
+				if (!strcmp(ind->value, want[k].value)) {
+					found++;
+					CS_TEST_ASSERT(ind->warninglist >= 0, "%s is not flagged", ind->value);
+					CS_TEST_EQ_STR(cs_corr_db_warninglist(db, (size_t)ind->warninglist), want[k].list);
+				}
+			/* a non-routable-looking but public C2 address stays a detection */
+			if (!strcmp(ind->value, "185.159.198.150"))
+				CS_TEST_ASSERT(ind->warninglist < 0, "185.159.198.150 flagged by %s",
+					       cs_corr_db_warninglist(db, (size_t)ind->warninglist));
+		}
+		CS_TEST_EQ_INT(found, CS_ARRAY_SIZE(want));
+	}
+	cs_corr_db_destroy(db);
+
 	/* real events x real indicators: Zeek DNS answers (WRCCDC 2018) hit 32 root/TLD servers in SANS intel */
 	snprintf(p[0], sizeof(p[0]), "%s/indicators/zeek-intelligence-feeds/sans.intel", shared);
 	CS_TEST_ASSERT((db = cs_corr_db_load(paths, 1, 1, errstr, sizeof(errstr))), "%s", errstr);

@@ -51,7 +51,7 @@ static void on_dead_letter(void *opaque, const rd_kafka_message_t *m) {
 int cs_test_0100(void) {
 	char topic[128], group[160], dlq[160], prefix[64], conf[512], ind[512], logf[512], buf[2048];
 	static dlq_check_t dc;
-	int64_t hw[PARTS], off[PARTS], total = 0, t0;
+	int64_t hw[PARTS], off[PARTS], total = 0, t0, suppressed = 0;
 	cs_svc_counts_t exp = {0}, got = {0};
 	long malformed = 0;
 	redisContext *rc;
@@ -69,13 +69,22 @@ int cs_test_0100(void) {
 	snprintf(conf, sizeof(conf), "%s/ingest.conf", cs_test_tmpdir());
 	snprintf(logf, sizeof(logf), "%s/ingest.log", cs_test_tmpdir());
 	CS_TEST_EQ_INT(cs_svc_work_indicators(ind), 0);
+	/* a MISP warning list naming one of the indicators: its hits are suppressed */
+	{
+		char wl[600];
+		snprintf(wl, sizeof(wl), "mkdir -p %s/wl/lists/test-benign", cs_test_tmpdir());
+		CS_TEST_EQ_INT(system(wl), 0);
+		snprintf(wl, sizeof(wl), "%s/wl/lists/test-benign/list.json", cs_test_tmpdir());
+		CS_TEST_EQ_INT(cs_test_write_file(wl, "{\"name\":\"test benign\",\"type\":\"cidr\",\"list\":"
+						      "[\"203.0.113.10/32\"],\"matching_attributes\":[\"ip-dst\"]}"), 0);
+	}
 	{
 		const char *ra = getenv("CS_REDIS_ADDR");
 		snprintf(buf, sizeof(buf),
 			 "topics=%s\ngroup.id=%s\nindicators.file=%s\naggregate.key.prefix=%s\n"
 			 "flush.interval.ms=200\nworkers=2\nkafka.bootstrap.servers=%s\ndlq.topic=%s\n"
-			 "redis.host=127.0.0.1\nredis.port=%s\n",
-			 topic, group, ind, prefix, cs_svc_kafka(), dlq, strrchr(ra, ':') + 1);
+			 "warninglists.dir=%s/wl\nredis.host=127.0.0.1\nredis.port=%s\n",
+			 topic, group, ind, prefix, cs_svc_kafka(), dlq, cs_test_tmpdir(), strrchr(ra, ':') + 1);
 		CS_TEST_EQ_INT(cs_test_write_file(conf, buf), 0);
 	}
 	CS_TEST_ASSERT((rc = cs_svc_redis()), "redis");
@@ -88,8 +97,17 @@ int cs_test_0100(void) {
 	for (int p = 0; p < PARTS; p++)
 		total += hw[p];
 	CS_TEST_EQ_INT(total, EVENTS);
-	CS_TEST_SAY("produced %d events (%ld malformed) to %s, %zu expected aggregates", EVENTS, malformed,
-		    topic, exp.cnt);
+	/* what the warning list suppresses leaves the expected windows */
+	for (size_t i = 0; i < exp.cnt;)
+		if (!strcmp(exp.v[i].ind, "203.0.113.10")) {
+			suppressed += exp.v[i].hits;
+			exp.v[i] = exp.v[--exp.cnt];
+		} else {
+			i++;
+		}
+	CS_TEST_ASSERT(suppressed > 0, "the workload never hit the warning-listed indicator");
+	CS_TEST_SAY("produced %d events (%ld malformed) to %s, %zu expected aggregates, %lld hits to suppress",
+		    EVENTS, malformed, topic, exp.cnt, (long long)suppressed);
 
 	CS_TEST_ASSERT((pid = cs_svc_ingest_start(conf, logf)) > 0, "spawn");
 	/* until the offsets recorded in Redis reach the log end (lag 0) */
@@ -120,6 +138,11 @@ int cs_test_0100(void) {
 	r = redisCommand(rc, "HGET %s:rejects truncated", prefix); /* the malformed events are cut short */
 	CS_TEST_ASSERT(r && r->type == REDIS_REPLY_STRING, "rejects");
 	CS_TEST_EQ_INT(strtoll(r->str, NULL, 10), malformed);
+	freeReplyObject(r);
+
+	r = redisCommand(rc, "HGET %s:suppressed %s", prefix, "test benign");
+	CS_TEST_ASSERT(r && r->type == REDIS_REPLY_STRING, "suppressed");
+	CS_TEST_EQ_INT(strtoll(r->str, NULL, 10), suppressed);
 	freeReplyObject(r);
 
 	/* every malformed event is in the dead-letter topic, once, with its reason and source */
