@@ -11,9 +11,11 @@
 
 #include "cs_ingest.h"
 
-static cs_ingest_t *cs__ing;
+static cs_ingest_t *volatile cs__ing;
+static volatile sig_atomic_t cs__stopping;
 
 static void cs__on_signal(int sig) {
+	cs__stopping = 1; /* also during start-up, before there is anything to stop */
 	if (cs__ing)
 		cs_ingest_stop(cs__ing);
 }
@@ -85,17 +87,20 @@ int main(int argc, char **argv) {
 		return 2;
 	}
 
-	if (!(cs__ing = cs_ingest_new(conf, errstr, sizeof(errstr)))) {
-		fprintf(stderr, "cshield-ingest: %s\n", errstr);
-		return 1;
-	}
-	conf = NULL;
-
+	/* SIGTERM/SIGINT handled from here on, start-up included: a clean stop, exit 0 */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = cs__on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+
+	if (!(cs__ing = cs_ingest_new(conf, errstr, sizeof(errstr)))) {
+		fprintf(stderr, "cshield-ingest: %s\n", errstr);
+		return 1;
+	}
+	conf = NULL;
+	if (cs__stopping)
+		cs_ingest_stop(cs__ing);
 
 	err = cs_ingest_run(cs__ing);
 	{
