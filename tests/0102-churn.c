@@ -61,7 +61,11 @@ int cs_test_0102(void) {
 		cs_svc_sleep_ms(900 + 300 * (cycles % 3));
 		kill(b, cycles % 2 ? SIGKILL : SIGTERM);
 		st = cs_svc_wait(b, 30000);
-		CS_TEST_ASSERT(cycles % 2 ? st == -2 : st == 0, "member b, cycle %d: exit status %d", cycles, st);
+		if (cycles % 2 ? st != -2 : st != 0) {
+			cs_svc_dump_log(logf);
+			kill(a, SIGKILL);
+			CS_TEST_FAIL("member b, cycle %d: exit status %d", cycles, st);
+		}
 		after = cs_svc_redis_offsets(rc, prefix, group, topic, PARTS, NULL);
 		CS_TEST_SAY("cycle %d (%s): %lld -> %lld of %lld", cycles, cycles % 2 ? "SIGKILL" : "SIGTERM",
 			    (long long)before, (long long)after, (long long)total);
