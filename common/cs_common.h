@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdarg.h>
+#include <stdio.h>
 
 #include "cs_version.h"
 
@@ -51,6 +52,15 @@ void *cs_reallocarray(void *ptr, size_t nmemb, size_t size);
 char *cs_strdup(const char *s);
 char *cs_strndup(const char *s, size_t n);
 void cs_free(void *ptr);
+/**
+ * Makes room for at least `want` elements of elem_size in the array *pptr of
+ * capacity *cap (doubling, from 16). Returns 0, or -1 on out of memory (the
+ * array is left as it was).
+ */
+int cs_array_reserve(void *pptr, size_t *cap, size_t want, size_t elem_size);
+
+/** Writes s[0..len) as a JSON string (quotes included, controls escaped). */
+void cs_json_write_str(FILE *fp, const char *s, size_t len);
 
 /* ---- logging: JSON lines on stderr ---- */
 typedef enum cs_log_level_e {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <stdio.h>
 
 #include "cs_common.h"
 
@@ -49,4 +50,33 @@ char *cs_strdup(const char *s) {
 
 void cs_free(void *ptr) {
 	free(ptr);
+}
+
+int cs_array_reserve(void *pptr, size_t *cap, size_t want, size_t elem_size) {
+	void **arr = pptr, *n;
+	size_t ncap = *cap ? *cap : 16;
+
+	if (want <= *cap)
+		return 0;
+	while (ncap < want)
+		ncap *= 2;
+	if (!(n = cs_reallocarray(*arr, ncap, elem_size)))
+		return -1;
+	*arr = n;
+	*cap = ncap;
+	return 0;
+}
+
+void cs_json_write_str(FILE *fp, const char *s, size_t len) {
+	fputc('"', fp);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\')
+			fprintf(fp, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(fp, "\\u%04x", c);
+		else
+			fputc(c, fp);
+	}
+	fputc('"', fp);
 }

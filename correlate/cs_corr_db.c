@@ -230,14 +230,8 @@ cs_err_t cs__corr_builder_init(cs_corr_builder_t *b, uint64_t version) {
 cs_err_t cs__corr_reject(cs_corr_builder_t *b, const char *origin, const char *reason, const char *value,
 			 size_t len) {
 	char buf[700];
-	if (b->db->reject_cnt == b->rcap) {
-		size_t ncap = b->rcap ? b->rcap * 2 : 16;
-		char **n = cs_reallocarray(b->db->rejects, ncap, sizeof(*n));
-		if (!n)
-			return CS_ERR_NOMEM;
-		b->db->rejects = n;
-		b->rcap = ncap;
-	}
+	if (cs_array_reserve(&b->db->rejects, &b->rcap, b->db->reject_cnt + 1, sizeof(*b->db->rejects)))
+		return CS_ERR_NOMEM;
 	snprintf(buf, sizeof(buf), "%s: %s: \"%.*s\"", origin, reason, (int)(len > 200 ? 200 : len), value);
 	if (!(b->db->rejects[b->db->reject_cnt] = cs_strdup(buf)))
 		return CS_ERR_NOMEM;
@@ -245,12 +239,35 @@ cs_err_t cs__corr_reject(cs_corr_builder_t *b, const char *origin, const char *r
 	return CS_ERR_OK;
 }
 
+/* Appends a zeroed indicator with its value and origin; NULL on out of memory. */
+static cs_corr_ind_t *cs__ind_new(cs_corr_builder_t *b, cs_obs_type_t type, const char *value, size_t len,
+				  const char *origin) {
+	cs_corr_db_t *db = b->db;
+	cs_corr_ind_t *ind;
+	char *v, *o;
+
+	if (cs_array_reserve(&db->inds, &b->cap, db->cnt + 1, sizeof(*db->inds)) || !(v = cs_strndup(value, len)))
+		return NULL;
+	if (!(o = cs_strdup(origin))) {
+		cs_free(v);
+		return NULL;
+	}
+	ind = &db->inds[db->cnt];
+	memset(ind, 0, sizeof(*ind));
+	ind->id = (uint32_t)db->cnt++;
+	ind->type = type;
+	ind->value = v;
+	ind->origin = o;
+	ind->warninglist = -1;
+	return ind;
+}
+
 cs_err_t cs__corr_add(cs_corr_builder_t *b, int kind, const char *value, size_t len, const char *origin,
 		      const char **why) {
 	static _Thread_local char nbuf[CS_NORM_CAP];
 	cs_corr_db_t *db = b->db;
 	int type = -1;
-	char *val, whybuf[300];
+	char whybuf[300];
 
 	*why = NULL;
 	if (len > CS_NORM_MAX_IN) {
@@ -282,14 +299,8 @@ cs_err_t cs__corr_add(cs_corr_builder_t *b, int kind, const char *value, size_t 
 				b->dup_cnt++;
 				return CS_ERR_OK;
 			}
-			if (c->cnt == c->cap) {
-				size_t ncap = c->cap ? c->cap * 2 : 64;
-				cs_corr_cidr_t *nv = cs_reallocarray(c->v, ncap, sizeof(*nv));
-				if (!nv)
-					return CS_ERR_NOMEM;
-				c->v = nv;
-				c->cap = ncap;
-			}
+			if (cs_array_reserve(&c->v, &c->cap, c->cnt + 1, sizeof(*c->v)))
+				return CS_ERR_NOMEM;
 			if ((c->cnt + 1) * 2 > c->size) {
 				size_t nsize = c->size ? c->size * 2 : 64;
 				uint32_t *ns = cs_calloc(nsize, sizeof(*ns));
@@ -301,27 +312,13 @@ cs_err_t cs__corr_add(cs_corr_builder_t *b, int kind, const char *value, size_t 
 				for (size_t i = 0; i < c->cnt; i++)
 					cs__cidr_insert(c, i);
 			}
-			if (db->cnt == b->cap) {
-				size_t ncap = b->cap ? b->cap * 2 : 256;
-				cs_corr_ind_t *ni = cs_reallocarray(db->inds, ncap, sizeof(*ni));
-				if (!ni)
-					return CS_ERR_NOMEM;
-				db->inds = ni;
-				b->cap = ncap;
-			}
-			ind = &db->inds[db->cnt];
-			memset(ind, 0, sizeof(*ind));
-			ind->warninglist = -1;
-			ind->id = (uint32_t)db->cnt;
-			ind->type = v6 ? CS_OBS_IPV6 : CS_OBS_IPV4;
-			if (!(ind->value = cs_strndup(nbuf, len)) || !(ind->origin = cs_strdup(origin)))
+			if (!(ind = cs__ind_new(b, v6 ? CS_OBS_IPV6 : CS_OBS_IPV4, nbuf, len, origin)))
 				return CS_ERR_NOMEM;
 			ind->cidr = plen;
 			c->v[c->cnt] = (cs_corr_cidr_t){(uint8_t)v6, (uint8_t)plen, {0}, ind->id};
 			memcpy(c->v[c->cnt].net, net, 16);
 			cs__cidr_insert(c, c->cnt);
 			c->cnt++;
-			db->cnt++;
 			{ /* remember the length, longest first */
 				uint8_t *lens = v6 ? c->lens6 : c->lens4;
 				int *lc = v6 ? &c->lens6_cnt : &c->lens4_cnt, k;
@@ -394,30 +391,12 @@ not_cidr:
 		b->dup_cnt++;
 		return CS_ERR_OK; /* duplicate: folded into the first */
 	}
-	if (db->cnt == b->cap) {
-		size_t ncap = b->cap ? b->cap * 2 : 256;
-		cs_corr_ind_t *ni = cs_reallocarray(db->inds, ncap, sizeof(*ni));
-		if (!ni)
-			return CS_ERR_NOMEM;
-		db->inds = ni;
-		b->cap = ncap;
-	}
-	if (!(val = cs_strndup(nbuf, len)))
-		return CS_ERR_NOMEM;
 	{
-		cs_corr_ind_t *ind = &db->inds[db->cnt];
-		memset(ind, 0, sizeof(*ind));
-		ind->warninglist = -1;
-		ind->id = (uint32_t)db->cnt;
-		ind->type = (cs_obs_type_t)type;
-		ind->value = val;
-		ind->pattern = kind == CS_CORR_K_PATTERN;
-		if (!(ind->origin = cs_strdup(origin))) {
-			cs_free(val);
+		cs_corr_ind_t *ind = cs__ind_new(b, (cs_obs_type_t)type, nbuf, len, origin);
+		if (!ind)
 			return CS_ERR_NOMEM;
-		}
-		cs__strset_add(&b->set, db->inds, db->cnt);
-		db->cnt++;
+		ind->pattern = kind == CS_CORR_K_PATTERN;
+		cs__strset_add(&b->set, db->inds, ind->id);
 	}
 	return CS_ERR_OK;
 }

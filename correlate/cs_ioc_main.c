@@ -28,19 +28,6 @@ static void cs__usage(FILE *fp) {
 		"  -h, --help, -V, --version\n");
 }
 
-static void cs__json_str(const char *s, size_t len) {
-	putchar('"');
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
 
 static long cs__maxrss_kb(void) {
 	struct rusage ru;
@@ -55,11 +42,11 @@ typedef struct {
 static int cs__on_hit(void *opaque, const cs_corr_hit_t *hit) {
 	cs__mctx_t *mc = opaque;
 	printf("{\"event\":%ld,\"indicator\":", mc->event);
-	cs__json_str(hit->ind->origin, strlen(hit->ind->origin));
+	cs_json_write_str(stdout, hit->ind->origin, strlen(hit->ind->origin));
 	printf(",\"type\":\"%s\",\"value\":", hit->ind->pattern ? "pattern" : cs_obs_type2str(hit->ind->type));
-	cs__json_str(hit->ind->value, strlen(hit->ind->value));
+	cs_json_write_str(stdout, hit->ind->value, strlen(hit->ind->value));
 	printf(",\"observable\":");
-	cs__json_str(hit->obs->value, hit->obs->len);
+	cs_json_write_str(stdout, hit->obs->value, hit->obs->len);
 	printf(",\"observable_type\":\"%s\",\"role\":\"%s\"}\n", cs_obs_type2str(hit->obs->type),
 	       cs_obs_role2str(hit->obs->role));
 	return 0;

@@ -25,19 +25,6 @@ static void cs__usage(FILE *fp) {
 		"  -V, --version  print the version and exit\n");
 }
 
-static void cs__json_str(FILE *fp, const char *s, size_t len) {
-	fputc('"', fp);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
-			fprintf(fp, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(fp, "\\u%04x", c);
-		else
-			fputc(c, fp);
-	}
-	fputc('"', fp);
-}
 
 typedef struct {
 	long n, rejected;
@@ -59,18 +46,18 @@ static int cs__print(void *opaque, const cs_decode_event_t *ev, cs_decode_reject
 	}
 	if (ev->org) {
 		printf(",\"org\":");
-		cs__json_str(stdout, ev->org, ev->org_len);
+		cs_json_write_str(stdout, ev->org, ev->org_len);
 	}
 	if (ev->severity >= 0)
 		printf(",\"severity\":%d", ev->severity);
 	if (ev->category) {
 		printf(",\"category\":");
-		cs__json_str(stdout, ev->category, ev->category_len);
+		cs_json_write_str(stdout, ev->category, ev->category_len);
 	}
 	printf(",\"observables\":[");
 	for (size_t i = 0; i < ev->obs_cnt; i++) {
 		printf("%s{\"type\":\"%s\",\"value\":", i ? "," : "", cs_obs_type2str(ev->obs[i].type));
-		cs__json_str(stdout, ev->obs[i].value, ev->obs[i].len);
+		cs_json_write_str(stdout, ev->obs[i].value, ev->obs[i].len);
 		printf(",\"role\":\"%s\"}", cs_obs_role2str(ev->obs[i].role));
 	}
 	printf("]}\n");

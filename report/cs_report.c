@@ -138,19 +138,6 @@ void cs_report_print_table(const cs_report_t *rep, FILE *fp) {
 		(long long)rep->hits);
 }
 
-static void cs__json_str(FILE *fp, const char *s) {
-	fputc('"', fp);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(fp, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(fp, "\\u%04x", c);
-		else
-			fputc(c, fp);
-	}
-	fputc('"', fp);
-}
 
 void cs_report_print_jsonl(const cs_report_t *rep, FILE *fp) {
 	for (size_t i = 0; i < rep->cnt; i++) {
@@ -158,7 +145,7 @@ void cs_report_print_jsonl(const cs_report_t *rep, FILE *fp) {
 		cs_time_format_iso8601(rep->rows[i].window, ts, sizeof(ts));
 		fprintf(fp, "{\"window\":%lld,\"window_utc\":\"%s\",\"indicator\":",
 			(long long)rep->rows[i].window, ts);
-		cs__json_str(fp, rep->rows[i].indicator);
+		cs_json_write_str(fp, rep->rows[i].indicator, strlen(rep->rows[i].indicator));
 		fprintf(fp, ",\"hits\":%lld}\n", (long long)rep->rows[i].hits);
 	}
 }

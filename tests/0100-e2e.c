@@ -49,7 +49,8 @@ static void on_dead_letter(void *opaque, const rd_kafka_message_t *m) {
 }
 
 int cs_test_0100(void) {
-	char topic[128], group[160], dlq[160], prefix[64], conf[512], ind[512], logf[512], buf[2048];
+	char dlq[160], buf[2048];
+	cs_svc_run_t run;
 	static dlq_check_t dc;
 	int64_t hw[PARTS], off[PARTS], total = 0, t0, suppressed = 0;
 	cs_svc_counts_t exp = {0}, got = {0};
@@ -61,14 +62,10 @@ int cs_test_0100(void) {
 
 	if ((rc_check = cs_svc_check()))
 		return rc_check;
-	snprintf(topic, sizeof(topic), "cs-e2e-%d-%ld", (int)getpid(), (long)time(NULL));
-	snprintf(group, sizeof(group), "%s-g", topic);
-	snprintf(dlq, sizeof(dlq), "%s-dlq", topic);
-	snprintf(prefix, sizeof(prefix), "e2e%d", (int)getpid());
-	snprintf(ind, sizeof(ind), "%s/indicators.txt", cs_test_tmpdir());
-	snprintf(conf, sizeof(conf), "%s/ingest.conf", cs_test_tmpdir());
-	snprintf(logf, sizeof(logf), "%s/ingest.log", cs_test_tmpdir());
-	CS_TEST_EQ_INT(cs_svc_work_indicators(ind), 0);
+	CS_TEST_EQ_INT(cs_svc_run_init(&run, "e2e",
+				       "flush.interval.ms=200\nworkers=2\ndlq.topic={topic}-dlq\nwarninglists.dir={tmp}/wl\n"),
+		       0);
+	snprintf(dlq, sizeof(dlq), "%s-dlq", run.topic);
 	/* a MISP warning list naming one of the indicators: its hits are suppressed */
 	{
 		char wl[600];
@@ -78,22 +75,13 @@ int cs_test_0100(void) {
 		CS_TEST_EQ_INT(cs_test_write_file(wl, "{\"name\":\"test benign\",\"type\":\"cidr\",\"list\":"
 						      "[\"203.0.113.10/32\"],\"matching_attributes\":[\"ip-dst\"]}"), 0);
 	}
-	{
-		const char *ra = getenv("CS_REDIS_ADDR");
-		snprintf(buf, sizeof(buf),
-			 "topics=%s\ngroup.id=%s\nindicators.file=%s\naggregate.key.prefix=%s\n"
-			 "flush.interval.ms=200\nworkers=2\nkafka.bootstrap.servers=%s\ndlq.topic=%s\n"
-			 "warninglists.dir=%s/wl\nredis.host=127.0.0.1\nredis.port=%s\n",
-			 topic, group, ind, prefix, cs_svc_kafka(), dlq, cs_test_tmpdir(), strrchr(ra, ':') + 1);
-		CS_TEST_EQ_INT(cs_test_write_file(conf, buf), 0);
-	}
 	CS_TEST_ASSERT((rc = cs_svc_redis()), "redis");
 
-	CS_TEST_EQ_INT(cs_svc_topic_create(topic, PARTS), 0);
+	CS_TEST_EQ_INT(cs_svc_topic_create(run.topic, PARTS), 0);
 	CS_TEST_EQ_INT(cs_svc_topic_create(dlq, 1), 0);
 	t0 = (int64_t)time(NULL) / 60 * 60 - 3600;
-	CS_TEST_EQ_INT(cs_svc_work_produce(topic, PARTS, EVENTS, 7, t0, &exp, &malformed), 0);
-	CS_TEST_EQ_INT(cs_svc_watermarks(topic, PARTS, hw), 0);
+	CS_TEST_EQ_INT(cs_svc_work_produce(run.topic, PARTS, EVENTS, 7, t0, &exp, &malformed), 0);
+	CS_TEST_EQ_INT(cs_svc_watermarks(run.topic, PARTS, hw), 0);
 	for (int p = 0; p < PARTS; p++)
 		total += hw[p];
 	CS_TEST_EQ_INT(total, EVENTS);
@@ -107,16 +95,16 @@ int cs_test_0100(void) {
 		}
 	CS_TEST_ASSERT(suppressed > 0, "the workload never hit the warning-listed indicator");
 	CS_TEST_SAY("produced %d events (%ld malformed) to %s, %zu expected aggregates, %lld hits to suppress",
-		    EVENTS, malformed, topic, exp.cnt, (long long)suppressed);
+		    EVENTS, malformed, run.topic, exp.cnt, (long long)suppressed);
 
-	CS_TEST_ASSERT((pid = cs_svc_ingest_start(conf, logf)) > 0, "spawn");
+	CS_TEST_ASSERT((pid = cs_svc_ingest_start(run.conf, run.logf)) > 0, "spawn");
 	/* until the offsets recorded in Redis reach the log end (lag 0) */
 	for (int waited = 0;; waited += 100) {
-		int64_t sum = cs_svc_redis_offsets(rc, prefix, group, topic, PARTS, off);
+		int64_t sum = cs_svc_redis_offsets(rc, run.prefix, run.group, run.topic, PARTS, off);
 		if (sum == total)
 			break;
 		if (waited > 90000 || waitpid(pid, &st, WNOHANG) == pid) {
-			cs_svc_dump_log(logf);
+			cs_svc_dump_log(run.logf);
 			kill(pid, SIGKILL);
 			CS_TEST_FAIL("Redis offsets at %lld of %lld", (long long)sum, (long long)total);
 		}
@@ -125,28 +113,28 @@ int cs_test_0100(void) {
 	for (int p = 0; p < PARTS; p++)
 		CS_TEST_EQ_INT(off[p], hw[p]);
 
-	CS_TEST_EQ_INT(cs_svc_counts_from_redis(rc, prefix, 60, &got), 0);
+	CS_TEST_EQ_INT(cs_svc_counts_from_redis(rc, run.prefix, 60, &got), 0);
 	if (cs_svc_counts_compare(&exp, &got)) {
-		cs_svc_dump_log(logf);
+		cs_svc_dump_log(run.logf);
 		kill(pid, SIGKILL);
 		CS_TEST_FAIL("aggregates in Redis differ from the produced workload");
 	}
-	r = redisCommand(rc, "HGET %s:stats events", prefix);
+	r = redisCommand(rc, "HGET %s:stats events", run.prefix);
 	CS_TEST_ASSERT(r && r->type == REDIS_REPLY_STRING, "stats");
 	CS_TEST_EQ_INT(strtoll(r->str, NULL, 10), EVENTS);
 	freeReplyObject(r);
-	r = redisCommand(rc, "HGET %s:rejects truncated", prefix); /* the malformed events are cut short */
+	r = redisCommand(rc, "HGET %s:rejects truncated", run.prefix); /* the malformed events are cut short */
 	CS_TEST_ASSERT(r && r->type == REDIS_REPLY_STRING, "rejects");
 	CS_TEST_EQ_INT(strtoll(r->str, NULL, 10), malformed);
 	freeReplyObject(r);
 
-	r = redisCommand(rc, "HGET %s:suppressed %s", prefix, "test benign");
+	r = redisCommand(rc, "HGET %s:suppressed %s", run.prefix, "test benign");
 	CS_TEST_ASSERT(r && r->type == REDIS_REPLY_STRING, "suppressed");
 	CS_TEST_EQ_INT(strtoll(r->str, NULL, 10), suppressed);
 	freeReplyObject(r);
 
 	/* every malformed event is in the dead-letter topic, once, with its reason and source */
-	dc.topic = topic;
+	dc.topic = run.topic;
 	CS_TEST_EQ_INT(cs_svc_consume(dlq, malformed + 1, 8000, on_dead_letter, &dc), malformed);
 	CS_TEST_EQ_INT(dc.bad, 0);
 	CS_TEST_EQ_INT(dc.dup, 0);
@@ -159,7 +147,7 @@ int cs_test_0100(void) {
 		for (size_t i = 0; i < exp.cnt; i++)
 			want += exp.v[i].hits;
 		snprintf(cmd, sizeof(cmd), "%s/report/cshield-report --redis %s --prefix %s | tail -1",
-			 cs_test_bindir(), getenv("CS_REDIS_ADDR"), prefix);
+			 cs_test_bindir(), getenv("CS_REDIS_ADDR"), run.prefix);
 		CS_TEST_ASSERT((p = popen(cmd, "r")), "popen");
 		CS_TEST_ASSERT(fgets(buf, sizeof(buf), p), "no report output");
 		pclose(p);
@@ -171,12 +159,12 @@ int cs_test_0100(void) {
 	kill(pid, SIGTERM);
 	st = cs_svc_wait(pid, 30000);
 	if (st != 0) {
-		cs_svc_dump_log(logf);
+		cs_svc_dump_log(run.logf);
 		if (st == -1)
 			kill(pid, SIGKILL);
 		CS_TEST_FAIL("cshield-ingest exit status %d after SIGTERM", st);
 	}
-	CS_TEST_EQ_INT(cs_svc_committed(group, topic, PARTS, off), 0);
+	CS_TEST_EQ_INT(cs_svc_committed(run.group, run.topic, PARTS, off), 0);
 	for (int p = 0; p < PARTS; p++)
 		CS_TEST_ASSERT(off[p] == hw[p], "partition %d committed %lld, log end %lld", p,
 			       (long long)off[p], (long long)hw[p]);

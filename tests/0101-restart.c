@@ -15,7 +15,7 @@
 #define EVENTS_B 3000
 
 int cs_test_0101(void) {
-	char topic[128], group[160], prefix[64], conf[512], ind[512], logf[512], buf[2048];
+	cs_svc_run_t run;
 	int64_t hw[PARTS], total = 0, t0;
 	cs_svc_counts_t exp = {0}, got = {0};
 	long malformed = 0;
@@ -25,43 +25,30 @@ int cs_test_0101(void) {
 
 	if ((rc_check = cs_svc_check()))
 		return rc_check;
-	snprintf(topic, sizeof(topic), "cs-restart-%d-%ld", (int)getpid(), (long)time(NULL));
-	snprintf(group, sizeof(group), "%s-g", topic);
-	snprintf(prefix, sizeof(prefix), "rst%d", (int)getpid());
-	snprintf(ind, sizeof(ind), "%s/indicators.txt", cs_test_tmpdir());
-	snprintf(conf, sizeof(conf), "%s/ingest.conf", cs_test_tmpdir());
-	snprintf(logf, sizeof(logf), "%s/ingest.log", cs_test_tmpdir());
-	CS_TEST_EQ_INT(cs_svc_work_indicators(ind), 0);
-	{
-		const char *ra = getenv("CS_REDIS_ADDR");
-		/* small batches, so that a kill falls between many flushes */
-		snprintf(buf, sizeof(buf),
-			 "topics=%s\ngroup.id=%s\nindicators.file=%s\naggregate.key.prefix=%s\n"
-			 "flush.interval.ms=20\nflush.max.events=25\nworkers=2\nkafka.bootstrap.servers=%s\n"
-			 "kafka.session.timeout.ms=6000\nkafka.heartbeat.interval.ms=500\n"
-			 "redis.host=127.0.0.1\nredis.port=%s\n",
-			 topic, group, ind, prefix, cs_svc_kafka(), strrchr(ra, ':') + 1);
-		CS_TEST_EQ_INT(cs_test_write_file(conf, buf), 0);
-	}
+	/* small batches, so that a kill falls between many flushes */
+	CS_TEST_EQ_INT(cs_svc_run_init(&run, "restart",
+				       "flush.interval.ms=20\nflush.max.events=25\nworkers=2\n"
+				       "kafka.session.timeout.ms=6000\nkafka.heartbeat.interval.ms=500\n"),
+		       0);
 	CS_TEST_ASSERT((rc = cs_svc_redis()), "redis");
-	CS_TEST_EQ_INT(cs_svc_topic_create(topic, PARTS), 0);
+	CS_TEST_EQ_INT(cs_svc_topic_create(run.topic, PARTS), 0);
 	t0 = (int64_t)time(NULL) / 60 * 60 - 7200;
-	CS_TEST_EQ_INT(cs_svc_work_produce(topic, PARTS, EVENTS_A, 11, t0, &exp, &malformed), 0);
+	CS_TEST_EQ_INT(cs_svc_work_produce(run.topic, PARTS, EVENTS_A, 11, t0, &exp, &malformed), 0);
 	total = EVENTS_A;
 
 	/* kill -9 at 15%, 40% and 65% of the way */
 	for (int round = 0; round < 3; round++) {
 		int64_t target = total * (15 + 25 * round) / 100, sum = 0;
-		CS_TEST_ASSERT((pid = cs_svc_ingest_start(conf, logf)) > 0, "spawn");
+		CS_TEST_ASSERT((pid = cs_svc_ingest_start(run.conf, run.logf)) > 0, "spawn");
 		for (int waited = 0; waited < 60000; waited += 5) {
-			sum = cs_svc_redis_offsets(rc, prefix, group, topic, PARTS, NULL);
+			sum = cs_svc_redis_offsets(rc, run.prefix, run.group, run.topic, PARTS, NULL);
 			if (sum >= target)
 				break;
 			cs_svc_sleep_ms(5);
 		}
 		kill(pid, SIGKILL);
 		waitpid(pid, &st, 0);
-		sum = cs_svc_redis_offsets(rc, prefix, group, topic, PARTS, NULL);
+		sum = cs_svc_redis_offsets(rc, run.prefix, run.group, run.topic, PARTS, NULL);
 		CS_TEST_SAY("round %d: killed at %lld of %lld events flushed", round, (long long)sum,
 			    (long long)total);
 		if (sum < total)
@@ -70,30 +57,30 @@ int cs_test_0101(void) {
 	CS_TEST_ASSERT(kills_midway >= 1, "no kill fell mid-stream; the test proved nothing");
 
 	/* a last run to the end, with more events arriving while it runs */
-	CS_TEST_ASSERT((pid = cs_svc_ingest_start(conf, logf)) > 0, "spawn");
-	CS_TEST_EQ_INT(cs_svc_work_produce(topic, PARTS, EVENTS_B, 12, t0 + 600, &exp, &malformed), 0);
+	CS_TEST_ASSERT((pid = cs_svc_ingest_start(run.conf, run.logf)) > 0, "spawn");
+	CS_TEST_EQ_INT(cs_svc_work_produce(run.topic, PARTS, EVENTS_B, 12, t0 + 600, &exp, &malformed), 0);
 	total += EVENTS_B;
-	CS_TEST_EQ_INT(cs_svc_watermarks(topic, PARTS, hw), 0);
+	CS_TEST_EQ_INT(cs_svc_watermarks(run.topic, PARTS, hw), 0);
 	CS_TEST_EQ_INT(hw[0] + hw[1] + hw[2], total);
 	for (int waited = 0;; waited += 100) {
-		int64_t sum = cs_svc_redis_offsets(rc, prefix, group, topic, PARTS, NULL);
+		int64_t sum = cs_svc_redis_offsets(rc, run.prefix, run.group, run.topic, PARTS, NULL);
 		if (sum == total)
 			break;
 		if (waited > 120000) {
-			cs_svc_dump_log(logf);
+			cs_svc_dump_log(run.logf);
 			kill(pid, SIGKILL);
 			CS_TEST_FAIL("Redis offsets at %lld of %lld", (long long)sum, (long long)total);
 		}
 		cs_svc_sleep_ms(100);
 	}
-	CS_TEST_EQ_INT(cs_svc_counts_from_redis(rc, prefix, 60, &got), 0);
+	CS_TEST_EQ_INT(cs_svc_counts_from_redis(rc, run.prefix, 60, &got), 0);
 	if (cs_svc_counts_compare(&exp, &got)) {
-		cs_svc_dump_log(logf);
+		cs_svc_dump_log(run.logf);
 		kill(pid, SIGKILL);
 		CS_TEST_FAIL("aggregates differ after kill -9 and restarts");
 	}
 	{
-		redisReply *r = redisCommand(rc, "HGET %s:stats events", prefix);
+		redisReply *r = redisCommand(rc, "HGET %s:stats events", run.prefix);
 		CS_TEST_ASSERT(r && r->type == REDIS_REPLY_STRING, "stats");
 		CS_TEST_EQ_INT(strtoll(r->str, NULL, 10), total);
 		freeReplyObject(r);
@@ -101,7 +88,7 @@ int cs_test_0101(void) {
 	kill(pid, SIGTERM);
 	st = cs_svc_wait(pid, 30000);
 	if (st != 0) {
-		cs_svc_dump_log(logf);
+		cs_svc_dump_log(run.logf);
 		CS_TEST_FAIL("exit status %d after SIGTERM", st);
 	}
 	cs_svc_counts_free(&exp);

@@ -15,7 +15,7 @@
 #define EVENTS 60000
 
 int cs_test_0102(void) {
-	char topic[128], group[160], prefix[64], conf[512], ind[512], logf[512], buf[2048];
+	cs_svc_run_t run;
 	int64_t hw[PARTS], total = 0, t0;
 	cs_svc_counts_t exp = {0}, got = {0};
 	long malformed = 0;
@@ -25,68 +25,55 @@ int cs_test_0102(void) {
 
 	if ((rc_check = cs_svc_check()))
 		return rc_check;
-	snprintf(topic, sizeof(topic), "cs-churn-%d-%ld", (int)getpid(), (long)time(NULL));
-	snprintf(group, sizeof(group), "%s-g", topic);
-	snprintf(prefix, sizeof(prefix), "churn%d", (int)getpid());
-	snprintf(ind, sizeof(ind), "%s/indicators.txt", cs_test_tmpdir());
-	snprintf(conf, sizeof(conf), "%s/ingest.conf", cs_test_tmpdir());
-	snprintf(logf, sizeof(logf), "%s/ingest.log", cs_test_tmpdir());
-	CS_TEST_EQ_INT(cs_svc_work_indicators(ind), 0);
-	{
-		const char *ra = getenv("CS_REDIS_ADDR");
-		snprintf(buf, sizeof(buf),
-			 "topics=%s\ngroup.id=%s\nindicators.file=%s\naggregate.key.prefix=%s\n"
-			 "flush.interval.ms=20\nflush.max.events=5\nworkers=2\nkafka.bootstrap.servers=%s\n"
-			 "kafka.session.timeout.ms=6000\nkafka.heartbeat.interval.ms=500\n"
-			 "redis.host=127.0.0.1\nredis.port=%s\n",
-			 topic, group, ind, prefix, cs_svc_kafka(), strrchr(ra, ':') + 1);
-		CS_TEST_EQ_INT(cs_test_write_file(conf, buf), 0);
-	}
+	CS_TEST_EQ_INT(cs_svc_run_init(&run, "churn",
+				       "flush.interval.ms=20\nflush.max.events=5\nworkers=2\n"
+				       "kafka.session.timeout.ms=6000\nkafka.heartbeat.interval.ms=500\n"),
+		       0);
 	CS_TEST_ASSERT((rc = cs_svc_redis()), "redis");
-	CS_TEST_EQ_INT(cs_svc_topic_create(topic, PARTS), 0);
+	CS_TEST_EQ_INT(cs_svc_topic_create(run.topic, PARTS), 0);
 	t0 = (int64_t)time(NULL) / 60 * 60 - 3 * 3600;
-	CS_TEST_EQ_INT(cs_svc_work_produce(topic, PARTS, EVENTS, 21, t0, &exp, &malformed), 0);
-	CS_TEST_EQ_INT(cs_svc_watermarks(topic, PARTS, hw), 0);
+	CS_TEST_EQ_INT(cs_svc_work_produce(run.topic, PARTS, EVENTS, 21, t0, &exp, &malformed), 0);
+	CS_TEST_EQ_INT(cs_svc_watermarks(run.topic, PARTS, hw), 0);
 	for (int p = 0; p < PARTS; p++)
 		total += hw[p];
 	CS_TEST_EQ_INT(total, EVENTS);
 
-	CS_TEST_ASSERT((a = cs_svc_ingest_start(conf, logf)) > 0, "spawn a");
+	CS_TEST_ASSERT((a = cs_svc_ingest_start(run.conf, run.logf)) > 0, "spawn a");
 	/* a second member joins and leaves, until the first has all of it */
 	for (;;) {
-		int64_t before = cs_svc_redis_offsets(rc, prefix, group, topic, PARTS, NULL), after;
+		int64_t before = cs_svc_redis_offsets(rc, run.prefix, run.group, run.topic, PARTS, NULL), after;
 		if (before >= total || cycles >= 4)
 			break;
-		CS_TEST_ASSERT((b = cs_svc_ingest_start(conf, logf)) > 0, "spawn b");
+		CS_TEST_ASSERT((b = cs_svc_ingest_start(run.conf, run.logf)) > 0, "spawn b");
 		cs_svc_sleep_ms(900 + 300 * (cycles % 3));
 		kill(b, cycles % 2 ? SIGKILL : SIGTERM);
 		st = cs_svc_wait(b, 30000);
 		if (cycles % 2 ? st != -2 : st != 0) {
-			cs_svc_dump_log(logf);
+			cs_svc_dump_log(run.logf);
 			kill(a, SIGKILL);
 			CS_TEST_FAIL("member b, cycle %d: exit status %d", cycles, st);
 		}
-		after = cs_svc_redis_offsets(rc, prefix, group, topic, PARTS, NULL);
+		after = cs_svc_redis_offsets(rc, run.prefix, run.group, run.topic, PARTS, NULL);
 		CS_TEST_SAY("cycle %d (%s): %lld -> %lld of %lld", cycles, cycles % 2 ? "SIGKILL" : "SIGTERM",
 			    (long long)before, (long long)after, (long long)total);
 		moved += after > before;
 		cycles++;
 	}
 	for (int waited = 0;; waited += 100) {
-		int64_t sum = cs_svc_redis_offsets(rc, prefix, group, topic, PARTS, NULL);
+		int64_t sum = cs_svc_redis_offsets(rc, run.prefix, run.group, run.topic, PARTS, NULL);
 		if (sum == total)
 			break;
 		if (waited > 120000) {
-			cs_svc_dump_log(logf);
+			cs_svc_dump_log(run.logf);
 			kill(a, SIGKILL);
 			CS_TEST_FAIL("Redis offsets at %lld of %lld", (long long)sum, (long long)total);
 		}
 		cs_svc_sleep_ms(100);
 	}
 	CS_TEST_ASSERT(cycles >= 2, "only %d membership changes happened before the end", cycles);
-	CS_TEST_EQ_INT(cs_svc_counts_from_redis(rc, prefix, 60, &got), 0);
+	CS_TEST_EQ_INT(cs_svc_counts_from_redis(rc, run.prefix, 60, &got), 0);
 	if (cs_svc_counts_compare(&exp, &got)) {
-		cs_svc_dump_log(logf);
+		cs_svc_dump_log(run.logf);
 		kill(a, SIGKILL);
 		CS_TEST_FAIL("aggregates differ after rebalance churn");
 	}

@@ -345,3 +345,39 @@ long cs_svc_consume(const char *topic, long n, int timeout_ms, void (*cb)(void *
 	rd_kafka_destroy(rk);
 	return got;
 }
+
+/* Copies extra into out with {topic} and {tmp} replaced. */
+static void cs__expand(const char *extra, const cs_svc_run_t *r, char *out, size_t size) {
+	size_t o = 0;
+	for (const char *p = extra; *p && o + 1 < size; p++) {
+		const char *rep = !strncmp(p, "{topic}", 7) ? r->topic : !strncmp(p, "{tmp}", 5) ? cs_test_tmpdir() : NULL;
+		if (rep) {
+			o += (size_t)snprintf(out + o, size - o, "%s", rep);
+			p += !strncmp(p, "{topic}", 7) ? 6 : 4;
+			if (o >= size)
+				o = size - 1;
+		} else {
+			out[o++] = *p;
+		}
+	}
+	out[o] = '\0';
+}
+
+int cs_svc_run_init(cs_svc_run_t *r, const char *name, const char *extra) {
+	char buf[4096], ex[2048];
+	const char *ra = getenv("CS_REDIS_ADDR");
+	snprintf(r->topic, sizeof(r->topic), "cs-%s-%d-%ld", name, (int)getpid(), (long)time(NULL));
+	snprintf(r->group, sizeof(r->group), "%s-g", r->topic);
+	snprintf(r->prefix, sizeof(r->prefix), "%s%d", name, (int)getpid());
+	snprintf(r->ind, sizeof(r->ind), "%s/indicators.txt", cs_test_tmpdir());
+	snprintf(r->conf, sizeof(r->conf), "%s/ingest.conf", cs_test_tmpdir());
+	snprintf(r->logf, sizeof(r->logf), "%s/ingest.log", cs_test_tmpdir());
+	if (cs_svc_work_indicators(r->ind))
+		return -1;
+	snprintf(buf, sizeof(buf),
+		 "topics=%s\ngroup.id=%s\nindicators.file=%s\naggregate.key.prefix=%s\n"
+		 "kafka.bootstrap.servers=%s\nredis.host=127.0.0.1\nredis.port=%s\n%s",
+		 r->topic, r->group, r->ind, r->prefix, cs_svc_kafka(), strrchr(ra, ':') + 1,
+		 (cs__expand(extra, r, ex, sizeof(ex)), ex));
+	return cs_test_write_file(r->conf, buf);
+}

@@ -83,3 +83,17 @@ int cs_svc_work_produce(const char *topic, int partitions, long n, unsigned seed
 /** Reads partition 0 of topic from the beginning until n messages or timeout_ms; calls cb on each. Returns the count. */
 long cs_svc_consume(const char *topic, long n, int timeout_ms, void (*cb)(void *opaque, const rd_kafka_message_t *m),
 		    void *opaque);
+
+/** Names and files of one service test's run. */
+typedef struct cs_svc_run_s {
+	char topic[128], group[160], prefix[64], ind[512], conf[512], logf[512];
+} cs_svc_run_t;
+
+/**
+ * Names a run after `name` (topic, group, Redis key prefix unique to this
+ * process), writes the workload's indicator list, and a cshield-ingest
+ * configuration with the connection settings plus `extra` (key=value lines,
+ * where {topic} and {tmp} stand for the topic name and the test's temp folder).
+ * Returns 0 or -1.
+ */
+int cs_svc_run_init(cs_svc_run_t *r, const char *name, const char *extra);
