@@ -105,8 +105,10 @@ static cs_err_t cs__flush(cs_ingest_worker_t *w) {
 	cs_err_t err;
 
 	w->last_flush_ms = t0;
-	if (!w->dirty)
+	if (!w->dirty) {
+		cs__set_paused(w, 0); /* nothing left to write: consume again */
 		return CS_ERR_OK;
+	}
 	if (w->dlq && w->dlq_pending) {
 		/* the dead letters of this batch must be in Kafka before its offsets move */
 		rd_kafka_flush(w->dlq, (int)w->conf->dlq_timeout_ms);
@@ -129,6 +131,8 @@ static cs_err_t cs__flush(cs_ingest_worker_t *w) {
 			 w->redis.errstr, (long long)w->pending_events);
 		if (cs__resync(w))
 			CS_LOG_E(CS__MOD, "resync: %s", w->redis.errstr);
+		else
+			cs__set_paused(w, 0); /* Redis answers again: consume from where it says */
 		return err;
 	}
 	if (err) {

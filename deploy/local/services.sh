@@ -2,8 +2,9 @@
 # Usage: deploy/local/services.sh start|stop
 #
 # Starts (or stops) the local Kafka broker and redis-server, and writes their
-# addresses to $CS_LOCAL_DIR/env as CS_KAFKA_BOOTSTRAP and CS_REDIS_ADDR,
-# which the tests and the quickstart read (`. $CS_LOCAL_DIR/env`).
+# addresses to $CS_LOCAL_DIR/env as CS_KAFKA_BOOTSTRAP and CS_REDIS_ADDR (and
+# CS_REDIS_PIDFILE, for the fault tests), which the tests and the quickstart
+# read (`. $CS_LOCAL_DIR/env`).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 here=$(dirname "$0")
@@ -13,7 +14,8 @@ start)
 	mkdir -p "$CS_LOCAL_DIR"
 	redis=$("$here/redis.sh" start)
 	kafka=$("$here/kafka.sh" start)
-	printf 'export CS_KAFKA_BOOTSTRAP=%s\nexport CS_REDIS_ADDR=%s\n' "$kafka" "$redis" > "$CS_LOCAL_DIR/env"
+	printf 'export CS_KAFKA_BOOTSTRAP=%s\nexport CS_REDIS_ADDR=%s\nexport CS_REDIS_PIDFILE=%s\n' \
+		"$kafka" "$redis" "$CS_LOCAL_DIR/redis/redis.pid" > "$CS_LOCAL_DIR/env"
 	cat "$CS_LOCAL_DIR/env"
 	;;
 stop)

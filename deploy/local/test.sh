@@ -15,7 +15,7 @@ cd "$CS_ROOT"
 trap '"$CS_ROOT/deploy/local/services.sh" stop >/dev/null 2>&1 || true' EXIT
 "$CS_ROOT/deploy/local/services.sh" start >/dev/null || cs_die "starting Kafka and Redis failed"
 . "$CS_LOCAL_DIR/env"
-export CS_KAFKA_BOOTSTRAP CS_REDIS_ADDR
+export CS_KAFKA_BOOTSTRAP CS_REDIS_ADDR CS_REDIS_PIDFILE
 export CS_REQUIRE_SERVICES=1   # a service test may not skip here
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

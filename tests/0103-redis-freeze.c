@@ -1,0 +1,101 @@
+/*
+ * 0103-redis-freeze: redis-server is frozen (SIGSTOP) for 8 s while
+ * cshield-ingest consumes. Flushes time out (one may even be applied late,
+ * when Redis wakes up, after the client gave up on it), partitions are
+ * paused, flushes are retried with backoff; after SIGCONT everything
+ * resumes. The offset check in the flush script must keep the counts exact:
+ * nothing lost, nothing counted twice.
+ */
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include "cs_test_svc.h"
+
+#define PARTS 3
+#define EVENTS 40000
+
+int cs_test_0103(void) {
+	cs_svc_run_t run;
+	int64_t hw[PARTS], total = 0, t0, at_freeze, after_freeze;
+	cs_svc_counts_t exp = {0}, got = {0};
+	long malformed = 0;
+	int rc_check, st;
+	redisContext *rc;
+	pid_t pid, redis_pid;
+	const char *pidfile = getenv("CS_REDIS_PIDFILE");
+	FILE *fp;
+
+	if ((rc_check = cs_svc_check()))
+		return rc_check;
+	if (!pidfile || !(fp = fopen(pidfile, "r"))) {
+		CS_TEST_SAY("CS_REDIS_PIDFILE not set or unreadable: the local redis-server is needed");
+		return getenv("CS_REQUIRE_SERVICES") ? 1 : CS_TEST_SKIP;
+	}
+	CS_TEST_ASSERT(fscanf(fp, "%d", &redis_pid) == 1 && redis_pid > 0, "pid file");
+	fclose(fp);
+	CS_TEST_EQ_INT(cs_svc_run_init(&run, "freeze",
+				       "flush.interval.ms=20\nflush.max.events=50\nworkers=2\n"
+				       "redis.command.timeout.ms=500\nredis.connect.timeout.ms=500\n"),
+		       0);
+	CS_TEST_ASSERT((rc = cs_svc_redis()), "redis");
+	CS_TEST_EQ_INT(cs_svc_topic_create(run.topic, PARTS), 0);
+	t0 = (int64_t)time(NULL) / 60 * 60 - 4 * 3600;
+	CS_TEST_EQ_INT(cs_svc_work_produce(run.topic, PARTS, EVENTS, 31, t0, &exp, &malformed), 0);
+	CS_TEST_EQ_INT(cs_svc_watermarks(run.topic, PARTS, hw), 0);
+	for (int p = 0; p < PARTS; p++)
+		total += hw[p];
+	CS_TEST_EQ_INT(total, EVENTS);
+
+	CS_TEST_ASSERT((pid = cs_svc_ingest_start(run.conf, run.logf)) > 0, "spawn");
+	/* freeze once consumption is under way */
+	for (int waited = 0; waited < 60000; waited += 2) {
+		if (cs_svc_redis_offsets(rc, run.prefix, run.group, run.topic, PARTS, NULL) >= total / 10)
+			break;
+		cs_svc_sleep_ms(2);
+	}
+	at_freeze = cs_svc_redis_offsets(rc, run.prefix, run.group, run.topic, PARTS, NULL);
+	CS_TEST_EQ_INT(kill(redis_pid, SIGSTOP), 0);
+	cs_svc_sleep_ms(8000);
+	CS_TEST_EQ_INT(kill(redis_pid, SIGCONT), 0);
+	redisFree(rc); /* our own connection may have timed out meanwhile */
+	CS_TEST_ASSERT((rc = cs_svc_redis()), "redis after SIGCONT");
+	after_freeze = cs_svc_redis_offsets(rc, run.prefix, run.group, run.topic, PARTS, NULL);
+	CS_TEST_SAY("frozen at %lld of %lld events, %lld just after the thaw", (long long)at_freeze, (long long)total,
+		    (long long)after_freeze);
+	CS_TEST_ASSERT(at_freeze < total, "consumption ended before the freeze: the test proved nothing");
+	if (waitpid(pid, &st, WNOHANG) == pid) {
+		cs_svc_dump_log(run.logf);
+		CS_TEST_FAIL("cshield-ingest exited while Redis was frozen");
+	}
+	for (int waited = 0;; waited += 100) {
+		int64_t sum = cs_svc_redis_offsets(rc, run.prefix, run.group, run.topic, PARTS, NULL);
+		if (sum == total)
+			break;
+		if (waited > 120000) {
+			cs_svc_dump_log(run.logf);
+			kill(pid, SIGKILL);
+			CS_TEST_FAIL("Redis offsets at %lld of %lld after the thaw", (long long)sum, (long long)total);
+		}
+		cs_svc_sleep_ms(100);
+	}
+	CS_TEST_EQ_INT(cs_svc_counts_from_redis(rc, run.prefix, 60, &got), 0);
+	if (cs_svc_counts_compare(&exp, &got)) {
+		cs_svc_dump_log(run.logf);
+		kill(pid, SIGKILL);
+		CS_TEST_FAIL("aggregates differ after Redis was frozen");
+	}
+	{
+		redisReply *r = redisCommand(rc, "HGET %s:stats events", run.prefix);
+		CS_TEST_ASSERT(r && r->type == REDIS_REPLY_STRING, "stats");
+		CS_TEST_EQ_INT(strtoll(r->str, NULL, 10), total);
+		freeReplyObject(r);
+	}
+	kill(pid, SIGTERM);
+	CS_TEST_EQ_INT(cs_svc_wait(pid, 30000), 0);
+	cs_svc_counts_free(&exp);
+	cs_svc_counts_free(&got);
+	redisFree(rc);
+	return 0;
+}
