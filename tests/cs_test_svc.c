@@ -381,3 +381,32 @@ int cs_svc_run_init(cs_svc_run_t *r, const char *name, const char *extra) {
 		 (cs__expand(extra, r, ex, sizeof(ex)), ex));
 	return cs_test_write_file(r->conf, buf);
 }
+
+int cs_svc_wait_lag0(redisContext *rc, const cs_svc_run_t *run, int partitions, int64_t total, pid_t pid,
+		     int timeout_ms) {
+	for (int waited = 0;; waited += 100) {
+		int64_t sum = cs_svc_redis_offsets(rc, run->prefix, run->group, run->topic, partitions, NULL);
+		if (sum == total)
+			return 0;
+		if (waited > timeout_ms) {
+			cs_svc_dump_log(run->logf);
+			kill(pid, SIGKILL);
+			fprintf(stderr, "  Redis offsets at %lld of %lld after %d ms\n", (long long)sum, (long long)total,
+				waited);
+			return -1;
+		}
+		cs_svc_sleep_ms(100);
+	}
+}
+
+int cs_svc_check_counts(redisContext *rc, const cs_svc_run_t *run, const cs_svc_counts_t *exp, pid_t pid) {
+	cs_svc_counts_t got = {0};
+	int rc_cmp = cs_svc_counts_from_redis(rc, run->prefix, 60, &got) ? -1 : cs_svc_counts_compare(exp, &got);
+	cs_svc_counts_free(&got);
+	if (rc_cmp) {
+		cs_svc_dump_log(run->logf);
+		kill(pid, SIGKILL);
+		return -1;
+	}
+	return 0;
+}

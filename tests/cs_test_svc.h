@@ -97,3 +97,12 @@ typedef struct cs_svc_run_s {
  * Returns 0 or -1.
  */
 int cs_svc_run_init(cs_svc_run_t *r, const char *name, const char *extra);
+
+/**
+ * Waits until the offsets cshield-ingest recorded in Redis for the run's topic
+ * sum to total; on timeout prints the ingest log and kills pid. 0 or -1.
+ */
+int cs_svc_wait_lag0(redisContext *rc, const cs_svc_run_t *run, int partitions, int64_t total, pid_t pid,
+		     int timeout_ms);
+/** Reads the run's windows from Redis and compares them with exp; on a difference prints the log, kills pid. */
+int cs_svc_check_counts(redisContext *rc, const cs_svc_run_t *run, const cs_svc_counts_t *exp, pid_t pid);
