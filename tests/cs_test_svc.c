@@ -250,6 +250,16 @@ int64_t cs_svc_redis_offsets(redisContext *rc, const char *prefix, const char *g
 	return sum;
 }
 
+/* Every cshield-ingest a test started: killed when the runner exits, whatever the test did. */
+static pid_t cs__children[64];
+static int cs__child_cnt;
+
+static void cs__kill_children(void) {
+	for (int i = 0; i < cs__child_cnt; i++)
+		if (kill(cs__children[i], 0) == 0)
+			kill(cs__children[i], SIGKILL);
+}
+
 pid_t cs_svc_ingest_start(const char *conf, const char *logfile) {
 	char bin[1024];
 	posix_spawn_file_actions_t fa;
@@ -268,6 +278,10 @@ pid_t cs_svc_ingest_start(const char *conf, const char *logfile) {
 		fprintf(stderr, "  spawn %s: %s\n", bin, strerror(err));
 		return -1;
 	}
+	if (cs__child_cnt == 0)
+		atexit(cs__kill_children);
+	if (cs__child_cnt < (int)(sizeof(cs__children) / sizeof(*cs__children)))
+		cs__children[cs__child_cnt++] = pid;
 	return pid;
 }
 

@@ -47,5 +47,8 @@ kill -TERM $pid
 wait $pid || cs_die "cshield-ingest did not exit cleanly (log: $QS/ingest.log)"
 cs_log "consumed $EVENTS events; the 25 busiest rows and the totals:"
 "$BIN/report/cshield-report" --redis "$CS_REDIS_ADDR" > "$QS/report.txt"
-{ head -1 "$QS/report.txt"; sed '1d;$d' "$QS/report.txt" | sort -k3,3nr | head -25; tail -1 "$QS/report.txt"; }
+sed '1d;$d' "$QS/report.txt" | sort -k3,3nr > "$QS/report.sorted"
+head -1 "$QS/report.txt"
+head -25 "$QS/report.sorted"
+tail -1 "$QS/report.txt"
 cs_log "full report: $QS/report.txt"
