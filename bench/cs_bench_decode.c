@@ -13,6 +13,7 @@
 #include "cs_common.h"
 #include "cs_bench.h"
 #include "cs_decode.h"
+#include "cs_bench_modes.h"
 
 typedef struct cs__corpus_s {
 	char *buf;
@@ -61,8 +62,7 @@ static long cs__pass_ours(cs_decode_t *dec, cs_decode_fmt_t fmt, const cs__corpu
 	return obs;
 }
 
-/* Looks up a dotted path nested (and, for flat keys, as one key). */
-static json_t *cs__jget(json_t *o, const char *path) {
+json_t *cs_bench_jget(json_t *o, const char *path) {
 	json_t *v = json_object_get(o, path);
 	const char *dot;
 	char seg[128];
@@ -71,7 +71,7 @@ static json_t *cs__jget(json_t *o, const char *path) {
 	memcpy(seg, path, (size_t)(dot - path));
 	seg[dot - path] = '\0';
 	v = json_object_get(o, seg);
-	return json_is_object(v) ? cs__jget(v, dot + 1) : NULL;
+	return json_is_object(v) ? cs_bench_jget(v, dot + 1) : NULL;
 }
 
 /* The naive baseline: jansson parses every line, then every mapped path is looked up. */
@@ -87,7 +87,7 @@ static long cs__pass_naive(cs_decode_fmt_t fmt, const cs__corpus_t *c) {
 			const char *path, *kind;
 			cs_obs_role_t role;
 			for (size_t i = 0; cs_decode_map_entry(fmt, i, &path, &kind, &role) == 0; i++)
-				if (json_is_string(cs__jget(doc, path)))
+				if (json_is_string(cs_bench_jget(doc, path)))
 					found++;
 			json_decref(doc);
 		}
@@ -116,7 +116,6 @@ typedef struct cs__res_s {
 		(res).mb_per_s = (double)passes_ * (double)(bytes_per_pass) / 1e6 / (res).seconds; \
 	} while (0)
 
-int cs_bench_decode(int argc_fmt, const char *only_fmt, long events, double min_s, int json);
 int cs_bench_decode(int argc_fmt, const char *only_fmt, long events, double min_s, int json) {
 	cs_decode_conf_t *conf = cs_decode_conf_new();
 	cs_decode_t *dec;

@@ -20,6 +20,7 @@
 
 #include "cs_common.h"
 #include "cs_bench.h"
+#include "cs_bench_modes.h"
 
 extern char **environ;
 
@@ -132,7 +133,6 @@ static void cs__ingest_path(char *out, size_t size) {
 		snprintf(out, size, "%s/../ingest/cshield-ingest", dir);
 }
 
-int cs_bench_e2e(long events, size_t nind, int workers, int json);
 int cs_bench_e2e(long events, size_t nind, int workers, int json) {
 	const char *brokers = getenv("CS_KAFKA_BOOTSTRAP"), *raddr = getenv("CS_REDIS_ADDR");
 	static const char *const client_cmds[] = {"evalsha", "hmget", "script", "select", "auth", NULL};

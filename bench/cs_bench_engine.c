@@ -23,6 +23,7 @@
 #include "cs_bench.h"
 #include "cs_decode.h"
 #include "cs_correlate.h"
+#include "cs_bench_modes.h"
 
 typedef struct cs__ecorpus_s {
 	char *buf;
@@ -235,18 +236,6 @@ static int cs__hset_has(const cs__hset_t *hs, const char *s, size_t n) {
 	return 0;
 }
 
-static json_t *cs__jget(json_t *o, const char *path) {
-	json_t *v = json_object_get(o, path);
-	const char *dot;
-	char seg[128];
-	if (v || !(dot = strchr(path, '.')) || (size_t)(dot - path) >= sizeof(seg))
-		return v;
-	memcpy(seg, path, (size_t)(dot - path));
-	seg[dot - path] = '\0';
-	v = json_object_get(o, seg);
-	return json_is_object(v) ? cs__jget(v, dot + 1) : NULL;
-}
-
 static double cs__naive(const cs__ecorpus_t *c, const cs_corr_db_t *db, double min_s, long *hits) {
 	cs__hset_t hs;
 	size_t n = cs_corr_db_count(db), size = 16;
@@ -275,7 +264,7 @@ static double cs__naive(const cs__ecorpus_t *c, const cs_corr_db_t *db, double m
 			if (!doc)
 				continue;
 			for (size_t k = 0; cs_decode_map_entry(CS_DECODE_FMT_EVE, k, &path, &kind, &role) == 0; k++) {
-				json_t *v = cs__jget(doc, path);
+				json_t *v = cs_bench_jget(doc, path);
 				char low[512];
 				size_t l;
 				if (!json_is_string(v) || (l = json_string_length(v)) >= sizeof(low))
@@ -300,8 +289,6 @@ static double cs__naive(const cs__ecorpus_t *c, const cs_corr_db_t *db, double m
 	return (double)events / ((double)el / 1000.0);
 }
 
-int cs_bench_engine(long events, size_t nind, int max_threads, double min_s, double hit_rate, int json,
-		    const char *plot);
 int cs_bench_engine(long events, size_t nind, int max_threads, double min_s, double hit_rate, int json,
 		    const char *plot) {
 	cs__ecorpus_t c = {0};
@@ -405,7 +392,6 @@ int cs_bench_engine(long events, size_t nind, int max_threads, double min_s, dou
 	return 0;
 }
 
-int cs_bench_indicators(const size_t *sizes, int nsizes, int json, const char *plot);
 int cs_bench_indicators(const size_t *sizes, int nsizes, int json, const char *plot) {
 	double xs[16], ys[16];
 	if (!json)

@@ -13,12 +13,8 @@
 
 #include "cs_common.h"
 #include "cs_bench.h"
+#include "cs_bench_modes.h"
 
-int cs_bench_decode(int argc_fmt, const char *only_fmt, long events, double min_s, int json);
-int cs_bench_engine(long events, size_t nind, int max_threads, double min_s, double hit_rate, int json,
-		    const char *plot);
-int cs_bench_indicators(const size_t *sizes, int nsizes, int json, const char *plot);
-int cs_bench_e2e(long events, size_t nind, int workers, int json);
 
 static void cs__usage(FILE *fp) {
 	fprintf(fp,
