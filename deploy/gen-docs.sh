@@ -20,7 +20,10 @@ trimmed. `-X key=value` on the command line sets one more property after the fil
   `fetch.wait.max.ms=100` on the consumer); librdkafka validates them, and its error is
   reported with the line. `kafka.group.id`, `kafka.enable.auto.commit` and
   `kafka.enable.auto.offset.store` are refused: cshield owns them (offsets live in Redis).
-  cshield's own default for the consumer: `auto.offset.reset=earliest`.
+  cshield's own defaults for the consumer: `auto.offset.reset=earliest` and
+  `partition.assignment.strategy=cooperative-sticky` (incremental rebalancing: only the
+  partitions that change owner stop; `kafka.partition.assignment.strategy=range` gives the
+  eager protocol back, which cshield handles too).
 - `redis.*` keys are hiredis connection options (hiredis has no configuration API of its
   own, so they are listed here).
 

@@ -40,59 +40,190 @@ static cs_ingest_part_t *cs__part_find(cs_ingest_worker_t *w, const char *topic,
 	return NULL;
 }
 
+/* The assigned partitions (only_moved: those with consumed messages, at their next offset). */
 static rd_kafka_topic_partition_list_t *cs__parts_list(const cs_ingest_worker_t *w, int only_moved) {
 	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)w->part_cnt);
 	for (size_t i = 0; i < w->part_cnt; i++) {
 		const cs_ingest_part_t *p = &w->parts[i];
-		if (only_moved && p->next < 0)
+		if (!p->assigned || (only_moved && p->next < 0))
 			continue;
 		rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = p->next;
 	}
 	return l;
 }
 
-static void cs__set_paused(cs_ingest_worker_t *w, int pause) {
-	rd_kafka_topic_partition_list_t *l;
+static void cs__pause_list(cs_ingest_worker_t *w, rd_kafka_topic_partition_list_t *l, int pause) {
 	rd_kafka_resp_err_t kerr;
 
-	if (w->paused == pause || w->part_cnt == 0) {
-		w->paused = pause && w->part_cnt;
+	if (l->cnt == 0)
 		return;
-	}
-	l = cs__parts_list(w, 0);
 	kerr = pause ? rd_kafka_pause_partitions(w->rk, l) : rd_kafka_resume_partitions(w->rk, l);
 	if (kerr)
-		CS_LOG_E(CS__MOD, "%s partitions: %s", pause ? "pause" : "resume", rd_kafka_err2str(kerr));
+		CS_LOG_E(CS__MOD, "worker %d: %s partitions: %s", w->id, pause ? "pause" : "resume", rd_kafka_err2str(kerr));
 	else
-		CS_LOG_I(CS__MOD, "%s %zu partitions", pause ? "paused" : "resumed", w->part_cnt);
+		CS_LOG_I(CS__MOD, "worker %d: %s %d partitions", w->id, pause ? "paused" : "resumed", l->cnt);
+}
+
+static void cs__set_paused(cs_ingest_worker_t *w, int pause) {
+	rd_kafka_topic_partition_list_t *l;
+
+	if (w->paused == pause)
+		return;
+	l = cs__parts_list(w, 0);
+	cs__pause_list(w, l, pause);
 	rd_kafka_topic_partition_list_destroy(l);
 	w->paused = pause;
 }
 
-/* Re-reads where Redis says each partition stands and seeks there. */
-static cs_err_t cs__resync(cs_ingest_worker_t *w) {
-	rd_kafka_topic_partition_list_t *l;
-	rd_kafka_error_t *kerr;
-	cs_err_t err;
+/* Where a partition Redis knows nothing of starts: Kafka's committed offset, else auto.offset.reset. */
+static void cs__fallback_offsets(cs_ingest_worker_t *w, rd_kafka_topic_partition_list_t *l) {
+	char reset[32] = "latest";
+	size_t rsz = sizeof(reset);
+	int64_t logical;
+	rd_kafka_resp_err_t kerr;
 
+	rd_kafka_conf_get(w->conf->kconf, "auto.offset.reset", reset, &rsz);
+	logical = !strcmp(reset, "earliest") || !strcmp(reset, "smallest") || !strcmp(reset, "beginning")
+			  ? RD_KAFKA_OFFSET_BEGINNING
+			  : RD_KAFKA_OFFSET_END;
+	if ((kerr = rd_kafka_committed(w->rk, l, 10000)))
+		CS_LOG_W(CS__MOD, "worker %d: reading committed offsets: %s", w->id, rd_kafka_err2str(kerr));
+	for (int i = 0; i < l->cnt; i++)
+		if (kerr || l->elems[i].err || l->elems[i].offset < 0)
+			l->elems[i].offset = logical;
+}
+
+/*
+ * Makes every partition that is not ready ready: reads where Redis says it
+ * stands (one HMGET), then assigns it there (new partitions) or seeks it
+ * there (assigned partitions whose unflushed events were dropped). Called in
+ * the rebalance callback and from the poll loop, never blocking on Redis for
+ * more than one command: on failure the caller retries later, and the
+ * partitions are meanwhile neither fetched (not assigned) nor counted.
+ */
+static cs_err_t cs__settle(cs_ingest_worker_t *w, int in_callback) {
+	cs_ingest_part_t *tmp = NULL;
+	size_t n = 0, unassigned = 0;
+	cs_err_t err = CS_ERR_OK;
+	rd_kafka_topic_partition_list_t *add = NULL, *seek = NULL, *seek_nostart = NULL;
+
+	for (size_t i = 0; i < w->part_cnt; i++)
+		n += !w->parts[i].ready;
+	if (n == 0)
+		goto assign;
+	if (!(tmp = cs_calloc(n, sizeof(*tmp)))) {
+		snprintf(w->redis.errstr, sizeof(w->redis.errstr), "out of memory");
+		err = CS_ERR_NOMEM;
+		goto assign;
+	}
+	for (size_t i = 0, k = 0; i < w->part_cnt; i++)
+		if (!w->parts[i].ready)
+			tmp[k++] = w->parts[i]; /* shallow: topic stays owned by w->parts */
+	if ((err = cs_ingest_redis_offsets_get(&w->redis, tmp, n)))
+		goto assign;
+
+	for (size_t i = 0; i < w->part_cnt; i++)
+		unassigned += !w->parts[i].assigned;
+	add = rd_kafka_topic_partition_list_new((int)w->part_cnt);
+	seek = rd_kafka_topic_partition_list_new((int)n);
+	seek_nostart = rd_kafka_topic_partition_list_new((int)n);
+	for (size_t i = 0, k = 0; i < w->part_cnt; i++) {
+		cs_ingest_part_t *p = &w->parts[i];
+		/* an eager assign replaces the whole assignment: it lists every partition */
+		int via_assign = !p->assigned || (!w->coop && unassigned);
+		if (p->ready) {
+			if (via_assign)
+				rd_kafka_topic_partition_list_add(add, p->topic, p->partition)->offset =
+					p->next >= 0 ? p->next : p->start >= 0 ? p->start : RD_KAFKA_OFFSET_INVALID;
+			continue;
+		}
+		p->start = tmp[k++].start;
+		p->next = -1;
+		if (via_assign)
+			rd_kafka_topic_partition_list_add(add, p->topic, p->partition)->offset =
+				p->start >= 0 ? p->start : RD_KAFKA_OFFSET_INVALID;
+		else
+			rd_kafka_topic_partition_list_add(p->start >= 0 ? seek : seek_nostart, p->topic,
+							  p->partition)->offset = p->start;
+		CS_LOG_I(CS__MOD, "worker %d %s %s [%d] at %s %lld", w->id, p->assigned ? "repositions" : "assigned",
+			 p->topic, (int)p->partition,
+			 p->start >= 0 ? "Redis offset" : "committed/reset, Redis has none", (long long)p->start);
+		p->ready = 1;
+		p->assigned = 1;
+	}
+	if (seek_nostart->cnt) {
+		cs__fallback_offsets(w, seek_nostart);
+		for (int i = 0; i < seek_nostart->cnt; i++)
+			rd_kafka_topic_partition_list_add(seek, seek_nostart->elems[i].topic,
+							  seek_nostart->elems[i].partition)->offset =
+				seek_nostart->elems[i].offset;
+	}
+	if (seek->cnt) {
+		rd_kafka_error_t *kerr = rd_kafka_seek_partitions(w->rk, seek, 5000);
+		if (kerr) {
+			CS_LOG_E(CS__MOD, "worker %d: seek to the Redis offsets: %s", w->id, rd_kafka_error_string(kerr));
+			rd_kafka_error_destroy(kerr);
+		}
+	}
+
+assign:
+	/* In the callback an assign call is due even when nothing could be settled. */
+	if ((add && add->cnt) || in_callback) {
+		if (!add)
+			add = rd_kafka_topic_partition_list_new(0);
+		if (w->coop) {
+			rd_kafka_error_t *kerr = rd_kafka_incremental_assign(w->rk, add);
+			if (kerr) {
+				CS_LOG_E(CS__MOD, "worker %d: incremental assign: %s", w->id, rd_kafka_error_string(kerr));
+				rd_kafka_error_destroy(kerr);
+			}
+		} else {
+			rd_kafka_resp_err_t kerr = rd_kafka_assign(w->rk, add);
+			if (kerr)
+				CS_LOG_E(CS__MOD, "worker %d: assign: %s", w->id, rd_kafka_err2str(kerr));
+		}
+		/* A flush is failing: new partitions wait too. Otherwise resume them
+		 * explicitly: librdkafka 2.0.2 keeps an application pause across
+		 * unassign and assign, so a partition paused before a rebalance would
+		 * stay paused forever once it came back. */
+		if (add->cnt)
+			cs__pause_list(w, add, w->paused);
+	}
+	if (add)
+		rd_kafka_topic_partition_list_destroy(add);
+	if (seek)
+		rd_kafka_topic_partition_list_destroy(seek);
+	if (seek_nostart)
+		rd_kafka_topic_partition_list_destroy(seek_nostart);
+	cs_free(tmp);
+	if (err) {
+		w->settle_pending = 1;
+		w->settle_backoff_ms = w->settle_backoff_ms ? w->settle_backoff_ms * 2 : 100;
+		if (w->settle_backoff_ms > 5000)
+			w->settle_backoff_ms = 5000;
+		w->settle_retry_ms = cs_clock_ms() + w->settle_backoff_ms;
+		CS_LOG_E(CS__MOD, "worker %d: reading start offsets of %zu partitions: %s (not consuming them; retry in %lld ms)",
+			 w->id, n, w->redis.errstr, (long long)w->settle_backoff_ms);
+	} else {
+		w->settle_pending = 0;
+		w->settle_backoff_ms = 0;
+	}
+	return err;
+}
+
+/*
+ * Drops what was consumed since the last flush and repositions every
+ * partition where Redis says it stands (now, or once Redis answers).
+ */
+static cs_err_t cs__resync(cs_ingest_worker_t *w) {
 	cs_ingest_agg_clear(&w->agg);
 	w->pending_events = 0;
 	w->dirty = 0;
-	if ((err = cs_ingest_redis_offsets_get(&w->redis, w->parts, w->part_cnt)))
-		return err;
-	l = rd_kafka_topic_partition_list_new((int)w->part_cnt);
 	for (size_t i = 0; i < w->part_cnt; i++) {
-		cs_ingest_part_t *p = &w->parts[i];
-		p->next = -1;
-		if (p->start >= 0)
-			rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = p->start;
+		w->parts[i].ready = 0;
+		w->parts[i].next = -1;
 	}
-	if (l->cnt && (kerr = rd_kafka_seek_partitions(w->rk, l, 5000))) {
-		CS_LOG_E(CS__MOD, "seek after stale flush: %s", rd_kafka_error_string(kerr));
-		rd_kafka_error_destroy(kerr);
-	}
-	rd_kafka_topic_partition_list_destroy(l);
-	return CS_ERR_OK;
+	return cs__settle(w, 0);
 }
 
 /*
@@ -168,62 +299,108 @@ static cs_err_t cs__flush(cs_ingest_worker_t *w) {
 }
 
 static void cs__on_assign(cs_ingest_worker_t *w, rd_kafka_topic_partition_list_t *list) {
-	cs_err_t err;
-	int64_t backoff = 100;
+	size_t have = w->part_cnt;
+	cs_ingest_part_t *n;
 
-	cs__parts_clear(w);
-	w->parts = cs_calloc((size_t)list->cnt, sizeof(*w->parts));
-	for (int i = 0; w->parts && i < list->cnt; i++) {
-		w->parts[i].topic = cs_strdup(list->elems[i].topic);
-		w->parts[i].partition = list->elems[i].partition;
-		w->parts[i].start = w->parts[i].next = -1;
+	if (!w->coop)
+		cs__parts_clear(w), have = 0;
+	n = cs_reallocarray(w->parts, have + (size_t)list->cnt + 1, sizeof(*n));
+	if (!n) {
+		CS_LOG_E(CS__MOD, "worker %d: out of memory on assignment", w->id);
+		abort(); /* cannot honour the assignment nor refuse it */
+	}
+	w->parts = n;
+	for (int i = 0; i < list->cnt; i++) {
+		cs_ingest_part_t *p;
+		if (cs__part_find(w, list->elems[i].topic, list->elems[i].partition))
+			continue;
+		p = &w->parts[w->part_cnt];
+		memset(p, 0, sizeof(*p));
+		if (!(p->topic = cs_strdup(list->elems[i].topic))) {
+			CS_LOG_E(CS__MOD, "worker %d: out of memory on assignment", w->id);
+			abort();
+		}
+		p->partition = list->elems[i].partition;
+		p->start = p->next = -1;
 		w->part_cnt++;
 	}
-	/* Without Redis we cannot know where to resume: wait for it. */
-	while ((err = cs_ingest_redis_offsets_get(&w->redis, w->parts, w->part_cnt))) {
-		if (atomic_load(w->stop)) {
-			CS_LOG_W(CS__MOD, "stopping while Redis is unreachable: not consuming");
-			cs__parts_clear(w);
-			rd_kafka_assign(w->rk, NULL);
-			return;
+	/* Without Redis we cannot know where to resume: those partitions wait (not
+	 * assigned, so not fetched) and the poll loop retries; the callback never blocks
+	 * on a Redis that does not answer. */
+	w->settle_backoff_ms = 0;
+	cs__settle(w, 1);
+}
+
+/* Revoked (or lost) partitions: flush what we have while we still own them. */
+static void cs__on_revoke(cs_ingest_worker_t *w, rd_kafka_topic_partition_list_t *list) {
+	rd_kafka_topic_partition_list_t *un;
+	size_t keep = 0;
+
+	if (cs__flush(w)) {
+		/* the new owner replays the revoked partitions; ours lost their unflushed counts too */
+		CS_LOG_W(CS__MOD, "worker %d: flush on revoke failed; %lld events are replayed", w->id,
+			 (long long)w->pending_events);
+		cs_ingest_agg_clear(&w->agg);
+		w->pending_events = 0;
+		w->dirty = 0;
+		for (size_t i = 0; i < w->part_cnt; i++) {
+			w->parts[i].ready = 0;
+			w->parts[i].next = -1;
 		}
-		CS_LOG_E(CS__MOD, "reading start offsets: %s (retry in %lld ms)", w->redis.errstr,
-			 (long long)backoff);
-		struct timespec ts = {backoff / 1000, (backoff % 1000) * 1000000};
-		nanosleep(&ts, NULL);
-		backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+		w->settle_pending = 1;
 	}
+	if (w->paused) { /* do not hand paused partitions back (see cs__settle) */
+		rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(list->cnt);
+		for (size_t i = 0; i < w->part_cnt; i++)
+			if (w->parts[i].assigned &&
+			    rd_kafka_topic_partition_list_find(list, w->parts[i].topic, w->parts[i].partition))
+				rd_kafka_topic_partition_list_add(l, w->parts[i].topic, w->parts[i].partition);
+		cs__pause_list(w, l, 0);
+		rd_kafka_topic_partition_list_destroy(l);
+	}
+	if (!w->coop) {
+		cs__parts_clear(w);
+		w->paused = 0;
+		w->settle_pending = 0;
+		rd_kafka_assign(w->rk, NULL);
+		return;
+	}
+	un = rd_kafka_topic_partition_list_new(list->cnt);
 	for (size_t i = 0; i < w->part_cnt; i++) {
-		list->elems[i].offset = w->parts[i].start >= 0 ? w->parts[i].start
-								   : RD_KAFKA_OFFSET_INVALID;
-		CS_LOG_I(CS__MOD, "worker %d assigned %s [%d] from %s %lld", w->id, w->parts[i].topic,
-			 (int)w->parts[i].partition,
-			 w->parts[i].start >= 0 ? "Redis offset" : "committed/reset, Redis has none",
-			 (long long)w->parts[i].start);
+		cs_ingest_part_t *p = &w->parts[i];
+		if (rd_kafka_topic_partition_list_find(list, p->topic, p->partition)) {
+			if (p->assigned)
+				rd_kafka_topic_partition_list_add(un, p->topic, p->partition);
+			cs_free(p->topic);
+			continue;
+		}
+		w->parts[keep++] = *p;
 	}
-	w->paused = 0;
-	rd_kafka_assign(w->rk, list);
+	w->part_cnt = keep;
+	{
+		rd_kafka_error_t *kerr = rd_kafka_incremental_unassign(w->rk, un);
+		if (kerr) {
+			CS_LOG_E(CS__MOD, "worker %d: incremental unassign: %s", w->id, rd_kafka_error_string(kerr));
+			rd_kafka_error_destroy(kerr);
+		}
+	}
+	rd_kafka_topic_partition_list_destroy(un);
+	if (w->part_cnt == 0)
+		w->paused = 0, w->settle_pending = 0;
 }
 
 static void cs__rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			     rd_kafka_topic_partition_list_t *list, void *opaque) {
 	cs_ingest_worker_t *w = opaque;
 
-	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+	w->coop = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+	w->rebalanced = 1;
+	CS_LOG_I(CS__MOD, "worker %d: %s rebalance: %d partitions %s", w->id, w->coop ? "cooperative" : "eager",
+		 list->cnt, err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? "assigned" : "revoked");
+	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
 		cs__on_assign(w, list);
-		return;
-	}
-	/* revoked (or lost): flush what we have while we still own it; if that
-	 * fails the new owner replays it from the Redis offsets. */
-	if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && cs__flush(w))
-		CS_LOG_W(CS__MOD, "flush on revoke failed; the next owner replays %lld events",
-			 (long long)w->pending_events);
-	cs_ingest_agg_clear(&w->agg);
-	w->pending_events = 0;
-	w->dirty = 0;
-	cs__parts_clear(w);
-	w->paused = 0;
-	rd_kafka_assign(rk, NULL);
+	else
+		cs__on_revoke(w, list);
 }
 
 static int cs__on_hit(void *opaque, const cs_corr_hit_t *hit) {
@@ -337,8 +514,10 @@ static void cs__handle(cs_ingest_worker_t *w, rd_kafka_message_t *m) {
 	char encoding[32] = "";
 	cs__msg_ctx_t mc = {w, m, rd_kafka_message_timestamp(m, &tt), 0};
 
-	if (!p) {
-		CS_LOG_D(CS__MOD, "message from unassigned %s [%d] ignored", topic, (int)m->partition);
+	if (!p || !p->ready) {
+		/* not ours, or fetched before the worker knew where Redis says it starts */
+		CS_LOG_D(CS__MOD, "message from %s %s [%d] ignored", p ? "unsettled" : "unassigned", topic,
+			 (int)m->partition);
 		return;
 	}
 	if (m->offset < p->next || (p->start >= 0 && m->offset < p->start))
@@ -558,6 +737,34 @@ void cs_ingest_stop(cs_ingest_t *ing) {
 	atomic_store(&ing->stop, 1);
 }
 
+/*
+ * librdkafka 2.0.2 aborts in rd_kafka_sticky_assignor_state_destroy() when a
+ * cooperative-sticky consumer is destroyed after it joined the group but
+ * before its first assignment (librdkafka#4312, fixed in 2.3.0). A member
+ * stopped that early (a SIGTERM right after start) therefore waits, polling,
+ * for its first rebalance, at most until the shutdown deadline. Messages
+ * polled meanwhile are not counted: their offsets never move.
+ */
+static void cs__await_first_rebalance(cs_ingest_worker_t *w, int64_t deadline) {
+	char *mid;
+	int joined;
+
+	if (w->rebalanced)
+		return;
+	mid = rd_kafka_memberid(w->rk);
+	joined = mid && *mid;
+	if (mid)
+		rd_kafka_mem_free(w->rk, mid);
+	if (!joined)
+		return; /* never joined: no assignor state, nothing to wait for */
+	CS_LOG_I(CS__MOD, "worker %d: waiting for the group's first assignment before leaving", w->id);
+	while (!w->rebalanced && cs_clock_ms() < deadline) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(w->rk, 100);
+		if (m)
+			rd_kafka_message_destroy(m);
+	}
+}
+
 /* A worker's life: consume until stop, then drain, flush, commit, leave the group. */
 static cs_err_t cs__worker_run(cs_ingest_worker_t *w) {
 	cs_err_t err = CS_ERR_OK;
@@ -590,6 +797,8 @@ static cs_err_t cs__worker_run(cs_ingest_worker_t *w) {
 		if (w->dlq)
 			rd_kafka_poll(w->dlq, 0);
 		now = cs_clock_ms();
+		if (w->settle_pending && now >= w->settle_retry_ms)
+			cs__settle(w, 0);
 		if (w->paused) {
 			if (now >= w->redis.next_retry_ms)
 				cs__flush(w);
@@ -602,6 +811,7 @@ static cs_err_t cs__worker_run(cs_ingest_worker_t *w) {
 	/* Drain: the final flush, retried until shutdown.timeout.ms. */
 	CS_LOG_I(CS__MOD, "worker %d stopping: final flush of %lld events", w->id, (long long)w->pending_events);
 	deadline = cs_clock_ms() + w->conf->shutdown_timeout_ms;
+	cs__await_first_rebalance(w, deadline);
 	while ((err = cs__flush(w)) == CS_ERR_REDIS && cs_clock_ms() < deadline) {
 		struct timespec ts = {0, 200 * 1000000};
 		nanosleep(&ts, NULL);

@@ -167,6 +167,10 @@ cs_ingest_conf_t *cs_ingest_conf_new(void) {
 		goto err;
 	/* cshield's own defaults for the consumer; the user may override them */
 	if (rd_kafka_conf_set(conf->kconf, "auto.offset.reset", "earliest", errstr,
+			      sizeof(errstr)) != RD_KAFKA_CONF_OK ||
+	    /* incremental rebalancing: a member joining or leaving moves only the partitions
+	     * that change owner, the others keep consuming (docs/ARCHITECTURE.md) */
+	    rd_kafka_conf_set(conf->kconf, "partition.assignment.strategy", "cooperative-sticky", errstr,
 			      sizeof(errstr)) != RD_KAFKA_CONF_OK)
 		goto err;
 	return conf;

@@ -75,6 +75,8 @@ typedef struct cs_ingest_part_s {
 	int32_t partition;
 	int64_t start; /* offset recorded in Redis when the batch began; -1 = none */
 	int64_t next;  /* next offset to consume (last consumed + 1); -1 = nothing yet */
+	int assigned;  /* in librdkafka's assignment (fetching) */
+	int ready;     /* start offset known and fetch positioned there: messages count */
 } cs_ingest_part_t;
 
 typedef struct cs_ingest_redis_s {
@@ -121,6 +123,10 @@ typedef struct cs_ingest_worker_s {
 	int64_t last_flush_ms;
 	int dirty;  /* offsets moved since the last flush */
 	int paused; /* partitions paused while Redis is unreachable */
+	int rebalanced; /* a rebalance callback has run at least once */
+	int coop;   /* the group runs the COOPERATIVE (incremental) rebalance protocol */
+	int settle_pending;          /* some partitions are not ready: read their offsets later */
+	int64_t settle_retry_ms, settle_backoff_ms;
 	cs_decode_t *dec;
 	rd_kafka_t *dlq;        /* dead-letter producer, NULL when dlq.topic is empty */
 	atomic_long dlq_failed; /* deliveries failed since the last flush (librdkafka thread) */

@@ -24,7 +24,8 @@
 	XX(0100, "e2e", "Kafka -> cshield-ingest -> Redis, exact counts") \
 	XX(0101, "restart", "kill -9 and restart: nothing lost, nothing twice") \
 	XX(0102, "churn", "members join and leave while consuming: exact counts") \
-	XX(0103, "redis-freeze", "redis-server frozen (SIGSTOP) mid-stream: exact counts after the thaw")
+	XX(0103, "redis-freeze", "redis-server frozen (SIGSTOP) mid-stream: exact counts after the thaw") \
+	XX(0104, "redis-rebalance", "the group rebalances while Redis is frozen (eager and cooperative): exact counts after the thaw")
 
 #define CS__DECL(num, name, desc) int cs_test_##num(void);
 CS_TESTS(CS__DECL)
