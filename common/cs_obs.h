@@ -70,5 +70,34 @@ typedef struct cs_obs_s {
 
 const char *cs_obs_type2str(cs_obs_type_t type);
 const char *cs_obs_role2str(cs_obs_role_t role);
+/** The role named str ("destination", "dns query"...), or -1. */
+int cs_obs_role_parse(const char *str, size_t len);
+
+/*
+ * Traffic Light Protocol 2.0, least to most restrictive: an aggregate or an
+ * alert carries the most restrictive label of what made it, and a report for
+ * an audience shows only what is at or below the audience's label.
+ */
+#define CS_TLP_MAP(XX)                  \
+	XX(CLEAR, "clear")              \
+	XX(GREEN, "green")              \
+	XX(AMBER, "amber")              \
+	XX(AMBER_STRICT, "amber+strict") \
+	XX(RED, "red")
+
+typedef enum cs_tlp_e {
+#define CS__TLP(name, str) CS_TLP_##name,
+	CS_TLP_MAP(CS__TLP)
+#undef CS__TLP
+	CS_TLP__CNT
+} cs_tlp_t;
+
+/** "clear", "green", "amber", "amber+strict", "red". */
+const char *cs_tlp2str(cs_tlp_t tlp);
+/**
+ * Parses a TLP label: the names above, case-insensitive, with or without a
+ * "tlp:" prefix; TLP 1.0's "white" is "clear". Returns the label or -1.
+ */
+int cs_tlp_parse(const char *str, size_t len);
 
 #endif /* CS_OBS_H */

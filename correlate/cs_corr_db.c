@@ -224,7 +224,52 @@ cs_err_t cs__corr_builder_init(cs_corr_builder_t *b, uint64_t version) {
 	if (!(b->db = cs_calloc(1, sizeof(*b->db))))
 		return CS_ERR_NOMEM;
 	b->db->version = version;
+	b->default_tlp = CS_TLP_AMBER;
+	cs__corr_meta_reset(b);
 	return CS_ERR_OK;
+}
+
+void cs__corr_meta_reset(cs_corr_builder_t *b) {
+	memset(&b->meta, 0, sizeof(b->meta));
+	b->meta.tlp = -1;
+	b->meta.confidence = -1;
+}
+
+/* Applies the builder's current metadata to a new indicator. 0 or -1 (out of memory). */
+static int cs__meta_apply(cs_corr_builder_t *b, cs_corr_ind_t *ind) {
+	const cs_corr_meta_t *m = &b->meta;
+	const char *src = m->source && *m->source ? m->source : b->file_source ? b->file_source : "";
+	if (!(ind->source = cs_strdup(src)) || !(ind->tags = cs_strdup(m->tags ? m->tags : "")))
+		return -1;
+	ind->tlp = m->tlp >= 0 ? (cs_tlp_t)m->tlp : b->default_tlp;
+	ind->confidence = m->confidence;
+	ind->valid_from_ms = m->valid_from_ms;
+	ind->valid_until_ms = m->valid_until_ms;
+	ind->scope = m->scope;
+	return 0;
+}
+
+/*
+ * The same value shared again (another feed, another line): one indicator,
+ * the widest reading of both. It may be shared as openly as the more open of
+ * the two markings (somebody already shared it that way), it is valid as long
+ * as either says, anywhere either says, with the higher confidence.
+ */
+static void cs__meta_merge(cs_corr_builder_t *b, cs_corr_ind_t *ind) {
+	const cs_corr_meta_t *m = &b->meta;
+	cs_tlp_t tlp = m->tlp >= 0 ? (cs_tlp_t)m->tlp : b->default_tlp;
+	if (tlp < ind->tlp)
+		ind->tlp = tlp;
+	if (m->confidence > ind->confidence)
+		ind->confidence = m->confidence;
+	if (ind->valid_from_ms && (!m->valid_from_ms || m->valid_from_ms < ind->valid_from_ms))
+		ind->valid_from_ms = m->valid_from_ms;
+	if (ind->valid_until_ms && (!m->valid_until_ms || m->valid_until_ms > ind->valid_until_ms))
+		ind->valid_until_ms = m->valid_until_ms;
+	if (ind->scope && m->scope)
+		ind->scope |= m->scope;
+	else
+		ind->scope = 0;
 }
 
 cs_err_t cs__corr_reject(cs_corr_builder_t *b, const char *origin, const char *reason, const char *value,
@@ -259,6 +304,13 @@ static cs_corr_ind_t *cs__ind_new(cs_corr_builder_t *b, cs_obs_type_t type, cons
 	ind->value = v;
 	ind->origin = o;
 	ind->warninglist = -1;
+	if (cs__meta_apply(b, ind)) {
+		db->cnt--;
+		cs_free(v);
+		cs_free(o);
+		cs_free((char *)ind->source);
+		return NULL;
+	}
 	return ind;
 }
 
@@ -295,8 +347,10 @@ cs_err_t cs__corr_add(cs_corr_builder_t *b, int kind, const char *value, size_t 
 		} else {
 			cs_corr_cidrs_t *c = &db->cidrs;
 			cs_corr_ind_t *ind;
-			if (cs__cidr_find(c, v6, plen, net) >= 0) {
+			long dup;
+			if ((dup = cs__cidr_find(c, v6, plen, net)) >= 0) {
 				b->dup_cnt++;
+				cs__meta_merge(b, &db->inds[dup]);
 				return CS_ERR_OK;
 			}
 			if (cs_array_reserve(&c->v, &c->cap, c->cnt + 1, sizeof(*c->v)))
@@ -387,9 +441,13 @@ not_cidr:
 	}
 	if (db->cnt * 2 >= b->set.size && cs__strset_grow(&b->set, db->inds, db->cnt))
 		return CS_ERR_NOMEM;
-	if (cs__strset_find(&b->set, db->inds, type, nbuf) >= 0) {
-		b->dup_cnt++;
-		return CS_ERR_OK; /* duplicate: folded into the first */
+	{
+		long dup = cs__strset_find(&b->set, db->inds, type, nbuf);
+		if (dup >= 0) {
+			b->dup_cnt++;
+			cs__meta_merge(b, &db->inds[dup]);
+			return CS_ERR_OK; /* duplicate: folded into the first */
+		}
 	}
 	{
 		cs_corr_ind_t *ind = cs__ind_new(b, (cs_obs_type_t)type, nbuf, len, origin);
@@ -488,6 +546,8 @@ void cs_corr_db_destroy(cs_corr_db_t *db) {
 	for (size_t i = 0; i < db->cnt; i++) {
 		cs_free((char *)db->inds[i].value);
 		cs_free((char *)db->inds[i].origin);
+		cs_free((char *)db->inds[i].source);
+		cs_free((char *)db->inds[i].tags);
 	}
 	cs_free(db->inds);
 	for (size_t i = 0; i < db->reject_cnt; i++)
@@ -558,8 +618,24 @@ void cs_corr_scratch_destroy(cs_corr_scratch_t *scr) {
 	cs_free(scr);
 }
 
+void cs_corr_scratch_at(cs_corr_scratch_t *scr, int64_t ts_ms) {
+	scr->at_ms = ts_ms;
+}
+
+/* Whether ind may match obs: its scope (roles) and its validity at the event's time. */
+static inline int cs__applies(const cs_corr_scratch_t *scr, const cs_corr_ind_t *ind, const cs_obs_t *obs) {
+	if (ind->scope && !(ind->scope & (1u << obs->role)))
+		return 0;
+	if (scr && scr->at_ms &&
+	    ((ind->valid_from_ms && scr->at_ms < ind->valid_from_ms) ||
+	     (ind->valid_until_ms && scr->at_ms >= ind->valid_until_ms)))
+		return 0;
+	return 1;
+}
+
 typedef struct cs__match_ctx_s {
 	const cs_corr_db_t *db;
+	const cs_corr_scratch_t *scr;
 	const cs_obs_t *obs;
 	cs_corr_hit_cb_t *cb;
 	void *opaque;
@@ -569,6 +645,8 @@ static int cs__on_hs_match(unsigned int id, unsigned long long from, unsigned lo
 			   unsigned int flags, void *ctx) {
 	cs__match_ctx_t *mc = ctx;
 	cs_corr_hit_t hit = {&mc->db->inds[id], mc->obs, mc->db->version};
+	if (!cs__applies(mc->scr, hit.ind, mc->obs))
+		return 0;
 	return mc->cb(mc->opaque, &hit);
 }
 
@@ -599,7 +677,7 @@ cs_err_t cs_corr_match(const cs_corr_db_t *db, cs_corr_scratch_t *scr, const cs_
 			/* the domain, then each parent: a.b.evil.eu, b.evil.eu, evil.eu (never "eu") */
 			const char *p = obs->value, *end = obs->value + obs->len;
 			while (p && memchr(p, '.', (size_t)(end - p))) {
-				if ((ind = cs__exact(db, CS_OBS_DOMAIN, p, (size_t)(end - p)))) {
+				if ((ind = cs__exact(db, CS_OBS_DOMAIN, p, (size_t)(end - p))) && cs__applies(scr, ind, obs)) {
 					cs_corr_hit_t hit = {ind, obs, db->version};
 					if (cb(opaque, &hit))
 						return CS_ERR_OK;
@@ -607,7 +685,7 @@ cs_err_t cs_corr_match(const cs_corr_db_t *db, cs_corr_scratch_t *scr, const cs_
 				p = memchr(p, '.', (size_t)(end - p));
 				p = p ? p + 1 : NULL;
 			}
-		} else if ((ind = cs__exact(db, (int)obs->type, obs->value, obs->len))) {
+		} else if ((ind = cs__exact(db, (int)obs->type, obs->value, obs->len)) && cs__applies(scr, ind, obs)) {
 			cs_corr_hit_t hit = {ind, obs, db->version};
 			if (cb(opaque, &hit) || obs->type == CS_OBS_IPV4 || obs->type == CS_OBS_IPV6)
 				return CS_ERR_OK; /* an exact address is the longest prefix */
@@ -626,7 +704,8 @@ cs_err_t cs_corr_match(const cs_corr_db_t *db, cs_corr_scratch_t *scr, const cs_
 						long id;
 						memcpy(net, addr, 16);
 						cs__corr_mask(net, v6 ? 16 : 4, lens[k]);
-						if ((id = cs__cidr_find(&db->cidrs, v6, lens[k], net)) >= 0) {
+						if ((id = cs__cidr_find(&db->cidrs, v6, lens[k], net)) >= 0 &&
+						    cs__applies(scr, &db->inds[id], obs)) {
 							cs_corr_hit_t hit = {&db->inds[id], obs, db->version};
 							cb(opaque, &hit);
 							break;
@@ -636,7 +715,7 @@ cs_err_t cs_corr_match(const cs_corr_db_t *db, cs_corr_scratch_t *scr, const cs_
 		}
 	}
 	if (db->patterns && (obs->type == CS_OBS_TEXT || obs->type == CS_OBS_URL)) {
-		cs__match_ctx_t mc = {db, obs, cb, opaque};
+		cs__match_ctx_t mc = {db, scr, obs, cb, opaque};
 		hs_error_t herr = hs_scan(db->patterns, obs->value, (unsigned)obs->len, 0, scr->scratch,
 					  cs__on_hs_match, &mc);
 		if (herr != HS_SUCCESS && herr != HS_SCAN_TERMINATED)

@@ -57,13 +57,27 @@ struct cs_corr_db_s {
 #define CS_CORR_K_PATTERN 6 /* a Hyperscan regex */
 #define CS_CORR_K_CIDR 7    /* an IPv4 or IPv6 prefix a.b.c.d/n (an IP is taken as /32 or /128) */
 
+/* What the loader knows of the indicators it is about to add (strings borrowed). */
+typedef struct cs_corr_meta_s {
+	const char *source, *tags;
+	int tlp; /* -1: the default */
+	int confidence;
+	int64_t valid_from_ms, valid_until_ms;
+	uint32_t scope;
+} cs_corr_meta_t;
+
 typedef struct cs_corr_builder_s {
 	cs_corr_db_t *db;
+	cs_corr_meta_t meta; /* applied by cs__corr_add; cs__corr_meta_reset() between indicators */
+	cs_tlp_t default_tlp;
+	const char *file_source; /* the source of indicators whose format names none: the file's name */
 	cs_corr_exact_t set; /* becomes db->exact */
 	size_t cap, rcap, dup_cnt;
 } cs_corr_builder_t;
 
 cs_err_t cs__corr_builder_init(cs_corr_builder_t *b, uint64_t version);
+/** Forgets the metadata of the previous indicator. */
+void cs__corr_meta_reset(cs_corr_builder_t *b);
 /**
  * Normalizes and adds one indicator. When it is not valid, nothing is added
  * and *why says why (the caller rejects it with its own origin).
@@ -87,6 +101,7 @@ cs_err_t cs__corr_load_list(cs_corr_builder_t *b, const char *path, FILE *fp, ch
 
 struct cs_corr_scratch_s {
 	hs_scratch_t *scratch; /* big enough for every database of the set */
+	int64_t at_ms;         /* events' time for validity; 0 = none */
 };
 
 #endif /* CS_CORR_INT_H */

@@ -27,6 +27,67 @@ static cs_err_t cs__add_or_reject(cs_corr_builder_t *b, int kind, const char *v,
 	return err;
 }
 
+/* Where an indicator may match, from Zeek's Intel::Where names and cshield's role names. */
+static int cs__where_role(const char *w, size_t len) {
+	static const struct {
+		const char *zeek;
+		cs_obs_role_t role;
+	} map[] = {{"Conn::IN_ORIG", CS_OBS_ROLE_SRC},
+		   {"Conn::IN_RESP", CS_OBS_ROLE_DST},
+		   {"DNS::IN_REQUEST", CS_OBS_ROLE_DNS_QUERY},
+		   {"DNS::IN_RESPONSE", CS_OBS_ROLE_DNS_ANSWER},
+		   {"HTTP::IN_HOST_HEADER", CS_OBS_ROLE_HTTP_HOST},
+		   {"HTTP::IN_URL", CS_OBS_ROLE_URL},
+		   {"HTTP::IN_USER_AGENT_HEADER", CS_OBS_ROLE_USER_AGENT},
+		   {"SSL::IN_SERVER_NAME", CS_OBS_ROLE_TLS_SNI},
+		   {"SMTP::IN_MAIL_FROM", CS_OBS_ROLE_MAIL_SENDER},
+		   {"SMTP::IN_RCPT_TO", CS_OBS_ROLE_MAIL_RECIPIENT},
+		   {"Files::IN_HASH", CS_OBS_ROLE_FILE_HASH},
+		   {"X509::IN_CERT", CS_OBS_ROLE_CERT_HASH}};
+	for (size_t i = 0; i < sizeof(map) / sizeof(*map); i++)
+		if (strlen(map[i].zeek) == len && !strncmp(map[i].zeek, w, len))
+			return (int)map[i].role;
+	return cs_obs_role_parse(w, len);
+}
+
+/*
+ * A scope list ("destination", "Conn::IN_RESP,DNS::IN_REQUEST", "dns query;url"):
+ * the role bit mask, 0 for empty or "-", -1 when a name is unknown.
+ */
+static long cs__scope_parse(const char *s) {
+	uint32_t mask = 0;
+	if (!s || !*s || !strcmp(s, "-"))
+		return 0;
+	while (*s) {
+		size_t n = strcspn(s, ",;|");
+		int r;
+		while (n && *s == ' ')
+			s++, n--;
+		if (n) {
+			size_t m = n;
+			while (m && s[m - 1] == ' ')
+				m--;
+			if ((r = cs__where_role(s, m)) < 0)
+				return -1;
+			mask |= 1u << r;
+		}
+		s += n;
+		if (*s)
+			s++;
+	}
+	return (long)mask;
+}
+
+/* A confidence 0..100 ("80", "80.0"); -1 when empty, "-" or out of range. */
+static int cs__confidence_parse(const char *s) {
+	char *end;
+	double d;
+	if (!s || !*s || !strcmp(s, "-"))
+		return -1;
+	d = strtod(s, &end);
+	return end != s && !*end && d >= 0 && d <= 100 ? (int)(d + 0.5) : -1;
+}
+
 /* ---- Zeek intel: "#fields indicator indicator_type meta.source ..." (TSV) ---- */
 
 static cs_err_t cs__load_zeek(cs_corr_builder_t *b, const char *path, FILE *fp, char *errstr, size_t errstr_size) {
@@ -34,11 +95,12 @@ static cs_err_t cs__load_zeek(cs_corr_builder_t *b, const char *path, FILE *fp, 
 	size_t cap = 0;
 	ssize_t n;
 	long lineno = 0;
-	int col_ind = -1, col_type = -1;
+	int col_ind = -1, col_type = -1, col_src = -1, col_desc = -1, col_conf = -1, col_where = -1;
 	cs_err_t err = CS_ERR_OK;
 
 	while (!err && (n = getline(&line, &cap, fp)) != -1) {
 		char *f[32], *save = NULL, *tok, origin[320];
+		long scope;
 		int nf = 0;
 		lineno++;
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
@@ -50,6 +112,14 @@ static cs_err_t cs__load_zeek(cs_corr_builder_t *b, const char *path, FILE *fp, 
 					col_ind = c;
 				else if (!strcmp(tok, "indicator_type"))
 					col_type = c;
+				else if (!strcmp(tok, "meta.source"))
+					col_src = c;
+				else if (!strcmp(tok, "meta.desc"))
+					col_desc = c;
+				else if (!strcmp(tok, "meta.cif_confidence"))
+					col_conf = c;
+				else if (!strcmp(tok, "meta.if_in"))
+					col_where = c;
 			}
 			continue;
 		}
@@ -72,6 +142,21 @@ static cs_err_t cs__load_zeek(cs_corr_builder_t *b, const char *path, FILE *fp, 
 		if (nf <= col_ind || nf <= col_type) {
 			err = cs__corr_reject(b, origin, "fewer fields than the #fields header", line, strlen(line));
 			continue;
+		}
+		cs__corr_meta_reset(b);
+		if (col_src >= 0 && col_src < nf && strcmp(f[col_src], "-"))
+			b->meta.source = f[col_src];
+		if (col_desc >= 0 && col_desc < nf && strcmp(f[col_desc], "-"))
+			b->meta.tags = f[col_desc];
+		if (col_conf >= 0 && col_conf < nf) /* CIF's confidence is 0..10 in Zeek's docs, 0..100 in feeds */
+			b->meta.confidence = cs__confidence_parse(f[col_conf]);
+		if (col_where >= 0 && col_where < nf) {
+			if ((scope = cs__scope_parse(f[col_where])) < 0) {
+				err = cs__corr_reject(b, origin, "meta.if_in names an unknown location", f[col_where],
+						      strlen(f[col_where]));
+				continue;
+			}
+			b->meta.scope = (uint32_t)scope;
 		}
 		{
 			const char *t = f[col_type], *v = f[col_ind];
@@ -155,17 +240,34 @@ static int cs__csv_kind(const char *name) {
 	return 0;
 }
 
+/* Metadata columns of a CSV blocklist. */
+enum { CS__CSV_TLP = 1, CS__CSV_CONF, CS__CSV_TAGS, CS__CSV_SOURCE, CS__CSV_SCOPE };
+
+static int cs__csv_meta(const char *name) {
+	static const struct {
+		const char *name;
+		int col;
+	} cols[] = {{"tlp", CS__CSV_TLP},          {"confidence", CS__CSV_CONF}, {"confidence_level", CS__CSV_CONF},
+		    {"tags", CS__CSV_TAGS},        {"threat", CS__CSV_TAGS},     {"threat_type", CS__CSV_TAGS},
+		    {"malware", CS__CSV_TAGS},     {"malware_printable", CS__CSV_TAGS}, {"source", CS__CSV_SOURCE},
+		    {"scope", CS__CSV_SCOPE},      {"where", CS__CSV_SCOPE}};
+	for (size_t i = 0; i < sizeof(cols) / sizeof(*cols); i++)
+		if (!strcasecmp(name, cols[i].name))
+			return cols[i].col;
+	return 0;
+}
+
 static cs_err_t cs__load_csv(cs_corr_builder_t *b, const char *path, FILE *fp, char *errstr, size_t errstr_size) {
-	char *line = NULL;
+	char *line = NULL, tags[512];
 	size_t cap = 0;
 	ssize_t n;
 	long lineno = 0;
-	int kinds[64] = {0}, have_header = 0, ncols = 0;
+	int kinds[64] = {0}, metas[64] = {0}, have_header = 0, ncols = 0;
 	cs_err_t err = CS_ERR_OK;
 
 	while (!err && (n = getline(&line, &cap, fp)) != -1) {
 		char *f[64], origin[320];
-		int nf;
+		int nf, bad = 0;
 		lineno++;
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
@@ -173,9 +275,11 @@ static cs_err_t cs__load_csv(cs_corr_builder_t *b, const char *path, FILE *fp, c
 			continue;
 		nf = cs__csv_split(line, f, 64);
 		if (!have_header) {
-			for (int i = 0; i < nf; i++)
+			for (int i = 0; i < nf; i++) {
 				if ((kinds[i] = cs__csv_kind(f[i])))
 					ncols++;
+				metas[i] = cs__csv_meta(f[i]);
+			}
 			have_header = 1;
 			if (!ncols) {
 				cs_errstr_set(errstr, errstr_size,
@@ -187,7 +291,39 @@ static cs_err_t cs__load_csv(cs_corr_builder_t *b, const char *path, FILE *fp, c
 			continue;
 		}
 		snprintf(origin, sizeof(origin), "%.255s:%ld", path, lineno);
-		for (int i = 0; i < nf && !err; i++)
+		cs__corr_meta_reset(b);
+		tags[0] = '\0';
+		for (int i = 0; i < nf && !err && !bad; i++) {
+			long scope;
+			int t;
+			if (!metas[i] || !*f[i])
+				continue;
+			switch (metas[i]) {
+			case CS__CSV_TLP:
+				if ((t = cs_tlp_parse(f[i], strlen(f[i]))) < 0)
+					bad = 1, err = cs__corr_reject(b, origin, "unknown TLP label", f[i], strlen(f[i]));
+				b->meta.tlp = t;
+				break;
+			case CS__CSV_CONF:
+				b->meta.confidence = cs__confidence_parse(f[i]);
+				break;
+			case CS__CSV_TAGS: /* several tag columns are joined */
+				if (strcmp(f[i], "None") && strlen(tags) + strlen(f[i]) + 2 < sizeof(tags))
+					snprintf(tags + strlen(tags), sizeof(tags) - strlen(tags), "%s%s", *tags ? "," : "",
+						 f[i]);
+				break;
+			case CS__CSV_SOURCE:
+				b->meta.source = f[i];
+				break;
+			case CS__CSV_SCOPE:
+				if ((scope = cs__scope_parse(f[i])) < 0)
+					bad = 1, err = cs__corr_reject(b, origin, "scope names an unknown role", f[i], strlen(f[i]));
+				b->meta.scope = (uint32_t)scope;
+				break;
+			}
+		}
+		b->meta.tags = tags;
+		for (int i = 0; i < nf && !err && !bad; i++)
 			if (kinds[i] && *f[i])
 				err = cs__add_or_reject(b, kinds[i], f[i], strlen(f[i]), origin);
 	}
@@ -199,7 +335,36 @@ static cs_err_t cs__load_csv(cs_corr_builder_t *b, const char *path, FILE *fp, c
 
 /* ---- MISP: {"Event":{...}}, {"response":[{"Event":{...}}]} or a list of them ---- */
 
-static cs_err_t cs__misp_attr(cs_corr_builder_t *b, const char *path, json_t *a) {
+/*
+ * MISP tags: "tlp:amber" sets the label (the most restrictive wins), every
+ * other tag name is appended to tags. Event tags first, then the attribute's.
+ */
+static void cs__misp_tags(json_t *tagl, int *tlp, char *tags, size_t size) {
+	json_t *t;
+	size_t i;
+	json_array_foreach(tagl, i, t) {
+		const char *name = json_string_value(json_object_get(t, "name"));
+		int l;
+		size_t used = strlen(tags);
+		if (!name)
+			continue;
+		if (!strncasecmp(name, "tlp:", 4) && (l = cs_tlp_parse(name, strlen(name))) >= 0) {
+			if (l > *tlp)
+				*tlp = l;
+			continue;
+		}
+		if (used + strlen(name) + 2 < size)
+			snprintf(tags + used, size - used, "%s%s", used ? "," : "", name);
+	}
+}
+
+typedef struct cs__misp_ev_meta_s {
+	const char *source;
+	int tlp;
+	char tags[1024];
+} cs__misp_ev_meta_t;
+
+static cs_err_t cs__misp_attr(cs_corr_builder_t *b, const char *path, json_t *a, const cs__misp_ev_meta_t *em) {
 	const char *type = json_string_value(json_object_get(a, "type"));
 	const char *value = json_string_value(json_object_get(a, "value"));
 	const char *uuid = json_string_value(json_object_get(a, "uuid"));
@@ -208,9 +373,18 @@ static cs_err_t cs__misp_attr(cs_corr_builder_t *b, const char *path, json_t *a)
 	const char *bar;
 	int kind = 0, part = 0; /* part: 0 the value, 1 after '|', 2 before '|' */
 
+	char tags[1024];
+	int tlp = em->tlp;
+
 	if (!type || !value)
 		return CS_ERR_OK;
 	snprintf(origin, sizeof(origin), "%.255s:misp:%.64s", path, uuid ? uuid : "?");
+	snprintf(tags, sizeof(tags), "%s", em->tags);
+	cs__misp_tags(json_object_get(a, "Tag"), &tlp, tags, sizeof(tags));
+	cs__corr_meta_reset(b);
+	b->meta.source = em->source;
+	b->meta.tlp = tlp;
+	b->meta.tags = tags;
 	if (json_is_false(to_ids) || (json_is_string(to_ids) && !strcmp(json_string_value(to_ids), "0")))
 		return cs__corr_reject(b, origin, "to_ids is false (context, not for detection)", value, strlen(value));
 	if (!strcmp(type, "ip-dst") || !strcmp(type, "ip-src"))
@@ -250,11 +424,18 @@ static cs_err_t cs__misp_event(cs_corr_builder_t *b, const char *path, json_t *e
 	json_t *attrs = json_object_get(ev, "Attribute"), *objs = json_object_get(ev, "Object"), *a, *o;
 	size_t i, j;
 	cs_err_t err = CS_ERR_OK;
-	json_array_foreach(attrs, i, a) if (!err) err = cs__misp_attr(b, path, a);
+	cs__misp_ev_meta_t em = {NULL, -1, ""};
+
+	em.source = json_string_value(json_object_get(json_object_get(ev, "Orgc"), "name"));
+	if (!em.source)
+		em.source = json_string_value(json_object_get(json_object_get(ev, "Org"), "name"));
+	cs__misp_tags(json_object_get(ev, "Tag"), &em.tlp, em.tags, sizeof(em.tags));
+	json_array_foreach(attrs, i, a) if (!err) err = cs__misp_attr(b, path, a, &em);
 	json_array_foreach(objs, i, o) {
 		json_t *oattrs = json_object_get(o, "Attribute");
-		json_array_foreach(oattrs, j, a) if (!err) err = cs__misp_attr(b, path, a);
+		json_array_foreach(oattrs, j, a) if (!err) err = cs__misp_attr(b, path, a, &em);
 	}
+	cs__corr_meta_reset(b);
 	return err;
 }
 
@@ -411,12 +592,88 @@ static int cs__stix_kind(const char *path) {
 	return 0;
 }
 
-static cs_err_t cs__stix_indicator(cs_corr_builder_t *b, const char *path, json_t *o, time_t now) {
+/* The TLP marking definitions STIX publishes under fixed ids (TLP 1.0 in STIX 2.1, TLP 2.0 by OASIS). */
+static int cs__stix_tlp_id(const char *id) {
+	static const struct {
+		const char *id;
+		cs_tlp_t tlp;
+	} ids[] = {{"marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", CS_TLP_CLEAR},
+		   {"marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", CS_TLP_GREEN},
+		   {"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", CS_TLP_AMBER},
+		   {"marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", CS_TLP_RED},
+		   {"marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487", CS_TLP_CLEAR},
+		   {"marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb", CS_TLP_GREEN},
+		   {"marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421", CS_TLP_AMBER},
+		   {"marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003", CS_TLP_AMBER_STRICT},
+		   {"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", CS_TLP_RED}};
+	for (size_t i = 0; i < sizeof(ids) / sizeof(*ids); i++)
+		if (!strcmp(id, ids[i].id))
+			return (int)ids[i].tlp;
+	return -1;
+}
+
+/* The TLP of a marking-definition object of the bundle, or -1 when it is no TLP marking. */
+static int cs__stix_marking_tlp(json_t *m) {
+	const char *id = json_string_value(json_object_get(m, "id"));
+	const char *name = json_string_value(json_object_get(m, "name"));
+	const char *tlp = json_string_value(json_object_get(json_object_get(m, "definition"), "tlp"));
+	int t = id ? cs__stix_tlp_id(id) : -1;
+	if (t < 0 && tlp)
+		t = cs_tlp_parse(tlp, strlen(tlp));
+	if (t < 0 && name && !strncasecmp(name, "TLP:", 4))
+		t = cs_tlp_parse(name, strlen(name));
+	return t;
+}
+
+/* What the bundle says about its indicators: identities (sources) and markings. */
+typedef struct cs__stix_ctx_s {
+	json_t *by_id; /* id -> object, for identities and marking definitions (borrowed refs) */
+} cs__stix_ctx_t;
+
+static void cs__stix_meta(cs_corr_builder_t *b, const cs__stix_ctx_t *sx, json_t *o, char *tags, size_t size) {
+	const char *by = json_string_value(json_object_get(o, "created_by_ref"));
+	json_t *refs = json_object_get(o, "object_marking_refs"), *r, *lists[2];
+	const char *from = json_string_value(json_object_get(o, "valid_from"));
+	const char *until = json_string_value(json_object_get(o, "valid_until"));
+	json_t *conf = json_object_get(o, "confidence");
+	int64_t ms;
+	size_t i;
+
+	cs__corr_meta_reset(b);
+	if (by)
+		b->meta.source = json_string_value(json_object_get(json_object_get(sx->by_id, by), "name"));
+	json_array_foreach(refs, i, r) {
+		const char *rid = json_string_value(r);
+		int t = rid ? cs__stix_tlp_id(rid) : -1;
+		if (t < 0 && rid && json_object_get(sx->by_id, rid))
+			t = cs__stix_marking_tlp(json_object_get(sx->by_id, rid));
+		if (t > b->meta.tlp) /* several markings: the most restrictive */
+			b->meta.tlp = t;
+	}
+	if (json_is_integer(conf) && json_integer_value(conf) >= 0 && json_integer_value(conf) <= 100)
+		b->meta.confidence = (int)json_integer_value(conf);
+	if (from && !cs_time_parse_iso8601(from, strlen(from), &ms))
+		b->meta.valid_from_ms = ms;
+	if (until && !cs_time_parse_iso8601(until, strlen(until), &ms))
+		b->meta.valid_until_ms = ms;
+	tags[0] = '\0';
+	lists[0] = json_object_get(o, "indicator_types");
+	lists[1] = json_object_get(o, "labels");
+	for (int l = 0; l < 2; l++)
+		json_array_foreach(lists[l], i, r) {
+			const char *t = json_string_value(r);
+			size_t used = strlen(tags);
+			if (t && used + strlen(t) + 2 < size)
+				snprintf(tags + used, size - used, "%s%s", used ? "," : "", t);
+		}
+	b->meta.tags = tags;
+}
+
+static cs_err_t cs__stix_indicator(cs_corr_builder_t *b, const char *path, json_t *o, const cs__stix_ctx_t *sx) {
 	const char *id = json_string_value(json_object_get(o, "id"));
 	const char *pattern = json_string_value(json_object_get(o, "pattern"));
 	const char *ptype = json_string_value(json_object_get(o, "pattern_type"));
-	const char *until = json_string_value(json_object_get(o, "valid_until"));
-	char origin[400];
+	char origin[400], tags[1024];
 	static cs__stix_cmp_t cmp[16];
 	const char *why = NULL;
 	int n;
@@ -429,15 +686,15 @@ static cs_err_t cs__stix_indicator(cs_corr_builder_t *b, const char *path, json_
 		return cs__corr_reject(b, origin, "pattern_type is not stix", ptype, strlen(ptype));
 	if (json_is_true(json_object_get(o, "revoked")))
 		return cs__corr_reject(b, origin, "revoked", pattern, strlen(pattern));
-	if (until) {
-		int64_t ms;
-		if (!cs_time_parse_iso8601(until, strlen(until), &ms) && ms / 1000 < (int64_t)now)
-			return cs__corr_reject(b, origin, "expired (valid_until is past)", pattern, strlen(pattern));
-	}
 	if ((n = cs__stix_parse(pattern, cmp, 16, &why)) < 0)
 		return cs__corr_reject(b, origin, why, pattern, strlen(pattern));
+	/* valid_from/valid_until are kept and applied at match time, against the event's time */
+	cs__stix_meta(b, sx, o, tags, sizeof(tags));
 	for (int i = 0; i < n && !err; i++) {
 		cs__stix_cmp_t *c = &cmp[i];
+		/* network-traffic:dst_ref/src_ref are not taken as a scope: MISP writes them for
+		 * ip-dst/ip-src, which feeds mix up, and a C2 address seen as the source of a
+		 * reply or in a DNS answer is a sighting all the same */
 		int kind = cs__stix_kind(c->path), anded = c->op[sizeof(c->op) - 1] == 'A';
 		if (!strcmp(c->path, "network-traffic:dst_ref.type") || !strcmp(c->path, "network-traffic:src_ref.type"))
 			continue; /* the type half of MISP's "dst_ref.type = 'ipv4-addr' AND dst_ref.value = ..." */
@@ -469,14 +726,24 @@ static cs_err_t cs__stix_indicator(cs_corr_builder_t *b, const char *path, json_
 
 static cs_err_t cs__load_stix(cs_corr_builder_t *b, const char *path, json_t *root) {
 	json_t *objs = json_object_get(root, "objects"), *o;
-	time_t now = time(NULL);
+	cs__stix_ctx_t sx = {json_object()};
 	size_t i;
 	cs_err_t err = CS_ERR_OK;
+	if (!sx.by_id)
+		return CS_ERR_NOMEM;
+	json_array_foreach(objs, i, o) {
+		const char *t = json_string_value(json_object_get(o, "type"));
+		const char *id = json_string_value(json_object_get(o, "id"));
+		if (t && id && (!strcmp(t, "identity") || !strcmp(t, "marking-definition")))
+			json_object_set(sx.by_id, id, o);
+	}
 	json_array_foreach(objs, i, o) {
 		const char *t = json_string_value(json_object_get(o, "type"));
 		if (!err && t && !strcmp(t, "indicator"))
-			err = cs__stix_indicator(b, path, o, now);
+			err = cs__stix_indicator(b, path, o, &sx);
 	}
+	json_decref(sx.by_id);
+	cs__corr_meta_reset(b);
 	return err;
 }
 
@@ -544,17 +811,30 @@ cs_corr_db_t *cs_corr_db_load(const char *const *paths, size_t cnt, uint64_t ver
 
 cs_corr_db_t *cs_corr_db_load_ex(const char *const *paths, size_t cnt, const char *warninglists_dir,
 				 uint64_t version, char *errstr, size_t errstr_size) {
+	cs_corr_load_opts_t opts = {warninglists_dir, CS_TLP_AMBER};
+	return cs_corr_db_load_opts(paths, cnt, &opts, version, errstr, errstr_size);
+}
+
+cs_corr_db_t *cs_corr_db_load_opts(const char *const *paths, size_t cnt, const cs_corr_load_opts_t *opts,
+				   uint64_t version, char *errstr, size_t errstr_size) {
 	cs_corr_db_t *db;
 	cs_corr_builder_t b;
 	char what[300];
+	const char *warninglists_dir = opts ? opts->warninglists_dir : NULL;
 
 	if (cs__corr_builder_init(&b, version)) {
 		cs_errstr_set(errstr, errstr_size, "out of memory");
 		return NULL;
 	}
+	if (opts)
+		b.default_tlp = opts->default_tlp;
 	for (size_t i = 0; i < cnt; i++) {
 		char ferr[512] = "";
-		cs_err_t err = cs__load_file(&b, paths[i], ferr, sizeof(ferr));
+		const char *slash = strrchr(paths[i], '/');
+		cs_err_t err;
+		b.file_source = slash ? slash + 1 : paths[i];
+		cs__corr_meta_reset(&b);
+		err = cs__load_file(&b, paths[i], ferr, sizeof(ferr));
 		size_t pl = strlen(paths[i]);
 		const char *why = !strncmp(ferr, paths[i], pl) && ferr[pl] == ':' ? ferr + pl + (ferr[pl + 1] == ' ' ? 2 : 1) : ferr;
 		if (err == CS_ERR_NOMEM || (!err ? 0 : cs__corr_reject(&b, paths[i], why, "", 0))) {

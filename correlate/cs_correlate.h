@@ -35,7 +35,20 @@ typedef struct cs_corr_ind_s {
 	int pattern;        /* a Hyperscan pattern over text and URL observables (type CS_OBS_TEXT) */
 	int cidr;           /* > 0: an IPv4/IPv6 prefix of that length ("10.0.0.0/8") */
 	int warninglist;    /* >= 0: the value is on that MISP warning list; a hit is to be suppressed */
+	/* what the source said about it (docs/FORMATS.md says where each comes from) */
+	const char *source; /* the organization that shared it; the file's name when the format has none */
+	const char *tags;   /* comma-separated (campaign, malware family, threat type...); "" when none */
+	cs_tlp_t tlp;       /* its marking; the set's default (cs_corr_load_opts_t) when unmarked */
+	int confidence;     /* 0..100; -1 when the source gave none */
+	int64_t valid_from_ms, valid_until_ms; /* epoch ms; 0 = unbounded. Applied at match time */
+	uint32_t scope;     /* bit (1 << role) per role it may match in ("where seen"); 0 = any */
 } cs_corr_ind_t;
+
+/** Options of a load: what applies to indicators whose file says nothing of it. */
+typedef struct cs_corr_load_opts_s {
+	const char *warninglists_dir; /* MISP warning lists (see cs_corr_db_load_ex()); NULL: none */
+	cs_tlp_t default_tlp;         /* TLP of unmarked indicators */
+} cs_corr_load_opts_t;
 
 typedef struct cs_corr_hit_s {
 	const cs_corr_ind_t *ind; /* borrowed from the db */
@@ -81,6 +94,9 @@ cs_corr_db_t *cs_corr_db_load(const char *const *paths, size_t cnt, uint64_t ver
  */
 cs_corr_db_t *cs_corr_db_load_ex(const char *const *paths, size_t cnt, const char *warninglists_dir,
 				 uint64_t version, char *errstr, size_t errstr_size);
+/** As cs_corr_db_load_ex(), with every option. opts NULL: defaults (TLP:AMBER, no warning lists). */
+cs_corr_db_t *cs_corr_db_load_opts(const char *const *paths, size_t cnt, const cs_corr_load_opts_t *opts,
+				   uint64_t version, char *errstr, size_t errstr_size);
 /** Number of warning lists loaded, and the name of the i-th. */
 size_t cs_corr_db_warninglist_count(const cs_corr_db_t *db);
 const char *cs_corr_db_warninglist(const cs_corr_db_t *db, size_t i);
@@ -102,7 +118,17 @@ cs_corr_scratch_t *cs_corr_scratch_new(const cs_corr_db_t *db, char *errstr, siz
 void cs_corr_scratch_destroy(cs_corr_scratch_t *scr);
 
 /**
- * Matches one observable. The observable must already be normalized (see
+ * Matching with scr from now on only reports indicators valid at ts_ms
+ * (valid_from <= ts_ms < valid_until): pass the event's time, so that a
+ * replay of the same events matches the same way. 0: no time filter.
+ * @locality the thread that owns scr
+ */
+void cs_corr_scratch_at(cs_corr_scratch_t *scr, int64_t ts_ms);
+
+/**
+ * Matches one observable. Indicators whose scope excludes the observable's
+ * role, or (see cs_corr_scratch_at()) not valid at the event's time, are not
+ * reported. The observable must already be normalized (see
  * cs_corr_norm_*()).
  * @locality the thread that owns scr
  * @returns CS_ERR_OK or CS_ERR_HS

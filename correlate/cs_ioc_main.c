@@ -16,6 +16,7 @@ static void cs__usage(FILE *fp) {
 		"Usage: cshield-ioc validate PATH...\n"
 		"       cshield-ioc describe PATH...\n"
 		"       cshield-ioc match --indicators PATH... --events PATH [--format F]\n"
+		"  (each also takes --tlp LABEL: the TLP of unmarked indicators, default amber)\n"
 		"\n"
 		"  validate   load the indicator files; list every rejection with its origin and\n"
 		"             reason; exit 1 if nothing loads\n"
@@ -23,7 +24,9 @@ static void cs__usage(FILE *fp) {
 		"  match      run the engine over an events file (one event a line, or a stream of\n"
 		"             JSON objects): one JSON object per hit per line with event (0-based\n"
 		"             line number), indicator (its origin: file:line, MISP uuid, STIX id),\n"
-		"             type, value, observable, role\n"
+		"             type, value, observable, role, tlp, source, confidence, tags,\n"
+		"             set_version; an indicator matches only within its validity (at the\n"
+		"             event's time) and its scope (roles)\n"
 		"  --format F auto (default), ecs, eve, zeek, ocsf or cef\n"
 		"  -h, --help, -V, --version\n");
 }
@@ -47,8 +50,16 @@ static int cs__on_hit(void *opaque, const cs_corr_hit_t *hit) {
 	cs_json_write_str(stdout, hit->ind->value, strlen(hit->ind->value));
 	printf(",\"observable\":");
 	cs_json_write_str(stdout, hit->obs->value, hit->obs->len);
-	printf(",\"observable_type\":\"%s\",\"role\":\"%s\"}\n", cs_obs_type2str(hit->obs->type),
-	       cs_obs_role2str(hit->obs->role));
+	printf(",\"observable_type\":\"%s\",\"role\":\"%s\",\"tlp\":\"%s\",\"source\":", cs_obs_type2str(hit->obs->type),
+	       cs_obs_role2str(hit->obs->role), cs_tlp2str(hit->ind->tlp));
+	cs_json_write_str(stdout, hit->ind->source, strlen(hit->ind->source));
+	if (hit->ind->confidence >= 0)
+		printf(",\"confidence\":%d", hit->ind->confidence);
+	if (*hit->ind->tags) {
+		printf(",\"tags\":");
+		cs_json_write_str(stdout, hit->ind->tags, strlen(hit->ind->tags));
+	}
+	printf(",\"set_version\":%llu}\n", (unsigned long long)hit->db_version);
 	return 0;
 }
 
@@ -78,6 +89,7 @@ static int cs__match(cs_corr_db_t *db, const char *events, int fmt) {
 			rejected++;
 			continue;
 		}
+		cs_corr_scratch_at(scr, ev.ts_ms); /* validity against the event's own time */
 		for (size_t i = 0; i < ev.obs_cnt; i++)
 			cs_corr_match(db, scr, &ev.obs[i], cs__on_hit, &mc);
 	}
@@ -100,6 +112,7 @@ int main(int argc, char **argv) {
 	int64_t t0;
 	long rss0;
 	cs_corr_db_t *db;
+	cs_corr_load_opts_t opts = {NULL, CS_TLP_AMBER};
 
 	cs_log_set_program("cshield-ioc");
 	if (!cmd || !strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
@@ -121,6 +134,16 @@ int main(int argc, char **argv) {
 				free(paths);
 				return 2;
 			}
+		} else if (!strcmp(argv[i], "--tlp") && i + 1 < argc) {
+			int t = cs_tlp_parse(argv[i + 1], strlen(argv[i + 1]));
+			if (t < 0) {
+				fprintf(stderr, "cshield-ioc: unknown TLP label \"%s\" (clear, green, amber, amber+strict, red)\n",
+					argv[i + 1]);
+				free(paths);
+				return 2;
+			}
+			opts.default_tlp = (cs_tlp_t)t;
+			i++;
 		} else if (!strcmp(argv[i], "--indicators"))
 			continue;
 		else
@@ -134,7 +157,7 @@ int main(int argc, char **argv) {
 	}
 	rss0 = cs__maxrss_kb();
 	t0 = cs_clock_ms();
-	db = cs_corr_db_load(paths, np, 1, errstr, sizeof(errstr));
+	db = cs_corr_db_load_opts(paths, np, &opts, 1, errstr, sizeof(errstr));
 	if (!db) {
 		fprintf(stderr, "cshield-ioc: %s\n", errstr);
 		free(paths);
@@ -145,9 +168,12 @@ int main(int argc, char **argv) {
 			printf("%s\n", cs_corr_db_reject(db, i));
 		printf("%zu indicators loaded, %zu rejected\n", cs_corr_db_count(db), cs_corr_db_reject_count(db));
 	} else if (!strcmp(cmd, "describe")) {
-		size_t by[CS_OBS__TYPE_CNT] = {0}, patterns = 0;
+		size_t by[CS_OBS__TYPE_CNT] = {0}, patterns = 0, tlp[CS_TLP__CNT] = {0}, scoped = 0, bounded = 0;
 		for (size_t i = 0; i < cs_corr_db_count(db); i++) {
 			const cs_corr_ind_t *ind = cs_corr_db_indicator(db, (uint32_t)i);
+			tlp[ind->tlp]++;
+			scoped += ind->scope != 0;
+			bounded += ind->valid_from_ms || ind->valid_until_ms;
 			if (ind->pattern)
 				patterns++;
 			else
@@ -161,7 +187,10 @@ int main(int argc, char **argv) {
 				printf("%s\"%s\":%zu", first ? "" : ",", cs_obs_type2str((cs_obs_type_t)t), by[t]);
 				first = 0;
 			}
-		printf("%s\"pattern\":%zu}}\n", "," , patterns);
+		printf("%s\"pattern\":%zu},\"by_tlp\":{", ",", patterns);
+		for (int t = 0; t < CS_TLP__CNT; t++)
+			printf("%s\"%s\":%zu", t ? "," : "", cs_tlp2str((cs_tlp_t)t), tlp[t]);
+		printf("},\"scoped\":%zu,\"time_bounded\":%zu}\n", scoped, bounded);
 	} else {
 		rc = cs__match(db, events, fmt);
 	}

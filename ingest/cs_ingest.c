@@ -481,6 +481,7 @@ static int cs__on_event(void *opaque, const cs_decode_event_t *ev, cs_decode_rej
 	ts = ev->ts_ms ? ev->ts_ms : mc->kafka_ts > 0 ? mc->kafka_ts : cs_wall_ms();
 	window = cs__window(ts, w->conf->window_s);
 	w->ev_hit_cnt = 0;
+	cs_corr_scratch_at(w->scr, ts); /* indicator validity against the event's time: replays match alike */
 	for (size_t i = 0; i < ev->obs_cnt; i++)
 		if (cs_corr_match(w->db, w->scr, &ev->obs[i], cs__on_hit, w))
 			CS_LOG_E(CS__MOD, "Hyperscan scan failed");
@@ -700,7 +701,9 @@ cs_ingest_t *cs_ingest_new(cs_ingest_conf_t *conf, char *errstr, size_t errstr_s
 			if (*tok)
 				paths[np++] = tok;
 		}
-		ing->db = cs_corr_db_load_ex(paths, np, ing->conf->warninglists_dir, 1, errstr, errstr_size);
+		cs_corr_load_opts_t opts = {ing->conf->warninglists_dir,
+					    (cs_tlp_t)cs_tlp_parse(ing->conf->indicators_tlp, strlen(ing->conf->indicators_tlp))};
+		ing->db = cs_corr_db_load_opts(paths, np, &opts, 1, errstr, errstr_size);
 		cs_free(dup);
 		if (!ing->db)
 			goto err;

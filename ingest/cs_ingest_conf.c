@@ -21,6 +21,9 @@ static const cs_conf_prop_t cs__ingest_props[] = {
 	{"indicators.file", CS_CONF_STR, CS__OFF(indicators_file), 0, 0, NULL, CS_CONF_F_REQUIRED,
 	 "Indicator files, comma-separated: plain lists, Zeek intel, CSV blocklists, MISP events, "
 	 "STIX 2.x bundles (docs/FORMATS.md); the format is detected per file."},
+	{"indicators.tlp", CS_CONF_STR, CS__OFF(indicators_tlp), 0, 0, "amber", 0,
+	 "TLP of indicators their file does not mark (clear, green, amber, amber+strict, red): what "
+	 "their hits may be shown to. Unmarked is never taken as public unless set here."},
 	{"warninglists.dir", CS_CONF_STR, CS__OFF(warninglists_dir), 0, 0, "", 0,
 	 "MISP warning lists (a misp-warninglists checkout or its lists/ folder): hits on indicators whose "
 	 "value is listed are not counted, but counted per list in P:suppressed. Empty: none."},
@@ -231,6 +234,12 @@ cs_err_t cs__ingest_conf_check(const cs_ingest_conf_t *conf, char *errstr, size_
 		cs_errstr_set(errstr, errstr_size,
 			      "property \"log.level\": \"%s\" is not error, warn, info or debug",
 			      conf->log_level);
+		return CS_ERR_CONF_VALUE;
+	}
+	if (cs_tlp_parse(conf->indicators_tlp, strlen(conf->indicators_tlp)) < 0) {
+		cs_errstr_set(errstr, errstr_size,
+			      "property \"indicators.tlp\": \"%s\" is not clear, green, amber, amber+strict or red",
+			      conf->indicators_tlp);
 		return CS_ERR_CONF_VALUE;
 	}
 	return cs_conf_check(&schema, conf, errstr, errstr_size);

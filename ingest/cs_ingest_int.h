@@ -29,6 +29,7 @@ struct cs_ingest_conf_s {
 	char *topics; /* comma separated */
 	char *group_id;
 	char *indicators_file;
+	char *indicators_tlp;
 	char *key_prefix;
 	int64_t window_s;
 	int64_t ttl_s;

@@ -94,7 +94,8 @@ int cs_test_0007(void) {
 			 cs_test_bindir(), ipath, epath);
 		CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 0);
 		CS_TEST_ASSERT(strstr(out, "{\"event\":1,\"indicator\":\"") && strstr(out, "ioc.txt:1\",\"type\":\"domain\","
-			       "\"value\":\"l2.io\",\"observable\":\"api.l2.io\",\"observable_type\":\"domain\",\"role\":\"tls sni\"}"),
+			       "\"value\":\"l2.io\",\"observable\":\"api.l2.io\",\"observable_type\":\"domain\",\"role\":\"tls sni\","
+			       "\"tlp\":\"amber\",\"source\":\"ioc.txt\",\"set_version\":1}"),
 			       "%s", out);
 		CS_TEST_ASSERT(strstr(out, "{\"event\":3,") && strstr(out, "ioc.txt:2\",\"type\":\"pattern\"") &&
 				       strstr(out, "\"role\":\"command line\""),

@@ -21,6 +21,7 @@
 	XX(0007, "cli", "command-line behaviour of the programs")       \
 	XX(0008, "decode-diff", "streaming decoder vs jansson reference on real samples") \
 	XX(0009, "feeds", "real indicator feeds in every format; real events x real indicators") \
+	XX(0010, "ind-meta", "indicator metadata per format (source, TLP, confidence, tags, validity, scope) and its match-time semantics") \
 	XX(0100, "e2e", "Kafka -> cshield-ingest -> Redis, exact counts") \
 	XX(0101, "restart", "kill -9 and restart: nothing lost, nothing twice") \
 	XX(0102, "churn", "members join and leave while consuming: exact counts") \
