@@ -37,7 +37,12 @@ cat <<'TAIL'
 
 Command-line options only (`cshield-report --help`): `--from`, `--to` (ISO 8601 or epoch
 seconds), `--redis HOST:PORT` (default `$CS_REDIS_ADDR`, else `127.0.0.1:6379`),
-`--prefix` (as `aggregate.key.prefix`), `--window` (as `aggregate.window.s`), `--json`.
+`--prefix` (as `aggregate.key.prefix`), `--window` (as `aggregate.window.s`), `--json`,
+`--tlp LABEL`: the audience (`clear`, the public, by default; `green`, `amber`,
+`amber+strict`, `red`). A row is shown only when its indicator's TLP, recorded by
+cshield-ingest in `P:indicators` in the same transaction as the counts, is at or below the
+audience's label; rows above it, or with no record, are withheld and their number and hits
+printed in the heading.
 
 ## cshield-bench
 

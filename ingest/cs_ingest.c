@@ -240,21 +240,21 @@ static cs_err_t cs__flush(cs_ingest_worker_t *w) {
 		cs__set_paused(w, 0); /* nothing left to write: consume again */
 		return CS_ERR_OK;
 	}
-	if (w->dlq && w->dlq_pending) {
+	if (w->prod && w->prod_pending) {
 		/* the dead letters of this batch must be in Kafka before its offsets move */
-		rd_kafka_flush(w->dlq, (int)w->conf->dlq_timeout_ms);
-		if (rd_kafka_outq_len(w->dlq) > 0 || atomic_load(&w->dlq_failed) > 0) {
-			CS_LOG_E(CS__MOD, "dead-letter topic %s: %ld deliveries failed, %d pending; replaying the batch",
-				 w->conf->dlq_topic, (long)atomic_load(&w->dlq_failed), rd_kafka_outq_len(w->dlq));
-			rd_kafka_purge(w->dlq, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-			rd_kafka_poll(w->dlq, 0);
-			atomic_store(&w->dlq_failed, 0);
-			w->dlq_pending = 0;
+		rd_kafka_flush(w->prod, (int)w->conf->dlq_timeout_ms);
+		if (rd_kafka_outq_len(w->prod) > 0 || atomic_load(&w->prod_failed) > 0) {
+			CS_LOG_E(CS__MOD, "dead-letter/alerts topic: %ld deliveries failed, %d pending; replaying the batch",
+				 (long)atomic_load(&w->prod_failed), rd_kafka_outq_len(w->prod));
+			rd_kafka_purge(w->prod, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+			rd_kafka_poll(w->prod, 0);
+			atomic_store(&w->prod_failed, 0);
+			w->prod_pending = 0;
 			if (cs__resync(w))
 				CS_LOG_E(CS__MOD, "resync: %s", w->redis.errstr);
 			return CS_ERR_KAFKA;
 		}
-		w->dlq_pending = 0;
+		w->prod_pending = 0;
 	}
 	err = cs_ingest_redis_flush(&w->redis, &w->agg, w->db, w->parts, w->part_cnt);
 	if (err == CS_ERR_STALE) {
@@ -407,17 +407,12 @@ static int cs__on_hit(void *opaque, const cs_corr_hit_t *hit) {
 	cs_ingest_worker_t *w = opaque;
 
 	for (size_t i = 0; i < w->ev_hit_cnt; i++)
-		if (w->ev_hits[i] == hit->ind->id)
+		if (w->ev_hits[i].ind == hit->ind->id)
 			return 0;
-	if (w->ev_hit_cnt == w->ev_hit_cap) {
-		size_t ncap = w->ev_hit_cap ? w->ev_hit_cap * 2 : 16;
-		uint32_t *n = cs_reallocarray(w->ev_hits, ncap, sizeof(*n));
-		if (!n)
-			return 1;
-		w->ev_hits = n;
-		w->ev_hit_cap = ncap;
-	}
-	w->ev_hits[w->ev_hit_cnt++] = hit->ind->id;
+	if (cs_array_reserve(&w->ev_hits, &w->ev_hit_cap, w->ev_hit_cnt + 1, sizeof(*w->ev_hits)))
+		return 1;
+	w->ev_hits[w->ev_hit_cnt].ind = hit->ind->id;
+	w->ev_hits[w->ev_hit_cnt++].obs = w->cur_obs;
 	return 0;
 }
 
@@ -449,20 +444,99 @@ static int cs__dead_letter(cs__msg_ctx_t *mc, const cs_decode_event_t *ev, cs_de
 	snprintf(off, sizeof(off), "%lld", (long long)m->offset);
 	snprintf(evoff, sizeof(evoff), "%zu", ev->offset);
 	while ((kerr = rd_kafka_producev(
-			w->dlq, RD_KAFKA_V_TOPIC(w->conf->dlq_topic), RD_KAFKA_V_VALUE((void *)val, vlen),
+			w->prod, RD_KAFKA_V_TOPIC(w->conf->dlq_topic), RD_KAFKA_V_VALUE((void *)val, vlen),
 			RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 			RD_KAFKA_V_HEADER("cs-reason", reason, -1),
 			RD_KAFKA_V_HEADER("cs-reason-text", cs_decode_reject2str(r), -1),
 			RD_KAFKA_V_HEADER("cs-source-topic", topic, -1), RD_KAFKA_V_HEADER("cs-source-partition", part, -1),
 			RD_KAFKA_V_HEADER("cs-source-offset", off, -1), RD_KAFKA_V_HEADER("cs-event-offset", evoff, -1),
 			RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
-		rd_kafka_poll(w->dlq, 100);
+		rd_kafka_poll(w->prod, 100);
 	if (kerr) {
-		atomic_fetch_add(&w->dlq_failed, 1);
+		atomic_fetch_add(&w->prod_failed, 1);
 		return -1;
 	}
-	w->dlq_pending++;
+	w->prod_pending++;
 	return 0;
+}
+
+/*
+ * One alert per (event, indicator): what the engine matched, where, and the
+ * event's metadata, as JSON; its id is deterministic (source topic, partition,
+ * offset, the event's offset in the message, indicator type and value), so a
+ * replay writes the same id and subscribers de-duplicate on it.
+ */
+static cs_err_t cs__alert(cs__msg_ctx_t *mc, const cs_decode_event_t *ev, const cs_corr_ind_t *ind,
+			  const cs_obs_t *obs, int64_t ts) {
+	cs_ingest_worker_t *w = mc->w;
+	const rd_kafka_message_t *m = mc->m;
+	const char *topic = rd_kafka_topic_name(m->rkt), *type = ind->pattern ? "pattern" : cs_obs_type2str(ind->type);
+	char *id = NULL, *json = NULL, tbuf[32];
+	size_t idlen = 0, jlen = 0;
+	FILE *fp;
+	rd_kafka_resp_err_t kerr;
+
+	if (!(fp = open_memstream(&id, &idlen)))
+		return CS_ERR_NOMEM;
+	fprintf(fp, "%s/%d/%lld/%zu/%s:%s", topic, (int)m->partition, (long long)m->offset, ev->offset, type, ind->value);
+	fclose(fp);
+	if (!(fp = open_memstream(&json, &jlen))) {
+		free(id);
+		return CS_ERR_NOMEM;
+	}
+	cs_time_format_iso8601(ts >= 0 ? ts / 1000 : -((-ts + 999) / 1000), tbuf, sizeof(tbuf));
+	fputs("{\"id\":", fp);
+	cs_json_write_str(fp, id, idlen);
+	fprintf(fp, ",\"time\":\"%s\",\"tlp\":\"%s\",\"indicator\":{\"id\":", tbuf, cs_tlp2str(ind->tlp));
+	cs_json_write_str(fp, ind->origin, strlen(ind->origin));
+	fprintf(fp, ",\"type\":\"%s\",\"value\":", type);
+	cs_json_write_str(fp, ind->value, strlen(ind->value));
+	fputs(",\"source\":", fp);
+	cs_json_write_str(fp, ind->source, strlen(ind->source));
+	if (ind->confidence >= 0)
+		fprintf(fp, ",\"confidence\":%d", ind->confidence);
+	if (*ind->tags) {
+		fputs(",\"tags\":", fp);
+		cs_json_write_str(fp, ind->tags, strlen(ind->tags));
+	}
+	fprintf(fp, ",\"set_version\":%llu},\"observable\":", (unsigned long long)cs_corr_db_version(w->db));
+	cs_json_write_str(fp, obs->value, obs->len);
+	fprintf(fp, ",\"observable_type\":\"%s\",\"role\":\"%s\"", cs_obs_type2str(obs->type),
+		cs_obs_role2str(obs->role));
+	if (ev->org) {
+		fputs(",\"org\":", fp);
+		cs_json_write_str(fp, ev->org, ev->org_len);
+	} else if (m->key_len && m->key_len < 256) {
+		fputs(",\"org\":", fp); /* the producer's key names the reporting organization */
+		cs_json_write_str(fp, m->key, m->key_len);
+	}
+	if (ev->severity >= 0)
+		fprintf(fp, ",\"severity\":%d", ev->severity);
+	if (ev->category) {
+		fputs(",\"category\":", fp);
+		cs_json_write_str(fp, ev->category, ev->category_len);
+	}
+	fprintf(fp, ",\"format\":\"%s\",\"source\":{\"topic\":", cs_decode_fmt2str(ev->fmt));
+	cs_json_write_str(fp, topic, strlen(topic));
+	fprintf(fp, ",\"partition\":%d,\"offset\":%lld,\"event_offset\":%zu}}", (int)m->partition,
+		(long long)m->offset, ev->offset);
+	fclose(fp);
+	if (*w->conf->alerts_topic) {
+		while ((kerr = rd_kafka_producev(w->prod, RD_KAFKA_V_TOPIC(w->conf->alerts_topic),
+						 RD_KAFKA_V_VALUE(json, jlen), RD_KAFKA_V_KEY(id, idlen),
+						 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END)) ==
+		       RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			rd_kafka_poll(w->prod, 100);
+		if (kerr)
+			atomic_fetch_add(&w->prod_failed, 1); /* the flush then replays the batch */
+		else
+			w->prod_pending++;
+	}
+	if (w->conf->alerts_stream_maxlen > 0)
+		return cs_ingest_agg_alert(&w->agg, id, json);
+	free(id);
+	free(json);
+	return CS_ERR_OK;
 }
 
 /* One decoded (or rejected) event of the current message. */
@@ -474,7 +548,7 @@ static int cs__on_event(void *opaque, const cs_decode_event_t *ev, cs_decode_rej
 	w->agg.events++;
 	if (r != CS_DECODE_OK) {
 		w->agg.rejects[r]++;
-		if (w->dlq)
+		if (*w->conf->dlq_topic)
 			cs__dead_letter(mc, ev, r);
 		return 0;
 	}
@@ -482,16 +556,20 @@ static int cs__on_event(void *opaque, const cs_decode_event_t *ev, cs_decode_rej
 	window = cs__window(ts, w->conf->window_s);
 	w->ev_hit_cnt = 0;
 	cs_corr_scratch_at(w->scr, ts); /* indicator validity against the event's time: replays match alike */
-	for (size_t i = 0; i < ev->obs_cnt; i++)
+	for (size_t i = 0; i < ev->obs_cnt; i++) {
+		w->cur_obs = (uint32_t)i;
 		if (cs_corr_match(w->db, w->scr, &ev->obs[i], cs__on_hit, w))
 			CS_LOG_E(CS__MOD, "Hyperscan scan failed");
+	}
 	for (size_t i = 0; i < w->ev_hit_cnt; i++) {
-		const cs_corr_ind_t *ind = cs_corr_db_indicator(w->db, w->ev_hits[i]);
+		const cs_corr_ind_t *ind = cs_corr_db_indicator(w->db, w->ev_hits[i].ind);
 		if (ind->warninglist >= 0 && (size_t)ind->warninglist < w->agg.suppressed_cnt) {
 			w->agg.suppressed[ind->warninglist]++; /* a benign value: counted under its list */
 			continue;
 		}
-		if (cs_ingest_agg_add(&w->agg, window, w->ev_hits[i], 1)) {
+		if (cs_ingest_agg_add(&w->agg, window, w->ev_hits[i].ind, 1) ||
+		    ((*w->conf->alerts_topic || w->conf->alerts_stream_maxlen > 0) &&
+		     cs__alert(mc, ev, ind, &ev->obs[w->ev_hits[i].obs], ts))) {
 			mc->failed = 1;
 			return 1;
 		}
@@ -550,7 +628,7 @@ static void cs__handle(cs_ingest_worker_t *w, rd_kafka_message_t *m) {
 static void cs__dlq_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
 	cs_ingest_worker_t *w = opaque;
 	if (m->err) {
-		atomic_fetch_add(&w->dlq_failed, 1);
+		atomic_fetch_add(&w->prod_failed, 1);
 		CS_LOG_E(CS__MOD, "dead letter not delivered: %s", rd_kafka_err2str(m->err));
 	}
 }
@@ -611,7 +689,7 @@ static cs_err_t cs__worker_init(cs_ingest_worker_t *w, cs_ingest_t *ing, int id,
 	if (!(w->scr = cs_corr_scratch_new(w->db, errstr, errstr_size)) ||
 	    !(w->dec = cs_decode_new(w->conf->dconf, errstr, errstr_size)))
 		goto err;
-	if (*w->conf->dlq_topic && !(w->dlq = cs__dlq_new(w, errstr, errstr_size)))
+	if ((*w->conf->dlq_topic || *w->conf->alerts_topic) && !(w->prod = cs__dlq_new(w, errstr, errstr_size)))
 		goto err;
 
 	kconf = rd_kafka_conf_dup(w->conf->kconf);
@@ -661,9 +739,9 @@ err:
 static void cs__worker_fini(cs_ingest_worker_t *w) {
 	if (w->rk)
 		rd_kafka_destroy(w->rk);
-	if (w->dlq) {
-		rd_kafka_flush(w->dlq, 5000);
-		rd_kafka_destroy(w->dlq);
+	if (w->prod) {
+		rd_kafka_flush(w->prod, 5000);
+		rd_kafka_destroy(w->prod);
 	}
 	cs__parts_clear(w);
 	cs_ingest_redis_close(&w->redis);
@@ -797,8 +875,8 @@ static cs_err_t cs__worker_run(cs_ingest_worker_t *w) {
 				CS_LOG_W(CS__MOD, "worker %d: consumer: %s", w->id, rd_kafka_message_errstr(m));
 			rd_kafka_message_destroy(m);
 		}
-		if (w->dlq)
-			rd_kafka_poll(w->dlq, 0);
+		if (w->prod)
+			rd_kafka_poll(w->prod, 0);
 		now = cs_clock_ms();
 		if (w->settle_pending && now >= w->settle_retry_ms)
 			cs__settle(w, 0);

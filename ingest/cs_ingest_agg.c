@@ -54,7 +54,22 @@ cs_err_t cs_ingest_agg_add(cs_ingest_agg_t *agg, int64_t window, uint32_t ind, i
 	return CS_ERR_OK;
 }
 
+cs_err_t cs_ingest_agg_alert(cs_ingest_agg_t *agg, char *id, char *json) {
+	if (!id || !json || cs_array_reserve(&agg->alerts, &agg->alert_cap, (agg->alert_cnt + 1) * 2, sizeof(*agg->alerts))) {
+		cs_free(id);
+		cs_free(json);
+		return CS_ERR_NOMEM;
+	}
+	agg->alerts[agg->alert_cnt * 2] = id;
+	agg->alerts[agg->alert_cnt * 2 + 1] = json;
+	agg->alert_cnt++;
+	return CS_ERR_OK;
+}
+
 void cs_ingest_agg_clear(cs_ingest_agg_t *agg) {
+	for (size_t i = 0; i < agg->alert_cnt * 2; i++)
+		cs_free(agg->alerts[i]);
+	agg->alert_cnt = 0;
 	if (agg->ents && agg->cnt)
 		memset(agg->ents, 0, agg->size * sizeof(*agg->ents));
 	agg->cnt = 0;
@@ -65,6 +80,8 @@ void cs_ingest_agg_clear(cs_ingest_agg_t *agg) {
 }
 
 void cs_ingest_agg_destroy(cs_ingest_agg_t *agg) {
+	cs_ingest_agg_clear(agg);
+	cs_free(agg->alerts);
 	cs_free(agg->ents);
 	cs_free(agg->suppressed);
 	memset(agg, 0, sizeof(*agg));

@@ -47,8 +47,15 @@ static const cs_conf_prop_t cs__ingest_props[] = {
 	{"dlq.topic", CS_CONF_STR, CS__OFF(dlq_topic), 0, 0, "", 0,
 	 "Dead-letter topic: every rejected event is produced there with its reason and source in "
 	 "headers, before its offset is recorded. Empty: rejected events are only counted per reason."},
+	{"alerts.topic", CS_CONF_STR, CS__OFF(alerts_topic), 0, 0, "", 0,
+	 "Kafka topic of correlated alerts: one JSON message per (event, indicator), keyed by its "
+	 "deterministic id, produced idempotently before the batch's offsets are recorded (a replay may "
+	 "repeat an alert: subscribers de-duplicate on the id). Empty: none."},
+	{"alerts.stream.maxlen", CS_CONF_INT, CS__OFF(alerts_stream_maxlen), 0, 1000000000, "1000000", 0,
+	 "Alerts also go to the Redis stream P:alerts, in the same transaction as the aggregates and "
+	 "offsets (exactly once), trimmed to about this many entries; 0: no stream."},
 	{"dlq.timeout.ms", CS_CONF_INT, CS__OFF(dlq_timeout_ms), 100, 600000, "10000", 0,
-	 "How long a flush waits for the dead-letter deliveries it covers."},
+	 "How long a flush waits for the dead-letter and alert deliveries it covers."},
 	{.name = NULL},
 };
 

@@ -39,6 +39,8 @@ struct cs_ingest_conf_s {
 	int64_t workers;
 	char *log_level;
 	char *dlq_topic;
+	char *alerts_topic;
+	int64_t alerts_stream_maxlen;
 	char *warninglists_dir;
 	int64_t dlq_timeout_ms;
 	cs_ingest_redis_conf_t redis;
@@ -64,9 +66,13 @@ typedef struct cs_ingest_agg_s {
 	int64_t *suppressed; /* [warning lists]: hits on warning-listed indicators, not counted */
 	size_t suppressed_cnt;
 	int64_t events, hits;
+	char **alerts; /* [alert_cnt * 2]: alert id, alert JSON; owned; for the Redis stream */
+	size_t alert_cnt, alert_cap;
 } cs_ingest_agg_t;
 
 cs_err_t cs_ingest_agg_add(cs_ingest_agg_t *agg, int64_t window, uint32_t ind, int64_t n);
+/** Adds an alert (id and JSON, both taken over, freed on error too). */
+cs_err_t cs_ingest_agg_alert(cs_ingest_agg_t *agg, char *id, char *json);
 void cs_ingest_agg_clear(cs_ingest_agg_t *agg);
 void cs_ingest_agg_destroy(cs_ingest_agg_t *agg);
 
@@ -84,6 +90,7 @@ typedef struct cs_ingest_redis_s {
 	const cs_ingest_conf_t *conf;
 	redisContext *rc; /* NULL while disconnected */
 	char offsets_key[256];
+	char alerts_key[256];
 	char sha[41]; /* SHA1 of the flush script, from SCRIPT LOAD */
 	char errstr[512];
 	int64_t next_retry_ms, backoff_ms;
@@ -129,11 +136,14 @@ typedef struct cs_ingest_worker_s {
 	int settle_pending;          /* some partitions are not ready: read their offsets later */
 	int64_t settle_retry_ms, settle_backoff_ms;
 	cs_decode_t *dec;
-	rd_kafka_t *dlq;        /* dead-letter producer, NULL when dlq.topic is empty */
-	atomic_long dlq_failed; /* deliveries failed since the last flush (librdkafka thread) */
-	int64_t dlq_pending;    /* produced since the last flush */
-	uint32_t *ev_hits;      /* distinct indicators hit by the current event */
+	rd_kafka_t *prod;        /* dead letters and alerts; NULL when dlq.topic and alerts.topic are empty */
+	atomic_long prod_failed; /* deliveries failed since the last flush (librdkafka thread) */
+	int64_t prod_pending;    /* produced since the last flush */
+	struct cs_ingest_ev_hit_s {
+		uint32_t ind, obs; /* indicator id, index of the first observable it matched */
+	} *ev_hits;              /* distinct indicators hit by the current event */
 	size_t ev_hit_cnt, ev_hit_cap;
+	uint32_t cur_obs;        /* the observable being matched */
 	pthread_t thread;
 	cs_err_t result;
 } cs_ingest_worker_t;

@@ -39,6 +39,19 @@ static const char cs__flush_lua[] =
 	"  redis.call('HSET', KEYS[1], ARGV[j], ARGV[j + 2])\n"
 	"  j = j + 3\n"
 	"end\n"
+	"local maxlen = ARGV[i]\n"
+	"local na = tonumber(ARGV[i + 1])\n"
+	"i = i + 2\n"
+	"for k = 1, na do\n"
+	"  redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', 'id', ARGV[i], 'alert', ARGV[i + 1])\n"
+	"  i = i + 2\n"
+	"end\n"
+	"local ni = tonumber(ARGV[i])\n"
+	"i = i + 1\n"
+	"for k = 1, ni do\n"
+	"  redis.call('HSET', pre .. ':indicators', ARGV[i], ARGV[i + 1])\n"
+	"  i = i + 2\n"
+	"end\n"
 	"local stats = pre .. ':stats'\n"
 	"redis.call('HINCRBY', stats, 'events', ARGV[5])\n"
 	"for k = 0, nrej - 1 do\n"
@@ -67,6 +80,7 @@ void cs_ingest_redis_init(cs_ingest_redis_t *r, const cs_ingest_conf_t *conf) {
 	r->conf = conf;
 	snprintf(r->offsets_key, sizeof(r->offsets_key), "%s:off:%s", conf->key_prefix,
 		 conf->group_id);
+	snprintf(r->alerts_key, sizeof(r->alerts_key), "%s:alerts", conf->key_prefix);
 }
 
 void cs_ingest_redis_close(cs_ingest_redis_t *r) {
@@ -238,6 +252,58 @@ static void cs__argv_free(cs__argv_t *a) {
 	cs_free(a->v);
 }
 
+/* The indicator's record in P:indicators: {"type","tlp","source","tags","confidence","id"}. */
+static char *cs__ind_meta_json(const cs_corr_ind_t *ind) {
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+	if (!fp)
+		return NULL;
+	fprintf(fp, "{\"type\":\"%s\",\"tlp\":\"%s\",\"source\":", ind->pattern ? "pattern" : cs_obs_type2str(ind->type),
+		cs_tlp2str(ind->tlp));
+	cs_json_write_str(fp, ind->source, strlen(ind->source));
+	fputs(",\"tags\":", fp);
+	cs_json_write_str(fp, ind->tags, strlen(ind->tags));
+	fprintf(fp, ",\"confidence\":%d,\"id\":", ind->confidence);
+	cs_json_write_str(fp, ind->origin, strlen(ind->origin));
+	fputc('}', fp);
+	fclose(fp);
+	return buf;
+}
+
+/* The count of distinct indicators in agg, then (value, record) for each. */
+static int cs__argv_add_meta(cs__argv_t *a, const cs_ingest_agg_t *agg, const cs_corr_db_t *db) {
+	size_t cnt_at = a->cnt, n = 0;
+	uint8_t *seen = NULL;
+	if (cs__argv_add_str(a, "0"))
+		return -1;
+	if (agg->cnt && !(seen = cs_calloc(cs_corr_db_count(db) / 8 + 1, 1)))
+		return -1;
+	for (size_t i = 0; i < agg->size; i++) {
+		const cs_ingest_agg_ent_t *e = &agg->ents[i];
+		const cs_corr_ind_t *ind;
+		char *meta;
+		if (!e->used || (seen[e->ind / 8] & (1u << (e->ind % 8))))
+			continue;
+		seen[e->ind / 8] |= (uint8_t)(1u << (e->ind % 8));
+		ind = cs_corr_db_indicator(db, e->ind);
+		if (!(meta = cs__ind_meta_json(ind)) || cs__argv_add_str(a, ind->value) || cs__argv_add_str(a, meta)) {
+			free(meta);
+			cs_free(seen);
+			return -1;
+		}
+		free(meta);
+		n++;
+	}
+	cs_free(seen);
+	{
+		char buf[32];
+		snprintf(buf, sizeof(buf), "%zu", n);
+		cs_free(a->v[cnt_at]);
+		return (a->v[cnt_at] = cs_strdup(buf)) ? 0 : -1;
+	}
+}
+
 cs_err_t cs_ingest_redis_flush(cs_ingest_redis_t *r, const cs_ingest_agg_t *agg,
 			       const cs_corr_db_t *db, const cs_ingest_part_t *parts, size_t cnt) {
 	const cs_ingest_conf_t *conf = r->conf;
@@ -257,7 +323,8 @@ cs_err_t cs_ingest_redis_flush(cs_ingest_redis_t *r, const cs_ingest_agg_t *agg,
 
 	err = CS_ERR_NOMEM;
 	if (cs__argv_add_str(&a, "EVALSHA") || cs__argv_add_str(&a, r->sha) ||
-	    cs__argv_add_str(&a, "1") || cs__argv_add_str(&a, r->offsets_key) ||
+	    cs__argv_add_str(&a, "2") || cs__argv_add_str(&a, r->offsets_key) ||
+	    cs__argv_add_str(&a, r->alerts_key) ||
 	    cs__argv_add(&a, "%zu", nparts) || cs__argv_add(&a, "%lld", (long long)conf->window_s) ||
 	    cs__argv_add(&a, "%lld", (long long)conf->ttl_s) ||
 	    cs__argv_add_str(&a, conf->key_prefix) ||
@@ -290,6 +357,16 @@ cs_err_t cs_ingest_redis_flush(cs_ingest_redis_t *r, const cs_ingest_agg_t *agg,
 		    cs__argv_add(&a, "%lld", (long long)parts[i].next))
 			goto done;
 	}
+	/* the batch's alerts, to the stream */
+	if (cs__argv_add(&a, "%lld", (long long)(conf->alerts_stream_maxlen > 0 ? conf->alerts_stream_maxlen : 1)) ||
+	    cs__argv_add(&a, "%zu", agg->alert_cnt))
+		goto done;
+	for (size_t i = 0; i < agg->alert_cnt * 2; i++)
+		if (cs__argv_add_str(&a, agg->alerts[i]))
+			goto done;
+	/* what the report needs of each indicator counted in the batch (its TLP first) */
+	if (cs__argv_add_meta(&a, agg, db))
+		goto done;
 	for (size_t i = 0; i < agg->size; i++) {
 		const cs_ingest_agg_ent_t *e = &agg->ents[i];
 		if (!e->used)

@@ -13,6 +13,9 @@ struct cs_report_s {
 	size_t cnt, cap;
 	int64_t events, hits;
 	int64_t window_s;
+	cs_tlp_t audience;
+	size_t withheld_rows;
+	int64_t withheld_hits;
 };
 
 static int cs__row_cmp(const void *a, const void *b) {
@@ -41,6 +44,63 @@ static int cs__row_add(cs_report_t *rep, int64_t window, const char *ind, int64_
 	return 0;
 }
 
+/* The "tlp" of an indicator record ({"type":..,"tlp":"amber",...}); RED when unreadable. */
+static cs_tlp_t cs__record_tlp(const char *rec) {
+	const char *p = rec ? strstr(rec, "\"tlp\":\"") : NULL;
+	const char *e;
+	int t;
+	if (!p)
+		return CS_TLP_RED;
+	p += 7;
+	if (!(e = strchr(p, '"')) || (t = cs_tlp_parse(p, (size_t)(e - p))) < 0)
+		return CS_TLP_RED;
+	return (cs_tlp_t)t;
+}
+
+/* Looks up each row's TLP in P:indicators and withholds what the audience may not see. */
+static int cs__apply_tlp(cs_report_t *rep, redisContext *rc, const char *prefix, char *errstr, size_t errstr_size) {
+	size_t keep = 0;
+	for (size_t i = 0; i < rep->cnt; i += 256) {
+		size_t n = rep->cnt - i < 256 ? rep->cnt - i : 256;
+		const char *argv[258];
+		char key[300];
+		redisReply *r;
+		snprintf(key, sizeof(key), "%s:indicators", prefix);
+		argv[0] = "HMGET";
+		argv[1] = key;
+		for (size_t k = 0; k < n; k++)
+			argv[k + 2] = rep->rows[i + k].indicator;
+		r = redisCommandArgv(rc, (int)n + 2, argv, NULL);
+		if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != n) {
+			cs_errstr_set(errstr, errstr_size, "redis HMGET %s: %s", key,
+				      rc->err ? rc->errstr : r && r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+			if (r)
+				freeReplyObject(r);
+			return -1;
+		}
+		for (size_t k = 0; k < n; k++)
+			rep->rows[i + k].tlp =
+				cs__record_tlp(r->element[k]->type == REDIS_REPLY_STRING ? r->element[k]->str : NULL);
+		freeReplyObject(r);
+	}
+	for (size_t i = 0; i < rep->cnt; i++) {
+		if (rep->rows[i].tlp <= rep->audience) {
+			rep->rows[keep++] = rep->rows[i];
+			continue;
+		}
+		rep->withheld_rows++;
+		rep->withheld_hits += rep->rows[i].hits;
+		cs_free(rep->rows[i].indicator);
+	}
+	rep->cnt = keep;
+	return 0;
+}
+
+void cs_report_withheld(const cs_report_t *rep, size_t *rows, int64_t *hits) {
+	*rows = rep->withheld_rows;
+	*hits = rep->withheld_hits;
+}
+
 cs_report_t *cs_report_fetch(const cs_report_opts_t *opts, char *errstr, size_t errstr_size) {
 	struct timeval tv = {5, 0};
 	redisContext *rc = redisConnectWithTimeout(opts->redis_host, opts->redis_port, tv);
@@ -56,6 +116,7 @@ cs_report_t *cs_report_fetch(const cs_report_opts_t *opts, char *errstr, size_t 
 	if (!(rep = cs_calloc(1, sizeof(*rep))))
 		goto nomem;
 	rep->window_s = opts->window_s;
+	rep->audience = opts->audience;
 	wins = redisCommand(rc, "ZRANGEBYSCORE %s:wins:%lld %lld %lld", opts->key_prefix,
 			    (long long)opts->window_s, (long long)opts->from, (long long)opts->to);
 	if (!wins || wins->type != REDIS_REPLY_ARRAY)
@@ -73,6 +134,8 @@ cs_report_t *cs_report_fetch(const cs_report_opts_t *opts, char *errstr, size_t 
 		freeReplyObject(r);
 		r = NULL;
 	}
+	if (cs__apply_tlp(rep, rc, opts->key_prefix, errstr, errstr_size))
+		goto err;
 	r = redisCommand(rc, "HMGET %s:stats events hits", opts->key_prefix);
 	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2)
 		goto rerr;
@@ -116,6 +179,18 @@ int64_t cs_report_total(const cs_report_t *rep, const char *field) {
 	return !strcmp(field, "events") ? rep->events : !strcmp(field, "hits") ? rep->hits : 0;
 }
 
+/* An upper-case copy for headings (a static buffer: main thread). */
+static const char *cs__upper(const char *s) {
+	static char buf[2][32];
+	static int k;
+	char *o = buf[k ^= 1];
+	size_t i = 0;
+	for (; s[i] && i + 1 < sizeof(buf[0]); i++)
+		o[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 32 : s[i]);
+	o[i] = '\0';
+	return o;
+}
+
 void cs_report_print_table(const cs_report_t *rep, FILE *fp) {
 	int64_t total = 0;
 	int w = 9;
@@ -125,12 +200,15 @@ void cs_report_print_table(const cs_report_t *rep, FILE *fp) {
 		if (l > w)
 			w = l > 80 ? 80 : l;
 	}
-	fprintf(fp, "%-20s  %-*s  %10s\n", "window (UTC)", w, "indicator", "hits");
+	fprintf(fp, "TLP:%s report: %zu rows (%lld hits) marked above TLP:%s withheld\n",
+		cs__upper(cs_tlp2str(rep->audience)), rep->withheld_rows, (long long)rep->withheld_hits,
+		cs__upper(cs_tlp2str(rep->audience)));
+	fprintf(fp, "%-20s  %-*s  %-12s  %10s\n", "window (UTC)", w, "indicator", "tlp", "hits");
 	for (size_t i = 0; i < rep->cnt; i++) {
 		char ts[32];
 		cs_time_format_iso8601(rep->rows[i].window, ts, sizeof(ts));
-		fprintf(fp, "%-20s  %-*.*s  %10lld\n", ts, w, w, rep->rows[i].indicator,
-			(long long)rep->rows[i].hits);
+		fprintf(fp, "%-20s  %-*.*s  %-12s  %10lld\n", ts, w, w, rep->rows[i].indicator,
+			cs_tlp2str(rep->rows[i].tlp), (long long)rep->rows[i].hits);
 		total += rep->rows[i].hits;
 	}
 	fprintf(fp, "%zu rows, %lld hits in range (%lld s windows); all time: %lld events, %lld hits\n",
@@ -146,7 +224,8 @@ void cs_report_print_jsonl(const cs_report_t *rep, FILE *fp) {
 		fprintf(fp, "{\"window\":%lld,\"window_utc\":\"%s\",\"indicator\":",
 			(long long)rep->rows[i].window, ts);
 		cs_json_write_str(fp, rep->rows[i].indicator, strlen(rep->rows[i].indicator));
-		fprintf(fp, ",\"hits\":%lld}\n", (long long)rep->rows[i].hits);
+		fprintf(fp, ",\"tlp\":\"%s\",\"hits\":%lld}\n", cs_tlp2str(rep->rows[i].tlp),
+			(long long)rep->rows[i].hits);
 	}
 }
 

@@ -1,9 +1,11 @@
 /*
  * cs_report.h - reading the hit aggregates back from Redis.
  *
- * First slice: per-window hit counts per indicator for a time range, as a
- * table or JSON lines. Issue-tracked work replaces the output with the
- * TLP-filtered situation reports (HTML, Markdown, JSON).
+ * Per-window hit counts per indicator for a time range, as a table or JSON
+ * lines, filtered by Traffic Light Protocol for the audience: a row is shown
+ * only when its indicator's TLP (P:indicators, written by cshield-ingest with
+ * the counts) is at or below the audience's label; a row whose label is
+ * unknown is withheld. The situation reports (HTML, Markdown) build on this.
  */
 #ifndef CS_REPORT_H
 #define CS_REPORT_H
@@ -12,11 +14,13 @@
 #include <stdint.h>
 
 #include "cs_common.h"
+#include "cs_obs.h"
 
 typedef struct cs_report_row_s {
 	int64_t window; /* window start, epoch seconds */
 	char *indicator;
 	int64_t hits;
+	cs_tlp_t tlp; /* the indicator's TLP */
 } cs_report_row_t;
 
 typedef struct cs_report_s cs_report_t;
@@ -27,6 +31,7 @@ typedef struct cs_report_opts_s {
 	const char *key_prefix; /* "cs" */
 	int64_t window_s;       /* 60 */
 	int64_t from, to;       /* epoch seconds, inclusive window starts */
+	cs_tlp_t audience;      /* rows above it are withheld (counted in cs_report_withheld()) */
 } cs_report_opts_t;
 
 /**
@@ -39,6 +44,8 @@ size_t cs_report_row_count(const cs_report_t *rep);
 const cs_report_row_t *cs_report_row(const cs_report_t *rep, size_t i);
 /** Totals recorded by ingest: events seen and hits counted (all time). */
 int64_t cs_report_total(const cs_report_t *rep, const char *field);
+/** Rows and hits withheld from the audience (marked above its TLP, or unmarked). */
+void cs_report_withheld(const cs_report_t *rep, size_t *rows, int64_t *hits);
 void cs_report_print_table(const cs_report_t *rep, FILE *fp);
 void cs_report_print_jsonl(const cs_report_t *rep, FILE *fp);
 void cs_report_destroy(cs_report_t *rep);

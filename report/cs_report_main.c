@@ -21,6 +21,9 @@ static void cs__usage(FILE *fp) {
 		"  --redis HOST:PORT  Redis server (default 127.0.0.1:6379, or $CS_REDIS_ADDR)\n"
 		"  --prefix P         key prefix, as aggregate.key.prefix (default cs)\n"
 		"  --window SECONDS   window length, as aggregate.window.s (default 60)\n"
+		"  --tlp LABEL        the audience: clear (the public, default), green, amber,\n"
+		"                     amber+strict or red; rows whose indicator is marked above it,\n"
+		"                     or not marked, are withheld (and counted)\n"
 		"  --json             one JSON object per line instead of a table\n"
 		"  -h, --help         this text\n"
 		"  -V, --version      print the version and exit\n");
@@ -44,7 +47,7 @@ static int cs__parse_time(const char *s, int64_t *out) {
 }
 
 int main(int argc, char **argv) {
-	cs_report_opts_t o = {"127.0.0.1", 6379, "cs", 60, INT64_MIN / 2, INT64_MAX / 2};
+	cs_report_opts_t o = {"127.0.0.1", 6379, "cs", 60, INT64_MIN / 2, INT64_MAX / 2, CS_TLP_CLEAR};
 	char hostbuf[256], errstr[512];
 	const char *addr = getenv("CS_REDIS_ADDR");
 	int json = 0;
@@ -68,6 +71,14 @@ int main(int argc, char **argv) {
 		} else if (v && !strcmp(a, "--to")) {
 			if (cs__parse_time(v, &o.to))
 				goto bad_time;
+			i++;
+		} else if (v && !strcmp(a, "--tlp")) {
+			int t = cs_tlp_parse(v, strlen(v));
+			if (t < 0) {
+				fprintf(stderr, "cshield-report: --tlp \"%s\": expected clear, green, amber, amber+strict or red\n", v);
+				return 2;
+			}
+			o.audience = (cs_tlp_t)t;
 			i++;
 		} else if (v && !strcmp(a, "--redis")) {
 			addr = v;

@@ -49,7 +49,7 @@ static void on_dead_letter(void *opaque, const rd_kafka_message_t *m) {
 }
 
 int cs_test_0100(void) {
-	char dlq[160], buf[2048];
+	char dlq[160], alerts[160], buf[2048];
 	cs_svc_run_t run;
 	static dlq_check_t dc;
 	int64_t hw[PARTS], off[PARTS], total = 0, t0, suppressed = 0;
@@ -63,7 +63,8 @@ int cs_test_0100(void) {
 	if ((rc_check = cs_svc_check()))
 		return rc_check;
 	CS_TEST_EQ_INT(cs_svc_run_init(&run, "e2e",
-				       "flush.interval.ms=200\nworkers=2\ndlq.topic={topic}-dlq\nwarninglists.dir={tmp}/wl\n"),
+				       "flush.interval.ms=200\nworkers=2\ndlq.topic={topic}-dlq\nwarninglists.dir={tmp}/wl\n"
+				       "alerts.topic={topic}-alerts\n"),
 		       0);
 	snprintf(dlq, sizeof(dlq), "%s-dlq", run.topic);
 	/* a MISP warning list naming one of the indicators: its hits are suppressed */
@@ -79,6 +80,8 @@ int cs_test_0100(void) {
 
 	CS_TEST_EQ_INT(cs_svc_topic_create(run.topic, PARTS), 0);
 	CS_TEST_EQ_INT(cs_svc_topic_create(dlq, 1), 0);
+	snprintf(alerts, sizeof(alerts), "%s-alerts", run.topic);
+	CS_TEST_EQ_INT(cs_svc_topic_create(alerts, 1), 0);
 	t0 = (int64_t)time(NULL) / 60 * 60 - 3600;
 	CS_TEST_EQ_INT(cs_svc_work_produce(run.topic, PARTS, EVENTS, 7, t0, &exp, &malformed), 0);
 	CS_TEST_EQ_INT(cs_svc_watermarks(run.topic, PARTS, hw), 0);
@@ -139,6 +142,20 @@ int cs_test_0100(void) {
 	CS_TEST_EQ_INT(dc.bad, 0);
 	CS_TEST_EQ_INT(dc.dup, 0);
 
+	/* one alert per counted hit: in the Redis stream exactly once, and in the alerts topic */
+	{
+		long want = 0;
+		for (size_t i = 0; i < exp.cnt; i++)
+			want += (long)exp.v[i].hits;
+		CS_TEST_ASSERT(!cs_svc_check_alert_stream(rc, &run, &exp), "alert stream");
+		CS_TEST_ASSERT(!cs_svc_check_alert_topic(alerts, &exp, want, 1), "alerts topic");
+		/* and each counted indicator's record, with its TLP, for the report */
+		r = redisCommand(rc, "HGET %s:indicators %s", run.prefix, exp.v[0].ind);
+		CS_TEST_ASSERT(r && r->type == REDIS_REPLY_STRING && strstr(r->str, "\"tlp\":\"amber\""), "%s:indicators %s",
+			       run.prefix, exp.v[0].ind);
+		freeReplyObject(r);
+	}
+
 	/* the report shows the same total */
 	{
 		char cmd[1024];
@@ -146,13 +163,22 @@ int cs_test_0100(void) {
 		long long want = 0;
 		for (size_t i = 0; i < exp.cnt; i++)
 			want += exp.v[i].hits;
-		snprintf(cmd, sizeof(cmd), "%s/report/cshield-report --redis %s --prefix %s | tail -1",
+		snprintf(cmd, sizeof(cmd), "%s/report/cshield-report --redis %s --prefix %s --tlp amber | tail -1",
 			 cs_test_bindir(), getenv("CS_REDIS_ADDR"), run.prefix);
 		CS_TEST_ASSERT((p = popen(cmd, "r")), "popen");
 		CS_TEST_ASSERT(fgets(buf, sizeof(buf), p), "no report output");
 		pclose(p);
 		snprintf(cmd, sizeof(cmd), "%zu rows, %lld hits in range", exp.cnt, want);
 		CS_TEST_ASSERT(strstr(buf, cmd), "report: \"%s\", expected \"%s\"", buf, cmd);
+		/* the public report: the workload's indicators are unmarked (TLP:AMBER), all withheld */
+		snprintf(cmd, sizeof(cmd), "%s/report/cshield-report --redis %s --prefix %s | head -1",
+			 cs_test_bindir(), getenv("CS_REDIS_ADDR"), run.prefix);
+		CS_TEST_ASSERT((p = popen(cmd, "r")), "popen");
+		CS_TEST_ASSERT(fgets(buf, sizeof(buf), p), "no report output");
+		pclose(p);
+		snprintf(cmd, sizeof(cmd), "TLP:CLEAR report: %zu rows (%lld hits) marked above TLP:CLEAR withheld", exp.cnt,
+			 want);
+		CS_TEST_ASSERT(strstr(buf, cmd), "public report: \"%s\", expected \"%s\"", buf, cmd);
 	}
 
 	/* SIGTERM: drain, flush, commit, exit 0 */

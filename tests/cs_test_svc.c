@@ -7,6 +7,9 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
+#include <jansson.h>
+
+#include "cs_common.h"
 #include "cs_test_svc.h"
 
 extern char **environ;
@@ -423,4 +426,169 @@ int cs_svc_check_counts(redisContext *rc, const cs_svc_run_t *run, const cs_svc_
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- alerts ---- */
+
+static int cs__cmp_str(const void *a, const void *b) {
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Adds one alert (JSON) to counts by (1-minute window of its time, indicator value); keeps its id. */
+static int cs__alert_count(const char *json, size_t len, cs_svc_counts_t *c, char **id_out) {
+	json_error_t jerr;
+	json_t *a = json_loadb(json, len, 0, &jerr);
+	const char *t = json_string_value(json_object_get(a, "time"));
+	const char *v = json_string_value(json_object_get(json_object_get(a, "indicator"), "value"));
+	const char *id = json_string_value(json_object_get(a, "id"));
+	int64_t ms;
+	if (!a || !t || !v || !id || cs_time_parse_iso8601(t, strlen(t), &ms)) {
+		CS_TEST_SAY("alert without time, indicator value or id: %.*s", (int)len, json);
+		json_decref(a);
+		return -1;
+	}
+	cs_svc_counts_add(c, ms / 1000 / 60 * 60, v, 1);
+	*id_out = strdup(id);
+	json_decref(a);
+	return *id_out ? 0 : -1;
+}
+
+/* Sorts ids; returns how many repeat an earlier one. */
+static long cs__dups(char **ids, size_t n) {
+	long d = 0;
+	qsort(ids, n, sizeof(*ids), cs__cmp_str);
+	for (size_t i = 1; i < n; i++)
+		d += !strcmp(ids[i], ids[i - 1]);
+	return d;
+}
+
+int cs_svc_check_alert_stream(redisContext *rc, const cs_svc_run_t *run, const cs_svc_counts_t *exp) {
+	cs_svc_counts_t got = {0};
+	char **ids = NULL, last[64] = "-";
+	size_t n = 0, cap = 0;
+	long dups;
+	int rc_ = -1;
+
+	for (;;) {
+		redisReply *r = redisCommand(rc, "XRANGE %s:alerts %s + COUNT 1000", run->prefix, last);
+		size_t first = strcmp(last, "-") ? 1 : 0; /* the range includes the last id read */
+		if (!r || r->type != REDIS_REPLY_ARRAY) {
+			CS_TEST_SAY("XRANGE %s:alerts failed", run->prefix);
+			freeReplyObject(r);
+			goto out;
+		}
+		if (r->elements <= first) {
+			freeReplyObject(r);
+			break;
+		}
+		for (size_t i = first; i < r->elements; i++) {
+			redisReply *e = r->element[i], *f = e->element[1];
+			snprintf(last, sizeof(last), "%s", e->element[0]->str);
+			if (n == cap && !(ids = realloc(ids, (cap = cap ? cap * 2 : 1024) * sizeof(*ids))))
+				abort();
+			if (f->elements != 4 || strcmp(f->element[2]->str, "alert") ||
+			    cs__alert_count(f->element[3]->str, f->element[3]->len, &got, &ids[n])) {
+				freeReplyObject(r);
+				goto out;
+			}
+			if (strcmp(ids[n], f->element[1]->str)) {
+				CS_TEST_SAY("stream entry id field %s differs from the alert's id %s", f->element[1]->str, ids[n]);
+				n++;
+				freeReplyObject(r);
+				goto out;
+			}
+			n++;
+		}
+		freeReplyObject(r);
+	}
+	dups = cs__dups(ids, n);
+	CS_TEST_SAY("alert stream: %zu alerts, %ld repeated ids", n, dups);
+	if (dups) {
+		CS_TEST_SAY("the Redis stream must hold every alert exactly once");
+		goto out;
+	}
+	if (cs_svc_counts_compare(exp, &got)) {
+		CS_TEST_SAY("alerts in the stream, counted per window and indicator, differ from the workload");
+		goto out;
+	}
+	rc_ = 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	cs_svc_counts_free(&got);
+	return rc_;
+}
+
+typedef struct cs__alert_rec_s {
+	char *id;
+	int64_t window;
+	char value[256];
+} cs__alert_rec_t;
+
+typedef struct cs__alert_topic_s {
+	cs__alert_rec_t *v;
+	size_t n, cap;
+	int bad;
+} cs__alert_topic_t;
+
+static void cs__on_alert_msg(void *opaque, const rd_kafka_message_t *m) {
+	cs__alert_topic_t *t = opaque;
+	cs_svc_counts_t one = {0};
+	cs__alert_rec_t *r;
+	if (t->n == t->cap && !(t->v = realloc(t->v, (t->cap = t->cap ? t->cap * 2 : 1024) * sizeof(*t->v))))
+		abort();
+	r = &t->v[t->n];
+	if (cs__alert_count(m->payload, m->len, &one, &r->id)) {
+		t->bad++;
+		return;
+	}
+	r->window = one.v[0].window;
+	snprintf(r->value, sizeof(r->value), "%s", one.v[0].ind);
+	cs_svc_counts_free(&one);
+	t->n++;
+	if (m->key_len != strlen(r->id) || memcmp(m->key, r->id, m->key_len))
+		t->bad++; /* the key must be the alert id */
+}
+
+static int cs__cmp_rec(const void *a, const void *b) {
+	return strcmp(((const cs__alert_rec_t *)a)->id, ((const cs__alert_rec_t *)b)->id);
+}
+
+int cs_svc_check_alert_topic(const char *topic, const cs_svc_counts_t *exp, long expected, int no_repeats) {
+	cs__alert_topic_t t = {0};
+	cs_svc_counts_t got = {0};
+	long msgs, dups = 0;
+	int rc_ = -1;
+
+	/* every alert, and a little time for any extra (repeated) one to show */
+	msgs = cs_svc_consume(topic, no_repeats ? expected + 1 : expected * 2 + 1, 10000, cs__on_alert_msg, &t);
+	if (t.bad) {
+		CS_TEST_SAY("alerts topic: %d malformed alerts or keys", t.bad);
+		goto out;
+	}
+	qsort(t.v, t.n, sizeof(*t.v), cs__cmp_rec);
+	/* de-duplicated on the id, as subscribers do, the alerts must equal the workload */
+	for (size_t i = 0; i < t.n; i++) {
+		if (i && !strcmp(t.v[i].id, t.v[i - 1].id)) {
+			dups++;
+			continue;
+		}
+		cs_svc_counts_add(&got, t.v[i].window, t.v[i].value, 1);
+	}
+	CS_TEST_SAY("alerts topic: %ld messages, %ld repeated ids (de-duplicated: %ld, expected %ld)", msgs, dups,
+		    msgs - dups, expected);
+	if (no_repeats && dups) {
+		CS_TEST_SAY("no replay happened, so no alert may repeat");
+		goto out;
+	}
+	if (cs_svc_counts_compare(exp, &got))
+		goto out;
+	rc_ = 0;
+out:
+	for (size_t i = 0; i < t.n; i++)
+		free(t.v[i].id);
+	free(t.v);
+	cs_svc_counts_free(&got);
+	return rc_;
 }

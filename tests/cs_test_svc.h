@@ -65,7 +65,7 @@ int cs_svc_committed(const char *group, const char *topic, int partitions, int64
 /** Sleeps ms milliseconds. */
 void cs_svc_sleep_ms(int ms);
 
-#endif /* CS_TEST_SVC_H */
+
 
 /* ---- the e2e workload: events whose hits the test knows by construction ---- */
 
@@ -106,3 +106,18 @@ int cs_svc_wait_lag0(redisContext *rc, const cs_svc_run_t *run, int partitions, 
 		     int timeout_ms);
 /** Reads the run's windows from Redis and compares them with exp; on a difference prints the log, kills pid. */
 int cs_svc_check_counts(redisContext *rc, const cs_svc_run_t *run, const cs_svc_counts_t *exp, pid_t pid);
+
+/**
+ * Reads the run's alert stream (P:alerts) whole: every alert exactly once, its
+ * entry's id field equal to the alert's id, and the alerts counted per
+ * (window of their time, indicator) equal exp. 0 when so.
+ */
+int cs_svc_check_alert_stream(redisContext *rc, const cs_svc_run_t *run, const cs_svc_counts_t *exp);
+/**
+ * Reads the alerts topic (partition 0): keys equal to the alerts' ids, and,
+ * de-duplicated on the id, counts per (window, indicator) equal to exp;
+ * no_repeats: no id may repeat (no replay happened). 0 when so.
+ */
+int cs_svc_check_alert_topic(const char *topic, const cs_svc_counts_t *exp, long expected, int no_repeats);
+
+#endif /* CS_TEST_SVC_H */

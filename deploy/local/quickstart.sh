@@ -46,9 +46,11 @@ done
 kill -TERM $pid
 wait $pid || cs_die "cshield-ingest did not exit cleanly (log: $QS/ingest.log)"
 cs_log "consumed $EVENTS events; the 25 busiest rows and the totals:"
-"$BIN/report/cshield-report" --redis "$CS_REDIS_ADDR" > "$QS/report.txt"
-sed '1d;$d' "$QS/report.txt" | sort -k3,3nr > "$QS/report.sorted"
-head -1 "$QS/report.txt"
+# the generated indicators are unmarked, so TLP:AMBER (indicators.tlp); the public report
+# (--tlp clear, the default) would withhold every row
+"$BIN/report/cshield-report" --redis "$CS_REDIS_ADDR" --tlp amber > "$QS/report.txt"
+sed '1,2d;$d' "$QS/report.txt" | sort -k4,4nr > "$QS/report.sorted"
+head -2 "$QS/report.txt"
 head -25 "$QS/report.sorted"
 tail -1 "$QS/report.txt"
 cs_log "full report: $QS/report.txt"
