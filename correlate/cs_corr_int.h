@@ -6,6 +6,7 @@
 #define CS_CORR_INT_H
 
 #include <stdio.h>
+#include <stdatomic.h>
 #include <hs.h>
 
 #include "cs_correlate.h"
@@ -34,6 +35,7 @@ typedef struct cs_corr_cidrs_s {
 
 struct cs_corr_db_s {
 	uint64_t version;
+	atomic_int refs; /* references held through a cs_corr_live_t (cs_corr_live.c) */
 	cs_corr_ind_t *inds; /* [cnt], values and origins owned */
 	size_t cnt;
 	char **rejects; /* [reject_cnt] "file:line: reason", owned */

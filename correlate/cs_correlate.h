@@ -113,9 +113,39 @@ const cs_corr_ind_t *cs_corr_db_indicator(const cs_corr_db_t *db, uint32_t id);
 size_t cs_corr_db_reject_count(const cs_corr_db_t *db);
 const char *cs_corr_db_reject(const cs_corr_db_t *db, size_t i);
 
+/*
+ * The live set: the current indicator set, replaced while workers match
+ * (read-copy-update). A worker holds its set by reference and moves to a new
+ * one only where it holds no pointer into the old one (between events, after
+ * a flush): in-flight events finish on the set they started with, nothing
+ * pauses. A set is freed when its last holder leaves it.
+ */
+typedef struct cs_corr_live_s cs_corr_live_t;
+
+/** Starts with db (taken over). NULL on out of memory (db is then still the caller's). */
+cs_corr_live_t *cs_corr_live_new(cs_corr_db_t *db);
+/**
+ * Makes db (taken over) the current set; the previous one is freed once no
+ * reader holds it. @locality the loader thread; any thread
+ */
+void cs_corr_live_publish(cs_corr_live_t *l, cs_corr_db_t *db);
+/**
+ * A reference to the current set (and the generation it belongs to); give it
+ * back with cs_corr_live_release(). Takes a mutex: call it when the generation
+ * changed, not per event.
+ */
+const cs_corr_db_t *cs_corr_live_acquire(cs_corr_live_t *l, uint64_t *generation);
+void cs_corr_live_release(cs_corr_live_t *l, const cs_corr_db_t *db);
+/** The current generation: one atomic load, for readers to poll. */
+uint64_t cs_corr_live_generation(const cs_corr_live_t *l);
+/** Drops the current set's reference and frees l; readers must have released theirs. */
+void cs_corr_live_destroy(cs_corr_live_t *l);
+
 /** A scratch for matching against db on one thread. NULL with errstr on failure. */
 cs_corr_scratch_t *cs_corr_scratch_new(const cs_corr_db_t *db, char *errstr, size_t errstr_size);
 void cs_corr_scratch_destroy(cs_corr_scratch_t *scr);
+/** Grows scr so that it also serves db (a newly published set). @locality the owner of scr */
+cs_err_t cs_corr_scratch_update(cs_corr_scratch_t *scr, const cs_corr_db_t *db, char *errstr, size_t errstr_size);
 
 /**
  * Matching with scr from now on only reports indicators valid at ts_ms

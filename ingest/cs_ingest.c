@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "cs_ingest_int.h"
 
@@ -394,7 +395,8 @@ static void cs__rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	cs_ingest_worker_t *w = opaque;
 
 	w->coop = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
-	w->rebalanced = 1;
+	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
+		w->assigned_once = 1;
 	CS_LOG_I(CS__MOD, "worker %d: %s rebalance: %d partitions %s", w->id, w->coop ? "cooperative" : "eager",
 		 list->cnt, err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? "assigned" : "revoked");
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
@@ -678,7 +680,8 @@ static cs_err_t cs__worker_init(cs_ingest_worker_t *w, cs_ingest_t *ing, int id,
 
 	w->id = id;
 	w->conf = ing->conf;
-	w->db = ing->db;
+	w->live = ing->live;
+	w->db = cs_corr_live_acquire(ing->live, &w->gen);
 	w->stop = &ing->stop;
 	cs_ingest_redis_init(&w->redis, w->conf);
 	if ((w->agg.suppressed_cnt = cs_corr_db_warninglist_count(w->db)) &&
@@ -737,7 +740,11 @@ err:
 }
 
 static void cs__worker_fini(cs_ingest_worker_t *w) {
-	if (w->rk)
+	static rd_kafka_t *abandoned[256]; /* kept reachable until exit: see cs__await_first_assignment() */
+	static size_t abandoned_cnt;
+	if (w->rk && w->abandon_rk && abandoned_cnt < CS_ARRAY_SIZE(abandoned))
+		abandoned[abandoned_cnt++] = w->rk;
+	else if (w->rk)
 		rd_kafka_destroy(w->rk);
 	if (w->prod) {
 		rd_kafka_flush(w->prod, 5000);
@@ -749,6 +756,151 @@ static void cs__worker_fini(cs_ingest_worker_t *w) {
 	cs_corr_scratch_destroy(w->scr);
 	cs_decode_destroy(w->dec);
 	cs_free(w->ev_hits);
+	if (w->db)
+		cs_corr_live_release(w->live, w->db);
+	w->db = NULL;
+}
+
+/* indicators.file: one or more files, comma-separated, into paths (pointing into *dup). */
+static size_t cs__indicator_paths(const cs_ingest_conf_t *conf, char **dup, const char **paths, size_t max) {
+	char *save = NULL, *tok;
+	size_t np = 0;
+	if (!(*dup = cs_strdup(conf->indicators_file)))
+		return 0;
+	for (tok = strtok_r(*dup, ",", &save); tok && np < max; tok = strtok_r(NULL, ",", &save)) {
+		while (*tok == ' ')
+			tok++;
+		if (*tok)
+			paths[np++] = tok;
+	}
+	return np;
+}
+
+/* Loads the indicator files as set `version`, logging its rejections and size. */
+static cs_corr_db_t *cs__load_set(cs_ingest_t *ing, uint64_t version, char *errstr, size_t errstr_size) {
+	char *dup = NULL;
+	const char *paths[64];
+	size_t np = cs__indicator_paths(ing->conf, &dup, paths, CS_ARRAY_SIZE(paths));
+	cs_corr_load_opts_t opts = {ing->conf->warninglists_dir,
+				    (cs_tlp_t)cs_tlp_parse(ing->conf->indicators_tlp, strlen(ing->conf->indicators_tlp))};
+	int64_t t0 = cs_clock_ms();
+	cs_corr_db_t *db;
+
+	if (!dup) {
+		cs_errstr_set(errstr, errstr_size, "out of memory");
+		return NULL;
+	}
+	db = cs_corr_db_load_opts(paths, np, &opts, version, errstr, errstr_size);
+	cs_free(dup);
+	if (!db)
+		return NULL;
+	for (size_t i = 0; i < cs_corr_db_reject_count(db); i++)
+		CS_LOG_W("correlate", "indicator rejected: %s", cs_corr_db_reject(db, i));
+	CS_LOG_I("correlate", "indicator set version %llu: %zu indicators from %s (%zu rejected, %zu on %zu warning lists) in %lld ms",
+		 (unsigned long long)version, cs_corr_db_count(db), ing->conf->indicators_file, cs_corr_db_reject_count(db),
+		 cs_corr_db_warned_count(db), cs_corr_db_warninglist_count(db), (long long)(cs_clock_ms() - t0));
+	return db;
+}
+
+/* A signature of the indicator files (size and modification time of each); 0 if none can be read. */
+static uint64_t cs__files_sig(const cs_ingest_conf_t *conf) {
+	char *dup = NULL;
+	const char *paths[64];
+	size_t np = cs__indicator_paths(conf, &dup, paths, CS_ARRAY_SIZE(paths));
+	uint64_t sig = 1469598103934665603ULL;
+	for (size_t i = 0; i < np; i++) {
+		struct stat st;
+		if (stat(paths[i], &st))
+			continue;
+		sig = (sig ^ (uint64_t)st.st_size) * 1099511628211ULL;
+		sig = (sig ^ (uint64_t)st.st_mtim.tv_sec) * 1099511628211ULL;
+		sig = (sig ^ (uint64_t)st.st_mtim.tv_nsec) * 1099511628211ULL;
+	}
+	cs_free(dup);
+	return sig;
+}
+
+/*
+ * The loader thread: on SIGHUP, or when the files changed, loads a new set
+ * aside and publishes it; the workers move to it after their next flush. A
+ * set that does not load leaves the current one in place.
+ */
+static void *cs__loader_main(void *arg) {
+	cs_ingest_t *ing = arg;
+	uint64_t sig = cs__files_sig(ing->conf);
+	int64_t next_check = cs_clock_ms() + ing->conf->reload_interval_ms;
+
+	while (!atomic_load(&ing->stop)) {
+		struct timespec ts = {0, 100 * 1000000};
+		int64_t now;
+		int why = 0; /* 1: SIGHUP, 2: files changed */
+		nanosleep(&ts, NULL);
+		now = cs_clock_ms();
+		if (atomic_exchange(&ing->reload, 0))
+			why = 1;
+		else if (ing->conf->reload_interval_ms > 0 && now >= next_check) {
+			uint64_t nsig = cs__files_sig(ing->conf);
+			next_check = now + ing->conf->reload_interval_ms;
+			if (nsig != sig)
+				why = 2;
+		}
+		if (why) {
+			char errstr[1024];
+			cs_corr_db_t *db;
+			uint64_t nsig = cs__files_sig(ing->conf);
+			CS_LOG_I("correlate", "reloading the indicator files (%s)", why == 1 ? "SIGHUP" : "they changed");
+			if (!(db = cs__load_set(ing, ing->version + 1, errstr, sizeof(errstr)))) {
+				CS_LOG_E("correlate", "new indicator set not loaded, version %llu stays in use: %s",
+					 (unsigned long long)ing->version, errstr);
+			} else {
+				ing->version++;
+				cs_corr_live_publish(ing->live, db);
+			}
+			sig = nsig;
+		}
+	}
+	return NULL;
+}
+
+void cs_ingest_reload(cs_ingest_t *ing) {
+	atomic_store(&ing->reload, 1);
+}
+
+/*
+ * Moves the worker to a newly published indicator set. Aggregates hold
+ * indicator ids of the set they were counted with, so the move happens only
+ * when there is nothing unflushed: a pending batch is flushed first (if Redis
+ * does not answer, the worker stays on its set and tries again later).
+ */
+static void cs__maybe_swap(cs_ingest_worker_t *w) {
+	char errstr[512];
+	const cs_corr_db_t *ndb;
+	uint64_t gen;
+	int64_t *sup = NULL;
+	size_t sup_cnt;
+
+	if (cs_corr_live_generation(w->live) == w->gen)
+		return;
+	if (w->dirty && (cs__flush(w) || w->dirty))
+		return;
+	ndb = cs_corr_live_acquire(w->live, &gen);
+	sup_cnt = cs_corr_db_warninglist_count(ndb);
+	if (cs_corr_scratch_update(w->scr, ndb, errstr, sizeof(errstr)) ||
+	    (sup_cnt && !(sup = cs_calloc(sup_cnt, sizeof(*sup))))) {
+		CS_LOG_E(CS__MOD, "worker %d: staying on indicator set version %llu: %s", w->id,
+			 (unsigned long long)cs_corr_db_version(w->db), sup_cnt && !sup ? "out of memory" : errstr);
+		cs_corr_live_release(w->live, ndb);
+		w->gen = gen; /* not again for this set */
+		return;
+	}
+	cs_free(w->agg.suppressed);
+	w->agg.suppressed = sup;
+	w->agg.suppressed_cnt = sup_cnt;
+	CS_LOG_I(CS__MOD, "worker %d: indicator set version %llu -> %llu", w->id,
+		 (unsigned long long)cs_corr_db_version(w->db), (unsigned long long)cs_corr_db_version(ndb));
+	cs_corr_live_release(w->live, w->db); /* may free it: the last worker to leave a set frees it */
+	w->db = ndb;
+	w->gen = gen;
 }
 
 cs_ingest_t *cs_ingest_new(cs_ingest_conf_t *conf, char *errstr, size_t errstr_size) {
@@ -765,32 +917,16 @@ cs_ingest_t *cs_ingest_new(cs_ingest_conf_t *conf, char *errstr, size_t errstr_s
 	ing->conf = conf;
 	conf = NULL;
 
-	{ /* indicators.file: one or more files, comma-separated */
-		char *dup = cs_strdup(ing->conf->indicators_file), *save = NULL, *tok;
-		const char *paths[64];
-		size_t np = 0;
-		if (!dup) {
+	{
+		cs_corr_db_t *db = cs__load_set(ing, ++ing->version, errstr, errstr_size);
+		if (!db)
+			goto err;
+		if (!(ing->live = cs_corr_live_new(db))) {
+			cs_corr_db_destroy(db);
 			cs_errstr_set(errstr, errstr_size, "out of memory");
 			goto err;
 		}
-		for (tok = strtok_r(dup, ",", &save); tok && np < CS_ARRAY_SIZE(paths); tok = strtok_r(NULL, ",", &save)) {
-			while (*tok == ' ')
-				tok++;
-			if (*tok)
-				paths[np++] = tok;
-		}
-		cs_corr_load_opts_t opts = {ing->conf->warninglists_dir,
-					    (cs_tlp_t)cs_tlp_parse(ing->conf->indicators_tlp, strlen(ing->conf->indicators_tlp))};
-		ing->db = cs_corr_db_load_opts(paths, np, &opts, 1, errstr, errstr_size);
-		cs_free(dup);
-		if (!ing->db)
-			goto err;
 	}
-	for (size_t i = 0; i < cs_corr_db_reject_count(ing->db); i++)
-		CS_LOG_W("correlate", "indicator rejected: %s", cs_corr_db_reject(ing->db, i));
-	CS_LOG_I("correlate", "loaded %zu indicators from %s (%zu rejected, %zu on %zu warning lists)",
-		 cs_corr_db_count(ing->db), ing->conf->indicators_file, cs_corr_db_reject_count(ing->db),
-		 cs_corr_db_warned_count(ing->db), cs_corr_db_warninglist_count(ing->db));
 
 	n = ing->conf->workers ? (long)ing->conf->workers : sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 1)
@@ -823,14 +959,17 @@ void cs_ingest_stop(cs_ingest_t *ing) {
  * cooperative-sticky consumer is destroyed after it joined the group but
  * before its first assignment (librdkafka#4312, fixed in 2.3.0). A member
  * stopped that early (a SIGTERM right after start) therefore waits, polling,
- * for its first rebalance, at most until the shutdown deadline. Messages
- * polled meanwhile are not counted: their offsets never move.
+ * for its first assignment, at most until the shutdown deadline. Messages
+ * polled meanwhile are not counted: their offsets never move. If none came
+ * (the group was still waiting for a dead member's session to expire), the
+ * consumer leaves the group but is not destroyed: it stays reachable until
+ * the process exits, which is cleaner than the abort.
  */
-static void cs__await_first_rebalance(cs_ingest_worker_t *w, int64_t deadline) {
+static void cs__await_first_assignment(cs_ingest_worker_t *w, int64_t deadline) {
 	char *mid;
 	int joined;
 
-	if (w->rebalanced)
+	if (w->assigned_once)
 		return;
 	mid = rd_kafka_memberid(w->rk);
 	joined = mid && *mid;
@@ -839,10 +978,15 @@ static void cs__await_first_rebalance(cs_ingest_worker_t *w, int64_t deadline) {
 	if (!joined)
 		return; /* never joined: no assignor state, nothing to wait for */
 	CS_LOG_I(CS__MOD, "worker %d: waiting for the group's first assignment before leaving", w->id);
-	while (!w->rebalanced && cs_clock_ms() < deadline) {
+	while (!w->assigned_once && cs_clock_ms() < deadline) {
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(w->rk, 100);
 		if (m)
 			rd_kafka_message_destroy(m);
+	}
+	if (!w->assigned_once) {
+		CS_LOG_W(CS__MOD, "worker %d: no assignment before the shutdown deadline; leaving the group without "
+				  "destroying the consumer (librdkafka 2.0.2 would abort)", w->id);
+		w->abandon_rk = 1;
 	}
 }
 
@@ -878,6 +1022,7 @@ static cs_err_t cs__worker_run(cs_ingest_worker_t *w) {
 		if (w->prod)
 			rd_kafka_poll(w->prod, 0);
 		now = cs_clock_ms();
+		cs__maybe_swap(w);
 		if (w->settle_pending && now >= w->settle_retry_ms)
 			cs__settle(w, 0);
 		if (w->paused) {
@@ -892,7 +1037,7 @@ static cs_err_t cs__worker_run(cs_ingest_worker_t *w) {
 	/* Drain: the final flush, retried until shutdown.timeout.ms. */
 	CS_LOG_I(CS__MOD, "worker %d stopping: final flush of %lld events", w->id, (long long)w->pending_events);
 	deadline = cs_clock_ms() + w->conf->shutdown_timeout_ms;
-	cs__await_first_rebalance(w, deadline);
+	cs__await_first_assignment(w, deadline);
 	while ((err = cs__flush(w)) == CS_ERR_REDIS && cs_clock_ms() < deadline) {
 		struct timespec ts = {0, 200 * 1000000};
 		nanosleep(&ts, NULL);
@@ -921,6 +1066,10 @@ cs_err_t cs_ingest_run(cs_ingest_t *ing) {
 	cs_err_t err = CS_ERR_OK;
 	int started = 1;
 
+	if (!pthread_create(&ing->loader, NULL, cs__loader_main, ing))
+		ing->loader_started = 1;
+	else
+		CS_LOG_E(CS__MOD, "cannot start the indicator loader thread: indicator files will not be reloaded");
 	/* worker 0 runs on the calling thread, the others on threads of their own */
 	for (int i = 1; i < ing->worker_cnt; i++, started++)
 		if (pthread_create(&ing->workers[i].thread, NULL, cs__worker_main, &ing->workers[i])) {
@@ -930,6 +1079,11 @@ cs_err_t cs_ingest_run(cs_ingest_t *ing) {
 	ing->workers[0].result = cs__worker_run(&ing->workers[0]);
 	for (int i = 1; i < started; i++)
 		pthread_join(ing->workers[i].thread, NULL);
+	atomic_store(&ing->stop, 1); /* the loader too, when a worker ended on its own */
+	if (ing->loader_started) {
+		pthread_join(ing->loader, NULL);
+		ing->loader_started = 0;
+	}
 	for (int i = 0; i < started; i++)
 		if (ing->workers[i].result && !err)
 			err = ing->workers[i].result;
@@ -942,7 +1096,7 @@ void cs_ingest_destroy(cs_ingest_t *ing) {
 	for (int i = 0; i < ing->worker_cnt; i++)
 		cs__worker_fini(&ing->workers[i]);
 	cs_free(ing->workers);
-	cs_corr_db_destroy(ing->db);
+	cs_corr_live_destroy(ing->live);
 	cs_ingest_conf_destroy(ing->conf);
 	cs_free(ing);
 }

@@ -50,6 +50,12 @@ cs_err_t cs_ingest_run(cs_ingest_t *ing);
 
 /** Asks run() to stop. @locality any thread, async-signal-safe */
 void cs_ingest_stop(cs_ingest_t *ing);
+/**
+ * Asks for the indicator files to be loaded again (the loader thread does it,
+ * the workers move to the new set after their next flush).
+ * @locality any thread; async-signal-safe (SIGHUP)
+ */
+void cs_ingest_reload(cs_ingest_t *ing);
 
 void cs_ingest_destroy(cs_ingest_t *ing);
 

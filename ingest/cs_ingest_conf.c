@@ -24,6 +24,10 @@ static const cs_conf_prop_t cs__ingest_props[] = {
 	{"indicators.tlp", CS_CONF_STR, CS__OFF(indicators_tlp), 0, 0, "amber", 0,
 	 "TLP of indicators their file does not mark (clear, green, amber, amber+strict, red): what "
 	 "their hits may be shown to. Unmarked is never taken as public unless set here."},
+	{"indicators.reload.interval.ms", CS_CONF_INT, CS__OFF(reload_interval_ms), 0, 86400000, "10000", 0,
+	 "How often the indicator files are checked for changes (size, modification time); a changed "
+	 "set is loaded aside and swapped in without pausing consumption (SIGHUP loads at once). "
+	 "A set that fails to load leaves the current one in place. 0: on SIGHUP only."},
 	{"warninglists.dir", CS_CONF_STR, CS__OFF(warninglists_dir), 0, 0, "", 0,
 	 "MISP warning lists (a misp-warninglists checkout or its lists/ folder): hits on indicators whose "
 	 "value is listed are not counted, but counted per list in P:suppressed. Empty: none."},

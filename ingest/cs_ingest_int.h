@@ -31,6 +31,7 @@ struct cs_ingest_conf_s {
 	char *indicators_file;
 	char *indicators_tlp;
 	char *key_prefix;
+	int64_t reload_interval_ms;
 	int64_t window_s;
 	int64_t ttl_s;
 	int64_t flush_interval_ms;
@@ -119,7 +120,9 @@ cs_err_t cs_ingest_redis_flush(cs_ingest_redis_t *r, const cs_ingest_agg_t *agg,
 typedef struct cs_ingest_worker_s {
 	int id;
 	const cs_ingest_conf_t *conf; /* shared, read-only */
-	const cs_corr_db_t *db;       /* shared, immutable */
+	const cs_corr_db_t *db;       /* shared, immutable; held by reference from ing->live */
+	cs_corr_live_t *live;
+	uint64_t gen;                 /* generation of db in live */
 	atomic_int *stop;             /* shared */
 	cs_corr_scratch_t *scr;
 	rd_kafka_t *rk;
@@ -131,7 +134,8 @@ typedef struct cs_ingest_worker_s {
 	int64_t last_flush_ms;
 	int dirty;  /* offsets moved since the last flush */
 	int paused; /* partitions paused while Redis is unreachable */
-	int rebalanced; /* a rebalance callback has run at least once */
+	int assigned_once; /* an assignment callback has run at least once */
+	int abandon_rk;    /* never destroy rk (see cs__await_first_assignment) */
 	int coop;   /* the group runs the COOPERATIVE (incremental) rebalance protocol */
 	int settle_pending;          /* some partitions are not ready: read their offsets later */
 	int64_t settle_retry_ms, settle_backoff_ms;
@@ -150,7 +154,11 @@ typedef struct cs_ingest_worker_s {
 
 struct cs_ingest_s {
 	cs_ingest_conf_t *conf;
-	cs_corr_db_t *db;
+	cs_corr_live_t *live;      /* the current indicator set, replaced by the loader thread */
+	uint64_t version;          /* of the last set loaded (loader thread) */
+	atomic_int reload;         /* SIGHUP: load the files again */
+	pthread_t loader;
+	int loader_started;
 	atomic_int stop;
 	cs_ingest_worker_t *workers; /* [worker_cnt] */
 	int worker_cnt;

@@ -14,6 +14,12 @@
 static cs_ingest_t *volatile cs__ing;
 static volatile sig_atomic_t cs__stopping;
 
+static void cs__on_hup(int sig) {
+	(void)sig;
+	if (cs__ing)
+		cs_ingest_reload(cs__ing); /* an atomic store: the loader thread does the work */
+}
+
 static void cs__on_signal(int sig) {
 	cs__stopping = 1; /* also during start-up, before there is anything to stop */
 	if (cs__ing)
@@ -35,7 +41,9 @@ static void cs__usage(FILE *fp) {
 		"  -h, --help           this text\n"
 		"  -V, --version        print the version and exit\n"
 		"\n"
-		"SIGTERM or SIGINT: stop consuming, flush, commit, leave the group, exit 0.\n");
+		"SIGTERM or SIGINT: stop consuming, flush, commit, leave the group, exit 0.\n"
+		"SIGHUP: load the indicator files again and swap the new set in without pausing\n"
+		"(they are also reloaded when they change: indicators.reload.interval.ms).\n");
 }
 
 int main(int argc, char **argv) {
@@ -93,6 +101,8 @@ int main(int argc, char **argv) {
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = cs__on_hup;
+	sigaction(SIGHUP, &sa, NULL);
 
 	if (!(cs__ing = cs_ingest_new(conf, errstr, sizeof(errstr)))) {
 		fprintf(stderr, "cshield-ingest: %s\n", errstr);
@@ -107,6 +117,7 @@ int main(int argc, char **argv) {
 		cs_ingest_t *ing = cs__ing;
 		signal(SIGTERM, SIG_IGN);
 		signal(SIGINT, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
 		cs__ing = NULL;
 		cs_ingest_destroy(ing);
 	}

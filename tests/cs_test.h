@@ -61,5 +61,7 @@ const char *cs_test_bindir(void);              /* $CS_BIN_DIR */
 const char *cs_test_tmpdir(void);
 /** Writes s to path; returns 0 or -1. */
 int cs_test_write_file(const char *path, const char *s);
+/** Sleeps ms milliseconds. */
+void cs_test_sleep_ms(int ms);
 
 #endif /* CS_TEST_H */

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include "cs_test.h"
 
 #define CS_TESTS(XX)                                                     \
@@ -22,11 +24,13 @@
 	XX(0008, "decode-diff", "streaming decoder vs jansson reference on real samples") \
 	XX(0009, "feeds", "real indicator feeds in every format; real events x real indicators") \
 	XX(0010, "ind-meta", "indicator metadata per format (source, TLP, confidence, tags, validity, scope) and its match-time semantics") \
+	XX(0011, "hot-swap", "a live indicator set replaced 60 times under 4 matching threads (TSan build too)") \
 	XX(0100, "e2e", "Kafka -> cshield-ingest -> Redis, exact counts") \
 	XX(0101, "restart", "kill -9 and restart: nothing lost, nothing twice") \
 	XX(0102, "churn", "members join and leave while consuming: exact counts") \
 	XX(0103, "redis-freeze", "redis-server frozen (SIGSTOP) mid-stream: exact counts after the thaw") \
-	XX(0104, "redis-rebalance", "the group rebalances while Redis is frozen (eager and cooperative): exact counts after the thaw")
+	XX(0104, "redis-rebalance", "the group rebalances while Redis is frozen (eager and cooperative): exact counts after the thaw") \
+	XX(0105, "reload", "indicator files change under a running ingest (file change, SIGHUP, broken file): exact counts per version")
 
 #define CS__DECL(num, name, desc) int cs_test_##num(void);
 CS_TESTS(CS__DECL)
@@ -53,6 +57,11 @@ const char *cs_test_fixture(const char *name) {
 const char *cs_test_bindir(void) {
 	const char *d = getenv("CS_BIN_DIR");
 	return d ? d : "build";
+}
+
+void cs_test_sleep_ms(int ms) {
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
 }
 
 const char *cs_test_tmpdir(void) {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls this script):
-# install dependencies, build twice (release; ASan+UBSan), start a real Kafka
-# broker and redis-server on free loopback ports, run every CTest test (labels
-# unit and services) on both builds, stop the services.
+# install dependencies, build three times (release; ASan+UBSan; TSan), start a
+# real Kafka broker and redis-server on free loopback ports, run every CTest
+# test (labels unit and services) on the first two builds and the threaded unit
+# tests (label tsan) on the third, stop the services.
 # Exit status: non-zero if anything failed.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -11,6 +12,7 @@ cd "$CS_ROOT"
 "$CS_ROOT/deploy/install-deps.sh" || cs_die "installing dependencies failed"
 "$CS_ROOT/deploy/local/build.sh" release || cs_die "release build failed"
 "$CS_ROOT/deploy/local/build.sh" asan || cs_die "ASan+UBSan build failed"
+"$CS_ROOT/deploy/local/build.sh" tsan || cs_die "TSan build failed"
 
 trap '"$CS_ROOT/deploy/local/services.sh" stop >/dev/null 2>&1 || true' EXIT
 "$CS_ROOT/deploy/local/services.sh" start >/dev/null || cs_die "starting Kafka and Redis failed"
@@ -25,4 +27,7 @@ for dir in build build-asan; do
 	cs_log "ctest in $dir"
 	(cd "$dir" && ctest --output-on-failure --timeout 600) || status=1
 done
+cs_log "ctest -L tsan in build-tsan"
+(cd build-tsan && TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
+	ctest --output-on-failure --timeout 600 -L tsan) || status=1
 exit $status
