@@ -259,6 +259,7 @@ static cs_err_t cs__flush(cs_ingest_worker_t *w) {
 	}
 	err = cs_ingest_redis_flush(&w->redis, &w->agg, w->db, w->parts, w->part_cnt);
 	if (err == CS_ERR_STALE) {
+		atomic_fetch_add_explicit(&w->m.flush_stale, 1, memory_order_relaxed);
 		CS_LOG_W(CS__MOD, "%s; dropping %lld unflushed events and resuming from Redis offsets",
 			 w->redis.errstr, (long long)w->pending_events);
 		if (cs__resync(w))
@@ -268,6 +269,7 @@ static cs_err_t cs__flush(cs_ingest_worker_t *w) {
 		return err;
 	}
 	if (err) {
+		atomic_fetch_add_explicit(&w->m.flush_failures, 1, memory_order_relaxed);
 		w->redis.backoff_ms = w->redis.backoff_ms ? w->redis.backoff_ms * 2 : 100;
 		if (w->redis.backoff_ms > 5000)
 			w->redis.backoff_ms = 5000;
@@ -279,6 +281,26 @@ static cs_err_t cs__flush(cs_ingest_worker_t *w) {
 		return err;
 	}
 	w->redis.backoff_ms = 0;
+	{
+		int64_t ms = cs_clock_ms() - t0;
+		int b = 0;
+		cs_ingest_metrics_t *m = &w->m;
+		size_t sup = 0;
+		while (b < 7 && ms > (int64_t[]){5, 10, 25, 50, 100, 250, 1000}[b])
+			b++;
+		atomic_fetch_add_explicit(&m->flush_ms_buckets[b], 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&m->flush_ms_sum, ms, memory_order_relaxed);
+		atomic_fetch_add_explicit(&m->flushes, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&m->events, w->agg.events, memory_order_relaxed);
+		atomic_fetch_add_explicit(&m->hits, w->agg.hits, memory_order_relaxed);
+		atomic_fetch_add_explicit(&m->alerts, (long long)w->agg.alert_cnt, memory_order_relaxed);
+		for (size_t k = 0; k < w->agg.suppressed_cnt; k++)
+			sup += (size_t)w->agg.suppressed[k];
+		atomic_fetch_add_explicit(&m->suppressed, (long long)sup, memory_order_relaxed);
+		for (int k = 0; k < CS_DECODE_REJECT__CNT; k++)
+			if (w->agg.rejects[k])
+				atomic_fetch_add_explicit(&m->rejects[k], w->agg.rejects[k], memory_order_relaxed);
+	}
 	CS_LOG_D(CS__MOD, "flushed %lld events, %lld hits, %zu aggregates in %lld ms",
 		 (long long)w->agg.events, (long long)w->agg.hits, w->agg.cnt,
 		 (long long)(cs_clock_ms() - t0));
@@ -625,6 +647,7 @@ static void cs__handle(cs_ingest_worker_t *w, rd_kafka_message_t *m) {
 	p->next = m->offset + 1;
 	w->dirty = 1;
 	w->pending_events++;
+	atomic_fetch_add_explicit(&w->m.messages, 1, memory_order_relaxed);
 }
 
 static void cs__dlq_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
@@ -681,6 +704,7 @@ static cs_err_t cs__worker_init(cs_ingest_worker_t *w, cs_ingest_t *ing, int id,
 	w->id = id;
 	w->conf = ing->conf;
 	w->live = ing->live;
+	w->final_failed = &ing->final_failed;
 	w->db = cs_corr_live_acquire(ing->live, &w->gen);
 	w->stop = &ing->stop;
 	cs_ingest_redis_init(&w->redis, w->conf);
@@ -850,6 +874,7 @@ static void *cs__loader_main(void *arg) {
 			uint64_t nsig = cs__files_sig(ing->conf);
 			CS_LOG_I("correlate", "reloading the indicator files (%s)", why == 1 ? "SIGHUP" : "they changed");
 			if (!(db = cs__load_set(ing, ing->version + 1, errstr, sizeof(errstr)))) {
+				atomic_fetch_add(&ing->reloads_failed, 1);
 				CS_LOG_E("correlate", "new indicator set not loaded, version %llu stays in use: %s",
 					 (unsigned long long)ing->version, errstr);
 			} else {
@@ -857,6 +882,27 @@ static void *cs__loader_main(void *arg) {
 				cs_corr_live_publish(ing->live, db);
 			}
 			sig = nsig;
+		}
+	}
+	/*
+	 * Shutdown watchdog: the workers flush (bounded by shutdown.timeout.ms) and
+	 * leave the group, which librdkafka may hold up behind a pending rebalance
+	 * for a session timeout or more. Past the bound, with every flush done,
+	 * leaving without a goodbye loses nothing: the group notices the member is
+	 * gone, and Redis has the offsets.
+	 */
+	{
+		int64_t deadline = cs_clock_ms() + ing->conf->shutdown_timeout_ms + 15000;
+		while (!atomic_load(&ing->workers_done) && cs_clock_ms() < deadline) {
+			struct timespec ts = {0, 100 * 1000000};
+			nanosleep(&ts, NULL);
+		}
+		if (!atomic_load(&ing->workers_done)) {
+			int failed = atomic_load(&ing->final_failed);
+			CS_LOG_E(CS__MOD, "leaving the consumer group takes longer than shutdown.timeout.ms + 15 s; exiting "
+					  "without it (%s)",
+				 failed ? "a final flush failed: those events are replayed" : "every final flush succeeded");
+			_exit(failed ? 3 : 0);
 		}
 	}
 	return NULL;
@@ -915,6 +961,8 @@ cs_ingest_t *cs_ingest_new(cs_ingest_conf_t *conf, char *errstr, size_t errstr_s
 		goto err;
 	}
 	ing->conf = conf;
+	ing->metrics_fd = -1;
+	ing->started_ms = cs_clock_ms();
 	conf = NULL;
 
 	{
@@ -940,6 +988,8 @@ cs_ingest_t *cs_ingest_new(cs_ingest_conf_t *conf, char *errstr, size_t errstr_s
 		if (cs__worker_init(&ing->workers[i], ing, i, errstr, errstr_size))
 			goto err;
 	}
+	if (cs_ingest_metrics_listen(ing, errstr, errstr_size))
+		goto err;
 	CS_LOG_I(CS__MOD, "%d worker%s in group %s", ing->worker_cnt, ing->worker_cnt > 1 ? "s" : "",
 		 ing->conf->group_id);
 	return ing;
@@ -990,6 +1040,29 @@ static void cs__await_first_assignment(cs_ingest_worker_t *w, int64_t deadline) 
 	}
 }
 
+/* The worker's gauges for the metrics endpoint; lag at most once a second. */
+static void cs__gauges(cs_ingest_worker_t *w, int64_t now) {
+	long long unsettled = 0, lag = 0;
+	atomic_store_explicit(&w->m.last_poll_ms, now, memory_order_relaxed);
+	atomic_store_explicit(&w->m.set_version, (long long)cs_corr_db_version(w->db), memory_order_relaxed);
+	if (now - w->lag_at_ms < 1000)
+		return;
+	w->lag_at_ms = now;
+	for (size_t i = 0; i < w->part_cnt; i++) {
+		const cs_ingest_part_t *p = &w->parts[i];
+		int64_t lo, hi, pos = p->next >= 0 ? p->next : p->start;
+		unsettled += !p->ready;
+		/* the log end as the last fetch saw it: no request to the broker */
+		if (p->ready && pos >= 0 && !rd_kafka_get_watermark_offsets(w->rk, p->topic, p->partition, &lo, &hi) &&
+		    hi > pos)
+			lag += hi - pos;
+	}
+	atomic_store_explicit(&w->m.lag, lag, memory_order_relaxed);
+	atomic_store_explicit(&w->m.partitions, (long long)w->part_cnt, memory_order_relaxed);
+	atomic_store_explicit(&w->m.paused, w->paused ? (long long)w->part_cnt : 0, memory_order_relaxed);
+	atomic_store_explicit(&w->m.unsettled, unsettled, memory_order_relaxed);
+}
+
 /* A worker's life: consume until stop, then drain, flush, commit, leave the group. */
 static cs_err_t cs__worker_run(cs_ingest_worker_t *w) {
 	cs_err_t err = CS_ERR_OK;
@@ -1023,6 +1096,7 @@ static cs_err_t cs__worker_run(cs_ingest_worker_t *w) {
 			rd_kafka_poll(w->prod, 0);
 		now = cs_clock_ms();
 		cs__maybe_swap(w);
+		cs__gauges(w, now);
 		if (w->settle_pending && now >= w->settle_retry_ms)
 			cs__settle(w, 0);
 		if (w->paused) {
@@ -1043,11 +1117,29 @@ static cs_err_t cs__worker_run(cs_ingest_worker_t *w) {
 		nanosleep(&ts, NULL);
 	}
 	if (err == CS_ERR_OK) {
+		/* The Kafka commit is for lag monitoring only (Redis holds the offsets): wait for it
+		 * a little, never for long. During a rebalance the coordinator holds it behind the
+		 * pending JoinGroup, up to the session timeout; a synchronous commit then kept
+		 * SIGTERM waiting 45 s (CI, 0105). */
 		rd_kafka_topic_partition_list_t *l = cs__parts_list(w, 1);
-		if (l->cnt && (kerr = rd_kafka_commit(w->rk, l, 0 /*sync*/)))
-			CS_LOG_W(CS__MOD, "worker %d: final Kafka commit: %s", w->id, rd_kafka_err2str(kerr));
+		rd_kafka_queue_t *q = rd_kafka_queue_new(w->rk);
+		if (l->cnt && q && !(kerr = rd_kafka_commit_queue(w->rk, l, q, NULL, NULL))) {
+			rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 3000);
+			if (!ev)
+				CS_LOG_W(CS__MOD, "worker %d: final Kafka commit not confirmed within 3 s (a rebalance is "
+						  "under way?); Redis has the offsets", w->id);
+			else if (rd_kafka_event_error(ev))
+				CS_LOG_W(CS__MOD, "worker %d: final Kafka commit: %s", w->id, rd_kafka_event_error_string(ev));
+			if (ev)
+				rd_kafka_event_destroy(ev);
+		} else if (l->cnt) {
+			CS_LOG_W(CS__MOD, "worker %d: final Kafka commit: %s", w->id, q ? rd_kafka_err2str(kerr) : "no queue");
+		}
+		if (q)
+			rd_kafka_queue_destroy(q);
 		rd_kafka_topic_partition_list_destroy(l);
 	} else {
+		atomic_store(w->final_failed, 1);
 		CS_LOG_E(CS__MOD, "worker %d: final flush failed: %s; %lld events will be replayed on restart", w->id,
 			 w->redis.errstr, (long long)w->pending_events);
 	}
@@ -1066,6 +1158,7 @@ cs_err_t cs_ingest_run(cs_ingest_t *ing) {
 	cs_err_t err = CS_ERR_OK;
 	int started = 1;
 
+	cs_ingest_metrics_start(ing);
 	if (!pthread_create(&ing->loader, NULL, cs__loader_main, ing))
 		ing->loader_started = 1;
 	else
@@ -1079,11 +1172,13 @@ cs_err_t cs_ingest_run(cs_ingest_t *ing) {
 	ing->workers[0].result = cs__worker_run(&ing->workers[0]);
 	for (int i = 1; i < started; i++)
 		pthread_join(ing->workers[i].thread, NULL);
+	atomic_store(&ing->workers_done, 1);
 	atomic_store(&ing->stop, 1); /* the loader too, when a worker ended on its own */
 	if (ing->loader_started) {
 		pthread_join(ing->loader, NULL);
 		ing->loader_started = 0;
 	}
+	cs_ingest_metrics_stop(ing);
 	for (int i = 0; i < started; i++)
 		if (ing->workers[i].result && !err)
 			err = ing->workers[i].result;
@@ -1093,6 +1188,7 @@ cs_err_t cs_ingest_run(cs_ingest_t *ing) {
 void cs_ingest_destroy(cs_ingest_t *ing) {
 	if (!ing)
 		return;
+	cs_ingest_metrics_stop(ing);
 	for (int i = 0; i < ing->worker_cnt; i++)
 		cs__worker_fini(&ing->workers[i]);
 	cs_free(ing->workers);

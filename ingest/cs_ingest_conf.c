@@ -58,6 +58,10 @@ static const cs_conf_prop_t cs__ingest_props[] = {
 	{"alerts.stream.maxlen", CS_CONF_INT, CS__OFF(alerts_stream_maxlen), 0, 1000000000, "1000000", 0,
 	 "Alerts also go to the Redis stream P:alerts, in the same transaction as the aggregates and "
 	 "offsets (exactly once), trimmed to about this many entries; 0: no stream."},
+	{"metrics.listen", CS_CONF_STR, CS__OFF(metrics_listen), 0, 0, "", 0,
+	 "HOST:PORT of the HTTP endpoint serving Prometheus text metrics (GET /metrics) and a health "
+	 "check (GET /health: 200, or 503 with the reason when a worker is stuck or every partition is "
+	 "paused). Port 0 picks a free port (logged). Empty: no endpoint."},
 	{"dlq.timeout.ms", CS_CONF_INT, CS__OFF(dlq_timeout_ms), 100, 600000, "10000", 0,
 	 "How long a flush waits for the dead-letter and alert deliveries it covers."},
 	{.name = NULL},

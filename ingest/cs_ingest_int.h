@@ -41,6 +41,7 @@ struct cs_ingest_conf_s {
 	char *log_level;
 	char *dlq_topic;
 	char *alerts_topic;
+	char *metrics_listen;
 	int64_t alerts_stream_maxlen;
 	char *warninglists_dir;
 	int64_t dlq_timeout_ms;
@@ -110,6 +111,20 @@ cs_err_t cs_ingest_redis_offsets_get(cs_ingest_redis_t *r, cs_ingest_part_t *par
 cs_err_t cs_ingest_redis_flush(cs_ingest_redis_t *r, const cs_ingest_agg_t *agg,
 			       const cs_corr_db_t *db, const cs_ingest_part_t *parts, size_t cnt);
 
+/* ---- metrics: written by one worker (relaxed atomics), read by the metrics thread ---- */
+typedef struct cs_ingest_metrics_s {
+	atomic_llong messages;                       /* Kafka messages consumed */
+	atomic_llong events, hits, suppressed, alerts; /* as flushed (recorded in Redis) */
+	atomic_llong rejects[CS_DECODE_REJECT__CNT];  /* as flushed */
+	atomic_llong flushes, flush_failures, flush_stale;
+	atomic_llong flush_ms_sum;                   /* successful flushes */
+	atomic_llong flush_ms_buckets[8];            /* <= 5, 10, 25, 50, 100, 250, 1000 ms, +Inf */
+	atomic_llong lag;                            /* sum over its partitions: log end - next */
+	atomic_llong partitions, paused, unsettled;
+	atomic_llong last_poll_ms;                   /* when the worker last polled: a stall shows */
+	atomic_llong set_version;
+} cs_ingest_metrics_t;
+
 /* ---- the runtime ---- */
 
 /*
@@ -148,6 +163,9 @@ typedef struct cs_ingest_worker_s {
 	} *ev_hits;              /* distinct indicators hit by the current event */
 	size_t ev_hit_cnt, ev_hit_cap;
 	uint32_t cur_obs;        /* the observable being matched */
+	cs_ingest_metrics_t m;
+	atomic_int *final_failed;  /* shared: set when this worker's final flush did not succeed */
+	int64_t lag_at_ms;       /* when lag was last computed */
 	pthread_t thread;
 	cs_err_t result;
 } cs_ingest_worker_t;
@@ -162,6 +180,18 @@ struct cs_ingest_s {
 	atomic_int stop;
 	cs_ingest_worker_t *workers; /* [worker_cnt] */
 	int worker_cnt;
+	int metrics_fd;              /* listening socket of metrics.listen, -1 when off */
+	pthread_t metrics_thread;
+	int metrics_started;
+	atomic_llong reloads_failed;
+	atomic_int workers_done;     /* every worker returned (the shutdown watchdog stands down) */
+	atomic_int final_failed;     /* a worker's final flush failed (or has not finished) */
+	int64_t started_ms;
 };
+
+/* cs_ingest_metrics.c: the HTTP endpoint (GET /metrics, GET /health). */
+cs_err_t cs_ingest_metrics_listen(cs_ingest_t *ing, char *errstr, size_t errstr_size);
+void cs_ingest_metrics_start(cs_ingest_t *ing);
+void cs_ingest_metrics_stop(cs_ingest_t *ing);
 
 #endif /* CS_INGEST_INT_H */

@@ -64,7 +64,7 @@ int cs_test_0100(void) {
 		return rc_check;
 	CS_TEST_EQ_INT(cs_svc_run_init(&run, "e2e",
 				       "flush.interval.ms=200\nworkers=2\ndlq.topic={topic}-dlq\nwarninglists.dir={tmp}/wl\n"
-				       "alerts.topic={topic}-alerts\n"),
+				       "alerts.topic={topic}-alerts\nmetrics.listen=127.0.0.1:0\n"),
 		       0);
 	snprintf(dlq, sizeof(dlq), "%s-dlq", run.topic);
 	/* a MISP warning list naming one of the indicators: its hits are suppressed */
@@ -154,6 +154,30 @@ int cs_test_0100(void) {
 		CS_TEST_ASSERT(r && r->type == REDIS_REPLY_STRING && strstr(r->str, "\"tlp\":\"amber\""), "%s:indicators %s",
 			       run.prefix, exp.v[0].ind);
 		freeReplyObject(r);
+	}
+
+	/* the metrics endpoint tells the same story */
+	{
+		static char m[65536];
+		long long want = 0;
+		int port = cs_svc_metrics_port(run.logf);
+		for (size_t i = 0; i < exp.cnt; i++)
+			want += exp.v[i].hits;
+		CS_TEST_ASSERT(port > 0, "no metrics port in the log");
+		CS_TEST_EQ_INT(cs_svc_http_get(port, "/metrics", m, sizeof(m)), 200);
+		CS_TEST_EQ_INT(cs_svc_metric_sum(m, "cshield_events_total", NULL), EVENTS);
+		CS_TEST_EQ_INT(cs_svc_metric_sum(m, "cshield_hits_total", NULL), want);
+		CS_TEST_EQ_INT(cs_svc_metric_sum(m, "cshield_alerts_total", NULL), want);
+		CS_TEST_EQ_INT(cs_svc_metric_sum(m, "cshield_hits_suppressed_total", NULL), suppressed);
+		CS_TEST_EQ_INT(cs_svc_metric_sum(m, "cshield_events_rejected_total", "reason=\"truncated\""), malformed);
+		CS_TEST_EQ_INT(cs_svc_metric_sum(m, "cshield_messages_consumed_total", NULL), total);
+		CS_TEST_EQ_INT(cs_svc_metric_sum(m, "cshield_partitions_assigned", NULL), PARTS);
+		CS_TEST_EQ_INT(cs_svc_metric_sum(m, "cshield_indicator_set_version", NULL), 2); /* 2 workers on version 1 */
+		CS_TEST_ASSERT(cs_svc_metric_sum(m, "cshield_flush_duration_ms_count", NULL) > 0, "no flush in the histogram");
+		CS_TEST_ASSERT(strstr(m, "cshield_flush_duration_ms_bucket{le=\"+Inf\"}"), "histogram");
+		CS_TEST_EQ_INT(cs_svc_http_get(port, "/health", m, sizeof(m)), 200);
+		CS_TEST_ASSERT(strstr(m, "{\"status\":\"ok\""), "%s", m);
+		CS_TEST_EQ_INT(cs_svc_http_get(port, "/nothing", m, sizeof(m)), 404);
 	}
 
 	/* the report shows the same total */

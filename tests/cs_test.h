@@ -33,9 +33,12 @@
 		}                                                          \
 	} while (0)
 
-#define CS_TEST_EQ_INT(a, b)                                                              \
-	CS_TEST_ASSERT((long long)(a) == (long long)(b), "%s = %lld, expected %lld", #a, \
-		       (long long)(a), (long long)(b))
+/* a and b are evaluated once (a may be a call with side effects, like waiting for a process) */
+#define CS_TEST_EQ_INT(a, b)                                                                          \
+	do {                                                                                          \
+		long long cs__a = (long long)(a), cs__b = (long long)(b);                             \
+		CS_TEST_ASSERT(cs__a == cs__b, "%s = %lld, expected %lld", #a, cs__a, cs__b);          \
+	} while (0)
 
 static inline int cs_test_streq(const char *a, const char *b) {
 	return a && b && !strcmp(a, b);

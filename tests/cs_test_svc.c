@@ -592,3 +592,78 @@ out:
 	cs_svc_counts_free(&got);
 	return rc_;
 }
+
+/* ---- the metrics endpoint ---- */
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+int cs_svc_metrics_port(const char *logfile) {
+	FILE *fp = fopen(logfile, "r");
+	char line[4096];
+	int port = -1;
+	if (!fp)
+		return -1;
+	while (fgets(line, sizeof(line), fp)) {
+		const char *p = strstr(line, "metrics on http://127.0.0.1:");
+		if (p)
+			port = atoi(p + strlen("metrics on http://127.0.0.1:"));
+	}
+	fclose(fp);
+	return port;
+}
+
+int cs_svc_http_get(int port, const char *path, char *buf, size_t size) {
+	struct sockaddr_in sa;
+	char req[256];
+	size_t got = 0;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), status = -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+		close(fd);
+		return -1;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + got, size - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got == size - 1)
+			break;
+	}
+	buf[got] = '\0';
+	close(fd);
+	if (!strncmp(buf, "HTTP/1.0 ", 9))
+		status = atoi(buf + 9);
+	return status;
+}
+
+long long cs_svc_metric_sum(const char *text, const char *name, const char *label) {
+	long long sum = 0;
+	size_t nl = strlen(name);
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		const char *sp;
+		if (strncmp(p, name, nl) || (p[nl] != ' ' && p[nl] != '{'))
+			continue;
+		sp = strchr(p, ' ');
+		if (label) {
+			const char *eol = strchr(p, '\n');
+			const char *l = strstr(p, label);
+			if (!l || (eol && l > eol))
+				continue;
+		}
+		if (sp)
+			sum += strtoll(sp + 1, NULL, 10);
+	}
+	return sum;
+}

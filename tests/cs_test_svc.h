@@ -120,4 +120,11 @@ int cs_svc_check_alert_stream(redisContext *rc, const cs_svc_run_t *run, const c
  */
 int cs_svc_check_alert_topic(const char *topic, const cs_svc_counts_t *exp, long expected, int no_repeats);
 
+/** The port cshield-ingest logged for its metrics endpoint (the last one), or -1. */
+int cs_svc_metrics_port(const char *logfile);
+/** GET path from 127.0.0.1:port into buf (headers and body); the HTTP status, or -1. */
+int cs_svc_http_get(int port, const char *path, char *buf, size_t size);
+/** Sum of the samples of metric `name` (with `label` in their labels when not NULL). */
+long long cs_svc_metric_sum(const char *text, const char *name, const char *label);
+
 #endif /* CS_TEST_SVC_H */

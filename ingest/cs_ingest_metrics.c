@@ -1,0 +1,249 @@
+/*
+ * cs_ingest_metrics.c - Prometheus text metrics and a health check over a
+ * minimal HTTP/1.0 endpoint (metrics.listen).
+ *
+ * DESIGN: one thread, one connection at a time, no keep-alive: a scrape every
+ * few seconds does not need more, and nothing here is on the event path. The
+ * workers only bump relaxed atomics (cs_ingest_metrics_t); this thread reads
+ * them. The health check answers 503 when a worker has not polled for 30 s
+ * (stuck), or when every worker's partitions are paused (Redis down), with the
+ * reason.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "cs_ingest_int.h"
+
+#define CS__MOD "metrics"
+
+static const int64_t cs__buckets_ms[7] = {5, 10, 25, 50, 100, 250, 1000};
+
+cs_err_t cs_ingest_metrics_listen(cs_ingest_t *ing, char *errstr, size_t errstr_size) {
+	const char *spec = ing->conf->metrics_listen, *colon = strrchr(spec, ':');
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	char host[64];
+	int fd, one = 1;
+
+	ing->metrics_fd = -1;
+	if (!*spec)
+		return CS_ERR_OK;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	if (!colon || (size_t)(colon - spec) >= sizeof(host) || atoi(colon + 1) < 0 || atoi(colon + 1) > 65535) {
+		cs_errstr_set(errstr, errstr_size, "property \"metrics.listen\": \"%s\" is not HOST:PORT", spec);
+		return CS_ERR_CONF_VALUE;
+	}
+	memcpy(host, spec, (size_t)(colon - spec));
+	host[colon - spec] = '\0';
+	if (inet_pton(AF_INET, *host ? host : "0.0.0.0", &sa.sin_addr) != 1) {
+		cs_errstr_set(errstr, errstr_size, "property \"metrics.listen\": \"%s\" is not an IPv4 address", host);
+		return CS_ERR_CONF_VALUE;
+	}
+	sa.sin_port = htons((uint16_t)atoi(colon + 1));
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(fd, 16) || getsockname(fd, (struct sockaddr *)&sa, &sl)) {
+		cs_errstr_set(errstr, errstr_size, "metrics.listen %s: %s", spec, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return CS_ERR_IO;
+	}
+	ing->metrics_fd = fd;
+	CS_LOG_I(CS__MOD, "metrics on http://%s:%d/metrics, health on /health", host, (int)ntohs(sa.sin_port));
+	return CS_ERR_OK;
+}
+
+static long cs__rss_kb(void) {
+	FILE *fp = fopen("/proc/self/statm", "r");
+	long pages = 0, rss = 0;
+	if (fp) {
+		if (fscanf(fp, "%ld %ld", &pages, &rss) != 2)
+			rss = 0;
+		fclose(fp);
+	}
+	return rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+#define CS__LD(x) ((long long)atomic_load_explicit(&(x), memory_order_relaxed))
+
+/* One counter or gauge per worker. */
+static void cs__per_worker(FILE *fp, cs_ingest_t *ing, const char *name, const char *type, const char *help,
+			   size_t off) {
+	fprintf(fp, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	for (int i = 0; i < ing->worker_cnt; i++) {
+		atomic_llong *m = (atomic_llong *)((char *)&ing->workers[i].m + off);
+		long long v = (long long)atomic_load_explicit(m, memory_order_relaxed);
+		fprintf(fp, "%s{worker=\"%d\"} %lld\n", name, i, v);
+	}
+}
+
+static void cs__metrics(FILE *fp, cs_ingest_t *ing) {
+	static const struct {
+		const char *name, *type, *help;
+		size_t off;
+	} rows[] = {
+		{"cshield_messages_consumed_total", "counter", "Kafka messages consumed.", offsetof(cs_ingest_metrics_t, messages)},
+		{"cshield_events_total", "counter", "Events recorded in Redis (decoded or rejected).", offsetof(cs_ingest_metrics_t, events)},
+		{"cshield_hits_total", "counter", "Counted (event, indicator) hits recorded in Redis.", offsetof(cs_ingest_metrics_t, hits)},
+		{"cshield_hits_suppressed_total", "counter", "Hits on warning-listed indicators (not counted).", offsetof(cs_ingest_metrics_t, suppressed)},
+		{"cshield_alerts_total", "counter", "Alerts written.", offsetof(cs_ingest_metrics_t, alerts)},
+		{"cshield_flushes_total", "counter", "Successful flushes to Redis.", offsetof(cs_ingest_metrics_t, flushes)},
+		{"cshield_flush_failures_total", "counter", "Flushes that failed (Redis unreachable, slow or refusing).", offsetof(cs_ingest_metrics_t, flush_failures)},
+		{"cshield_flush_stale_total", "counter", "Flushes refused by the offset check (the batch was replayed).", offsetof(cs_ingest_metrics_t, flush_stale)},
+		{"cshield_consumer_lag", "gauge", "Messages between the log end and the next offset, summed over the worker's partitions.", offsetof(cs_ingest_metrics_t, lag)},
+		{"cshield_partitions_assigned", "gauge", "Partitions the worker holds.", offsetof(cs_ingest_metrics_t, partitions)},
+		{"cshield_partitions_paused", "gauge", "Partitions paused while Redis does not answer.", offsetof(cs_ingest_metrics_t, paused)},
+		{"cshield_partitions_unsettled", "gauge", "Partitions assigned whose start offset could not yet be read from Redis.", offsetof(cs_ingest_metrics_t, unsettled)},
+		{"cshield_indicator_set_version", "gauge", "Version of the indicator set the worker matches with.", offsetof(cs_ingest_metrics_t, set_version)},
+	};
+	for (size_t r = 0; r < CS_ARRAY_SIZE(rows); r++)
+		cs__per_worker(fp, ing, rows[r].name, rows[r].type, rows[r].help, rows[r].off);
+
+	fprintf(fp, "# HELP cshield_events_rejected_total Events rejected by the decoder, by reason (docs/FORMATS.md).\n"
+		    "# TYPE cshield_events_rejected_total counter\n");
+	for (int k = 0; k < CS_DECODE_REJECT__CNT; k++) {
+		long long v = 0;
+		for (int i = 0; i < ing->worker_cnt; i++)
+			v += CS__LD(ing->workers[i].m.rejects[k]);
+		fprintf(fp, "cshield_events_rejected_total{reason=\"%s\"} %lld\n", cs_decode_reject2code((cs_decode_reject_t)k), v);
+	}
+	fprintf(fp, "# HELP cshield_flush_duration_ms Duration of successful flushes (one Redis script each).\n"
+		    "# TYPE cshield_flush_duration_ms histogram\n");
+	{
+		long long cum = 0, sum = 0, cnt = 0;
+		for (int b = 0; b < 8; b++) {
+			for (int i = 0; i < ing->worker_cnt; i++)
+				cum += CS__LD(ing->workers[i].m.flush_ms_buckets[b]);
+			if (b < 7)
+				fprintf(fp, "cshield_flush_duration_ms_bucket{le=\"%lld\"} %lld\n", (long long)cs__buckets_ms[b], cum);
+			else
+				fprintf(fp, "cshield_flush_duration_ms_bucket{le=\"+Inf\"} %lld\n", cum);
+		}
+		for (int i = 0; i < ing->worker_cnt; i++) {
+			sum += CS__LD(ing->workers[i].m.flush_ms_sum);
+			cnt += CS__LD(ing->workers[i].m.flushes);
+		}
+		fprintf(fp, "cshield_flush_duration_ms_sum %lld\ncshield_flush_duration_ms_count %lld\n", sum, cnt);
+	}
+	fprintf(fp, "# HELP cshield_indicator_reloads_failed_total Indicator sets that failed to load (the previous one stayed).\n"
+		    "# TYPE cshield_indicator_reloads_failed_total counter\ncshield_indicator_reloads_failed_total %lld\n",
+		CS__LD(ing->reloads_failed));
+	fprintf(fp, "# HELP cshield_resident_memory_bytes Resident set size of the process.\n"
+		    "# TYPE cshield_resident_memory_bytes gauge\ncshield_resident_memory_bytes %lld\n",
+		(long long)cs__rss_kb() * 1024);
+	fprintf(fp, "# HELP cshield_workers Worker threads.\n# TYPE cshield_workers gauge\ncshield_workers %d\n",
+		ing->worker_cnt);
+}
+
+/* 200 and "ok", or 503 and why. */
+static int cs__health(cs_ingest_t *ing, char *why, size_t size) {
+	int64_t now = cs_clock_ms();
+	int all_paused = ing->worker_cnt > 0;
+	for (int i = 0; i < ing->worker_cnt; i++) {
+		cs_ingest_metrics_t *m = &ing->workers[i].m;
+		int64_t last = CS__LD(m->last_poll_ms);
+		if (last && now - last > 30000) {
+			snprintf(why, size, "worker %d has not polled Kafka for %lld s", i, (long long)(now - last) / 1000);
+			return 503;
+		}
+		if (!atomic_load(&m->paused) || !atomic_load(&m->partitions))
+			all_paused = 0;
+	}
+	if (all_paused) {
+		snprintf(why, size, "every partition is paused: Redis does not take the flushes");
+		return 503;
+	}
+	snprintf(why, size, "ok");
+	return 200;
+}
+
+static void cs__serve(cs_ingest_t *ing, int fd) {
+	char req[2048], *body = NULL, why[200];
+	size_t blen = 0, got = 0;
+	const char *status = "200 OK", *ctype = "text/plain; version=0.0.4";
+	FILE *fp;
+	struct pollfd p = {fd, POLLIN, 0};
+
+	/* the request line is enough; wait at most 1 s for it */
+	while (got < sizeof(req) - 1 && poll(&p, 1, 1000) == 1) {
+		ssize_t n = read(fd, req + got, sizeof(req) - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		req[got] = '\0';
+		if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n"))
+			break;
+	}
+	req[got] = '\0';
+	if (!(fp = open_memstream(&body, &blen)))
+		return;
+	if (!strncmp(req, "GET /metrics", 12)) {
+		cs__metrics(fp, ing);
+	} else if (!strncmp(req, "GET /health", 11)) {
+		int code = cs__health(ing, why, sizeof(why));
+		status = code == 200 ? "200 OK" : "503 Service Unavailable";
+		ctype = "application/json";
+		fprintf(fp, "{\"status\":\"%s\",\"reason\":", code == 200 ? "ok" : "unhealthy");
+		cs_json_write_str(fp, why, strlen(why));
+		fputs("}\n", fp);
+	} else {
+		status = "404 Not Found";
+		fputs("GET /metrics or GET /health\n", fp);
+	}
+	fclose(fp);
+	{
+		char head[256];
+		int hl = snprintf(head, sizeof(head),
+				  "HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+				  status, ctype, blen);
+		if (write(fd, head, (size_t)hl) == hl)
+			for (size_t off = 0; off < blen;) {
+				ssize_t n = write(fd, body + off, blen - off);
+				if (n <= 0)
+					break;
+				off += (size_t)n;
+			}
+	}
+	free(body);
+}
+
+static void *cs__metrics_main(void *arg) {
+	cs_ingest_t *ing = arg;
+	while (!atomic_load(&ing->stop)) {
+		struct pollfd p = {ing->metrics_fd, POLLIN, 0};
+		int c;
+		if (poll(&p, 1, 200) != 1)
+			continue;
+		if ((c = accept4(ing->metrics_fd, NULL, NULL, SOCK_CLOEXEC)) < 0)
+			continue;
+		cs__serve(ing, c);
+		close(c);
+	}
+	return NULL;
+}
+
+void cs_ingest_metrics_start(cs_ingest_t *ing) {
+	if (ing->metrics_fd < 0)
+		return;
+	if (pthread_create(&ing->metrics_thread, NULL, cs__metrics_main, ing))
+		CS_LOG_E(CS__MOD, "cannot start the metrics thread: no metrics");
+	else
+		ing->metrics_started = 1;
+}
+
+void cs_ingest_metrics_stop(cs_ingest_t *ing) {
+	if (ing->metrics_started) {
+		pthread_join(ing->metrics_thread, NULL);
+		ing->metrics_started = 0;
+	}
+	if (ing->metrics_fd >= 0)
+		close(ing->metrics_fd);
+	ing->metrics_fd = -1;
+}
