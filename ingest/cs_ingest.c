@@ -26,6 +26,47 @@
 
 cs_err_t cs__ingest_conf_check(const cs_ingest_conf_t *conf, char *errstr, size_t errstr_size);
 
+/* ---- the participant registry, swapped like the indicator set ---- */
+
+static cs_ingest_reg_t *cs__reg_acquire(cs_ingest_t *ing, uint64_t *gen) {
+	cs_ingest_reg_t *r;
+	pthread_mutex_lock(&ing->reg_lock);
+	if ((r = ing->reg))
+		atomic_fetch_add(&r->refs, 1);
+	*gen = atomic_load(&ing->reg_gen);
+	pthread_mutex_unlock(&ing->reg_lock);
+	return r;
+}
+
+static void cs__reg_release(cs_ingest_reg_t *r) {
+	if (r && atomic_fetch_sub(&r->refs, 1) == 1)
+		cs_ingest_reg_destroy(r);
+}
+
+static void cs__reg_publish(cs_ingest_t *ing, cs_ingest_reg_t *r) {
+	cs_ingest_reg_t *old;
+	atomic_store(&r->refs, 1);
+	pthread_mutex_lock(&ing->reg_lock);
+	old = ing->reg;
+	ing->reg = r;
+	atomic_fetch_add(&ing->reg_gen, 1);
+	pthread_mutex_unlock(&ing->reg_lock);
+	cs__reg_release(old);
+}
+
+/* Loads participants.file (if set) and publishes it; a registry that fails leaves the current one. */
+static cs_err_t cs__reg_reload(cs_ingest_t *ing, char *errstr, size_t errstr_size) {
+	cs_ingest_reg_t *r;
+	if (!*ing->conf->participants_file)
+		return CS_ERR_OK;
+	if (!(r = cs_ingest_reg_load(ing->conf->participants_file, errstr, errstr_size)))
+		return CS_ERR_CONF_VALUE;
+	CS_LOG_I(CS__MOD, "participant registry %s: %zu participants", ing->conf->participants_file, r->cnt);
+	cs__reg_publish(ing, r);
+	return CS_ERR_OK;
+}
+
+
 static void cs__parts_clear(cs_ingest_worker_t *w) {
 	for (size_t i = 0; i < w->part_cnt; i++)
 		cs_free(w->parts[i].topic);
@@ -491,7 +532,7 @@ static int cs__dead_letter(cs__msg_ctx_t *mc, const cs_decode_event_t *ev, cs_de
  * replay writes the same id and subscribers de-duplicate on it.
  */
 static cs_err_t cs__alert(cs__msg_ctx_t *mc, const cs_decode_event_t *ev, const cs_corr_ind_t *ind,
-			  const cs_obs_t *obs, int64_t ts) {
+			  const cs_obs_t *obs, int64_t ts, cs_tlp_t tlp, const cs_ingest_participant_t *pt) {
 	cs_ingest_worker_t *w = mc->w;
 	const rd_kafka_message_t *m = mc->m;
 	const char *topic = rd_kafka_topic_name(m->rkt), *type = ind->pattern ? "pattern" : cs_obs_type2str(ind->type);
@@ -511,7 +552,7 @@ static cs_err_t cs__alert(cs__msg_ctx_t *mc, const cs_decode_event_t *ev, const 
 	cs_time_format_iso8601(ts >= 0 ? ts / 1000 : -((-ts + 999) / 1000), tbuf, sizeof(tbuf));
 	fputs("{\"id\":", fp);
 	cs_json_write_str(fp, id, idlen);
-	fprintf(fp, ",\"time\":\"%s\",\"tlp\":\"%s\",\"indicator\":{\"id\":", tbuf, cs_tlp2str(ind->tlp));
+	fprintf(fp, ",\"time\":\"%s\",\"tlp\":\"%s\",\"indicator\":{\"id\":", tbuf, cs_tlp2str(tlp));
 	cs_json_write_str(fp, ind->origin, strlen(ind->origin));
 	fprintf(fp, ",\"type\":\"%s\",\"value\":", type);
 	cs_json_write_str(fp, ind->value, strlen(ind->value));
@@ -523,11 +564,20 @@ static cs_err_t cs__alert(cs__msg_ctx_t *mc, const cs_decode_event_t *ev, const 
 		fputs(",\"tags\":", fp);
 		cs_json_write_str(fp, ind->tags, strlen(ind->tags));
 	}
-	fprintf(fp, ",\"set_version\":%llu},\"observable\":", (unsigned long long)cs_corr_db_version(w->db));
+	fprintf(fp, ",\"tlp\":\"%s\",\"set_version\":%llu},\"observable\":", cs_tlp2str(ind->tlp),
+		(unsigned long long)cs_corr_db_version(w->db));
 	cs_json_write_str(fp, obs->value, obs->len);
 	fprintf(fp, ",\"observable_type\":\"%s\",\"role\":\"%s\"", cs_obs_type2str(obs->type),
 		cs_obs_role2str(obs->role));
-	if (ev->org) {
+	if (pt) { /* a registered participant */
+		fputs(",\"org\":", fp);
+		cs_json_write_str(fp, pt->id, strlen(pt->id));
+		fprintf(fp, ",\"participant\":{\"name\":");
+		cs_json_write_str(fp, pt->name, strlen(pt->name));
+		fprintf(fp, ",\"kind\":\"%s\",\"member_state\":\"%s\",\"sector\":", pt->kind, pt->member_state);
+		cs_json_write_str(fp, pt->sector, strlen(pt->sector));
+		fputc('}', fp);
+	} else if (ev->org) {
 		fputs(",\"org\":", fp);
 		cs_json_write_str(fp, ev->org, ev->org_len);
 	} else if (m->key_len && m->key_len < 256) {
@@ -564,9 +614,68 @@ static cs_err_t cs__alert(cs__msg_ctx_t *mc, const cs_decode_event_t *ev, const 
 }
 
 /* One decoded (or rejected) event of the current message. */
+/*
+ * The participant an event comes from: the organization the event names, else
+ * the producer's message key, else the topic it was published on; NULL when
+ * unregistered (or no registry).
+ */
+static const cs_ingest_participant_t *cs__participant(const cs_ingest_worker_t *w, const cs_decode_event_t *ev,
+						      const rd_kafka_message_t *m) {
+	int i = -1;
+	if (!w->reg)
+		return NULL;
+	if (ev->org)
+		i = cs_ingest_reg_find(w->reg, ev->org, ev->org_len);
+	if (i < 0 && m->key_len)
+		i = cs_ingest_reg_find(w->reg, m->key, m->key_len);
+	if (i < 0)
+		i = cs_ingest_reg_topic(w->reg, rd_kafka_topic_name(m->rkt));
+	return i >= 0 ? &w->reg->v[i] : NULL;
+}
+
+/* Adds one dimension count "<tlp>|<what>|<name>:<value>" (a '|' in the value becomes '/'). */
+static cs_err_t cs__dim(cs_ingest_worker_t *w, int64_t window, cs_tlp_t tlp, const char *what, const char *name,
+			const char *value, size_t len) {
+	char f[200];
+	int n = snprintf(f, sizeof(f), "%s|%s|%s:", cs_tlp2str(tlp), what, name);
+	if (len > 64)
+		len = 64; /* event-supplied: bounded */
+	for (size_t i = 0; i < len && (size_t)n + 1 < sizeof(f); i++)
+		f[n++] = value[i] == '|' || (unsigned char)value[i] < 0x20 ? '/' : value[i];
+	f[n] = '\0';
+	return cs_ingest_agg_dim(&w->agg, window, f, 1);
+}
+
+/* The dimension counts of one event (what = "events") or one of its hits ("hits"). */
+static cs_err_t cs__dims(cs_ingest_worker_t *w, int64_t window, cs_tlp_t tlp, const char *what,
+			 const cs_ingest_participant_t *pt, const cs_decode_event_t *ev) {
+	char sev[16];
+	cs_err_t err = CS_ERR_OK;
+	if (w->reg) {
+		const char *org = pt ? pt->id : "unregistered";
+		if ((err = cs__dim(w, window, tlp, what, "org", org, strlen(org))))
+			return err;
+		if (pt && ((err = cs__dim(w, window, tlp, what, "ms", pt->member_state, strlen(pt->member_state))) ||
+			   (err = cs__dim(w, window, tlp, what, "sector", pt->sector, strlen(pt->sector))) ||
+			   (err = cs__dim(w, window, tlp, what, "kind", pt->kind, strlen(pt->kind)))))
+			return err;
+	}
+	if (what[0] == 'e')
+		return err; /* per event: who sent it; per hit also what it was */
+	if (ev->category && (err = cs__dim(w, window, tlp, what, "category", ev->category, ev->category_len)))
+		return err;
+	if (ev->severity >= 0) {
+		snprintf(sev, sizeof(sev), "%d", ev->severity);
+		err = cs__dim(w, window, tlp, what, "severity", sev, strlen(sev));
+	}
+	return err;
+}
+
 static int cs__on_event(void *opaque, const cs_decode_event_t *ev, cs_decode_reject_t r) {
 	cs__msg_ctx_t *mc = opaque;
 	cs_ingest_worker_t *w = mc->w;
+	const cs_ingest_participant_t *pt;
+	cs_tlp_t ev_tlp;
 	int64_t ts, window;
 
 	w->agg.events++;
@@ -578,6 +687,13 @@ static int cs__on_event(void *opaque, const cs_decode_event_t *ev, cs_decode_rej
 	}
 	ts = ev->ts_ms ? ev->ts_ms : mc->kafka_ts > 0 ? mc->kafka_ts : cs_wall_ms();
 	window = cs__window(ts, w->conf->window_s);
+	/* who sent it, and so the TLP of what it shows (no registry: the indicators' TLP alone) */
+	pt = cs__participant(w, ev, mc->m);
+	ev_tlp = pt ? pt->tlp : w->reg ? w->unregistered_tlp : CS_TLP_CLEAR;
+	if (w->reg && cs__dims(w, window, ev_tlp, "events", pt, ev)) {
+		mc->failed = 1;
+		return 1;
+	}
 	w->ev_hit_cnt = 0;
 	cs_corr_scratch_at(w->scr, ts); /* indicator validity against the event's time: replays match alike */
 	for (size_t i = 0; i < ev->obs_cnt; i++) {
@@ -591,11 +707,19 @@ static int cs__on_event(void *opaque, const cs_decode_event_t *ev, cs_decode_rej
 			w->agg.suppressed[ind->warninglist]++; /* a benign value: counted under its list */
 			continue;
 		}
-		if (cs_ingest_agg_add(&w->agg, window, w->ev_hits[i].ind, 1) ||
-		    ((*w->conf->alerts_topic || w->conf->alerts_stream_maxlen > 0) &&
-		     cs__alert(mc, ev, ind, &ev->obs[w->ev_hits[i].obs], ts))) {
-			mc->failed = 1;
-			return 1;
+		{
+			/* a hit is as restricted as the stricter of the indicator and the event */
+			cs_tlp_t tlp = ind->tlp > ev_tlp ? ind->tlp : ev_tlp;
+			char src[600];
+			if (cs_ingest_agg_add(&w->agg, window, w->ev_hits[i].ind, tlp, 1) ||
+			    cs__dims(w, window, tlp, "hits", pt, ev) ||
+			    (pt && (snprintf(src, sizeof(src), "src|%.500s|%s", ind->value, pt->id),
+				    cs_ingest_agg_dim(&w->agg, window, src, 1))) ||
+			    ((*w->conf->alerts_topic || w->conf->alerts_stream_maxlen > 0) &&
+			     cs__alert(mc, ev, ind, &ev->obs[w->ev_hits[i].obs], ts, tlp, pt))) {
+				mc->failed = 1;
+				return 1;
+			}
 		}
 		w->agg.hits++;
 	}
@@ -705,6 +829,9 @@ static cs_err_t cs__worker_init(cs_ingest_worker_t *w, cs_ingest_t *ing, int id,
 	w->conf = ing->conf;
 	w->live = ing->live;
 	w->final_failed = &ing->final_failed;
+	w->ing = ing;
+	w->reg = cs__reg_acquire(ing, &w->reg_gen);
+	w->unregistered_tlp = (cs_tlp_t)cs_tlp_parse(w->conf->unregistered_tlp, strlen(w->conf->unregistered_tlp));
 	w->db = cs_corr_live_acquire(ing->live, &w->gen);
 	w->stop = &ing->stop;
 	cs_ingest_redis_init(&w->redis, w->conf);
@@ -783,6 +910,8 @@ static void cs__worker_fini(cs_ingest_worker_t *w) {
 	if (w->db)
 		cs_corr_live_release(w->live, w->db);
 	w->db = NULL;
+	cs__reg_release(w->reg);
+	w->reg = NULL;
 }
 
 /* indicators.file: one or more files, comma-separated, into paths (pointing into *dup). */
@@ -841,6 +970,13 @@ static uint64_t cs__files_sig(const cs_ingest_conf_t *conf) {
 		sig = (sig ^ (uint64_t)st.st_mtim.tv_nsec) * 1099511628211ULL;
 	}
 	cs_free(dup);
+	if (*conf->participants_file) {
+		struct stat st;
+		if (!stat(conf->participants_file, &st)) {
+			sig = (sig ^ (uint64_t)st.st_size) * 1099511628211ULL;
+			sig = (sig ^ (uint64_t)st.st_mtim.tv_nsec) * 1099511628211ULL ^ (uint64_t)st.st_mtim.tv_sec;
+		}
+	}
 	return sig;
 }
 
@@ -880,6 +1016,10 @@ static void *cs__loader_main(void *arg) {
 			} else {
 				ing->version++;
 				cs_corr_live_publish(ing->live, db);
+			}
+			if (cs__reg_reload(ing, errstr, sizeof(errstr))) {
+				atomic_fetch_add(&ing->reloads_failed, 1);
+				CS_LOG_E(CS__MOD, "participant registry not reloaded, the current one stays in use: %s", errstr);
 			}
 			sig = nsig;
 		}
@@ -925,6 +1065,12 @@ static void cs__maybe_swap(cs_ingest_worker_t *w) {
 	int64_t *sup = NULL;
 	size_t sup_cnt;
 
+	if (atomic_load_explicit(&w->ing->reg_gen, memory_order_acquire) != w->reg_gen) {
+		/* dimension counts copy the names they use: the registry may change between events */
+		cs_ingest_reg_t *old = w->reg;
+		w->reg = cs__reg_acquire(w->ing, &w->reg_gen);
+		cs__reg_release(old);
+	}
 	if (cs_corr_live_generation(w->live) == w->gen)
 		return;
 	if (w->dirty && (cs__flush(w) || w->dirty))
@@ -962,6 +1108,7 @@ cs_ingest_t *cs_ingest_new(cs_ingest_conf_t *conf, char *errstr, size_t errstr_s
 	}
 	ing->conf = conf;
 	ing->metrics_fd = -1;
+	pthread_mutex_init(&ing->reg_lock, NULL);
 	ing->started_ms = cs_clock_ms();
 	conf = NULL;
 
@@ -976,6 +1123,8 @@ cs_ingest_t *cs_ingest_new(cs_ingest_conf_t *conf, char *errstr, size_t errstr_s
 		}
 	}
 
+	if (cs__reg_reload(ing, errstr, errstr_size))
+		goto err;
 	n = ing->conf->workers ? (long)ing->conf->workers : sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 1)
 		n = 1;
@@ -1193,6 +1342,8 @@ void cs_ingest_destroy(cs_ingest_t *ing) {
 		cs__worker_fini(&ing->workers[i]);
 	cs_free(ing->workers);
 	cs_corr_live_destroy(ing->live);
+	cs__reg_release(ing->reg);
+	pthread_mutex_destroy(&ing->reg_lock);
 	cs_ingest_conf_destroy(ing->conf);
 	cs_free(ing);
 }

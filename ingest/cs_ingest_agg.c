@@ -8,8 +8,8 @@
 
 #include "cs_ingest_int.h"
 
-static uint64_t cs__agg_hash(int64_t window, uint32_t ind) {
-	uint64_t h = (uint64_t)window * 0x9E3779B97F4A7C15ULL ^ ((uint64_t)ind + 0x632BE59BD9B4E019ULL);
+static uint64_t cs__agg_hash(int64_t window, uint32_t ind, unsigned tlp) {
+	uint64_t h = (uint64_t)window * 0x9E3779B97F4A7C15ULL ^ ((uint64_t)ind * 8 + tlp + 0x632BE59BD9B4E019ULL);
 	h ^= h >> 29;
 	h *= 0xBF58476D1CE4E5B9ULL;
 	return h ^ (h >> 32);
@@ -26,7 +26,7 @@ static cs_err_t cs__agg_grow(cs_ingest_agg_t *agg) {
 		size_t j;
 		if (!e->used)
 			continue;
-		j = cs__agg_hash(e->window, e->ind) & (nsize - 1);
+		j = cs__agg_hash(e->window, e->ind, e->tlp) & (nsize - 1);
 		while (n[j].used)
 			j = (j + 1) & (nsize - 1);
 		n[j] = *e;
@@ -37,20 +37,68 @@ static cs_err_t cs__agg_grow(cs_ingest_agg_t *agg) {
 	return CS_ERR_OK;
 }
 
-cs_err_t cs_ingest_agg_add(cs_ingest_agg_t *agg, int64_t window, uint32_t ind, int64_t n) {
+cs_err_t cs_ingest_agg_add(cs_ingest_agg_t *agg, int64_t window, uint32_t ind, cs_tlp_t tlp, int64_t n) {
 	size_t j;
 
 	if ((agg->cnt + 1) * 2 > agg->size && cs__agg_grow(agg))
 		return CS_ERR_NOMEM;
-	j = cs__agg_hash(window, ind) & (agg->size - 1);
+	j = cs__agg_hash(window, ind, tlp) & (agg->size - 1);
 	for (; agg->ents[j].used; j = (j + 1) & (agg->size - 1)) {
-		if (agg->ents[j].window == window && agg->ents[j].ind == ind) {
+		if (agg->ents[j].window == window && agg->ents[j].ind == ind && agg->ents[j].tlp == tlp) {
 			agg->ents[j].count += n;
 			return CS_ERR_OK;
 		}
 	}
-	agg->ents[j] = (cs_ingest_agg_ent_t){window, ind, 1, n};
+	agg->ents[j] = (cs_ingest_agg_ent_t){window, ind, 1, (uint8_t)tlp, n};
 	agg->cnt++;
+	return CS_ERR_OK;
+}
+
+static uint64_t cs__dim_hash(int64_t window, const char *field) {
+	uint64_t h = 1469598103934665603ULL ^ (uint64_t)window * 0x9E3779B97F4A7C15ULL;
+	for (const unsigned char *p = (const unsigned char *)field; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return h ^ (h >> 31);
+}
+
+static cs_err_t cs__dim_grow(cs_ingest_agg_t *agg) {
+	size_t nsize = agg->dim_size ? agg->dim_size * 2 : 256;
+	cs_ingest_dim_ent_t *n = cs_calloc(nsize, sizeof(*n));
+	if (!n)
+		return CS_ERR_NOMEM;
+	for (size_t i = 0; i < agg->dim_size; i++) {
+		size_t j;
+		if (!agg->dims[i].field)
+			continue;
+		for (j = agg->dims[i].hash & (nsize - 1); n[j].field; j = (j + 1) & (nsize - 1))
+			;
+		n[j] = agg->dims[i];
+	}
+	cs_free(agg->dims);
+	agg->dims = n;
+	agg->dim_size = nsize;
+	return CS_ERR_OK;
+}
+
+cs_err_t cs_ingest_agg_dim(cs_ingest_agg_t *agg, int64_t window, const char *field, int64_t n) {
+	uint64_t h = cs__dim_hash(window, field);
+	size_t j;
+
+	if ((agg->dim_cnt + 1) * 2 > agg->dim_size && cs__dim_grow(agg))
+		return CS_ERR_NOMEM;
+	for (j = h & (agg->dim_size - 1); agg->dims[j].field; j = (j + 1) & (agg->dim_size - 1)) {
+		cs_ingest_dim_ent_t *e = &agg->dims[j];
+		if (e->hash == h && e->window == window && !strcmp(e->field, field)) {
+			e->count += n;
+			return CS_ERR_OK;
+		}
+	}
+	if (!(agg->dims[j].field = cs_strdup(field)))
+		return CS_ERR_NOMEM;
+	agg->dims[j].window = window;
+	agg->dims[j].hash = h;
+	agg->dims[j].count = n;
+	agg->dim_cnt++;
 	return CS_ERR_OK;
 }
 
@@ -73,6 +121,12 @@ void cs_ingest_agg_clear(cs_ingest_agg_t *agg) {
 	if (agg->ents && agg->cnt)
 		memset(agg->ents, 0, agg->size * sizeof(*agg->ents));
 	agg->cnt = 0;
+	if (agg->dim_cnt) {
+		for (size_t i = 0; i < agg->dim_size; i++)
+			cs_free(agg->dims[i].field);
+		memset(agg->dims, 0, agg->dim_size * sizeof(*agg->dims));
+		agg->dim_cnt = 0;
+	}
 	memset(agg->rejects, 0, sizeof(agg->rejects));
 	if (agg->suppressed)
 		memset(agg->suppressed, 0, agg->suppressed_cnt * sizeof(*agg->suppressed));
@@ -82,6 +136,7 @@ void cs_ingest_agg_clear(cs_ingest_agg_t *agg) {
 void cs_ingest_agg_destroy(cs_ingest_agg_t *agg) {
 	cs_ingest_agg_clear(agg);
 	cs_free(agg->alerts);
+	cs_free(agg->dims);
 	cs_free(agg->ents);
 	cs_free(agg->suppressed);
 	memset(agg, 0, sizeof(*agg));

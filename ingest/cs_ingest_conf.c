@@ -58,6 +58,14 @@ static const cs_conf_prop_t cs__ingest_props[] = {
 	{"alerts.stream.maxlen", CS_CONF_INT, CS__OFF(alerts_stream_maxlen), 0, 1000000000, "1000000", 0,
 	 "Alerts also go to the Redis stream P:alerts, in the same transaction as the aggregates and "
 	 "offsets (exactly once), trimmed to about this many entries; 0: no stream."},
+	{"participants.file", CS_CONF_STR, CS__OFF(participants_file), 0, 0, "", 0,
+	 "The participant registry (JSON, docs/FORMATS.md): organization id, name, kind (CSIRT, SOC, CERT, "
+	 "private), member state, sector, the TLP of its events, and the keys, aliases and topics it "
+	 "publishes under. Events are counted per organization, member state and sector; an event's TLP is "
+	 "its participant's. Reloaded with the indicators (SIGHUP, file change). Empty: no registry."},
+	{"participants.unregistered.tlp", CS_CONF_STR, CS__OFF(unregistered_tlp), 0, 0, "amber", 0,
+	 "TLP of events no registered participant claims (they are counted under org \"unregistered\" "
+	 "and processed all the same)."},
 	{"metrics.listen", CS_CONF_STR, CS__OFF(metrics_listen), 0, 0, "", 0,
 	 "HOST:PORT of the HTTP endpoint serving Prometheus text metrics (GET /metrics) and a health "
 	 "check (GET /health: 200, or 503 with the reason when a worker is stuck or every partition is "
@@ -249,6 +257,12 @@ cs_err_t cs__ingest_conf_check(const cs_ingest_conf_t *conf, char *errstr, size_
 		cs_errstr_set(errstr, errstr_size,
 			      "property \"log.level\": \"%s\" is not error, warn, info or debug",
 			      conf->log_level);
+		return CS_ERR_CONF_VALUE;
+	}
+	if (cs_tlp_parse(conf->unregistered_tlp, strlen(conf->unregistered_tlp)) < 0) {
+		cs_errstr_set(errstr, errstr_size,
+			      "property \"participants.unregistered.tlp\": \"%s\" is not clear, green, amber, amber+strict or red",
+			      conf->unregistered_tlp);
 		return CS_ERR_CONF_VALUE;
 	}
 	if (cs_tlp_parse(conf->indicators_tlp, strlen(conf->indicators_tlp)) < 0) {

@@ -42,6 +42,8 @@ struct cs_ingest_conf_s {
 	char *dlq_topic;
 	char *alerts_topic;
 	char *metrics_listen;
+	char *participants_file;
+	char *unregistered_tlp;
 	int64_t alerts_stream_maxlen;
 	char *warninglists_dir;
 	int64_t dlq_timeout_ms;
@@ -53,13 +55,26 @@ struct cs_ingest_conf_s {
 	size_t topic_cnt;
 };
 
-/* ---- pre-aggregation: (window start, indicator) -> hits ---- */
+/* ---- pre-aggregation: (window start, indicator, TLP) -> hits; (window, field) -> count ---- */
 typedef struct cs_ingest_agg_ent_s {
 	int64_t window; /* window start, epoch seconds */
 	uint32_t ind;   /* indicator id in the set */
-	uint32_t used;
+	uint8_t used;
+	uint8_t tlp;    /* the most restrictive TLP of what made these hits */
 	int64_t count;
 } cs_ingest_agg_ent_t;
+
+/*
+ * A dimension count: field "<tlp>|hits|org:<id>", "<tlp>|events|ms:<cc>"...
+ * (docs/REDIS.md), or "src|<indicator value>|<org id>" for the distinct
+ * reporting organizations of an indicator (a HyperLogLog in Redis).
+ */
+typedef struct cs_ingest_dim_ent_s {
+	int64_t window;
+	char *field; /* owned; NULL = free slot */
+	uint64_t hash;
+	int64_t count;
+} cs_ingest_dim_ent_t;
 
 typedef struct cs_ingest_agg_s {
 	cs_ingest_agg_ent_t *ents;
@@ -70,9 +85,13 @@ typedef struct cs_ingest_agg_s {
 	int64_t events, hits;
 	char **alerts; /* [alert_cnt * 2]: alert id, alert JSON; owned; for the Redis stream */
 	size_t alert_cnt, alert_cap;
+	cs_ingest_dim_ent_t *dims;
+	size_t dim_size, dim_cnt; /* dim_size: power of two */
 } cs_ingest_agg_t;
 
-cs_err_t cs_ingest_agg_add(cs_ingest_agg_t *agg, int64_t window, uint32_t ind, int64_t n);
+cs_err_t cs_ingest_agg_add(cs_ingest_agg_t *agg, int64_t window, uint32_t ind, cs_tlp_t tlp, int64_t n);
+/** Adds n to the dimension count (window, field); field is copied. */
+cs_err_t cs_ingest_agg_dim(cs_ingest_agg_t *agg, int64_t window, const char *field, int64_t n);
 /** Adds an alert (id and JSON, both taken over, freed on error too). */
 cs_err_t cs_ingest_agg_alert(cs_ingest_agg_t *agg, char *id, char *json);
 void cs_ingest_agg_clear(cs_ingest_agg_t *agg);
@@ -111,6 +130,30 @@ cs_err_t cs_ingest_redis_offsets_get(cs_ingest_redis_t *r, cs_ingest_part_t *par
 cs_err_t cs_ingest_redis_flush(cs_ingest_redis_t *r, const cs_ingest_agg_t *agg,
 			       const cs_corr_db_t *db, const cs_ingest_part_t *parts, size_t cnt);
 
+/* ---- the participant registry (cs_ingest_reg.c) ---- */
+typedef struct cs_ingest_participant_s {
+	char *id, *name, *kind, *member_state, *sector; /* kind: CSIRT, SOC, CERT, private or unknown */
+	cs_tlp_t tlp;                                   /* the TLP of its events */
+} cs_ingest_participant_t;
+
+typedef struct cs_ingest_reg_s {
+	atomic_int refs; /* held by workers; freed by the last to release it */
+	cs_ingest_participant_t *v;
+	size_t cnt;
+	struct cs_ingest_reg_slot_s {
+		char *key; /* a name it is known by, or "topic:<topic>"; owned */
+		uint32_t idx;
+	} *slots;
+	size_t size;
+} cs_ingest_reg_t;
+
+cs_ingest_reg_t *cs_ingest_reg_load(const char *path, char *errstr, size_t errstr_size);
+/** The participant known by s[0..len) (id, name, key, alias; any case), or -1. */
+int cs_ingest_reg_find(const cs_ingest_reg_t *r, const char *s, size_t len);
+/** The participant publishing on topic, or -1. */
+int cs_ingest_reg_topic(const cs_ingest_reg_t *r, const char *topic);
+void cs_ingest_reg_destroy(cs_ingest_reg_t *r);
+
 /* ---- metrics: written by one worker (relaxed atomics), read by the metrics thread ---- */
 typedef struct cs_ingest_metrics_s {
 	atomic_llong messages;                       /* Kafka messages consumed */
@@ -138,6 +181,10 @@ typedef struct cs_ingest_worker_s {
 	const cs_corr_db_t *db;       /* shared, immutable; held by reference from ing->live */
 	cs_corr_live_t *live;
 	uint64_t gen;                 /* generation of db in live */
+	cs_ingest_reg_t *reg;         /* held by reference; NULL without participants.file */
+	uint64_t reg_gen;
+	cs_tlp_t unregistered_tlp;    /* participants.unregistered.tlp */
+	struct cs_ingest_s *ing;      /* for the registry swap only */
 	atomic_int *stop;             /* shared */
 	cs_corr_scratch_t *scr;
 	rd_kafka_t *rk;
@@ -184,6 +231,9 @@ struct cs_ingest_s {
 	pthread_t metrics_thread;
 	int metrics_started;
 	atomic_llong reloads_failed;
+	pthread_mutex_t reg_lock;    /* guards reg (the pointer, not the registry: it is immutable) */
+	cs_ingest_reg_t *reg;        /* current registry (holds one reference); NULL when none */
+	atomic_uint_fast64_t reg_gen;
 	atomic_int workers_done;     /* every worker returned (the shutdown watchdog stands down) */
 	atomic_int final_failed;     /* a worker's final flush failed (or has not finished) */
 	int64_t started_ms;

@@ -62,16 +62,42 @@ static const char cs__flush_lua[] =
 	"  redis.call('HINCRBY', stats, 'suppressed', ARGV[s0 + 2 + 2 * k])\n"
 	"end\n"
 	"local seen = {}\n"
-	"while i <= #ARGV do\n"
-	"  local key = pre .. ':win:' .. W .. ':' .. ARGV[i]\n"
-	"  redis.call('HINCRBY', key, ARGV[i + 1], ARGV[i + 2])\n"
-	"  redis.call('HINCRBY', stats, 'hits', ARGV[i + 2])\n"
+	"local function touch(key, w0)\n"
 	"  if not seen[key] then\n"
 	"    seen[key] = true\n"
-	"    redis.call('ZADD', pre .. ':wins:' .. W, ARGV[i], ARGV[i])\n"
+	"    if w0 then redis.call('ZADD', pre .. ':wins:' .. W, w0, w0) end\n"
 	"    if ttl > 0 then redis.call('EXPIRE', key, ttl) end\n"
 	"  end\n"
+	"end\n"
+	"local nd = tonumber(ARGV[i])\n"
+	"i = i + 1\n"
+	"for k = 1, nd do\n"
+	"  local w0, f, c = ARGV[i], ARGV[i + 1], ARGV[i + 2]\n"
+	"  if string.sub(f, 1, 4) == 'src|' then\n"
+	"    local v, org = string.match(f, '^src|(.*)|([^|]*)$')\n"
+	"    local hk = pre .. ':src:' .. W .. ':' .. w0 .. ':' .. v\n"
+	"    redis.call('PFADD', hk, org)\n"
+	"    touch(hk, nil)\n"
+	"  else\n"
+	"    local dk = pre .. ':dim:' .. W .. ':' .. w0\n"
+	"    redis.call('HINCRBY', dk, f, c)\n"
+	"    touch(dk, w0)\n"
+	"  end\n"
 	"  i = i + 3\n"
+	"end\n"
+	"while i <= #ARGV do\n"
+	"  local w0, v, c, t = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]\n"
+	"  local key = pre .. ':win:' .. W .. ':' .. w0\n"
+	"  local tk = pre .. ':wtlp:' .. W .. ':' .. w0\n"
+	"  local top = pre .. ':top:' .. (math.floor(tonumber(w0) / 86400) * 86400) .. ':' .. t\n"
+	"  redis.call('HINCRBY', key, v, c)\n"
+	"  redis.call('HINCRBY', tk, t .. '|' .. v, c)\n"
+	"  redis.call('ZINCRBY', top, c, v)\n"
+	"  redis.call('HINCRBY', stats, 'hits', c)\n"
+	"  touch(key, w0)\n"
+	"  touch(tk, nil)\n"
+	"  touch(top, nil)\n"
+	"  i = i + 4\n"
 	"end\n"
 	"return 'OK'\n";
 
@@ -367,13 +393,25 @@ cs_err_t cs_ingest_redis_flush(cs_ingest_redis_t *r, const cs_ingest_agg_t *agg,
 	/* what the report needs of each indicator counted in the batch (its TLP first) */
 	if (cs__argv_add_meta(&a, agg, db))
 		goto done;
+	/* dimension counts and distinct sources */
+	if (cs__argv_add(&a, "%zu", agg->dim_cnt))
+		goto done;
+	for (size_t i = 0; i < agg->dim_size; i++) {
+		const cs_ingest_dim_ent_t *e = &agg->dims[i];
+		if (!e->field)
+			continue;
+		if (cs__argv_add(&a, "%lld", (long long)e->window) || cs__argv_add_str(&a, e->field) ||
+		    cs__argv_add(&a, "%lld", (long long)e->count))
+			goto done;
+	}
+	/* hits per (window, indicator, TLP), to the end */
 	for (size_t i = 0; i < agg->size; i++) {
 		const cs_ingest_agg_ent_t *e = &agg->ents[i];
 		if (!e->used)
 			continue;
 		if (cs__argv_add(&a, "%lld", (long long)e->window) ||
 		    cs__argv_add_str(&a, cs_corr_db_indicator(db, e->ind)->value) ||
-		    cs__argv_add(&a, "%lld", (long long)e->count))
+		    cs__argv_add(&a, "%lld", (long long)e->count) || cs__argv_add_str(&a, cs_tlp2str((cs_tlp_t)e->tlp)))
 			goto done;
 	}
 

@@ -44,6 +44,13 @@ static int cs__row_add(cs_report_t *rep, int64_t window, const char *ind, int64_
 	return 0;
 }
 
+static int cs__row_key_cmp(const void *a, const void *b) {
+	const cs_report_row_t *x = a, *y = b;
+	if (x->window != y->window)
+		return x->window < y->window ? -1 : 1;
+	return strcmp(x->indicator, y->indicator);
+}
+
 /* The "tlp" of an indicator record ({"type":..,"tlp":"amber",...}); RED when unreadable. */
 static cs_tlp_t cs__record_tlp(const char *rec) {
 	const char *p = rec ? strstr(rec, "\"tlp\":\"") : NULL;
@@ -79,18 +86,43 @@ static int cs__apply_tlp(cs_report_t *rep, redisContext *rc, const char *prefix,
 			return -1;
 		}
 		for (size_t k = 0; k < n; k++)
-			rep->rows[i + k].tlp =
-				cs__record_tlp(r->element[k]->type == REDIS_REPLY_STRING ? r->element[k]->str : NULL);
+			if (rep->rows[i + k].tlp == CS_TLP__CNT)
+				rep->rows[i + k].tlp =
+					cs__record_tlp(r->element[k]->type == REDIS_REPLY_STRING ? r->element[k]->str : NULL);
 		freeReplyObject(r);
 	}
-	for (size_t i = 0; i < rep->cnt; i++) {
-		if (rep->rows[i].tlp <= rep->audience) {
-			rep->rows[keep++] = rep->rows[i];
-			continue;
+	/* per (window, indicator): the parts the audience may see are summed (the row's TLP is
+	 * the strictest of them); a row none of whose parts it may see is withheld */
+	qsort(rep->rows, rep->cnt, sizeof(*rep->rows), cs__row_key_cmp);
+	for (size_t i = 0; i < rep->cnt;) {
+		size_t j = i;
+		int64_t shown = 0, hidden = 0;
+		cs_tlp_t tlp = CS_TLP_CLEAR;
+		for (; j < rep->cnt && rep->rows[j].window == rep->rows[i].window &&
+		       !strcmp(rep->rows[j].indicator, rep->rows[i].indicator);
+		     j++) {
+			if (rep->rows[j].tlp <= rep->audience) {
+				shown += rep->rows[j].hits;
+				if (rep->rows[j].tlp > tlp)
+					tlp = rep->rows[j].tlp;
+			} else {
+				hidden += rep->rows[j].hits;
+			}
 		}
-		rep->withheld_rows++;
-		rep->withheld_hits += rep->rows[i].hits;
-		cs_free(rep->rows[i].indicator);
+		rep->withheld_hits += hidden;
+		if (shown) {
+			cs_report_row_t row = rep->rows[i];
+			row.hits = shown;
+			row.tlp = tlp;
+			rep->rows[i].indicator = NULL;
+			rep->rows[keep++] = row;
+		} else {
+			rep->withheld_rows++;
+		}
+		for (size_t k = i; k < j; k++)
+			if (rep->rows[k].indicator && !(k == i && shown))
+				cs_free(rep->rows[k].indicator);
+		i = j;
 	}
 	rep->cnt = keep;
 	return 0;
@@ -123,14 +155,25 @@ cs_report_t *cs_report_fetch(const cs_report_opts_t *opts, char *errstr, size_t 
 		goto rerr;
 	for (size_t i = 0; i < wins->elements; i++) {
 		const char *w = wins->element[i]->str;
-		r = redisCommand(rc, "HGETALL %s:win:%lld:%s", opts->key_prefix,
-				 (long long)opts->window_s, w);
+		/* hits per (TLP, indicator) when ingest recorded them (P:wtlp), else totals whose
+		 * TLP is the indicator's (P:indicators) */
+		r = redisCommand(rc, "HGETALL %s:wtlp:%lld:%s", opts->key_prefix, (long long)opts->window_s, w);
 		if (!r || r->type != REDIS_REPLY_ARRAY)
 			goto rerr;
-		for (size_t j = 0; j + 1 < r->elements; j += 2)
-			if (cs__row_add(rep, strtoll(w, NULL, 10), r->element[j]->str,
+		if (r->elements == 0) {
+			freeReplyObject(r);
+			r = redisCommand(rc, "HGETALL %s:win:%lld:%s", opts->key_prefix, (long long)opts->window_s, w);
+			if (!r || r->type != REDIS_REPLY_ARRAY)
+				goto rerr;
+		}
+		for (size_t j = 0; j + 1 < r->elements; j += 2) {
+			const char *f = r->element[j]->str, *bar = strchr(f, '|');
+			int t = bar ? cs_tlp_parse(f, (size_t)(bar - f)) : -1;
+			if (cs__row_add(rep, strtoll(w, NULL, 10), t >= 0 ? bar + 1 : f,
 					strtoll(r->element[j + 1]->str, NULL, 10)))
 				goto nomem;
+			rep->rows[rep->cnt - 1].tlp = t >= 0 ? (cs_tlp_t)t : CS_TLP__CNT; /* __CNT: look it up */
+		}
 		freeReplyObject(r);
 		r = NULL;
 	}

@@ -8,7 +8,7 @@ int cs_test_0006(void) {
 
 	for (int round = 0; round < 3; round++)
 		for (uint32_t ind = 0; ind < 5000; ind++)
-			CS_TEST_EQ_INT(cs_ingest_agg_add(&agg, 1795922040 + (ind % 7) * 60, ind, ind % 3 + 1), 0);
+			CS_TEST_EQ_INT(cs_ingest_agg_add(&agg, 1795922040 + (ind % 7) * 60, ind, CS_TLP_AMBER, ind % 3 + 1), 0);
 	CS_TEST_EQ_INT(agg.cnt, 5000);
 	for (size_t i = 0; i < agg.size; i++) {
 		const cs_ingest_agg_ent_t *e = &agg.ents[i];
@@ -23,8 +23,31 @@ int cs_test_0006(void) {
 	CS_TEST_EQ_INT(total, 3 * (1667 * 1 + 1667 * 2 + 1666 * 3));
 	cs_ingest_agg_clear(&agg);
 	CS_TEST_EQ_INT(agg.cnt, 0);
-	CS_TEST_EQ_INT(cs_ingest_agg_add(&agg, -60, 1, 1), 0);
+	CS_TEST_EQ_INT(cs_ingest_agg_add(&agg, -60, 1, CS_TLP_GREEN, 1), 0);
 	CS_TEST_EQ_INT(agg.cnt, 1);
+	/* the same (window, indicator) under two TLPs: two counts */
+	CS_TEST_EQ_INT(cs_ingest_agg_add(&agg, -60, 1, CS_TLP_RED, 2), 0);
+	CS_TEST_EQ_INT(cs_ingest_agg_add(&agg, -60, 1, CS_TLP_GREEN, 1), 0);
+	CS_TEST_EQ_INT(agg.cnt, 2);
+	/* dimension counts: equal (window, field) merge across growth; fields are copied */
+	for (int round = 0; round < 2; round++)
+		for (int k = 0; k < 1000; k++) {
+			char f[64];
+			snprintf(f, sizeof(f), "amber|hits|org:participant-%d", k);
+			CS_TEST_EQ_INT(cs_ingest_agg_dim(&agg, 1795922040 + (k % 3) * 60, f, k), 0);
+		}
+	CS_TEST_EQ_INT(agg.dim_cnt, 1000);
+	for (size_t i = 0, seen = 0; i < agg.dim_size; i++) {
+		int k;
+		if (!agg.dims[i].field)
+			continue;
+		CS_TEST_EQ_INT(sscanf(agg.dims[i].field, "amber|hits|org:participant-%d", &k), 1);
+		CS_TEST_EQ_INT(agg.dims[i].count, 2 * k);
+		CS_TEST_EQ_INT(agg.dims[i].window, 1795922040 + (k % 3) * 60);
+		CS_TEST_ASSERT(++seen <= 1000, "too many");
+	}
+	cs_ingest_agg_clear(&agg);
+	CS_TEST_EQ_INT(agg.dim_cnt, 0);
 	cs_ingest_agg_destroy(&agg);
 	return 0;
 }

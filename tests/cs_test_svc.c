@@ -119,9 +119,15 @@ rd_kafka_t *cs_svc_producer(const char *codec) {
 
 int cs_svc_produce(rd_kafka_t *rk, const char *topic, int partition, const char *payload, size_t len,
 		   int64_t ts_ms) {
+	return cs_svc_produce_key(rk, topic, partition, NULL, payload, len, ts_ms);
+}
+
+int cs_svc_produce_key(rd_kafka_t *rk, const char *topic, int partition, const char *key, const char *payload,
+		       size_t len, int64_t ts_ms) {
 	rd_kafka_resp_err_t err;
 	while ((err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
 					RD_KAFKA_V_VALUE((void *)payload, len),
+					RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
 					RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 					RD_KAFKA_V_TIMESTAMP(ts_ms), RD_KAFKA_V_END)) ==
 	       RD_KAFKA_RESP_ERR__QUEUE_FULL)

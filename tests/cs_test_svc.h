@@ -24,6 +24,9 @@ rd_kafka_t *cs_svc_producer(const char *codec);
 /** Produces one message to an explicit partition, with timestamp ts_ms (0 = now). */
 int cs_svc_produce(rd_kafka_t *rk, const char *topic, int partition, const char *payload, size_t len,
 		   int64_t ts_ms);
+/** As cs_svc_produce(), with a message key (NULL: none). */
+int cs_svc_produce_key(rd_kafka_t *rk, const char *topic, int partition, const char *key, const char *payload,
+		       size_t len, int64_t ts_ms);
 /** Flushes and checks every delivery succeeded; destroys rk. 0 or -1. */
 int cs_svc_producer_close(rd_kafka_t *rk);
 /** High watermark of each partition 0..n-1 into hw[]. */

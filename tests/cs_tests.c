@@ -30,7 +30,8 @@
 	XX(0102, "churn", "members join and leave while consuming: exact counts") \
 	XX(0103, "redis-freeze", "redis-server frozen (SIGSTOP) mid-stream: exact counts after the thaw") \
 	XX(0104, "redis-rebalance", "the group rebalances while Redis is frozen (eager and cooperative): exact counts after the thaw") \
-	XX(0105, "reload", "indicator files change under a running ingest (file change, SIGHUP, broken file): exact counts per version")
+	XX(0105, "reload", "indicator files change under a running ingest (file change, SIGHUP, broken file): exact counts per version") \
+	XX(0106, "participants", "participant registry: attribution, TLP per event and hit, dimension counts, report per audience, reload")
 
 #define CS__DECL(num, name, desc) int cs_test_##num(void);
 CS_TESTS(CS__DECL)
