@@ -99,6 +99,9 @@ void cs__corr_mask(uint8_t *a, int bytes, int len);
 /** Flags the indicators of db that MISP warning lists under dir name (cs_corr_warn.c). */
 cs_err_t cs__corr_apply_warninglists(cs_corr_db_t *db, const char *dir, char *errstr, size_t errstr_size);
 
+/** The indicators of one STIX pattern ("[domain-name:value = 'x' OR ...]"), or its rejection (cs_corr_load.c). */
+cs_err_t cs__corr_stix_pattern(cs_corr_builder_t *b, const char *origin, const char *pattern);
+
 cs_err_t cs__corr_load_list(cs_corr_builder_t *b, const char *path, FILE *fp, char *errstr, size_t errstr_size);
 
 struct cs_corr_scratch_s {

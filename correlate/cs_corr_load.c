@@ -669,27 +669,24 @@ static void cs__stix_meta(cs_corr_builder_t *b, const cs__stix_ctx_t *sx, json_t
 	b->meta.tags = tags;
 }
 
-static cs_err_t cs__stix_indicator(cs_corr_builder_t *b, const char *path, json_t *o, const cs__stix_ctx_t *sx) {
-	const char *id = json_string_value(json_object_get(o, "id"));
-	const char *pattern = json_string_value(json_object_get(o, "pattern"));
-	const char *ptype = json_string_value(json_object_get(o, "pattern_type"));
-	char origin[400], tags[1024];
-	static cs__stix_cmp_t cmp[16];
+/*
+ * Adds the indicators of one STIX pattern (the builder's current metadata
+ * applies), or rejects it with its reason. Loader thread; the comparison
+ * table is on the heap (64 KB), not in a static: loads may run on any thread.
+ */
+cs_err_t cs__corr_stix_pattern(cs_corr_builder_t *b, const char *origin, const char *pattern) {
+	cs__stix_cmp_t *cmp = cs_malloc(16 * sizeof(*cmp));
 	const char *why = NULL;
 	int n;
 	cs_err_t err = CS_ERR_OK;
 
-	snprintf(origin, sizeof(origin), "%.255s:%.100s", path, id ? id : "indicator");
-	if (!pattern)
-		return cs__corr_reject(b, origin, "indicator without a pattern", "", 0);
-	if (ptype && strcmp(ptype, "stix"))
-		return cs__corr_reject(b, origin, "pattern_type is not stix", ptype, strlen(ptype));
-	if (json_is_true(json_object_get(o, "revoked")))
-		return cs__corr_reject(b, origin, "revoked", pattern, strlen(pattern));
-	if ((n = cs__stix_parse(pattern, cmp, 16, &why)) < 0)
-		return cs__corr_reject(b, origin, why, pattern, strlen(pattern));
-	/* valid_from/valid_until are kept and applied at match time, against the event's time */
-	cs__stix_meta(b, sx, o, tags, sizeof(tags));
+	if (!cmp)
+		return CS_ERR_NOMEM;
+	if ((n = cs__stix_parse(pattern, cmp, 16, &why)) < 0) {
+		err = cs__corr_reject(b, origin, why, pattern, strlen(pattern));
+		cs_free(cmp);
+		return err;
+	}
 	for (int i = 0; i < n && !err; i++) {
 		cs__stix_cmp_t *c = &cmp[i];
 		/* network-traffic:dst_ref/src_ref are not taken as a scope: MISP writes them for
@@ -721,7 +718,26 @@ static cs_err_t cs__stix_indicator(cs_corr_builder_t *b, const char *path, json_
 		for (int v = 0; v < c->nvals && !err; v++)
 			err = cs__add_or_reject(b, kind, c->vals[v], strlen(c->vals[v]), origin);
 	}
+	cs_free(cmp);
 	return err;
+}
+
+static cs_err_t cs__stix_indicator(cs_corr_builder_t *b, const char *path, json_t *o, const cs__stix_ctx_t *sx) {
+	const char *id = json_string_value(json_object_get(o, "id"));
+	const char *pattern = json_string_value(json_object_get(o, "pattern"));
+	const char *ptype = json_string_value(json_object_get(o, "pattern_type"));
+	char origin[400], tags[1024];
+
+	snprintf(origin, sizeof(origin), "%.255s:%.100s", path, id ? id : "indicator");
+	if (!pattern)
+		return cs__corr_reject(b, origin, "indicator without a pattern", "", 0);
+	if (ptype && strcmp(ptype, "stix"))
+		return cs__corr_reject(b, origin, "pattern_type is not stix", ptype, strlen(ptype));
+	if (json_is_true(json_object_get(o, "revoked")))
+		return cs__corr_reject(b, origin, "revoked", pattern, strlen(pattern));
+	/* valid_from/valid_until are kept and applied at match time, against the event's time */
+	cs__stix_meta(b, sx, o, tags, sizeof(tags));
+	return cs__corr_stix_pattern(b, origin, pattern);
 }
 
 static cs_err_t cs__load_stix(cs_corr_builder_t *b, const char *path, json_t *root) {
