@@ -16,6 +16,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <arpa/inet.h>
+#include <unistd.h>
+#include <zstd.h>
 
 #include "cs_corr_int.h"
 
@@ -87,11 +89,123 @@ static const char *cs__pattern_check(const char *re, char *buf, size_t size) {
 }
 
 /* Compiles every pattern indicator (each already checked) into one block-mode database. */
-static cs_err_t cs__compile_patterns(cs_corr_db_t *db, char *errstr, size_t errstr_size) {
+/* ---- the compiled-database cache ---- */
+
+/* The cache file of this pattern set: a 128-bit hash of what the compiled database depends on. */
+static void cs__cache_path(const char *dir, const char *const *exprs, const unsigned *flags, const unsigned *ids,
+			   unsigned n, char *path, size_t size) {
+	uint64_t h1 = 1469598103934665603ULL, h2 = 0x9E3779B97F4A7C15ULL;
+	char plat[64];
+	hs_platform_info_t pi;
+#define CS__MIX(byte)                                                  \
+	do {                                                           \
+		h1 = (h1 ^ (uint8_t)(byte)) * 1099511628211ULL;        \
+		h2 = (h2 ^ (uint8_t)(byte)) * 0x100000001B3ULL + 0x5bd1e995; \
+	} while (0)
+	memset(&pi, 0, sizeof(pi));
+	hs_populate_platform(&pi);
+	snprintf(plat, sizeof(plat), "%llx/%u/%llx/%llx", (unsigned long long)pi.cpu_features, pi.tune,
+		 (unsigned long long)pi.reserved1, (unsigned long long)pi.reserved2);
+	for (const char *p = hs_version(); *p; p++)
+		CS__MIX(*p);
+	for (const char *p = plat; *p; p++)
+		CS__MIX(*p);
+	for (unsigned i = 0; i < n; i++) {
+		for (int k = 0; k < 4; k++) {
+			CS__MIX(flags[i] >> (8 * k));
+			CS__MIX(ids[i] >> (8 * k));
+		}
+		for (const char *p = exprs[i]; *p; p++)
+			CS__MIX(*p);
+		CS__MIX(0);
+	}
+#undef CS__MIX
+	snprintf(path, size, "%s/hs-%016llx%016llx-%u.zst", dir, (unsigned long long)h1, (unsigned long long)h2, n);
+}
+
+/* The database from the cache: 0, or -1 when absent or unusable (then compiled and rewritten). */
+static int cs__cache_get(cs_corr_db_t *db, const char *dir, const char *const *exprs, const unsigned *flags,
+			 const unsigned *ids, unsigned n) {
+	char path[1024];
+	FILE *fp;
+	long len;
+	void *z = NULL, *raw = NULL;
+	unsigned long long rlen;
+	int rc = -1;
+	int64_t t0 = cs_clock_ms();
+
+	cs__cache_path(dir, exprs, flags, ids, n, path, sizeof(path));
+	if (!(fp = fopen(path, "rb")))
+		return -1;
+	if (fseek(fp, 0, SEEK_END) || (len = ftell(fp)) <= 0 || len > (1L << 30) || fseek(fp, 0, SEEK_SET) ||
+	    !(z = cs_malloc((size_t)len)) || fread(z, 1, (size_t)len, fp) != (size_t)len)
+		goto out;
+	rlen = ZSTD_getFrameContentSize(z, (size_t)len);
+	if (rlen == ZSTD_CONTENTSIZE_ERROR || rlen == ZSTD_CONTENTSIZE_UNKNOWN || rlen > (1ULL << 31) ||
+	    !(raw = cs_malloc((size_t)rlen)) || ZSTD_decompress(raw, (size_t)rlen, z, (size_t)len) != rlen)
+		goto out;
+	if (hs_deserialize_database(raw, (size_t)rlen, &db->patterns) != HS_SUCCESS) {
+		db->patterns = NULL;
+		goto out;
+	}
+	snprintf(db->patterns_note, sizeof(db->patterns_note), "%u patterns from the cache %s in %.2f s", n, path,
+		 (double)(cs_clock_ms() - t0) / 1000.0);
+	rc = 0;
+out:
+	fclose(fp);
+	cs_free(z);
+	cs_free(raw);
+	return rc;
+}
+
+/* Writes the compiled database to the cache (atomically); failures only show in the note. */
+static void cs__cache_put(cs_corr_db_t *db, const char *dir, const char *const *exprs, const unsigned *flags,
+			  const unsigned *ids, unsigned n) {
+	char path[1024], tmp[1100], *raw = NULL;
+	size_t rlen = 0, zcap, zlen;
+	void *z = NULL;
+	FILE *fp = NULL;
+	const char *why = NULL;
+
+	cs__cache_path(dir, exprs, flags, ids, n, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
+	if (hs_serialize_database(db->patterns, &raw, &rlen) != HS_SUCCESS) {
+		why = "serialize failed";
+		goto out;
+	}
+	zcap = ZSTD_compressBound(rlen);
+	if (!(z = cs_malloc(zcap)) || ZSTD_isError(zlen = ZSTD_compress(z, zcap, raw, rlen, 3))) {
+		why = "compress failed";
+		goto out;
+	}
+	if (!(fp = fopen(tmp, "wb")) || fwrite(z, 1, zlen, fp) != zlen || fclose(fp) || rename(tmp, path)) {
+		why = strerror(errno);
+		if (fp == NULL || errno)
+			unlink(tmp);
+		fp = NULL;
+		goto out;
+	}
+	fp = NULL;
+	snprintf(db->patterns_note + strlen(db->patterns_note), sizeof(db->patterns_note) - strlen(db->patterns_note),
+		 ", cached in %s (%zu bytes)", path, zlen);
+out:
+	if (why)
+		snprintf(db->patterns_note + strlen(db->patterns_note),
+			 sizeof(db->patterns_note) - strlen(db->patterns_note), ", not cached in %s: %s", dir, why);
+	free(raw); /* hs_serialize_database allocates with malloc */
+	cs_free(z);
+}
+
+const char *cs_corr_db_patterns_note(const cs_corr_db_t *db) {
+	return db->patterns_note[0] ? db->patterns_note : "no patterns";
+}
+
+static cs_err_t cs__compile_patterns(cs_corr_db_t *db, const char *cache_dir, char *errstr, size_t errstr_size) {
 	const char **exprs = NULL;
 	unsigned *ids = NULL, *flags = NULL, n = 0;
 	hs_compile_error_t *cerr = NULL;
 	cs_err_t err = CS_ERR_OK;
+	int64_t t0;
 
 	for (size_t i = 0; i < db->cnt; i++)
 		n += db->inds[i].pattern;
@@ -114,6 +228,11 @@ static cs_err_t cs__compile_patterns(cs_corr_db_t *db, char *errstr, size_t errs
 		flags[n] = CS__PAT_FLAGS;
 		n++;
 	}
+	if (cache_dir && !cs__cache_get(db, cache_dir, exprs, flags, ids, n)) {
+		db->pattern_cnt = n;
+		goto done;
+	}
+	t0 = cs_clock_ms();
 	if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, &db->patterns, &cerr) != HS_SUCCESS) {
 		cs_errstr_set(errstr, errstr_size, "Hyperscan rejected the pattern set (%s): %s",
 			      cerr && cerr->expression >= 0 ? db->inds[ids[cerr->expression]].origin : "all",
@@ -123,6 +242,10 @@ static cs_err_t cs__compile_patterns(cs_corr_db_t *db, char *errstr, size_t errs
 		goto done;
 	}
 	db->pattern_cnt = n;
+	snprintf(db->patterns_note, sizeof(db->patterns_note), "compiled %u patterns in %.2f s", n,
+		 (double)(cs_clock_ms() - t0) / 1000.0);
+	if (cache_dir)
+		cs__cache_put(db, cache_dir, exprs, flags, ids, n);
 done:
 	cs_free(exprs);
 	cs_free(ids);
@@ -235,11 +358,51 @@ void cs__corr_meta_reset(cs_corr_builder_t *b) {
 	b->meta.confidence = -1;
 }
 
+/*
+ * One copy of each source and tag string in the set (a million indicators of
+ * one feed share its name): an open-addressing table in db->strs, freed with
+ * the set.
+ */
+static const char *cs__intern(cs_corr_db_t *db, const char *s) {
+	uint64_t h = 1469598103934665603ULL;
+	size_t j;
+	if (!*s)
+		return "";
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	if ((db->str_cnt + 1) * 2 > db->str_size) {
+		size_t nsize = db->str_size ? db->str_size * 2 : 64;
+		char **n = cs_calloc(nsize, sizeof(*n));
+		if (!n)
+			return NULL;
+		for (size_t i = 0; i < db->str_size; i++) {
+			uint64_t hh = 1469598103934665603ULL;
+			if (!db->strs[i])
+				continue;
+			for (const unsigned char *p = (const unsigned char *)db->strs[i]; *p; p++)
+				hh = (hh ^ *p) * 1099511628211ULL;
+			for (j = hh & (nsize - 1); n[j]; j = (j + 1) & (nsize - 1))
+				;
+			n[j] = db->strs[i];
+		}
+		cs_free(db->strs);
+		db->strs = n;
+		db->str_size = nsize;
+	}
+	for (j = h & (db->str_size - 1); db->strs[j]; j = (j + 1) & (db->str_size - 1))
+		if (!strcmp(db->strs[j], s))
+			return db->strs[j];
+	if (!(db->strs[j] = cs_strdup(s)))
+		return NULL;
+	db->str_cnt++;
+	return db->strs[j];
+}
+
 /* Applies the builder's current metadata to a new indicator. 0 or -1 (out of memory). */
 static int cs__meta_apply(cs_corr_builder_t *b, cs_corr_ind_t *ind) {
 	const cs_corr_meta_t *m = &b->meta;
 	const char *src = m->source && *m->source ? m->source : b->file_source ? b->file_source : "";
-	if (!(ind->source = cs_strdup(src)) || !(ind->tags = cs_strdup(m->tags ? m->tags : "")))
+	if (!(ind->source = cs__intern(b->db, src)) || !(ind->tags = cs__intern(b->db, m->tags ? m->tags : "")))
 		return -1;
 	ind->tlp = m->tlp >= 0 ? (cs_tlp_t)m->tlp : b->default_tlp;
 	ind->confidence = m->confidence;
@@ -308,7 +471,6 @@ static cs_corr_ind_t *cs__ind_new(cs_corr_builder_t *b, cs_obs_type_t type, cons
 		db->cnt--;
 		cs_free(v);
 		cs_free(o);
-		cs_free((char *)ind->source);
 		return NULL;
 	}
 	return ind;
@@ -468,7 +630,7 @@ cs_corr_db_t *cs__corr_builder_finish(cs_corr_builder_t *b, const char *what, ch
 			      db->reject_cnt ? ", first: " : "", db->reject_cnt ? db->rejects[0] : "");
 		goto err;
 	}
-	if (cs__compile_patterns(db, errstr, errstr_size))
+	if (cs__compile_patterns(db, b->cache_dir, errstr, errstr_size))
 		goto err;
 	db->exact.slots = b->set.slots; /* the duplicate-folding set is the exact index */
 	db->exact.size = b->set.size;
@@ -546,10 +708,11 @@ void cs_corr_db_destroy(cs_corr_db_t *db) {
 	for (size_t i = 0; i < db->cnt; i++) {
 		cs_free((char *)db->inds[i].value);
 		cs_free((char *)db->inds[i].origin);
-		cs_free((char *)db->inds[i].source);
-		cs_free((char *)db->inds[i].tags);
 	}
 	cs_free(db->inds);
+	for (size_t i = 0; i < db->str_size; i++)
+		cs_free(db->strs[i]);
+	cs_free(db->strs);
 	for (size_t i = 0; i < db->reject_cnt; i++)
 		cs_free(db->rejects[i]);
 	cs_free(db->rejects);

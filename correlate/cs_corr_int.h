@@ -46,6 +46,9 @@ struct cs_corr_db_s {
 	size_t warn_cnt, warned;
 	hs_database_t *patterns; /* Hyperscan: pattern indicators over text and URLs; NULL if none */
 	uint32_t pattern_cnt;
+	char patterns_note[1400];
+	char **strs;             /* interned source and tag strings (cs__intern), owned */
+	size_t str_cnt, str_size; /* compiled or from the cache, and how long it took */
 };
 
 /* ---- building a set (cs_corr_db.c), fed by the loaders (cs_corr_load.c) ---- */
@@ -73,6 +76,7 @@ typedef struct cs_corr_builder_s {
 	cs_corr_meta_t meta; /* applied by cs__corr_add; cs__corr_meta_reset() between indicators */
 	cs_tlp_t default_tlp;
 	const char *file_source; /* the source of indicators whose format names none: the file's name */
+	const char *cache_dir;   /* compiled-database cache (cs_corr_load_opts_t); NULL: none */
 	cs_corr_exact_t set; /* becomes db->exact */
 	size_t cap, rcap, dup_cnt;
 } cs_corr_builder_t;

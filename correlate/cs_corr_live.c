@@ -8,9 +8,11 @@
  * generation (one relaxed atomic load, no lock) at points where they hold no
  * borrowed pointer into their set (between events, after a flush), and only
  * then take the mutex to acquire the new set and release the old one. A set is
- * freed by whoever drops its last reference: the publisher when no reader ever
- * took it, else the last reader to leave it. In-flight matching thus always
- * finishes on the set it started with; nothing waits for a reader.
+ * given up by whoever drops its last reference and freed by the loader
+ * (cs_corr_live_collect(), or the next publish): freeing a million indicators
+ * takes a fifth of a second, which a worker must not spend between two
+ * events. In-flight matching always finishes on the set it started with;
+ * nothing waits for a reader.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -21,6 +23,8 @@ struct cs_corr_live_s {
 	pthread_mutex_t lock;
 	cs_corr_db_t *cur;           /* holds one reference */
 	atomic_uint_fast64_t generation;
+	cs_corr_db_t **dead;         /* sets nobody holds any more, freed by cs_corr_live_collect() */
+	size_t dead_cnt, dead_cap;
 };
 
 cs_corr_live_t *cs_corr_live_new(cs_corr_db_t *db) {
@@ -34,9 +38,33 @@ cs_corr_live_t *cs_corr_live_new(cs_corr_db_t *db) {
 	return l;
 }
 
-static void cs__release(cs_corr_db_t *db) {
-	if (db && atomic_fetch_sub(&db->refs, 1) == 1)
+/* Drops a reference; the last one puts the set on the dead list (freed by the loader). */
+static void cs__release(cs_corr_live_t *l, cs_corr_db_t *db) {
+	if (!db || atomic_fetch_sub(&db->refs, 1) != 1)
+		return;
+	pthread_mutex_lock(&l->lock);
+	if (!cs_array_reserve(&l->dead, &l->dead_cap, l->dead_cnt + 1, sizeof(*l->dead))) {
+		l->dead[l->dead_cnt++] = db;
+		db = NULL;
+	}
+	pthread_mutex_unlock(&l->lock);
+	if (db) /* out of memory for the list: free it here, late rather than never */
 		cs_corr_db_destroy(db);
+}
+
+size_t cs_corr_live_collect(cs_corr_live_t *l) {
+	cs_corr_db_t **dead;
+	size_t n;
+	pthread_mutex_lock(&l->lock);
+	dead = l->dead;
+	n = l->dead_cnt;
+	l->dead = NULL;
+	l->dead_cnt = l->dead_cap = 0;
+	pthread_mutex_unlock(&l->lock);
+	for (size_t i = 0; i < n; i++)
+		cs_corr_db_destroy(dead[i]);
+	cs_free(dead);
+	return n;
 }
 
 void cs_corr_live_publish(cs_corr_live_t *l, cs_corr_db_t *db) {
@@ -47,7 +75,8 @@ void cs_corr_live_publish(cs_corr_live_t *l, cs_corr_db_t *db) {
 	l->cur = db;
 	atomic_fetch_add(&l->generation, 1);
 	pthread_mutex_unlock(&l->lock);
-	cs__release(old);
+	cs__release(l, old);
+	cs_corr_live_collect(l);
 }
 
 const cs_corr_db_t *cs_corr_live_acquire(cs_corr_live_t *l, uint64_t *generation) {
@@ -62,8 +91,7 @@ const cs_corr_db_t *cs_corr_live_acquire(cs_corr_live_t *l, uint64_t *generation
 }
 
 void cs_corr_live_release(cs_corr_live_t *l, const cs_corr_db_t *db) {
-	(void)l;
-	cs__release((cs_corr_db_t *)db);
+	cs__release(l, (cs_corr_db_t *)db);
 }
 
 uint64_t cs_corr_live_generation(const cs_corr_live_t *l) {
@@ -73,7 +101,8 @@ uint64_t cs_corr_live_generation(const cs_corr_live_t *l) {
 void cs_corr_live_destroy(cs_corr_live_t *l) {
 	if (!l)
 		return;
-	cs__release(l->cur);
+	cs__release(l, l->cur);
+	cs_corr_live_collect(l);
 	pthread_mutex_destroy(&l->lock);
 	cs_free(l);
 }

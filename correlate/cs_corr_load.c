@@ -827,7 +827,7 @@ cs_corr_db_t *cs_corr_db_load(const char *const *paths, size_t cnt, uint64_t ver
 
 cs_corr_db_t *cs_corr_db_load_ex(const char *const *paths, size_t cnt, const char *warninglists_dir,
 				 uint64_t version, char *errstr, size_t errstr_size) {
-	cs_corr_load_opts_t opts = {warninglists_dir, CS_TLP_AMBER};
+	cs_corr_load_opts_t opts = {warninglists_dir, CS_TLP_AMBER, NULL};
 	return cs_corr_db_load_opts(paths, cnt, &opts, version, errstr, errstr_size);
 }
 
@@ -842,8 +842,10 @@ cs_corr_db_t *cs_corr_db_load_opts(const char *const *paths, size_t cnt, const c
 		cs_errstr_set(errstr, errstr_size, "out of memory");
 		return NULL;
 	}
-	if (opts)
+	if (opts) {
 		b.default_tlp = opts->default_tlp;
+		b.cache_dir = opts->cache_dir && *opts->cache_dir ? opts->cache_dir : NULL;
+	}
 	for (size_t i = 0; i < cnt; i++) {
 		char ferr[512] = "";
 		const char *slash = strrchr(paths[i], '/');

@@ -48,6 +48,13 @@ typedef struct cs_corr_ind_s {
 typedef struct cs_corr_load_opts_s {
 	const char *warninglists_dir; /* MISP warning lists (see cs_corr_db_load_ex()); NULL: none */
 	cs_tlp_t default_tlp;         /* TLP of unmarked indicators */
+	/*
+	 * Where compiled Hyperscan databases are kept (zstd, named by a hash of the
+	 * patterns, their flags and ids, and the Hyperscan version and platform), so
+	 * that loading the same patterns again does not compile them. NULL: no cache.
+	 * A cache file that does not deserialize is ignored and rewritten.
+	 */
+	const char *cache_dir;
 } cs_corr_load_opts_t;
 
 typedef struct cs_corr_hit_s {
@@ -97,6 +104,8 @@ cs_corr_db_t *cs_corr_db_load_ex(const char *const *paths, size_t cnt, const cha
 /** As cs_corr_db_load_ex(), with every option. opts NULL: defaults (TLP:AMBER, no warning lists). */
 cs_corr_db_t *cs_corr_db_load_opts(const char *const *paths, size_t cnt, const cs_corr_load_opts_t *opts,
 				   uint64_t version, char *errstr, size_t errstr_size);
+/** How the set's patterns were obtained: "no patterns", "compiled N patterns in X s[, cached]", "N patterns from the cache". */
+const char *cs_corr_db_patterns_note(const cs_corr_db_t *db);
 /** Number of warning lists loaded, and the name of the i-th. */
 size_t cs_corr_db_warninglist_count(const cs_corr_db_t *db);
 const char *cs_corr_db_warninglist(const cs_corr_db_t *db, size_t i);
@@ -136,6 +145,11 @@ void cs_corr_live_publish(cs_corr_live_t *l, cs_corr_db_t *db);
  */
 const cs_corr_db_t *cs_corr_live_acquire(cs_corr_live_t *l, uint64_t *generation);
 void cs_corr_live_release(cs_corr_live_t *l, const cs_corr_db_t *db);
+/**
+ * Frees the sets their last reader gave up (readers never free: it would stall
+ * them). Returns how many. @locality the loader thread, periodically
+ */
+size_t cs_corr_live_collect(cs_corr_live_t *l);
 /** The current generation: one atomic load, for readers to poll. */
 uint64_t cs_corr_live_generation(const cs_corr_live_t *l);
 /** Drops the current set's reference and frees l; readers must have released theirs. */

@@ -16,7 +16,8 @@ static void cs__usage(FILE *fp) {
 		"Usage: cshield-ioc validate PATH...\n"
 		"       cshield-ioc describe PATH...\n"
 		"       cshield-ioc match --indicators PATH... --events PATH [--format F]\n"
-		"  (each also takes --tlp LABEL: the TLP of unmarked indicators, default amber)\n"
+		"  (each also takes --tlp LABEL: the TLP of unmarked indicators, default amber;\n"
+		"   --cache DIR: keep compiled Hyperscan databases there, zstd, by content hash)\n"
 		"\n"
 		"  validate   load the indicator files; list every rejection with its origin and\n"
 		"             reason; exit 1 if nothing loads\n"
@@ -112,7 +113,7 @@ int main(int argc, char **argv) {
 	int64_t t0;
 	long rss0;
 	cs_corr_db_t *db;
-	cs_corr_load_opts_t opts = {NULL, CS_TLP_AMBER};
+	cs_corr_load_opts_t opts = {NULL, CS_TLP_AMBER, NULL};
 
 	cs_log_set_program("cshield-ioc");
 	if (!cmd || !strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
@@ -144,6 +145,8 @@ int main(int argc, char **argv) {
 			}
 			opts.default_tlp = (cs_tlp_t)t;
 			i++;
+		} else if (!strcmp(argv[i], "--cache") && i + 1 < argc) {
+			opts.cache_dir = argv[++i];
 		} else if (!strcmp(argv[i], "--indicators"))
 			continue;
 		else
@@ -190,7 +193,9 @@ int main(int argc, char **argv) {
 		printf("%s\"pattern\":%zu},\"by_tlp\":{", ",", patterns);
 		for (int t = 0; t < CS_TLP__CNT; t++)
 			printf("%s\"%s\":%zu", t ? "," : "", cs_tlp2str((cs_tlp_t)t), tlp[t]);
-		printf("},\"scoped\":%zu,\"time_bounded\":%zu}\n", scoped, bounded);
+		printf("},\"scoped\":%zu,\"time_bounded\":%zu,\"patterns\":", scoped, bounded);
+		cs_json_write_str(stdout, cs_corr_db_patterns_note(db), strlen(cs_corr_db_patterns_note(db)));
+		printf("}\n");
 	} else {
 		rc = cs__match(db, events, fmt);
 	}

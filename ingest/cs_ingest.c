@@ -935,7 +935,8 @@ static cs_corr_db_t *cs__load_set(cs_ingest_t *ing, uint64_t version, char *errs
 	const char *paths[64];
 	size_t np = cs__indicator_paths(ing->conf, &dup, paths, CS_ARRAY_SIZE(paths));
 	cs_corr_load_opts_t opts = {ing->conf->warninglists_dir,
-				    (cs_tlp_t)cs_tlp_parse(ing->conf->indicators_tlp, strlen(ing->conf->indicators_tlp))};
+				    (cs_tlp_t)cs_tlp_parse(ing->conf->indicators_tlp, strlen(ing->conf->indicators_tlp)),
+				    ing->conf->indicators_cache_dir};
 	int64_t t0 = cs_clock_ms();
 	cs_corr_db_t *db;
 
@@ -949,9 +950,10 @@ static cs_corr_db_t *cs__load_set(cs_ingest_t *ing, uint64_t version, char *errs
 		return NULL;
 	for (size_t i = 0; i < cs_corr_db_reject_count(db); i++)
 		CS_LOG_W("correlate", "indicator rejected: %s", cs_corr_db_reject(db, i));
-	CS_LOG_I("correlate", "indicator set version %llu: %zu indicators from %s (%zu rejected, %zu on %zu warning lists) in %lld ms",
+	CS_LOG_I("correlate", "indicator set version %llu: %zu indicators from %s (%zu rejected, %zu on %zu warning lists; %s) in %lld ms",
 		 (unsigned long long)version, cs_corr_db_count(db), ing->conf->indicators_file, cs_corr_db_reject_count(db),
-		 cs_corr_db_warned_count(db), cs_corr_db_warninglist_count(db), (long long)(cs_clock_ms() - t0));
+		 cs_corr_db_warned_count(db), cs_corr_db_warninglist_count(db), cs_corr_db_patterns_note(db),
+		 (long long)(cs_clock_ms() - t0));
 	return db;
 }
 
@@ -996,6 +998,7 @@ static void *cs__loader_main(void *arg) {
 		int why = 0; /* 1: SIGHUP, 2: files changed */
 		nanosleep(&ts, NULL);
 		now = cs_clock_ms();
+		cs_corr_live_collect(ing->live); /* sets the workers left behind */
 		if (atomic_exchange(&ing->reload, 0))
 			why = 1;
 		else if (ing->conf->reload_interval_ms > 0 && now >= next_check) {
@@ -1090,7 +1093,7 @@ static void cs__maybe_swap(cs_ingest_worker_t *w) {
 	w->agg.suppressed_cnt = sup_cnt;
 	CS_LOG_I(CS__MOD, "worker %d: indicator set version %llu -> %llu", w->id,
 		 (unsigned long long)cs_corr_db_version(w->db), (unsigned long long)cs_corr_db_version(ndb));
-	cs_corr_live_release(w->live, w->db); /* may free it: the last worker to leave a set frees it */
+	cs_corr_live_release(w->live, w->db); /* the last to leave it hands it to the loader to free */
 	w->db = ndb;
 	w->gen = gen;
 }

@@ -24,6 +24,10 @@ static const cs_conf_prop_t cs__ingest_props[] = {
 	{"indicators.tlp", CS_CONF_STR, CS__OFF(indicators_tlp), 0, 0, "amber", 0,
 	 "TLP of indicators their file does not mark (clear, green, amber, amber+strict, red): what "
 	 "their hits may be shown to. Unmarked is never taken as public unless set here."},
+	{"indicators.cache.dir", CS_CONF_STR, CS__OFF(indicators_cache_dir), 0, 0, "", 0,
+	 "Directory where compiled Hyperscan databases are kept (zstd, named by a hash of the patterns and "
+	 "the Hyperscan version and platform): a restart or reload with the same patterns does not compile "
+	 "them again. Must exist and be writable. Empty: no cache."},
 	{"indicators.reload.interval.ms", CS_CONF_INT, CS__OFF(reload_interval_ms), 0, 86400000, "10000", 0,
 	 "How often the indicator files are checked for changes (size, modification time); a changed "
 	 "set is loaded aside and swapped in without pausing consumption (SIGHUP loads at once). "

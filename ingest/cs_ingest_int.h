@@ -30,6 +30,7 @@ struct cs_ingest_conf_s {
 	char *group_id;
 	char *indicators_file;
 	char *indicators_tlp;
+	char *indicators_cache_dir;
 	char *key_prefix;
 	int64_t reload_interval_ms;
 	int64_t window_s;

@@ -3,6 +3,8 @@
  * TLP, confidence, tags, validity, scope) reaches the engine, duplicates merge
  * to the widest reading, and scope and validity apply at match time.
  */
+#include <sys/stat.h>
+
 #include "cs_test.h"
 #include "cs_correlate.h"
 
@@ -37,7 +39,7 @@ static const cs_corr_ind_t *find(const cs_corr_db_t *db, const char *value) {
 int cs_test_0010(void) {
 	char csv[512], zeek[512], stix[512], misp[512], errstr[512];
 	const char *paths[4];
-	cs_corr_load_opts_t opts = {NULL, CS_TLP_GREEN};
+	cs_corr_load_opts_t opts = {NULL, CS_TLP_GREEN, NULL};
 	const cs_corr_ind_t *ind;
 	cs_corr_db_t *db;
 	cs_corr_scratch_t *scr;
@@ -189,5 +191,36 @@ int cs_test_0010(void) {
 	CS_TEST_EQ_INT(match(db, scr, CS_OBS_DOMAIN, CS_OBS_ROLE_DNS_QUERY, "misp.example.eu", &h), 1);
 	cs_corr_scratch_destroy(scr);
 	cs_corr_db_destroy(db);
+
+	/* the compiled-database cache: compiled and cached, then read back; a damaged file is recompiled */
+	{
+		char dir[600], list[600], cmd[1400];
+		const char *lp = list;
+		cs_corr_load_opts_t co = {NULL, CS_TLP_AMBER, dir};
+		snprintf(dir, sizeof(dir), "%s/hscache", cs_test_tmpdir());
+		snprintf(list, sizeof(list), "%s/patterns.txt", cs_test_tmpdir());
+		CS_TEST_EQ_INT(mkdir(dir, 0700), 0);
+		CS_TEST_EQ_INT(cs_test_write_file(list, "re:powershell\\s+-enc\nre:mimikatz\nevil.example.eu\n"), 0);
+		for (int round = 0; round < 4; round++) {
+			const char *note;
+			hits_t hh;
+			CS_TEST_ASSERT((db = cs_corr_db_load_opts(&lp, 1, &co, 1, errstr, sizeof(errstr))), "%s", errstr);
+			note = cs_corr_db_patterns_note(db);
+			CS_TEST_SAY("round %d: %s", round, note);
+			/* 0: compiled; 1: from the cache; 2 (file damaged before): compiled again; 3: cache */
+			CS_TEST_ASSERT(round % 2 ? strstr(note, "2 patterns from the cache") != NULL
+						 : strstr(note, "compiled 2 patterns") && strstr(note, "cached in"),
+				       "round %d: %s", round, note);
+			CS_TEST_ASSERT((scr = cs_corr_scratch_new(db, errstr, sizeof(errstr))), "%s", errstr);
+			CS_TEST_EQ_INT(match(db, scr, CS_OBS_TEXT, CS_OBS_ROLE_COMMAND_LINE, "cmd /c powershell  -enc AAAA", &hh), 1);
+			CS_TEST_EQ_INT(match(db, scr, CS_OBS_TEXT, CS_OBS_ROLE_COMMAND_LINE, "mimikat", &hh), 0);
+			cs_corr_scratch_destroy(scr);
+			cs_corr_db_destroy(db);
+			if (round == 1) { /* damage the cache file: it must be ignored and rewritten */
+				snprintf(cmd, sizeof(cmd), "for f in %s/hs-*.zst; do printf garbage > $f; done", dir);
+				CS_TEST_EQ_INT(system(cmd), 0);
+			}
+		}
+	}
 	return 0;
 }
