@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Usage: deploy/local/kafka.sh start|stop|status|address|fetch|topic NAME [PARTITIONS]
+# Usage: deploy/local/kafka.sh start|stop|restart [kill]|status|address|fetch|topic NAME [PARTITIONS]
 #
 # A real single-node Apache Kafka broker in KRaft mode (broker + controller in
 # one JVM) on free loopback ports. Its jars come from Maven Central through
 # deploy/kafka/pom.xml and are cached in $CS_CACHE_DIR. Data, logs and the pid
 # live in $CS_LOCAL_DIR/kafka and are wiped on every start.
 # `start` returns once a topic could be created, produced to and read back,
-# and prints the bootstrap address.
+# and prints the bootstrap address. `restart [kill]` stops (or SIGKILLs) the
+# broker and starts it again on the same ports and data (the fault tests).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -109,6 +110,34 @@ PROPS
 	cs_die "Kafka did not become ready (logs in $KDIR/logs)"
 }
 
+# Restarts the broker on the same ports and data (a fault test: `restart kill` is a SIGKILL).
+kafka_restart() {
+	local how=${1:-term} addr i
+	[ -f "$KDIR/server.properties" ] || cs_die "Kafka was never started here"
+	addr=$(cat "$KDIR/address")
+	if [ "$how" = kill ] && cs_pid_alive "$KDIR/kafka.pid"; then
+		kill -9 "$(cat "$KDIR/kafka.pid")"
+		while cs_pid_alive "$KDIR/kafka.pid"; do sleep 0.1; done
+	else
+		kafka_stop
+	fi
+	nohup java -Xms256m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true \
+		-Dkafka.logs.dir="$KDIR/logs" \
+		-Dlog4j2.configurationFile="$CS_ROOT/deploy/kafka/log4j2.properties" \
+		-cp "$LIBS/*" kafka.Kafka "$KDIR/server.properties" \
+		>>"$KDIR/logs/stdout.log" 2>&1 < /dev/null &
+	echo $! > "$KDIR/kafka.pid"
+	for i in $(seq 1 240); do
+		cs_pid_alive "$KDIR/kafka.pid" || { tail -30 "$KDIR/logs/stdout.log" >&2; cs_die "Kafka exited during restart"; }
+		if kcat -b "$addr" -C -t cshield.ready -o -1 -c 1 -e -q >/dev/null 2>&1; then
+			cs_log "Kafka restarted at $addr"
+			return 0
+		fi
+		sleep 0.25
+	done
+	cs_die "Kafka did not come back after the restart (logs in $KDIR/logs)"
+}
+
 kafka_stop() {
 	if [ -f "$KDIR/kafka.pid" ]; then
 		cs_pid_stop "$KDIR/kafka.pid" 60
@@ -129,8 +158,9 @@ case "${1:-}" in
 start) kafka_start ;;
 topic) shift; kafka_topic "$@" ;;
 stop) kafka_stop ;;
+restart) shift; kafka_restart "$@" ;;
 status) if cs_pid_alive "$KDIR/kafka.pid"; then echo "running $(cat "$KDIR/address")"; else echo stopped; exit 1; fi ;;
 address) cat "$KDIR/address" ;;
 fetch) kafka_fetch ;;
-*) echo "usage: $0 start|stop|status|address|fetch|topic NAME [PARTITIONS]" >&2; exit 2 ;;
+*) echo "usage: $0 start|stop|restart [kill]|status|address|fetch|topic NAME [PARTITIONS]" >&2; exit 2 ;;
 esac
