@@ -59,6 +59,17 @@ typedef struct cs_bench_series_s {
 	size_t n;
 } cs_bench_series_t;
 
+/*
+ * The sample participant registry: CSIRTs, CERTs, SOCs and private operators
+ * of twelve member states. Events are attributed to them Zipf-like (a few
+ * large national teams send most of the traffic) through the Kafka message
+ * key, as a producer per participant would.
+ */
+/** Writes the sample registry as a participants.file (JSON). */
+void cs_bench_gen_write_participants(FILE *fp);
+/** The key (participant) of the next event; deterministic for the seed. */
+const char *cs_bench_gen_org(cs_bench_gen_t *gen);
+
 /** Writes an SVG with one or two line charts side by side (b may be NULL). 0 or -1. */
 int cs_bench_plot_svg(const char *path, const cs_bench_series_t *a, const cs_bench_series_t *b);
 

@@ -56,6 +56,35 @@ static size_t cs__zipf(cs_bench_gen_t *g, size_t n) {
 	return r < n ? r : n - 1;
 }
 
+static const struct {
+	const char *id, *name, *kind, *ms, *sector, *tlp, *key;
+} cs__orgs[] = {
+	{"de-national-csirt", "National CSIRT DE", "CSIRT", "DE", "government", "amber", "de-csirt"},
+	{"fr-national-csirt", "National CSIRT FR", "CSIRT", "FR", "government", "amber", "fr-csirt"},
+	{"it-national-csirt", "National CSIRT IT", "CSIRT", "IT", "government", "amber", "it-csirt"},
+	{"es-national-csirt", "National CSIRT ES", "CSIRT", "ES", "government", "amber", "es-csirt"},
+	{"nl-energy-soc", "Energy sector SOC NL", "SOC", "NL", "energy", "amber", "nl-energy"},
+	{"pl-national-csirt", "National CSIRT PL", "CSIRT", "PL", "government", "green", "pl-csirt"},
+	{"be-finance-cert", "Financial sector CERT BE", "CERT", "BE", "finance", "amber+strict", "be-fin"},
+	{"lu-national-csirt", "National CSIRT LU", "CSIRT", "LU", "government", "green", "lu-csirt"},
+	{"at-health-soc", "Hospital group SOC AT", "SOC", "AT", "health", "red", "at-health"},
+	{"fi-telecom-soc", "Telecom operator SOC FI", "private", "FI", "telecom", "amber", "fi-telco"},
+	{"ee-national-csirt", "National CSIRT EE", "CSIRT", "EE", "government", "clear", "ee-csirt"},
+	{"ie-transport-soc", "Transport operator SOC IE", "private", "IE", "transport", "amber", "ie-transport"},
+	{"eu-institutions-cert", "CERT for the Union institutions", "CERT", "EU", "government", "amber", "eu-cert"},
+};
+
+void cs_bench_gen_write_participants(FILE *fp) {
+	fprintf(fp, "{\"participants\": [\n");
+	for (size_t i = 0; i < CS_ARRAY_SIZE(cs__orgs); i++)
+		fprintf(fp,
+			"  {\"id\": \"%s\", \"name\": \"%s\", \"kind\": \"%s\", \"member_state\": \"%s\", "
+			"\"sector\": \"%s\", \"tlp\": \"%s\", \"keys\": [\"%s\"]}%s\n",
+			cs__orgs[i].id, cs__orgs[i].name, cs__orgs[i].kind, cs__orgs[i].ms, cs__orgs[i].sector, cs__orgs[i].tlp,
+			cs__orgs[i].key, i + 1 < CS_ARRAY_SIZE(cs__orgs) ? "," : "");
+	fprintf(fp, "]}\n");
+}
+
 cs_bench_gen_t *cs_bench_gen_new(const cs_bench_gen_opts_t *opts) {
 	cs_bench_gen_t *g = cs_calloc(1, sizeof(*g));
 	size_t n = opts->indicators ? opts->indicators : 1;
@@ -149,6 +178,13 @@ int cs_bench_fmt_parse(const char *s) {
 	return -1;
 }
 
+const char *cs_bench_gen_org(cs_bench_gen_t *g) {
+	/* one event in 50 from a sensor nobody registered: counted as "unregistered" */
+	if (cs__rnd(g) % 50 == 0)
+		return "sensor-unknown";
+	return cs__orgs[cs__zipf(g, CS_ARRAY_SIZE(cs__orgs))].key;
+}
+
 size_t cs_bench_gen_event(cs_bench_gen_t *g, char *buf, size_t size) {
 	return cs_bench_gen_event_fmt(g, CS_BENCH_FMT_EVE, buf, size);
 }
@@ -162,22 +198,25 @@ static int cs__other(cs_bench_gen_t *g, cs_bench_fmt_t fmt, int kind, const char
 	const char *sig = cs__sigs[cs__rnd(g) % CS_ARRAY_SIZE(cs__sigs)];
 	int dns = kind <= 1, tls = kind == 2, http = kind == 3, alert = kind >= 8;
 
-	(void)hash; /* file hashes appear in the EVE corpus only */
+	/* file hashes: EVE fileinfo, ECS file.hash, Zeek files.log, OCSF file.hashes, CEF fileHash */
 
 	switch (fmt) {
 	case CS_BENCH_FMT_ECS:
 		return snprintf(buf, size,
 				"{\"@timestamp\":\"%s.%03uZ\",\"ecs\":{\"version\":\"8.11.0\"},\"event\":{\"kind\":\"%s\",\"category\":[\"network\"],\"dataset\":\"suricata.eve\",\"severity\":%d},"
 				"\"source\":{\"ip\":\"%s\",\"port\":%u},\"destination\":{\"ip\":\"%s\",\"port\":%d},\"network\":{\"transport\":\"%s\",\"community_id\":\"1:%016llx\"},"
-				"\"observer\":{\"vendor\":\"OISF\",\"product\":\"Suricata\",\"hostname\":\"ids-01\"}%s%s%s%s%s%s%s%s%s}",
+				"\"observer\":{\"vendor\":\"OISF\",\"product\":\"Suricata\",\"hostname\":\"ids-01\"}%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s}",
 				ts, usec / 1000, alert ? "alert" : "event", alert ? 1 : 0, src, sport, dst,
 				dns ? 53 : http ? 80 : 443, dns ? "udp" : "tcp", fid,
 				dns ? ",\"dns\":{\"type\":\"query\",\"question\":{\"name\":\"" : "", dns ? host : "",
 				dns ? "\",\"type\":\"A\"}}" : "",
 				tls ? ",\"tls\":{\"version\":\"1.3\",\"client\":{\"server_name\":\"" : http ? ",\"url\":{\"domain\":\"" : "",
 				tls || http ? host : "",
-				tls ? "\"}}" : http ? "\",\"path\":\"/download/update.bin\"},\"user_agent\":{\"original\":\"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36\"}" : "",
-				alert ? ",\"rule\":{\"name\":\"" : "", alert ? sig : "", alert ? "\"}" : "");
+				tls ? "\"}}" : http ? "\",\"path\":\"" : "", http ? path : "",
+				http ? "\",\"original\":\"" : "", http ? path : "",
+				http ? "\"},\"user_agent\":{\"original\":\"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36\"}" : "",
+				alert ? ",\"rule\":{\"name\":\"" : "", alert ? sig : "", alert ? "\"}" : "",
+				*hash ? ",\"file\":{\"name\":\"update.bin\",\"hash\":{\"sha256\":\"" : "", hash, *hash ? "\"}}" : "");
 	case CS_BENCH_FMT_ZEEK:
 		if (dns)
 			return snprintf(buf, size,
@@ -192,6 +231,14 @@ static int cs__other(cs_bench_gen_t *g, cs_bench_fmt_t fmt, int kind, const char
 					"\"version\":\"TLSv13\",\"cipher\":\"TLS_AES_128_GCM_SHA256\",\"curve\":\"x25519\",\"server_name\":\"%s\",\"resumed\":false,"
 					"\"established\":true,\"ssl_history\":\"CsiI\"}",
 					(long long)t, usec, fid, src, sport, dst, host);
+		if (http && *hash)
+			return snprintf(buf, size,
+					"{\"ts\":%lld.%06u,\"fuid\":\"F%08llx\",\"uid\":\"C%08llx\",\"id.orig_h\":\"%s\",\"id.orig_p\":80,"
+					"\"id.resp_h\":\"%s\",\"id.resp_p\":%u,\"source\":\"HTTP\",\"depth\":0,\"analyzers\":[\"SHA256\"],"
+					"\"mime_type\":\"application/x-dosexec\",\"filename\":\"update.bin\",\"duration\":0.0021,\"is_orig\":false,"
+					"\"seen_bytes\":482304,\"total_bytes\":482304,\"missing_bytes\":0,\"overflow_bytes\":0,\"timedout\":false,"
+					"\"sha256\":\"%s\"}",
+					(long long)t, usec, fid, fid, dst, src, sport, hash);
 		if (http)
 			return snprintf(buf, size,
 					"{\"ts\":%lld.%06u,\"uid\":\"C%08llx\",\"id.orig_h\":\"%s\",\"id.orig_p\":%u,\"id.resp_h\":\"%s\",\"id.resp_p\":80,"
@@ -212,13 +259,17 @@ static int cs__other(cs_bench_gen_t *g, cs_bench_fmt_t fmt, int kind, const char
 				"{\"metadata\":{\"version\":\"1.3.0\",\"product\":{\"name\":\"Zeek\",\"vendor_name\":\"Zeek\"},\"logged_time\":%lld},"
 				"\"category_uid\":4,\"class_uid\":%d,\"class_name\":\"%s\",\"activity_id\":6,\"type_uid\":%d06,\"severity_id\":1,"
 				"\"time\":%lld%03u,\"src_endpoint\":{\"ip\":\"%s\",\"port\":%u},\"dst_endpoint\":{\"ip\":\"%s\",\"port\":%d},"
-				"\"connection_info\":{\"uid\":\"C%08llx\",\"protocol_name\":\"%s\",\"direction_id\":2}%s%s%s}",
+				"\"connection_info\":{\"uid\":\"C%08llx\",\"protocol_name\":\"%s\",\"direction_id\":2}%s%s%s%s%s%s%s%s%s%s%s}",
 				(long long)t, dns ? 4003 : http ? 4002 : 4001, dns ? "DNS Activity" : http ? "HTTP Activity" : "Network Activity",
 				dns ? 4003 : http ? 4002 : 4001, (long long)t, usec / 1000, src, sport, dst, dns ? 53 : http ? 80 : 443, fid,
 				dns ? "udp" : "tcp",
 				dns ? ",\"query\":{\"hostname\":\"" : http || tls ? ",\"http_request\":{\"http_method\":\"GET\",\"url\":{\"hostname\":\"" : "",
 				dns || http || tls ? host : "",
-				dns ? "\",\"type\":\"A\",\"class\":\"IN\"}" : http || tls ? "\",\"path\":\"/download/update.bin\"},\"user_agent\":\"Mozilla/5.0\"}" : "");
+				dns ? "\",\"type\":\"A\",\"class\":\"IN\"}" : http || tls ? "\",\"path\":\"" : "",
+				http || tls ? path : "", http ? "\",\"url_string\":\"http://" : "", http ? host : "", http ? path : "",
+				http || tls ? "\"},\"user_agent\":\"Mozilla/5.0\"}" : "",
+				*hash ? ",\"file\":{\"name\":\"update.bin\",\"hashes\":[{\"algorithm_id\":3,\"value\":\"" : "", hash,
+				*hash ? "\"}]}" : "");
 	case CS_BENCH_FMT_CEF: {
 		char mon[8];
 		time_t tt = (time_t)t;
@@ -227,12 +278,13 @@ static int cs__other(cs_bench_gen_t *g, cs_bench_fmt_t fmt, int kind, const char
 		strftime(mon, sizeof(mon), "%b", &tm);
 		return snprintf(buf, size,
 				"<134>%s %2d %02d:%02d:%02d fw-01 CEF:0|Forcepoint|NGFW|6.10.1|%s|%s|%d|deviceExternalId=FW node 1 "
-				"dvc=10.1.1.40 dvchost=fw-01 src=%s spt=%u dst=%s dpt=%d proto=%d act=%s%s%s rt=%lld%03u "
+				"dvc=10.1.1.40 dvchost=fw-01 src=%s spt=%u dst=%s dpt=%d proto=%d act=%s%s%s%s%s%s%s%s rt=%lld%03u "
 				"cs1Label=RuleID cs1=%u.%u msg=%s",
 				mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, alert ? "70019" : "70018",
 				alert ? "Connection_Discarded" : "Connection_Allowed", alert ? 7 : 0, src, sport, dst,
 				dns ? 53 : http ? 80 : 443, dns ? 17 : 6, alert ? "Discard" : "Allow",
-				dns || http || tls ? " dhost=" : "", dns || http || tls ? host : "", (long long)t, usec / 1000,
+				dns || http || tls ? " dhost=" : "", dns || http || tls ? host : "", http ? " request=http://" : "",
+				http ? host : "", http ? path : "", *hash ? " fileHash=" : "", hash, (long long)t, usec / 1000,
 				(unsigned)(2097152 + cs__rnd(g) % 100), (unsigned)(cs__rnd(g) % 10), alert ? sig : "allowed by policy");
 	}
 	default:
@@ -284,7 +336,7 @@ size_t cs_bench_gen_event_fmt(cs_bench_gen_t *g, cs_bench_fmt_t fmt, char *buf, 
 		}
 		default:
 			snprintf(host, sizeof(host), "%s%s", cs__rnd(g) % 2 ? "" : "cdn.", g->iocs[ioc]);
-			if (kind >= 6)
+			if (kind >= 4) /* a domain shows up in dns, tls and http records; flows and alerts carry none */
 				kind = (int)(cs__rnd(g) % 4);
 		}
 	}

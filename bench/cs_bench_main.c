@@ -22,8 +22,10 @@ static void cs__usage(FILE *fp) {
 		"\n"
 		"Commands:\n"
 		"  gen-indicators        write the synthetic indicator set (one a line) to stdout\n"
+		"  gen-participants      write the sample participant registry (participants.file) to stdout\n"
 		"  gen-events            write synthetic Suricata EVE events (NDJSON) to stdout\n"
-		"  produce               produce synthetic events to a Kafka topic\n"
+		"  produce               produce synthetic events to a Kafka topic, keyed by the sending\n"
+		"                        participant (gen-participants)\n"
 		"  decode                measure the decoder per format against jansson (naive)\n"
 		"  engine                decode + match + pre-aggregate on 1..N threads, against\n"
 		"                        the raw-scan limit and the naive jansson + hash set\n"
@@ -86,10 +88,10 @@ static int cs__produce(cs_bench_gen_t *gen, int fmt, long events, const char *br
 	}
 	for (long i = 0; i < events; i++) {
 		size_t len = cs_bench_gen_event_fmt(gen, (cs_bench_fmt_t)fmt, buf, sizeof(buf));
-		char key[32];
-		int klen = snprintf(key, sizeof(key), "%ld", i);
+		const char *key = cs_bench_gen_org(gen); /* the participant sending it */
+		size_t klen = strlen(key);
 		rd_kafka_resp_err_t err;
-		while ((err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, (size_t)klen),
+		while ((err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, klen),
 						RD_KAFKA_V_VALUE(buf, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 						RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			rd_kafka_poll(rk, 100);
@@ -197,6 +199,8 @@ int main(int argc, char **argv) {
 	}
 	if (!strcmp(cmd, "gen-indicators")) {
 		cs_bench_gen_write_indicators(gen, stdout);
+	} else if (!strcmp(cmd, "gen-participants")) {
+		cs_bench_gen_write_participants(stdout);
 	} else if (!strcmp(cmd, "gen-events")) {
 		char buf[8192];
 		for (long i = 0; i < events; i++) {
