@@ -268,6 +268,29 @@ static cs_err_t cs__resync(cs_ingest_worker_t *w) {
 	return cs__settle(w, 0);
 }
 
+static cs_err_t cs__dims_n(cs_ingest_worker_t *w, int64_t window, cs_tlp_t tlp, const char *what,
+			   const cs_ingest_participant_t *pt, const cs_decode_event_t *ev, int64_t cnt);
+
+/* Turns the per-participant event counts into their dimension counts (with the registry they were counted with). */
+static cs_err_t cs__expand_events(cs_ingest_worker_t *w) {
+	cs_ingest_agg_t *agg = &w->agg;
+	cs_decode_event_t none;
+	memset(&none, 0, sizeof(none));
+	none.severity = -1;
+	for (size_t i = 0; i < agg->evc_size; i++) {
+		const struct cs_ingest_evc_s *e = &agg->evc[i];
+		const cs_ingest_participant_t *pt = e->pidx >= 0 && w->reg && (size_t)e->pidx < w->reg->cnt ? &w->reg->v[e->pidx] : NULL;
+		cs_err_t err;
+		if (!e->used)
+			continue;
+		if ((err = cs__dims_n(w, e->window, (cs_tlp_t)e->tlp, "events", pt, &none, e->count)))
+			return err;
+	}
+	memset(agg->evc, 0, agg->evc_size * sizeof(*agg->evc));
+	agg->evc_cnt = 0;
+	return CS_ERR_OK;
+}
+
 /*
  * Writes aggregates and offsets to Redis. On success, commits the same
  * offsets to Kafka (async) and empties the aggregates.
@@ -278,6 +301,11 @@ static cs_err_t cs__flush(cs_ingest_worker_t *w) {
 	cs_err_t err;
 
 	w->last_flush_ms = t0;
+	if (w->agg.evc_cnt && cs__expand_events(w)) {
+		snprintf(w->redis.errstr, sizeof(w->redis.errstr), "out of memory expanding event counts");
+		cs__resync(w);
+		return CS_ERR_NOMEM;
+	}
 	if (!w->dirty) {
 		cs__set_paused(w, 0); /* nothing left to write: consume again */
 		return CS_ERR_OK;
@@ -635,7 +663,7 @@ static const cs_ingest_participant_t *cs__participant(const cs_ingest_worker_t *
 
 /* Adds one dimension count "<tlp>|<what>|<name>:<value>" (a '|' in the value becomes '/'). */
 static cs_err_t cs__dim(cs_ingest_worker_t *w, int64_t window, cs_tlp_t tlp, const char *what, const char *name,
-			const char *value, size_t len) {
+			const char *value, size_t len, int64_t cnt) {
 	char f[200];
 	int n = snprintf(f, sizeof(f), "%s|%s|%s:", cs_tlp2str(tlp), what, name);
 	if (len > 64)
@@ -643,32 +671,37 @@ static cs_err_t cs__dim(cs_ingest_worker_t *w, int64_t window, cs_tlp_t tlp, con
 	for (size_t i = 0; i < len && (size_t)n + 1 < sizeof(f); i++)
 		f[n++] = value[i] == '|' || (unsigned char)value[i] < 0x20 ? '/' : value[i];
 	f[n] = '\0';
-	return cs_ingest_agg_dim(&w->agg, window, f, 1);
+	return cs_ingest_agg_dim(&w->agg, window, f, cnt);
 }
 
-/* The dimension counts of one event (what = "events") or one of its hits ("hits"). */
-static cs_err_t cs__dims(cs_ingest_worker_t *w, int64_t window, cs_tlp_t tlp, const char *what,
-			 const cs_ingest_participant_t *pt, const cs_decode_event_t *ev) {
+/* The dimension counts of cnt events (what = "events") or of one hit ("hits"). */
+static cs_err_t cs__dims_n(cs_ingest_worker_t *w, int64_t window, cs_tlp_t tlp, const char *what,
+			   const cs_ingest_participant_t *pt, const cs_decode_event_t *ev, int64_t cnt) {
 	char sev[16];
 	cs_err_t err = CS_ERR_OK;
 	if (w->reg) {
 		const char *org = pt ? pt->id : "unregistered";
-		if ((err = cs__dim(w, window, tlp, what, "org", org, strlen(org))))
+		if ((err = cs__dim(w, window, tlp, what, "org", org, strlen(org), cnt)))
 			return err;
-		if (pt && ((err = cs__dim(w, window, tlp, what, "ms", pt->member_state, strlen(pt->member_state))) ||
-			   (err = cs__dim(w, window, tlp, what, "sector", pt->sector, strlen(pt->sector))) ||
-			   (err = cs__dim(w, window, tlp, what, "kind", pt->kind, strlen(pt->kind)))))
+		if (pt && ((err = cs__dim(w, window, tlp, what, "ms", pt->member_state, strlen(pt->member_state), cnt)) ||
+			   (err = cs__dim(w, window, tlp, what, "sector", pt->sector, strlen(pt->sector), cnt)) ||
+			   (err = cs__dim(w, window, tlp, what, "kind", pt->kind, strlen(pt->kind), cnt))))
 			return err;
 	}
 	if (what[0] == 'e')
 		return err; /* per event: who sent it; per hit also what it was */
-	if (ev->category && (err = cs__dim(w, window, tlp, what, "category", ev->category, ev->category_len)))
+	if (ev->category && (err = cs__dim(w, window, tlp, what, "category", ev->category, ev->category_len, cnt)))
 		return err;
 	if (ev->severity >= 0) {
 		snprintf(sev, sizeof(sev), "%d", ev->severity);
-		err = cs__dim(w, window, tlp, what, "severity", sev, strlen(sev));
+		err = cs__dim(w, window, tlp, what, "severity", sev, strlen(sev), cnt);
 	}
 	return err;
+}
+
+static cs_err_t cs__dims(cs_ingest_worker_t *w, int64_t window, cs_tlp_t tlp, const char *what,
+			 const cs_ingest_participant_t *pt, const cs_decode_event_t *ev) {
+	return cs__dims_n(w, window, tlp, what, pt, ev, 1);
 }
 
 static int cs__on_event(void *opaque, const cs_decode_event_t *ev, cs_decode_reject_t r) {
@@ -690,7 +723,7 @@ static int cs__on_event(void *opaque, const cs_decode_event_t *ev, cs_decode_rej
 	/* who sent it, and so the TLP of what it shows (no registry: the indicators' TLP alone) */
 	pt = cs__participant(w, ev, mc->m);
 	ev_tlp = pt ? pt->tlp : w->reg ? w->unregistered_tlp : CS_TLP_CLEAR;
-	if (w->reg && cs__dims(w, window, ev_tlp, "events", pt, ev)) {
+	if (w->reg && cs_ingest_agg_events(&w->agg, window, pt ? (int32_t)(pt - w->reg->v) : -1, ev_tlp, 1)) {
 		mc->failed = 1;
 		return 1;
 	}
@@ -1068,8 +1101,9 @@ static void cs__maybe_swap(cs_ingest_worker_t *w) {
 	int64_t *sup = NULL;
 	size_t sup_cnt;
 
-	if (atomic_load_explicit(&w->ing->reg_gen, memory_order_acquire) != w->reg_gen) {
-		/* dimension counts copy the names they use: the registry may change between events */
+	if (atomic_load_explicit(&w->ing->reg_gen, memory_order_acquire) != w->reg_gen && w->agg.evc_cnt == 0) {
+		/* pending event counts hold participant indexes: the registry changes only once
+		 * they were expanded (a flush); dimension counts copy the names they use */
 		cs_ingest_reg_t *old = w->reg;
 		w->reg = cs__reg_acquire(w->ing, &w->reg_gen);
 		cs__reg_release(old);

@@ -54,6 +54,36 @@ cs_err_t cs_ingest_agg_add(cs_ingest_agg_t *agg, int64_t window, uint32_t ind, c
 	return CS_ERR_OK;
 }
 
+cs_err_t cs_ingest_agg_events(cs_ingest_agg_t *agg, int64_t window, int32_t pidx, cs_tlp_t tlp, int64_t n) {
+	size_t j;
+	if ((agg->evc_cnt + 1) * 2 > agg->evc_size) {
+		size_t nsize = agg->evc_size ? agg->evc_size * 2 : 64;
+		struct cs_ingest_evc_s *ne = cs_calloc(nsize, sizeof(*ne));
+		if (!ne)
+			return CS_ERR_NOMEM;
+		for (size_t i = 0; i < agg->evc_size; i++) {
+			if (!agg->evc[i].used)
+				continue;
+			for (j = cs__agg_hash(agg->evc[i].window, (uint32_t)agg->evc[i].pidx, agg->evc[i].tlp) & (nsize - 1);
+			     ne[j].used; j = (j + 1) & (nsize - 1))
+				;
+			ne[j] = agg->evc[i];
+		}
+		cs_free(agg->evc);
+		agg->evc = ne;
+		agg->evc_size = nsize;
+	}
+	for (j = cs__agg_hash(window, (uint32_t)pidx, tlp) & (agg->evc_size - 1); agg->evc[j].used;
+	     j = (j + 1) & (agg->evc_size - 1))
+		if (agg->evc[j].window == window && agg->evc[j].pidx == pidx && agg->evc[j].tlp == tlp) {
+			agg->evc[j].count += n;
+			return CS_ERR_OK;
+		}
+	agg->evc[j] = (struct cs_ingest_evc_s){window, pidx, (uint8_t)tlp, 1, n};
+	agg->evc_cnt++;
+	return CS_ERR_OK;
+}
+
 static uint64_t cs__dim_hash(int64_t window, const char *field) {
 	uint64_t h = 1469598103934665603ULL ^ (uint64_t)window * 0x9E3779B97F4A7C15ULL;
 	for (const unsigned char *p = (const unsigned char *)field; *p; p++)
@@ -127,6 +157,10 @@ void cs_ingest_agg_clear(cs_ingest_agg_t *agg) {
 		memset(agg->dims, 0, agg->dim_size * sizeof(*agg->dims));
 		agg->dim_cnt = 0;
 	}
+	if (agg->evc_cnt) {
+		memset(agg->evc, 0, agg->evc_size * sizeof(*agg->evc));
+		agg->evc_cnt = 0;
+	}
 	memset(agg->rejects, 0, sizeof(agg->rejects));
 	if (agg->suppressed)
 		memset(agg->suppressed, 0, agg->suppressed_cnt * sizeof(*agg->suppressed));
@@ -137,6 +171,7 @@ void cs_ingest_agg_destroy(cs_ingest_agg_t *agg) {
 	cs_ingest_agg_clear(agg);
 	cs_free(agg->alerts);
 	cs_free(agg->dims);
+	cs_free(agg->evc);
 	cs_free(agg->ents);
 	cs_free(agg->suppressed);
 	memset(agg, 0, sizeof(*agg));

@@ -88,9 +88,20 @@ typedef struct cs_ingest_agg_s {
 	size_t alert_cnt, alert_cap;
 	cs_ingest_dim_ent_t *dims;
 	size_t dim_size, dim_cnt; /* dim_size: power of two */
+	/* events per (window, participant index or -1, TLP): expanded into dims at flush
+	 * (a string dimension per event would cost a quarter of the throughput) */
+	struct cs_ingest_evc_s {
+		int64_t window;
+		int32_t pidx;
+		uint8_t tlp, used;
+		int64_t count;
+	} *evc;
+	size_t evc_size, evc_cnt;
 } cs_ingest_agg_t;
 
 cs_err_t cs_ingest_agg_add(cs_ingest_agg_t *agg, int64_t window, uint32_t ind, cs_tlp_t tlp, int64_t n);
+/** Adds n events of participant pidx (-1: unregistered) under TLP tlp in window. */
+cs_err_t cs_ingest_agg_events(cs_ingest_agg_t *agg, int64_t window, int32_t pidx, cs_tlp_t tlp, int64_t n);
 /** Adds n to the dimension count (window, field); field is copied. */
 cs_err_t cs_ingest_agg_dim(cs_ingest_agg_t *agg, int64_t window, const char *field, int64_t n);
 /** Adds an alert (id and JSON, both taken over, freed on error too). */
