@@ -347,6 +347,7 @@ cs_err_t cs__corr_builder_init(cs_corr_builder_t *b, uint64_t version) {
 	if (!(b->db = cs_calloc(1, sizeof(*b->db))))
 		return CS_ERR_NOMEM;
 	b->db->version = version;
+	atomic_store(&b->db->refs, 1); /* the caller's */
 	b->default_tlp = CS_TLP_AMBER;
 	cs__corr_meta_reset(b);
 	return CS_ERR_OK;
@@ -406,6 +407,7 @@ static int cs__meta_apply(cs_corr_builder_t *b, cs_corr_ind_t *ind) {
 		return -1;
 	ind->tlp = m->tlp >= 0 ? (cs_tlp_t)m->tlp : b->default_tlp;
 	ind->confidence = m->confidence;
+	ind->revoked = m->revoked;
 	ind->valid_from_ms = m->valid_from_ms;
 	ind->valid_until_ms = m->valid_until_ms;
 	ind->scope = m->scope;
@@ -421,6 +423,17 @@ static int cs__meta_apply(cs_corr_builder_t *b, cs_corr_ind_t *ind) {
 static void cs__meta_merge(cs_corr_builder_t *b, cs_corr_ind_t *ind) {
 	const cs_corr_meta_t *m = &b->meta;
 	cs_tlp_t tlp = m->tlp >= 0 ? (cs_tlp_t)m->tlp : b->default_tlp;
+	if (m->revoked != ind->revoked) { /* a change feed: the later of add and revoke stands */
+		ind->revoked = m->revoked;
+		if (!m->revoked) {
+			ind->tlp = tlp;
+			ind->confidence = m->confidence;
+			ind->valid_from_ms = m->valid_from_ms;
+			ind->valid_until_ms = m->valid_until_ms;
+			ind->scope = m->scope;
+		}
+		return;
+	}
 	if (tlp < ind->tlp)
 		ind->tlp = tlp;
 	if (m->confidence > ind->confidence)
@@ -703,6 +716,16 @@ cs_corr_db_t *cs_corr_db_load_list(const char *path, uint64_t version, char *err
 }
 
 void cs_corr_db_destroy(cs_corr_db_t *db) {
+	if (db && atomic_fetch_sub(&db->refs, 1) == 1)
+		cs__corr_db_free(db);
+}
+
+cs_corr_db_t *cs_corr_db_ref(const cs_corr_db_t *db) {
+	atomic_fetch_add(&((cs_corr_db_t *)db)->refs, 1);
+	return (cs_corr_db_t *)db;
+}
+
+void cs__corr_db_free(cs_corr_db_t *db) {
 	if (!db)
 		return;
 	for (size_t i = 0; i < db->cnt; i++) {
@@ -713,6 +736,10 @@ void cs_corr_db_destroy(cs_corr_db_t *db) {
 	for (size_t i = 0; i < db->str_size; i++)
 		cs_free(db->strs[i]);
 	cs_free(db->strs);
+	for (size_t i = 0; i < db->masked_size; i++)
+		cs_free(db->masked[i]);
+	cs_free(db->masked);
+	cs_corr_db_destroy(db->base); /* the reference the layer held */
 	for (size_t i = 0; i < db->reject_cnt; i++)
 		cs_free(db->rejects[i]);
 	cs_free(db->rejects);
@@ -727,7 +754,7 @@ void cs_corr_db_destroy(cs_corr_db_t *db) {
 }
 
 size_t cs_corr_db_count(const cs_corr_db_t *db) {
-	return db->cnt;
+	return db->id_base + db->cnt;
 }
 
 uint64_t cs_corr_db_version(const cs_corr_db_t *db) {
@@ -735,6 +762,9 @@ uint64_t cs_corr_db_version(const cs_corr_db_t *db) {
 }
 
 const cs_corr_ind_t *cs_corr_db_indicator(const cs_corr_db_t *db, uint32_t id) {
+	if (db->base && id < db->id_base)
+		return cs_corr_db_indicator(db->base, id);
+	id -= db->id_base;
 	return id < db->cnt ? &db->inds[id] : NULL;
 }
 
@@ -766,11 +796,12 @@ cs_corr_scratch_t *cs_corr_scratch_new(const cs_corr_db_t *db, char *errstr, siz
 		cs_errstr_set(errstr, errstr_size, "out of memory");
 		return NULL;
 	}
-	if (db->patterns && (herr = hs_alloc_scratch(db->patterns, &scr->scratch)) != HS_SUCCESS) {
-		cs_errstr_set(errstr, errstr_size, "hs_alloc_scratch failed: error %d", herr);
-		cs_corr_scratch_destroy(scr);
-		return NULL;
-	}
+	for (const cs_corr_db_t *d = db; d; d = d->base) /* a layered set scans its base's patterns too */
+		if (d->patterns && (herr = hs_alloc_scratch(d->patterns, &scr->scratch)) != HS_SUCCESS) {
+			cs_errstr_set(errstr, errstr_size, "hs_alloc_scratch failed: error %d", herr);
+			cs_corr_scratch_destroy(scr);
+			return NULL;
+		}
 	return scr;
 }
 
@@ -827,8 +858,75 @@ static const cs_corr_ind_t *cs__exact(const cs_corr_db_t *db, int type, const ch
 	return NULL;
 }
 
+/* The mask key of an indicator: its kind and normalized value. */
+static void cs__mask_key(const cs_corr_ind_t *ind, char *buf, size_t size) {
+	snprintf(buf, size, "%d\t%s", ind->pattern ? 99 : (int)ind->type, ind->value);
+}
+
+static uint64_t cs__str_hash(const char *s) {
+	uint64_t h = 1469598103934665603ULL;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return h;
+}
+
+static int cs__masked(const cs_corr_db_t *db, const cs_corr_ind_t *ind) {
+	char key[CS_NORM_CAP + 16];
+	if (!db->masked_size)
+		return 0;
+	cs__mask_key(ind, key, sizeof(key));
+	for (size_t j = cs__str_hash(key) & (db->masked_size - 1); db->masked[j]; j = (j + 1) & (db->masked_size - 1))
+		if (!strcmp(db->masked[j], key))
+			return 1;
+	return 0;
+}
+
+typedef struct cs__layer_ctx_s {
+	const cs_corr_db_t *top;
+	cs_corr_hit_cb_t *cb;
+	void *opaque;
+	int stopped;
+} cs__layer_ctx_t;
+
+/* A base hit passes unless the layer revokes or redefines its value; it carries the layer's version. */
+static int cs__layer_hit(void *opaque, const cs_corr_hit_t *hit) {
+	cs__layer_ctx_t *lc = opaque;
+	cs_corr_hit_t h = *hit;
+	if (cs__masked(lc->top, hit->ind))
+		return 0;
+	h.db_version = lc->top->version;
+	return lc->stopped = lc->cb(lc->opaque, &h);
+}
+
+/* Own hits of a layer skip its revocation records. */
+typedef struct cs__own_ctx_s {
+	cs_corr_hit_cb_t *cb;
+	void *opaque;
+} cs__own_ctx_t;
+
+static int cs__own_hit(void *opaque, const cs_corr_hit_t *hit) {
+	cs__own_ctx_t *oc = opaque;
+	return hit->ind->revoked ? 0 : oc->cb(oc->opaque, hit);
+}
+
+static cs_err_t cs__match_one(const cs_corr_db_t *db, cs_corr_scratch_t *scr, const cs_obs_t *obs,
+			      cs_corr_hit_cb_t *cb, void *opaque);
+
 cs_err_t cs_corr_match(const cs_corr_db_t *db, cs_corr_scratch_t *scr, const cs_obs_t *obs,
 		       cs_corr_hit_cb_t *cb, void *opaque) {
+	if (db->base) {
+		cs__layer_ctx_t lc = {db, cb, opaque, 0};
+		cs__own_ctx_t oc = {cb, opaque};
+		cs_err_t err = cs_corr_match(db->base, scr, obs, cs__layer_hit, &lc);
+		if (err || lc.stopped)
+			return err;
+		return cs__match_one(db, scr, obs, cs__own_hit, &oc);
+	}
+	return cs__match_one(db, scr, obs, cb, opaque);
+}
+
+static cs_err_t cs__match_one(const cs_corr_db_t *db, cs_corr_scratch_t *scr, const cs_obs_t *obs,
+			      cs_corr_hit_cb_t *cb, void *opaque) {
 	const cs_corr_ind_t *ind;
 
 	if (obs->len == 0)

@@ -35,7 +35,7 @@ typedef struct cs_corr_cidrs_s {
 
 struct cs_corr_db_s {
 	uint64_t version;
-	atomic_int refs; /* references held through a cs_corr_live_t (cs_corr_live.c) */
+	atomic_int refs; /* 1 for the loader's; cs_corr_db_ref(), live readers and layers add theirs */
 	cs_corr_ind_t *inds; /* [cnt], values and origins owned */
 	size_t cnt;
 	char **rejects; /* [reject_cnt] "file:line: reason", owned */
@@ -48,7 +48,12 @@ struct cs_corr_db_s {
 	uint32_t pattern_cnt;
 	char patterns_note[1400];
 	char **strs;             /* interned source and tag strings (cs__intern), owned */
-	size_t str_cnt, str_size; /* compiled or from the cache, and how long it took */
+	size_t str_cnt, str_size;
+	/* a layer over base (cs_corr_db_overlay): base's hits whose key is masked are dropped */
+	cs_corr_db_t *base;      /* a reference held on it; NULL for a set loaded from files */
+	uint32_t id_base;        /* the layer's ids start here (base's count) */
+	char **masked;           /* "<type>\t<value>" keys this layer revokes or redefines, owned */
+	size_t masked_cnt, masked_size; /* compiled or from the cache, and how long it took */
 };
 
 /* ---- building a set (cs_corr_db.c), fed by the loaders (cs_corr_load.c) ---- */
@@ -65,6 +70,7 @@ struct cs_corr_db_s {
 /* What the loader knows of the indicators it is about to add (strings borrowed). */
 typedef struct cs_corr_meta_s {
 	const char *source, *tags;
+	int revoked;
 	int tlp; /* -1: the default */
 	int confidence;
 	int64_t valid_from_ms, valid_until_ms;
@@ -82,6 +88,8 @@ typedef struct cs_corr_builder_s {
 } cs_corr_builder_t;
 
 cs_err_t cs__corr_builder_init(cs_corr_builder_t *b, uint64_t version);
+/** Frees db now, whatever its count (cs_corr_db_destroy() drops a reference). */
+void cs__corr_db_free(cs_corr_db_t *db);
 /** Forgets the metadata of the previous indicator. */
 void cs__corr_meta_reset(cs_corr_builder_t *b);
 /**

@@ -32,8 +32,7 @@ cs_corr_live_t *cs_corr_live_new(cs_corr_db_t *db) {
 	if (!l)
 		return NULL;
 	pthread_mutex_init(&l->lock, NULL);
-	atomic_store(&db->refs, 1);
-	l->cur = db;
+	l->cur = db; /* takes over the caller's reference */
 	atomic_store(&l->generation, 1);
 	return l;
 }
@@ -49,7 +48,7 @@ static void cs__release(cs_corr_live_t *l, cs_corr_db_t *db) {
 	}
 	pthread_mutex_unlock(&l->lock);
 	if (db) /* out of memory for the list: free it here, late rather than never */
-		cs_corr_db_destroy(db);
+		cs__corr_db_free(db);
 }
 
 size_t cs_corr_live_collect(cs_corr_live_t *l) {
@@ -62,15 +61,14 @@ size_t cs_corr_live_collect(cs_corr_live_t *l) {
 	l->dead_cnt = l->dead_cap = 0;
 	pthread_mutex_unlock(&l->lock);
 	for (size_t i = 0; i < n; i++)
-		cs_corr_db_destroy(dead[i]);
+		cs__corr_db_free(dead[i]);
 	cs_free(dead);
 	return n;
 }
 
 void cs_corr_live_publish(cs_corr_live_t *l, cs_corr_db_t *db) {
 	cs_corr_db_t *old;
-	atomic_store(&db->refs, 1);
-	pthread_mutex_lock(&l->lock);
+	pthread_mutex_lock(&l->lock); /* db: the caller's reference is taken over */
 	old = l->cur;
 	l->cur = db;
 	atomic_fetch_add(&l->generation, 1);
@@ -109,9 +107,10 @@ void cs_corr_live_destroy(cs_corr_live_t *l) {
 
 cs_err_t cs_corr_scratch_update(cs_corr_scratch_t *scr, const cs_corr_db_t *db, char *errstr, size_t errstr_size) {
 	hs_error_t herr;
-	if (db->patterns && (herr = hs_alloc_scratch(db->patterns, &scr->scratch)) != HS_SUCCESS) {
-		cs_errstr_set(errstr, errstr_size, "hs_alloc_scratch failed: error %d", herr);
-		return CS_ERR_HS;
-	}
+	for (const cs_corr_db_t *d = db; d; d = d->base) /* a layered set: its base's patterns too */
+		if (d->patterns && (herr = hs_alloc_scratch(d->patterns, &scr->scratch)) != HS_SUCCESS) {
+			cs_errstr_set(errstr, errstr_size, "hs_alloc_scratch failed: error %d", herr);
+			return CS_ERR_HS;
+		}
 	return CS_ERR_OK;
 }

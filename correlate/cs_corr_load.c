@@ -872,3 +872,130 @@ cs_corr_db_t *cs_corr_db_load_opts(const char *const *paths, size_t cnt, const c
 	}
 	return db;
 }
+
+/* ---- the change feed: a layer over a loaded set ---- */
+
+static int cs__change_kind(const char *type) {
+	static const struct {
+		const char *name;
+		int kind;
+	} kinds[] = {{"domain", CS_CORR_K_HOST}, {"hostname", CS_CORR_K_HOST}, {"ipv4", CS_CORR_K_IP},
+		     {"ipv6", CS_CORR_K_IP},     {"ip", CS_CORR_K_IP},          {"url", CS_CORR_K_URL},
+		     {"md5", CS_CORR_K_HASH},    {"sha1", CS_CORR_K_HASH},      {"sha256", CS_CORR_K_HASH},
+		     {"email", CS_CORR_K_EMAIL}, {"cidr", CS_CORR_K_CIDR},      {"pattern", CS_CORR_K_PATTERN},
+		     {"auto", CS_CORR_K_AUTO}};
+	if (!type || !*type)
+		return CS_CORR_K_AUTO;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(*kinds); i++)
+		if (!strcasecmp(type, kinds[i].name))
+			return kinds[i].kind;
+	return 0;
+}
+
+/* Adds key to db's masked set. */
+static int cs__mask_add(cs_corr_db_t *db, const char *key) {
+	uint64_t h = 1469598103934665603ULL;
+	size_t j;
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	if ((db->masked_cnt + 1) * 2 > db->masked_size) {
+		size_t nsize = db->masked_size ? db->masked_size * 2 : 64;
+		char **n = cs_calloc(nsize, sizeof(*n));
+		if (!n)
+			return -1;
+		for (size_t i = 0; i < db->masked_size; i++) {
+			uint64_t hh = 1469598103934665603ULL;
+			if (!db->masked[i])
+				continue;
+			for (const unsigned char *p = (const unsigned char *)db->masked[i]; *p; p++)
+				hh = (hh ^ *p) * 1099511628211ULL;
+			for (j = hh & (nsize - 1); n[j]; j = (j + 1) & (nsize - 1))
+				;
+			n[j] = db->masked[i];
+		}
+		cs_free(db->masked);
+		db->masked = n;
+		db->masked_size = nsize;
+	}
+	for (j = h & (db->masked_size - 1); db->masked[j]; j = (j + 1) & (db->masked_size - 1))
+		if (!strcmp(db->masked[j], key))
+			return 0;
+	if (!(db->masked[j] = cs_strdup(key)))
+		return -1;
+	db->masked_cnt++;
+	return 0;
+}
+
+cs_corr_db_t *cs_corr_db_overlay(const cs_corr_db_t *base, const cs_corr_change_t *changes, size_t cnt,
+				 const cs_corr_load_opts_t *opts, uint64_t version, char *errstr, size_t errstr_size) {
+	cs_corr_builder_t b;
+	cs_corr_db_t *db;
+	cs_err_t err = CS_ERR_OK;
+
+	if (cs__corr_builder_init(&b, version)) {
+		cs_errstr_set(errstr, errstr_size, "out of memory");
+		return NULL;
+	}
+	if (opts) {
+		b.default_tlp = opts->default_tlp;
+		b.cache_dir = opts->cache_dir && *opts->cache_dir ? opts->cache_dir : NULL;
+	}
+	b.file_source = "indicator changes";
+	for (size_t i = 0; i < cnt && !err; i++) {
+		const cs_corr_change_t *c = &changes[i];
+		char origin[300];
+		int kind = cs__change_kind(c->type);
+		snprintf(origin, sizeof(origin), "%s%.200s", c->id ? "" : "change #", c->id ? c->id : "");
+		if (!c->id)
+			snprintf(origin, sizeof(origin), "change #%zu", i + 1);
+		if (!c->value || !*c->value) {
+			err = cs__corr_reject(&b, origin, "change without a value", "", 0);
+			continue;
+		}
+		if (!kind) {
+			err = cs__corr_reject(&b, origin, "unknown indicator type", c->type, strlen(c->type));
+			continue;
+		}
+		cs__corr_meta_reset(&b);
+		b.meta.revoked = c->revoke;
+		b.meta.source = c->source;
+		b.meta.tags = c->tags;
+		b.meta.tlp = c->tlp;
+		b.meta.confidence = c->confidence;
+		b.meta.valid_from_ms = c->valid_from_ms;
+		b.meta.valid_until_ms = c->valid_until_ms;
+		{
+			const char *why;
+			err = cs__corr_add(&b, kind, c->value, strlen(c->value), origin, &why);
+			if (!err && why)
+				err = cs__corr_reject(&b, origin, why, c->value, strlen(c->value));
+		}
+	}
+	if (err) {
+		cs_errstr_set(errstr, errstr_size, "out of memory");
+		cs__corr_builder_abort(&b);
+		return NULL;
+	}
+	if (!(db = cs__corr_builder_finish(&b, "indicator changes", errstr, errstr_size)))
+		return NULL;
+	/* every value of the layer masks the base's: revoked, or redefined with new metadata */
+	for (size_t i = 0; i < db->cnt; i++) {
+		char key[CS_NORM_CAP + 16];
+		snprintf(key, sizeof(key), "%d\t%s", db->inds[i].pattern ? 99 : (int)db->inds[i].type, db->inds[i].value);
+		if (cs__mask_add(db, key)) {
+			cs_errstr_set(errstr, errstr_size, "out of memory");
+			cs_corr_db_destroy(db);
+			return NULL;
+		}
+	}
+	if (opts && opts->warninglists_dir && *opts->warninglists_dir &&
+	    cs__corr_apply_warninglists(db, opts->warninglists_dir, errstr, errstr_size)) {
+		cs_corr_db_destroy(db);
+		return NULL;
+	}
+	db->id_base = (uint32_t)cs_corr_db_count(base);
+	for (size_t i = 0; i < db->cnt; i++)
+		db->inds[i].id += db->id_base;
+	db->base = cs_corr_db_ref(base);
+	return db;
+}

@@ -42,7 +42,23 @@ typedef struct cs_corr_ind_s {
 	int confidence;     /* 0..100; -1 when the source gave none */
 	int64_t valid_from_ms, valid_until_ms; /* epoch ms; 0 = unbounded. Applied at match time */
 	uint32_t scope;     /* bit (1 << role) per role it may match in ("where seen"); 0 = any */
+	int revoked;        /* an overlay's record of a revocation: never matches, masks the base's value */
 } cs_corr_ind_t;
+
+/*
+ * One change from the indicator change feed (indicators.topic): add (or
+ * update) or revoke one value. Strings are borrowed for the call.
+ */
+typedef struct cs_corr_change_s {
+	int revoke;
+	const char *type;  /* domain, ipv4, ipv6, url, md5, sha1, sha256, email, cidr, pattern; NULL: detect */
+	const char *value;
+	const char *id;    /* the origin reported with hits and rejections; NULL: "change #n" */
+	const char *source, *tags;
+	int tlp;           /* -1: the load's default */
+	int confidence;    /* -1: none */
+	int64_t valid_from_ms, valid_until_ms;
+} cs_corr_change_t;
 
 /** Options of a load: what applies to indicators whose file says nothing of it. */
 typedef struct cs_corr_load_opts_s {
@@ -106,14 +122,33 @@ cs_corr_db_t *cs_corr_db_load_opts(const char *const *paths, size_t cnt, const c
 				   uint64_t version, char *errstr, size_t errstr_size);
 /** How the set's patterns were obtained: "no patterns", "compiled N patterns in X s[, cached]", "N patterns from the cache". */
 const char *cs_corr_db_patterns_note(const cs_corr_db_t *db);
+/**
+ * A set layered over base: base's indicators minus the values changes revoke
+ * or redefine, plus the values they add, without rebuilding base (a million
+ * indicators take seconds to load; a thousand changes take milliseconds).
+ * Holds a reference on base (cs_corr_live_t's count) until destroyed. Ids of
+ * the layer's indicators follow base's (cs_corr_db_count() covers both). A
+ * change that is not valid is a rejection (cs_corr_db_reject()). Warning
+ * lists (opts->warninglists_dir) apply to the added values too.
+ * @returns the layered set, or NULL with errstr when no change is valid.
+ * @locality the loader thread
+ */
+cs_corr_db_t *cs_corr_db_overlay(const cs_corr_db_t *base, const cs_corr_change_t *changes, size_t cnt,
+				 const cs_corr_load_opts_t *opts, uint64_t version, char *errstr, size_t errstr_size);
 /** Number of warning lists loaded, and the name of the i-th. */
 size_t cs_corr_db_warninglist_count(const cs_corr_db_t *db);
 const char *cs_corr_db_warninglist(const cs_corr_db_t *db, size_t i);
 /** Number of indicators flagged by a warning list. */
 size_t cs_corr_db_warned_count(const cs_corr_db_t *db);
 
-/** Frees the set. Every scratch made for it must be gone first. NULL is a no-op. */
+/**
+ * Drops the caller's reference to the set (a loaded set starts with one); the
+ * last reference frees it. Every scratch made for it must be gone first. NULL
+ * is a no-op.
+ */
 void cs_corr_db_destroy(cs_corr_db_t *db);
+/** Another reference to db (released with cs_corr_db_destroy()). Any thread. */
+cs_corr_db_t *cs_corr_db_ref(const cs_corr_db_t *db);
 
 size_t cs_corr_db_count(const cs_corr_db_t *db);
 uint64_t cs_corr_db_version(const cs_corr_db_t *db);
@@ -131,10 +166,10 @@ const char *cs_corr_db_reject(const cs_corr_db_t *db, size_t i);
  */
 typedef struct cs_corr_live_s cs_corr_live_t;
 
-/** Starts with db (taken over). NULL on out of memory (db is then still the caller's). */
+/** Starts with db (the caller's reference is taken over). NULL on out of memory (db is then still the caller's). */
 cs_corr_live_t *cs_corr_live_new(cs_corr_db_t *db);
 /**
- * Makes db (taken over) the current set; the previous one is freed once no
+ * Makes db (the caller's reference taken over) the current set; the previous one is freed once no
  * reader holds it. @locality the loader thread; any thread
  */
 void cs_corr_live_publish(cs_corr_live_t *l, cs_corr_db_t *db);
