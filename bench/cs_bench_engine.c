@@ -469,15 +469,15 @@ static double cs__swap_ms(cs_corr_db_t *first, cs_corr_db_t *second) {
 }
 
 int cs_bench_indicators(const size_t *sizes, int nsizes, int json, const char *plot) {
-	double xs[16], ys[16], yc[16];
+	double xs[16], ys[16], yc[16], chg_ms[16];
 	char cache[] = "/tmp/cshield-bench-cache-XXXXXX";
 	if (!mkdtemp(cache)) {
 		fprintf(stderr, "cshield-bench: cannot create a cache directory in /tmp\n");
 		return 1;
 	}
 	if (!json)
-		printf("%12s %10s %10s %8s %10s %10s %8s %8s\n", "indicators", "loaded", "rejected", "patterns", "cold s",
-		       "cached s", "RSS MB", "swap ms");
+		printf("%12s %10s %10s %8s %10s %10s %8s %8s %8s\n", "indicators", "loaded", "rejected", "patterns", "cold s",
+		       "cached s", "RSS MB", "1k chg ms", "swap ms");
 	else
 		printf("{\"mode\":\"indicators\",\"threads\":1,\"sets\":[");
 	for (int k = 0; k < nsizes && k < 16; k++) {
@@ -519,6 +519,34 @@ int cs_bench_indicators(const size_t *sizes, int nsizes, int json, const char *p
 		else
 			printf("%12zu %10zu %10zu %8u %10.2f %10.2f %8.1f", sizes[k], cs_corr_db_count(db),
 			       cs_corr_db_reject_count(db), npat, secs, csecs, rss);
+		{ /* 1,000 changes (500 new domains, 500 revocations of loaded values) layered over db2 */
+			cs_corr_change_t ch[1000];
+			char vals[500][64];
+			cs_corr_db_t *top;
+			int64_t tc = cs_clock_ms();
+			for (int i = 0; i < 1000; i++) {
+				memset(&ch[i], 0, sizeof(ch[i]));
+				ch[i].tlp = ch[i].confidence = -1;
+				if (i < 500) {
+					snprintf(vals[i], sizeof(vals[i]), "new-%d.changes-bench.eu", i);
+					ch[i].type = "domain";
+					ch[i].value = vals[i];
+				} else {
+					ch[i].revoke = 1;
+					ch[i].value = cs_corr_db_indicator(db2, (uint32_t)((size_t)(i - 500) * 7 % cs_corr_db_count(db2)))->value;
+					ch[i].type = cs_corr_db_indicator(db2, (uint32_t)((size_t)(i - 500) * 7 % cs_corr_db_count(db2)))->pattern ? "pattern" : NULL;
+				}
+			}
+			top = cs_corr_db_overlay(db2, ch, 1000, &opts, 3, errstr, sizeof(errstr));
+			chg_ms[k] = (double)(cs_clock_ms() - tc);
+			if (!top)
+				fprintf(stderr, "cshield-bench: changes: %s\n", errstr);
+			cs_corr_db_destroy(top);
+		}
+		if (json)
+			printf(",\"changes_1k_ms\":%.1f", chg_ms[k]);
+		else
+			printf(" %8.1f", chg_ms[k]);
 		swap = cs__swap_ms(db, db2); /* takes both over */
 		if (json)
 			printf(",\"swap_ms\":%.1f}", swap);
@@ -536,8 +564,8 @@ int cs_bench_indicators(const size_t *sizes, int nsizes, int json, const char *p
 		printf("]}\n");
 	else
 		printf("(cold: parse, index, compile the patterns and write them to the cache; cached: the same files "
-		       "with the compiled patterns read back; swap: from publishing a set to both matching threads "
-		       "using it)\n");
+		       "with the compiled patterns read back; 1k chg: 1,000 changes (500 additions, 500 revocations) "
+		       "layered over the loaded set; swap: from publishing a set to both matching threads using it)\n");
 	if (plot) {
 		cs_bench_series_t a = {"indicator set: load, cold", "indicators", "seconds", xs, ys, (size_t)nsizes};
 		cs_bench_series_t b = {"indicator set: load, patterns from the cache", "indicators", "seconds", xs, yc,

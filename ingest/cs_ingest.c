@@ -1016,6 +1016,36 @@ static uint64_t cs__files_sig(const cs_ingest_conf_t *conf) {
 }
 
 /*
+ * Publishes what the workers match with: the files' set (newbase, taken over,
+ * when they were loaded again; NULL: the current one) with the change layer
+ * over it when there are changes. A layer that fails leaves the current set,
+ * or publishes the new files' set alone.
+ */
+static void cs__publish(cs_ingest_t *ing, cs_corr_db_t *newbase) {
+	if (newbase) {
+		cs_corr_db_destroy(ing->base);
+		ing->base = newbase;
+	}
+	if (ing->changes && cs_ingest_changes_count(ing->changes)) {
+		char errstr[1024];
+		cs_corr_load_opts_t opts = {ing->conf->warninglists_dir,
+					    (cs_tlp_t)cs_tlp_parse(ing->conf->indicators_tlp, strlen(ing->conf->indicators_tlp)),
+					    ing->conf->indicators_cache_dir};
+		cs_corr_db_t *top = cs_ingest_changes_layer(ing->changes, ing->base, &opts, ing->version + 1, errstr,
+							    sizeof(errstr));
+		if (top) {
+			ing->version++;
+			cs_corr_live_publish(ing->live, top);
+			return;
+		}
+		atomic_fetch_add(&ing->reloads_failed, 1);
+		CS_LOG_E("correlate", "indicator changes not applied: %s", errstr);
+	}
+	if (newbase)
+		cs_corr_live_publish(ing->live, cs_corr_db_ref(newbase));
+}
+
+/*
  * The loader thread: on SIGHUP, or when the files changed, loads a new set
  * aside and publishes it; the workers move to it after their next flush. A
  * set that does not load leaves the current one in place.
@@ -1029,7 +1059,12 @@ static void *cs__loader_main(void *arg) {
 		struct timespec ts = {0, 100 * 1000000};
 		int64_t now;
 		int why = 0; /* 1: SIGHUP, 2: files changed */
-		nanosleep(&ts, NULL);
+		if (ing->changes) {
+			if (cs_ingest_changes_poll(ing->changes, 100))
+				cs__publish(ing, NULL); /* a batch of changes: a new layer over the files' set */
+		} else {
+			nanosleep(&ts, NULL);
+		}
 		now = cs_clock_ms();
 		cs_corr_live_collect(ing->live); /* sets the workers left behind */
 		if (atomic_exchange(&ing->reload, 0))
@@ -1051,7 +1086,7 @@ static void *cs__loader_main(void *arg) {
 					 (unsigned long long)ing->version, errstr);
 			} else {
 				ing->version++;
-				cs_corr_live_publish(ing->live, db);
+				cs__publish(ing, db);
 			}
 			if (cs__reg_reload(ing, errstr, sizeof(errstr))) {
 				atomic_fetch_add(&ing->reloads_failed, 1);
@@ -1153,12 +1188,15 @@ cs_ingest_t *cs_ingest_new(cs_ingest_conf_t *conf, char *errstr, size_t errstr_s
 		cs_corr_db_t *db = cs__load_set(ing, ++ing->version, errstr, errstr_size);
 		if (!db)
 			goto err;
-		if (!(ing->live = cs_corr_live_new(db))) {
+		ing->base = db; /* the loader keeps the files' set, for the change layer */
+		if (!(ing->live = cs_corr_live_new(cs_corr_db_ref(db)))) {
 			cs_corr_db_destroy(db);
 			cs_errstr_set(errstr, errstr_size, "out of memory");
 			goto err;
 		}
 	}
+	if (*ing->conf->indicators_topic && !(ing->changes = cs_ingest_changes_new(ing->conf, errstr, errstr_size)))
+		goto err;
 
 	if (cs__reg_reload(ing, errstr, errstr_size))
 		goto err;
@@ -1379,6 +1417,8 @@ void cs_ingest_destroy(cs_ingest_t *ing) {
 		cs__worker_fini(&ing->workers[i]);
 	cs_free(ing->workers);
 	cs_corr_live_destroy(ing->live);
+	cs_corr_db_destroy(ing->base);
+	cs_ingest_changes_destroy(ing->changes);
 	cs__reg_release(ing->reg);
 	pthread_mutex_destroy(&ing->reg_lock);
 	cs_ingest_conf_destroy(ing->conf);

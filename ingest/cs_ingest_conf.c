@@ -28,6 +28,11 @@ static const cs_conf_prop_t cs__ingest_props[] = {
 	 "Directory where compiled Hyperscan databases are kept (zstd, named by a hash of the patterns and "
 	 "the Hyperscan version and platform): a restart or reload with the same patterns does not compile "
 	 "them again. Must exist and be writable. Empty: no cache."},
+	{"indicators.topic", CS_CONF_STR, CS__OFF(indicators_topic), 0, 0, "", 0,
+	 "Kafka topic of indicator changes (JSON: op add or revoke, type, value, id, source, tlp, "
+	 "confidence, tags, valid_from, valid_until; docs/FORMATS.md), read from the beginning on every "
+	 "start (compact it, keyed by type and value). Changes are layered over the files' set and "
+	 "swapped in within a fraction of a second, without reloading the files. Empty: none."},
 	{"indicators.reload.interval.ms", CS_CONF_INT, CS__OFF(reload_interval_ms), 0, 86400000, "10000", 0,
 	 "How often the indicator files are checked for changes (size, modification time); a changed "
 	 "set is loaded aside and swapped in without pausing consumption (SIGHUP loads at once). "

@@ -31,6 +31,7 @@ struct cs_ingest_conf_s {
 	char *indicators_file;
 	char *indicators_tlp;
 	char *indicators_cache_dir;
+	char *indicators_topic;
 	char *key_prefix;
 	int64_t reload_interval_ms;
 	int64_t window_s;
@@ -166,6 +167,18 @@ int cs_ingest_reg_find(const cs_ingest_reg_t *r, const char *s, size_t len);
 int cs_ingest_reg_topic(const cs_ingest_reg_t *r, const char *topic);
 void cs_ingest_reg_destroy(cs_ingest_reg_t *r);
 
+/* ---- the indicator change feed (cs_ingest_changes.c), loader thread only ---- */
+typedef struct cs_ingest_changes_s cs_ingest_changes_t;
+cs_ingest_changes_t *cs_ingest_changes_new(const cs_ingest_conf_t *conf, char *errstr, size_t errstr_size);
+void cs_ingest_changes_destroy(cs_ingest_changes_t *c);
+/** Reads what arrived (waiting up to timeout_ms); 1 when a batch of changes is due to be applied. */
+int cs_ingest_changes_poll(cs_ingest_changes_t *c, int timeout_ms);
+/** Distinct (type, value) changes received so far. */
+size_t cs_ingest_changes_count(const cs_ingest_changes_t *c);
+/** Every change so far as a layer over base (cs_corr_db_overlay). */
+cs_corr_db_t *cs_ingest_changes_layer(cs_ingest_changes_t *c, const cs_corr_db_t *base, const cs_corr_load_opts_t *opts,
+				      uint64_t version, char *errstr, size_t errstr_size);
+
 /* ---- metrics: written by one worker (relaxed atomics), read by the metrics thread ---- */
 typedef struct cs_ingest_metrics_s {
 	atomic_llong messages;                       /* Kafka messages consumed */
@@ -232,6 +245,8 @@ typedef struct cs_ingest_worker_s {
 struct cs_ingest_s {
 	cs_ingest_conf_t *conf;
 	cs_corr_live_t *live;      /* the current indicator set, replaced by the loader thread */
+	cs_corr_db_t *base;        /* the set loaded from the files (a reference), under the change layer */
+	cs_ingest_changes_t *changes; /* indicators.topic; NULL when not set */
 	uint64_t version;          /* of the last set loaded (loader thread) */
 	atomic_int reload;         /* SIGHUP: load the files again */
 	pthread_t loader;
