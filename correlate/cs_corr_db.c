@@ -493,7 +493,7 @@ cs_err_t cs__corr_add(cs_corr_builder_t *b, int kind, const char *value, size_t 
 		      const char **why) {
 	static _Thread_local char nbuf[CS_NORM_CAP];
 	cs_corr_db_t *db = b->db;
-	int type = -1;
+	int type = -1, url_prefix = 0;
 	char whybuf[300];
 
 	*why = NULL;
@@ -566,6 +566,12 @@ cs_err_t cs__corr_add(cs_corr_builder_t *b, int kind, const char *value, size_t 
 		}
 	}
 not_cidr:
+	/* "http://host/path/" plus a star: a URL prefix, matched at the path boundaries ('/', '?', the end) */
+	if ((kind == CS_CORR_K_URL || (kind == CS_CORR_K_AUTO && strstr(nbuf, "://"))) && len > 1 && nbuf[len - 1] == '*') {
+		nbuf[--len] = '\0';
+		url_prefix = 1;
+		kind = CS_CORR_K_URL;
+	}
 	switch (kind) {
 	case CS_CORR_K_PATTERN:
 		if ((*why = cs__pattern_check(nbuf, whybuf, sizeof(whybuf)))) {
@@ -613,6 +619,15 @@ not_cidr:
 	if (type < 0) {
 		*why = CS__WHY_INVALID;
 		return CS_ERR_OK;
+	}
+	if (url_prefix) { /* kept with its '*': never equal to a URL seen in an event */
+		if (len + 2 > sizeof(nbuf)) {
+			*why = "longer than 4096 bytes";
+			return CS_ERR_OK;
+		}
+		nbuf[len++] = '*';
+		nbuf[len] = '\0';
+		db->url_prefixes++;
 	}
 	if (db->cnt * 2 >= b->set.size && cs__strset_grow(&b->set, db->inds, db->cnt))
 		return CS_ERR_NOMEM;
@@ -816,6 +831,10 @@ void cs_corr_scratch_at(cs_corr_scratch_t *scr, int64_t ts_ms) {
 	scr->at_ms = ts_ms;
 }
 
+void cs_corr_scratch_all_prefixes(cs_corr_scratch_t *scr, int all) {
+	scr->all_prefixes = all;
+}
+
 /* Whether ind may match obs: its scope (roles) and its validity at the event's time. */
 static inline int cs__applies(const cs_corr_scratch_t *scr, const cs_corr_ind_t *ind, const cs_obs_t *obs) {
 	if (ind->scope && !(ind->scope & (1u << obs->role)))
@@ -948,8 +967,34 @@ static cs_err_t cs__match_one(const cs_corr_db_t *db, cs_corr_scratch_t *scr, co
 			}
 		} else if ((ind = cs__exact(db, (int)obs->type, obs->value, obs->len)) && cs__applies(scr, ind, obs)) {
 			cs_corr_hit_t hit = {ind, obs, db->version};
-			if (cb(opaque, &hit) || obs->type == CS_OBS_IPV4 || obs->type == CS_OBS_IPV6)
+			if (cb(opaque, &hit) ||
+			    ((obs->type == CS_OBS_IPV4 || obs->type == CS_OBS_IPV6) && !(scr && scr->all_prefixes)))
 				return CS_ERR_OK; /* an exact address is the longest prefix */
+		}
+		if (obs->type == CS_OBS_URL && db->url_prefixes && obs->len + 2 < CS_NORM_CAP) {
+			/* URL prefixes: the URL up to each '/' of its path, and up to '?', '#' or its end */
+			static _Thread_local char cand[CS_NORM_CAP];
+			const char *v = obs->value, *host = memmem(v, obs->len, "://", 3);
+			size_t i = host ? (size_t)(host - v) + 3 : obs->len;
+			while (i < obs->len && v[i] != '/')
+				i++;
+			for (; i <= obs->len; i++) {
+				int end = i == obs->len || v[i] == '?' || v[i] == '#';
+				if (i < obs->len && v[i] != '/' && !end)
+					continue;
+				if (end && v[i - 1] == '/')
+					break; /* the path ends with '/': that candidate was just looked up */
+				memcpy(cand, v, i + (i < obs->len && v[i] == '/'));
+				cand[i + (i < obs->len && v[i] == '/')] = '*';
+				if ((ind = cs__exact(db, CS_OBS_URL, cand, i + (i < obs->len && v[i] == '/') + 1)) &&
+				    cs__applies(scr, ind, obs)) {
+					cs_corr_hit_t hit = {ind, obs, db->version};
+					if (cb(opaque, &hit))
+						return CS_ERR_OK;
+				}
+				if (end)
+					break;
+			}
 		}
 		if ((obs->type == CS_OBS_IPV4 && db->cidrs.lens4_cnt) || (obs->type == CS_OBS_IPV6 && db->cidrs.lens6_cnt)) {
 			/* the longest prefix that contains the address */
@@ -968,8 +1013,8 @@ static cs_err_t cs__match_one(const cs_corr_db_t *db, cs_corr_scratch_t *scr, co
 						if ((id = cs__cidr_find(&db->cidrs, v6, lens[k], net)) >= 0 &&
 						    cs__applies(scr, &db->inds[id], obs)) {
 							cs_corr_hit_t hit = {&db->inds[id], obs, db->version};
-							cb(opaque, &hit);
-							break;
+							if (cb(opaque, &hit) || !(scr && scr->all_prefixes))
+								break; /* the longest, unless all were asked for */
 						}
 					}
 			}

@@ -44,6 +44,7 @@ struct cs_corr_db_s {
 	cs_corr_cidrs_t cidrs;   /* IPv4/IPv6 prefixes: the longest containing one matches */
 	char **warn_names;       /* [warn_cnt] names of the warning lists applied */
 	size_t warn_cnt, warned;
+	size_t url_prefixes;     /* URL prefix indicators (written "http://host/path/" plus a star) in the exact index */
 	hs_database_t *patterns; /* Hyperscan: pattern indicators over text and URLs; NULL if none */
 	uint32_t pattern_cnt;
 	char patterns_note[1400];
@@ -119,6 +120,7 @@ cs_err_t cs__corr_load_list(cs_corr_builder_t *b, const char *path, FILE *fp, ch
 struct cs_corr_scratch_s {
 	hs_scratch_t *scratch; /* big enough for every database of the set */
 	int64_t at_ms;         /* events' time for validity; 0 = none */
+	int all_prefixes;      /* report every containing CIDR prefix, not only the longest */
 };
 
 #endif /* CS_CORR_INT_H */

@@ -203,6 +203,13 @@ cs_err_t cs_corr_scratch_update(cs_corr_scratch_t *scr, const cs_corr_db_t *db, 
  * @locality the thread that owns scr
  */
 void cs_corr_scratch_at(cs_corr_scratch_t *scr, int64_t ts_ms);
+/**
+ * An address matches the longest CIDR prefix containing it (an exact address
+ * being the longest); with all set, every containing prefix and the exact
+ * address are reported (retro-hunting: cshield-ioc match --all-prefixes).
+ * @locality the thread that owns scr
+ */
+void cs_corr_scratch_all_prefixes(cs_corr_scratch_t *scr, int all);
 
 /**
  * Matches one observable. Indicators whose scope excludes the observable's

@@ -29,6 +29,8 @@ static void cs__usage(FILE *fp) {
 		"             set_version; an indicator matches only within its validity (at the\n"
 		"             event's time) and its scope (roles)\n"
 		"  --format F auto (default), ecs, eve, zeek, ocsf or cef\n"
+		"  --all-prefixes  (match) an address hits every CIDR prefix containing it, not\n"
+		"             only the longest\n"
 		"  -h, --help, -V, --version\n");
 }
 
@@ -64,7 +66,7 @@ static int cs__on_hit(void *opaque, const cs_corr_hit_t *hit) {
 	return 0;
 }
 
-static int cs__match(cs_corr_db_t *db, const char *events, int fmt) {
+static int cs__match(cs_corr_db_t *db, const char *events, int fmt, int all_prefixes) {
 	char errstr[512], *line = NULL;
 	cs_corr_scratch_t *scr = cs_corr_scratch_new(db, errstr, sizeof(errstr));
 	cs_decode_conf_t *dc = cs_decode_conf_new();
@@ -81,6 +83,7 @@ static int cs__match(cs_corr_db_t *db, const char *events, int fmt) {
 		rc = 1;
 		goto out;
 	}
+	cs_corr_scratch_all_prefixes(scr, all_prefixes);
 	/* one event a line: the line number is the event number */
 	while ((n = getline(&line, &cap, fp)) != -1) {
 		cs_decode_event_t ev;
@@ -114,6 +117,7 @@ int main(int argc, char **argv) {
 	long rss0;
 	cs_corr_db_t *db;
 	cs_corr_load_opts_t opts = {NULL, CS_TLP_AMBER, NULL};
+	int all_prefixes = 0;
 
 	cs_log_set_program("cshield-ioc");
 	if (!cmd || !strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
@@ -145,6 +149,8 @@ int main(int argc, char **argv) {
 			}
 			opts.default_tlp = (cs_tlp_t)t;
 			i++;
+		} else if (!strcmp(argv[i], "--all-prefixes")) {
+			all_prefixes = 1;
 		} else if (!strcmp(argv[i], "--cache") && i + 1 < argc) {
 			opts.cache_dir = argv[++i];
 		} else if (!strcmp(argv[i], "--indicators"))
@@ -197,7 +203,7 @@ int main(int argc, char **argv) {
 		cs_json_write_str(stdout, cs_corr_db_patterns_note(db), strlen(cs_corr_db_patterns_note(db)));
 		printf("}\n");
 	} else {
-		rc = cs__match(db, events, fmt);
+		rc = cs__match(db, events, fmt, all_prefixes);
 	}
 	cs_corr_db_destroy(db);
 	free(paths);

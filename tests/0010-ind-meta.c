@@ -192,6 +192,36 @@ int cs_test_0010(void) {
 	cs_corr_scratch_destroy(scr);
 	cs_corr_db_destroy(db);
 
+	/* URL prefixes (a trailing star) match at path boundaries; CIDR: the longest, or all on request */
+	{
+		char list[600];
+		hits_t hh;
+		snprintf(list, sizeof(list), "%s/prefixes.txt", cs_test_tmpdir());
+		CS_TEST_EQ_INT(cs_test_write_file(list, "http://Evil.Example.EU:80/dl/*\nhttp://evil.example.eu/x.php*\n"
+							"http://evil.example.eu/exact.bin\n10.0.0.0/8\n10.1.0.0/16\n10.1.2.3\n"),
+			       0);
+		CS_TEST_ASSERT((db = cs_corr_db_load_list(list, 1, errstr, sizeof(errstr))), "%s", errstr);
+		CS_TEST_ASSERT((scr = cs_corr_scratch_new(db, errstr, sizeof(errstr))), "%s", errstr);
+		CS_TEST_EQ_INT(match(db, scr, CS_OBS_URL, CS_OBS_ROLE_URL, "http://evil.example.eu/dl/a/b.exe?x=1", &hh), 1);
+		CS_TEST_EQ_STR(hh.ind[0]->value, "http://evil.example.eu/dl/*");
+		CS_TEST_EQ_INT(match(db, scr, CS_OBS_URL, CS_OBS_ROLE_URL, "http://evil.example.eu/dl/", &hh), 1);
+		CS_TEST_EQ_INT(match(db, scr, CS_OBS_URL, CS_OBS_ROLE_URL, "http://evil.example.eu/dlx/a", &hh), 0);
+		CS_TEST_EQ_INT(match(db, scr, CS_OBS_URL, CS_OBS_ROLE_URL, "http://evil.example.eu/x.php?id=7", &hh), 1);
+		CS_TEST_EQ_INT(match(db, scr, CS_OBS_URL, CS_OBS_ROLE_URL, "http://evil.example.eu/x.phpx", &hh), 0);
+		CS_TEST_EQ_INT(match(db, scr, CS_OBS_URL, CS_OBS_ROLE_URL, "http://evil.example.eu/exact.bin", &hh), 1);
+		CS_TEST_EQ_INT(match(db, scr, CS_OBS_URL, CS_OBS_ROLE_URL, "http://evil.example.eu/exact.bin.gz", &hh), 0);
+		CS_TEST_EQ_INT(match(db, scr, CS_OBS_URL, CS_OBS_ROLE_URL, "http://other.example.eu/dl/a", &hh), 0);
+		CS_TEST_EQ_INT(match(db, scr, CS_OBS_IPV4, CS_OBS_ROLE_DST, "10.1.2.3", &hh), 1); /* the exact address */
+		CS_TEST_EQ_INT(match(db, scr, CS_OBS_IPV4, CS_OBS_ROLE_DST, "10.1.9.9", &hh), 1);
+		CS_TEST_EQ_STR(hh.ind[0]->value, "10.1.0.0/16");
+		cs_corr_scratch_all_prefixes(scr, 1);
+		CS_TEST_EQ_INT(match(db, scr, CS_OBS_IPV4, CS_OBS_ROLE_DST, "10.1.2.3", &hh), 3);
+		CS_TEST_EQ_INT(match(db, scr, CS_OBS_IPV4, CS_OBS_ROLE_DST, "10.1.9.9", &hh), 2);
+		CS_TEST_EQ_INT(match(db, scr, CS_OBS_IPV4, CS_OBS_ROLE_DST, "10.200.0.1", &hh), 1);
+		cs_corr_scratch_destroy(scr);
+		cs_corr_db_destroy(db);
+	}
+
 	/* the compiled-database cache: compiled and cached, then read back; a damaged file is recompiled */
 	{
 		char dir[600], list[600], cmd[1400];
