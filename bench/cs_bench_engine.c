@@ -399,6 +399,9 @@ typedef struct cs__swap_reader_s {
 	atomic_int *stop;
 	atomic_llong moved_ms; /* when it moved to the newest set */
 	uint64_t want_gen;
+	atomic_int *phase;     /* 0 steady, 1 around the swap, 2 done */
+	uint32_t lat[2][65536]; /* match latencies in ns, steady and around the swap */
+	size_t nlat[2];
 } cs__swap_reader_t;
 
 static int cs__swap_hit(void *opaque, const cs_corr_hit_t *hit) {
@@ -423,7 +426,16 @@ static void *cs__swap_reader(void *arg) {
 			db = n;
 			atomic_store(&r->moved_ms, cs_clock_ms());
 		}
-		cs_corr_match(db, scr, &obs, cs__swap_hit, NULL);
+		{
+			struct timespec a, b;
+			int ph = atomic_load(r->phase);
+			clock_gettime(CLOCK_MONOTONIC, &a);
+			cs_corr_match(db, scr, &obs, cs__swap_hit, NULL);
+			clock_gettime(CLOCK_MONOTONIC, &b);
+			if (ph < 2 && r->nlat[ph] < 65536)
+				r->lat[ph][r->nlat[ph]++] =
+					(uint32_t)((b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec));
+		}
 	}
 	cs_corr_scratch_destroy(scr);
 	cs_corr_live_release(r->live, db);
@@ -435,21 +447,42 @@ static void *cs__swap_reader(void *arg) {
  * (readers move between events; the ingest workers also flush first, which
  * adds at most one Redis round trip).
  */
-static double cs__swap_ms(cs_corr_db_t *first, cs_corr_db_t *second) {
+static int cs__cmp_u32(const void *a, const void *b) {
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double cs__p99_us(cs__swap_reader_t *r, int ph) {
+	static uint32_t all[2 * 65536];
+	size_t n = 0;
+	for (int i = 0; i < 2; i++) {
+		memcpy(all + n, r[i].lat[ph], r[i].nlat[ph] * sizeof(*all));
+		n += r[i].nlat[ph];
+	}
+	if (!n)
+		return -1;
+	qsort(all, n, sizeof(*all), cs__cmp_u32);
+	return all[n * 99 / 100] / 1000.0;
+}
+
+/* Also the p99 match latency, steady and in the 50 ms around the swap, into p99[0] and p99[1] (us). */
+static double cs__swap_ms(cs_corr_db_t *first, cs_corr_db_t *second, double *p99) {
 	cs_corr_live_t *live = cs_corr_live_new(first);
-	cs__swap_reader_t r[2];
+	cs__swap_reader_t *r = cs_calloc(2, sizeof(*r));
 	pthread_t th[2];
-	atomic_int stop = 0;
+	atomic_int stop = 0, phase = 0;
 	int64_t t0, last = 0;
-	if (!live)
+	if (!live || !r)
 		return -1;
 	for (int i = 0; i < 2; i++) {
 		r[i].live = live;
 		r[i].stop = &stop;
+		r[i].phase = &phase;
 		atomic_store(&r[i].moved_ms, 0);
 		pthread_create(&th[i], NULL, cs__swap_reader, &r[i]);
 	}
 	usleep(50000);
+	atomic_store(&phase, 1);
 	t0 = cs_clock_ms();
 	cs_corr_live_publish(live, second);
 	for (int waited = 0; waited < 10000; waited++) {
@@ -458,6 +491,8 @@ static double cs__swap_ms(cs_corr_db_t *first, cs_corr_db_t *second) {
 		usleep(100);
 	}
 	cs_corr_live_collect(live); /* the loader's job: free the first set */
+	usleep(50000);
+	atomic_store(&phase, 2);
 	atomic_store(&stop, 1);
 	for (int i = 0; i < 2; i++) {
 		pthread_join(th[i], NULL);
@@ -465,6 +500,9 @@ static double cs__swap_ms(cs_corr_db_t *first, cs_corr_db_t *second) {
 			last = atomic_load(&r[i].moved_ms);
 	}
 	cs_corr_live_destroy(live);
+	p99[0] = cs__p99_us(r, 0);
+	p99[1] = cs__p99_us(r, 1);
+	cs_free(r);
 	return last ? (double)(last - t0) : -1;
 }
 
@@ -476,8 +514,8 @@ int cs_bench_indicators(const size_t *sizes, int nsizes, int json, const char *p
 		return 1;
 	}
 	if (!json)
-		printf("%12s %10s %10s %8s %10s %10s %8s %8s %8s\n", "indicators", "loaded", "rejected", "patterns", "cold s",
-		       "cached s", "RSS MB", "1k chg ms", "swap ms");
+		printf("%12s %10s %10s %8s %10s %10s %8s %8s %8s %8s %8s\n", "indicators", "loaded", "rejected", "patterns",
+		       "cold s", "cached s", "RSS MB", "1k chg ms", "swap ms", "p99 us", "swap p99");
 	else
 		printf("{\"mode\":\"indicators\",\"threads\":1,\"sets\":[");
 	for (int k = 0; k < nsizes && k < 16; k++) {
@@ -485,7 +523,7 @@ int cs_bench_indicators(const size_t *sizes, int nsizes, int json, const char *p
 		const char *ip = ind;
 		cs_corr_load_opts_t opts = {NULL, CS_TLP_AMBER, cache};
 		int64_t rss0, t0;
-		double secs, csecs, rss, swap;
+		double secs, csecs, rss, swap, p99[2] = {-1, -1};
 		cs_corr_db_t *db, *db2;
 		uint32_t npat = 0;
 		if (cs__gen_files(sizes[k], 0, 0, ind, NULL))
@@ -547,11 +585,11 @@ int cs_bench_indicators(const size_t *sizes, int nsizes, int json, const char *p
 			printf(",\"changes_1k_ms\":%.1f", chg_ms[k]);
 		else
 			printf(" %8.1f", chg_ms[k]);
-		swap = cs__swap_ms(db, db2); /* takes both over */
+		swap = cs__swap_ms(db, db2, p99); /* takes both over */
 		if (json)
-			printf(",\"swap_ms\":%.1f}", swap);
+			printf(",\"swap_ms\":%.1f,\"match_p99_us_steady\":%.2f,\"match_p99_us_swap\":%.2f}", swap, p99[0], p99[1]);
 		else
-			printf(" %8.1f\n", swap);
+			printf(" %8.1f %8.2f %8.2f\n", swap, p99[0], p99[1]);
 		fflush(stdout);
 	}
 	{
@@ -565,7 +603,8 @@ int cs_bench_indicators(const size_t *sizes, int nsizes, int json, const char *p
 	else
 		printf("(cold: parse, index, compile the patterns and write them to the cache; cached: the same files "
 		       "with the compiled patterns read back; 1k chg: 1,000 changes (500 additions, 500 revocations) "
-		       "layered over the loaded set; swap: from publishing a set to both matching threads using it)\n");
+		       "layered over the loaded set; swap: from publishing a set to both matching threads using it; p99: "
+		       "match latency of those threads, steady and in the 50 ms around the swap)\n");
 	if (plot) {
 		cs_bench_series_t a = {"indicator set: load, cold", "indicators", "seconds", xs, ys, (size_t)nsizes};
 		cs_bench_series_t b = {"indicator set: load, patterns from the cache", "indicators", "seconds", xs, yc,
