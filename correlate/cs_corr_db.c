@@ -359,44 +359,62 @@ void cs__corr_meta_reset(cs_corr_builder_t *b) {
 	b->meta.confidence = -1;
 }
 
-/*
- * One copy of each source and tag string in the set (a million indicators of
- * one feed share its name): an open-addressing table in db->strs, freed with
- * the set.
- */
-static const char *cs__intern(cs_corr_db_t *db, const char *s) {
+static uint64_t cs__str_hash(const char *s) {
 	uint64_t h = 1469598103934665603ULL;
-	size_t j;
-	if (!*s)
-		return "";
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
 		h = (h ^ *p) * 1099511628211ULL;
-	if ((db->str_cnt + 1) * 2 > db->str_size) {
-		size_t nsize = db->str_size ? db->str_size * 2 : 64;
+	return h;
+}
+
+int cs__strtab_has(const cs_corr_strtab_t *t, const char *s) {
+	if (!t->size)
+		return 0;
+	for (size_t j = cs__str_hash(s) & (t->size - 1); t->slots[j]; j = (j + 1) & (t->size - 1))
+		if (!strcmp(t->slots[j], s))
+			return 1;
+	return 0;
+}
+
+const char *cs__strtab_put(cs_corr_strtab_t *t, const char *s) {
+	size_t j;
+	if ((t->cnt + 1) * 2 > t->size) {
+		size_t nsize = t->size ? t->size * 2 : 64;
 		char **n = cs_calloc(nsize, sizeof(*n));
 		if (!n)
 			return NULL;
-		for (size_t i = 0; i < db->str_size; i++) {
-			uint64_t hh = 1469598103934665603ULL;
-			if (!db->strs[i])
+		for (size_t i = 0; i < t->size; i++) {
+			if (!t->slots[i])
 				continue;
-			for (const unsigned char *p = (const unsigned char *)db->strs[i]; *p; p++)
-				hh = (hh ^ *p) * 1099511628211ULL;
-			for (j = hh & (nsize - 1); n[j]; j = (j + 1) & (nsize - 1))
+			for (j = cs__str_hash(t->slots[i]) & (nsize - 1); n[j]; j = (j + 1) & (nsize - 1))
 				;
-			n[j] = db->strs[i];
+			n[j] = t->slots[i];
 		}
-		cs_free(db->strs);
-		db->strs = n;
-		db->str_size = nsize;
+		cs_free(t->slots);
+		t->slots = n;
+		t->size = nsize;
 	}
-	for (j = h & (db->str_size - 1); db->strs[j]; j = (j + 1) & (db->str_size - 1))
-		if (!strcmp(db->strs[j], s))
-			return db->strs[j];
-	if (!(db->strs[j] = cs_strdup(s)))
+	for (j = cs__str_hash(s) & (t->size - 1); t->slots[j]; j = (j + 1) & (t->size - 1))
+		if (!strcmp(t->slots[j], s))
+			return t->slots[j];
+	if (!(t->slots[j] = cs_strdup(s)))
 		return NULL;
-	db->str_cnt++;
-	return db->strs[j];
+	t->cnt++;
+	return t->slots[j];
+}
+
+void cs__strtab_free(cs_corr_strtab_t *t) {
+	for (size_t i = 0; i < t->size; i++)
+		cs_free(t->slots[i]);
+	cs_free(t->slots);
+	memset(t, 0, sizeof(*t));
+}
+
+/*
+ * One copy of each source and tag string in the set (a million indicators of
+ * one feed share its name), freed with the set.
+ */
+static const char *cs__intern(cs_corr_db_t *db, const char *s) {
+	return *s ? cs__strtab_put(&db->strs, s) : "";
 }
 
 /* Applies the builder's current metadata to a new indicator. 0 or -1 (out of memory). */
@@ -748,12 +766,8 @@ void cs__corr_db_free(cs_corr_db_t *db) {
 		cs_free((char *)db->inds[i].origin);
 	}
 	cs_free(db->inds);
-	for (size_t i = 0; i < db->str_size; i++)
-		cs_free(db->strs[i]);
-	cs_free(db->strs);
-	for (size_t i = 0; i < db->masked_size; i++)
-		cs_free(db->masked[i]);
-	cs_free(db->masked);
+	cs__strtab_free(&db->strs);
+	cs__strtab_free(&db->masked);
 	cs_corr_db_destroy(db->base); /* the reference the layer held */
 	for (size_t i = 0; i < db->reject_cnt; i++)
 		cs_free(db->rejects[i]);
@@ -878,26 +892,16 @@ static const cs_corr_ind_t *cs__exact(const cs_corr_db_t *db, int type, const ch
 }
 
 /* The mask key of an indicator: its kind and normalized value. */
-static void cs__mask_key(const cs_corr_ind_t *ind, char *buf, size_t size) {
+void cs__mask_key(const cs_corr_ind_t *ind, char *buf, size_t size) {
 	snprintf(buf, size, "%d\t%s", ind->pattern ? 99 : (int)ind->type, ind->value);
-}
-
-static uint64_t cs__str_hash(const char *s) {
-	uint64_t h = 1469598103934665603ULL;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		h = (h ^ *p) * 1099511628211ULL;
-	return h;
 }
 
 static int cs__masked(const cs_corr_db_t *db, const cs_corr_ind_t *ind) {
 	char key[CS_NORM_CAP + 16];
-	if (!db->masked_size)
+	if (!db->masked.cnt)
 		return 0;
 	cs__mask_key(ind, key, sizeof(key));
-	for (size_t j = cs__str_hash(key) & (db->masked_size - 1); db->masked[j]; j = (j + 1) & (db->masked_size - 1))
-		if (!strcmp(db->masked[j], key))
-			return 1;
-	return 0;
+	return cs__strtab_has(&db->masked, key);
 }
 
 typedef struct cs__layer_ctx_s {

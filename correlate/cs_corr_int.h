@@ -33,6 +33,20 @@ typedef struct cs_corr_cidrs_s {
 	int lens4_cnt, lens6_cnt;
 } cs_corr_cidrs_t;
 
+/* A set of owned strings (open addressing): interned metadata, a layer's masked keys. */
+typedef struct cs_corr_strtab_s {
+	char **slots;
+	size_t cnt, size; /* size: power of two */
+} cs_corr_strtab_t;
+
+/** s's copy in t, added when absent; NULL on out of memory. */
+const char *cs__strtab_put(cs_corr_strtab_t *t, const char *s);
+/** Whether t holds s. */
+int cs__strtab_has(const cs_corr_strtab_t *t, const char *s);
+void cs__strtab_free(cs_corr_strtab_t *t);
+/** The key a layer masks a base indicator by: "<kind>\t<normalized value>". */
+void cs__mask_key(const cs_corr_ind_t *ind, char *buf, size_t size);
+
 struct cs_corr_db_s {
 	uint64_t version;
 	atomic_int refs; /* 1 for the loader's; cs_corr_db_ref(), live readers and layers add theirs */
@@ -48,13 +62,11 @@ struct cs_corr_db_s {
 	hs_database_t *patterns; /* Hyperscan: pattern indicators over text and URLs; NULL if none */
 	uint32_t pattern_cnt;
 	char patterns_note[1400];
-	char **strs;             /* interned source and tag strings (cs__intern), owned */
-	size_t str_cnt, str_size;
+	cs_corr_strtab_t strs;   /* interned source and tag strings */
 	/* a layer over base (cs_corr_db_overlay): base's hits whose key is masked are dropped */
 	cs_corr_db_t *base;      /* a reference held on it; NULL for a set loaded from files */
 	uint32_t id_base;        /* the layer's ids start here (base's count) */
-	char **masked;           /* "<type>\t<value>" keys this layer revokes or redefines, owned */
-	size_t masked_cnt, masked_size; /* compiled or from the cache, and how long it took */
+	cs_corr_strtab_t masked; /* "<type>\t<value>" keys this layer revokes or redefines */ /* compiled or from the cache, and how long it took */
 };
 
 /* ---- building a set (cs_corr_db.c), fed by the loaders (cs_corr_load.c) ---- */

@@ -892,40 +892,6 @@ static int cs__change_kind(const char *type) {
 	return 0;
 }
 
-/* Adds key to db's masked set. */
-static int cs__mask_add(cs_corr_db_t *db, const char *key) {
-	uint64_t h = 1469598103934665603ULL;
-	size_t j;
-	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-		h = (h ^ *p) * 1099511628211ULL;
-	if ((db->masked_cnt + 1) * 2 > db->masked_size) {
-		size_t nsize = db->masked_size ? db->masked_size * 2 : 64;
-		char **n = cs_calloc(nsize, sizeof(*n));
-		if (!n)
-			return -1;
-		for (size_t i = 0; i < db->masked_size; i++) {
-			uint64_t hh = 1469598103934665603ULL;
-			if (!db->masked[i])
-				continue;
-			for (const unsigned char *p = (const unsigned char *)db->masked[i]; *p; p++)
-				hh = (hh ^ *p) * 1099511628211ULL;
-			for (j = hh & (nsize - 1); n[j]; j = (j + 1) & (nsize - 1))
-				;
-			n[j] = db->masked[i];
-		}
-		cs_free(db->masked);
-		db->masked = n;
-		db->masked_size = nsize;
-	}
-	for (j = h & (db->masked_size - 1); db->masked[j]; j = (j + 1) & (db->masked_size - 1))
-		if (!strcmp(db->masked[j], key))
-			return 0;
-	if (!(db->masked[j] = cs_strdup(key)))
-		return -1;
-	db->masked_cnt++;
-	return 0;
-}
-
 cs_corr_db_t *cs_corr_db_overlay(const cs_corr_db_t *base, const cs_corr_change_t *changes, size_t cnt,
 				 const cs_corr_load_opts_t *opts, uint64_t version, char *errstr, size_t errstr_size) {
 	cs_corr_builder_t b;
@@ -981,8 +947,8 @@ cs_corr_db_t *cs_corr_db_overlay(const cs_corr_db_t *base, const cs_corr_change_
 	/* every value of the layer masks the base's: revoked, or redefined with new metadata */
 	for (size_t i = 0; i < db->cnt; i++) {
 		char key[CS_NORM_CAP + 16];
-		snprintf(key, sizeof(key), "%d\t%s", db->inds[i].pattern ? 99 : (int)db->inds[i].type, db->inds[i].value);
-		if (cs__mask_add(db, key)) {
+		cs__mask_key(&db->inds[i], key, sizeof(key));
+		if (!cs__strtab_put(&db->masked, key)) {
 			cs_errstr_set(errstr, errstr_size, "out of memory");
 			cs_corr_db_destroy(db);
 			return NULL;

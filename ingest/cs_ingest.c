@@ -257,7 +257,8 @@ assign:
  * Drops what was consumed since the last flush and repositions every
  * partition where Redis says it stands (now, or once Redis answers).
  */
-static cs_err_t cs__resync(cs_ingest_worker_t *w) {
+/* Drops what was consumed since the last flush; every partition must be settled again. */
+static void cs__drop_unflushed(cs_ingest_worker_t *w) {
 	cs_ingest_agg_clear(&w->agg);
 	w->pending_events = 0;
 	w->dirty = 0;
@@ -265,6 +266,10 @@ static cs_err_t cs__resync(cs_ingest_worker_t *w) {
 		w->parts[i].ready = 0;
 		w->parts[i].next = -1;
 	}
+}
+
+static cs_err_t cs__resync(cs_ingest_worker_t *w) {
+	cs__drop_unflushed(w);
 	return cs__settle(w, 0);
 }
 
@@ -432,14 +437,8 @@ static void cs__on_revoke(cs_ingest_worker_t *w, rd_kafka_topic_partition_list_t
 		/* the new owner replays the revoked partitions; ours lost their unflushed counts too */
 		CS_LOG_W(CS__MOD, "worker %d: flush on revoke failed; %lld events are replayed", w->id,
 			 (long long)w->pending_events);
-		cs_ingest_agg_clear(&w->agg);
-		w->pending_events = 0;
-		w->dirty = 0;
-		for (size_t i = 0; i < w->part_cnt; i++) {
-			w->parts[i].ready = 0;
-			w->parts[i].next = -1;
-		}
-		w->settle_pending = 1;
+		cs__drop_unflushed(w);
+		w->settle_pending = 1; /* settled from the poll loop, not in this callback */
 	}
 	if (w->paused) { /* do not hand paused partitions back (see cs__settle) */
 		rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(list->cnt);
