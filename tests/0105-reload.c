@@ -18,29 +18,6 @@
 #define X "c2-1.evil-test.eu"
 #define Y "203.0.113.10"
 
-/* Occurrences of needle in the log. */
-static int log_count(const char *path, const char *needle) {
-	FILE *fp = fopen(path, "r");
-	char line[8192];
-	int n = 0;
-	if (!fp)
-		return 0;
-	while (fgets(line, sizeof(line), fp))
-		n += strstr(line, needle) != NULL;
-	fclose(fp);
-	return n;
-}
-
-static int wait_log(const char *path, const char *needle, int count, int timeout_ms) {
-	for (int waited = 0; waited < timeout_ms; waited += 50) {
-		if (log_count(path, needle) >= count)
-			return 0;
-		cs_svc_sleep_ms(50);
-	}
-	CS_TEST_SAY("log never showed %d x \"%s\"", count, needle);
-	return -1;
-}
-
 /* Rewrites the run's indicator file from the workload's list: without `drop`, plus `add` lines. */
 static int write_set(const cs_svc_run_t *run, const char *drop, const char *add) {
 	char tmp[600], line[512];
@@ -71,27 +48,6 @@ static int write_set(const cs_svc_run_t *run, const char *drop, const char *add)
 	return rename(tmp, run->ind); /* atomic: the loader never sees half a file */
 }
 
-/* Removes every count of indicator ind from c. */
-static void counts_drop(cs_svc_counts_t *c, const char *ind) {
-	size_t k = 0;
-	for (size_t i = 0; i < c->cnt; i++)
-		if (strcmp(c->v[i].ind, ind))
-			c->v[k++] = c->v[i];
-	c->cnt = k;
-}
-
-static int produce_phase(const cs_svc_run_t *run, unsigned seed, int64_t t0, const char *without, cs_svc_counts_t *exp) {
-	cs_svc_counts_t phase = {0};
-	long malformed = 0;
-	if (cs_svc_work_produce(run->topic, PARTS, BATCH, seed, t0, &phase, &malformed))
-		return -1;
-	counts_drop(&phase, without);
-	for (size_t i = 0; i < phase.cnt; i++)
-		cs_svc_counts_add(exp, phase.v[i].window, phase.v[i].ind, phase.v[i].hits);
-	cs_svc_counts_free(&phase);
-	return 0;
-}
-
 int cs_test_0105(void) {
 	cs_svc_run_t run;
 	cs_svc_counts_t exp = {0};
@@ -112,35 +68,35 @@ int cs_test_0105(void) {
 	/* version 1: without X */
 	CS_TEST_EQ_INT(write_set(&run, X, NULL), 0);
 	CS_TEST_ASSERT((pid = cs_svc_ingest_start(run.conf, run.logf)) > 0, "spawn");
-	CS_TEST_EQ_INT(produce_phase(&run, 61, t0, X, &exp), 0);
+	CS_TEST_EQ_INT(cs_svc_work_produce_without(run.topic, PARTS, BATCH, 61, t0, X, &exp), 0);
 	CS_TEST_ASSERT(!cs_svc_wait_lag0(rc, &run, PARTS, BATCH, pid, 60000), "phase 1: lag never reached 0");
 	CS_TEST_ASSERT(!cs_svc_check_counts(rc, &run, &exp, pid), "phase 1: counts with version 1");
 
 	/* version 2: X in, Y out; picked up from the file change, every worker moves to it */
 	CS_TEST_EQ_INT(write_set(&run, Y, X "\n"), 0);
-	if (wait_log(run.logf, "indicator set version 1 -> 2", 2, 20000)) {
+	if (cs_svc_wait_log(run.logf, "indicator set version 1 -> 2", 2, 20000)) {
 		cs_svc_dump_log(run.logf);
 		kill(pid, SIGKILL);
 		CS_TEST_FAIL("the workers did not move to version 2");
 	}
-	CS_TEST_EQ_INT(produce_phase(&run, 62, t0 + 3600, Y, &exp), 0);
+	CS_TEST_EQ_INT(cs_svc_work_produce_without(run.topic, PARTS, BATCH, 62, t0 + 3600, Y, &exp), 0);
 	CS_TEST_ASSERT(!cs_svc_wait_lag0(rc, &run, PARTS, 2 * BATCH, pid, 60000), "phase 2: lag never reached 0");
 	CS_TEST_ASSERT(!cs_svc_check_counts(rc, &run, &exp, pid), "phase 2: counts with version 2");
 
 	/* SIGHUP loads again (version 3, same content); a broken file then leaves version 3 in use */
 	CS_TEST_EQ_INT(kill(pid, SIGHUP), 0);
-	if (wait_log(run.logf, "indicator set version 2 -> 3", 2, 20000)) {
+	if (cs_svc_wait_log(run.logf, "indicator set version 2 -> 3", 2, 20000)) {
 		cs_svc_dump_log(run.logf);
 		kill(pid, SIGKILL);
 		CS_TEST_FAIL("SIGHUP did not load version 3");
 	}
 	CS_TEST_EQ_INT(cs_test_write_file(run.ind, "# nothing valid\nnot an indicator\n"), 0);
-	if (wait_log(run.logf, "new indicator set not loaded, version 3 stays in use", 1, 20000)) {
+	if (cs_svc_wait_log(run.logf, "new indicator set not loaded, version 3 stays in use", 1, 20000)) {
 		cs_svc_dump_log(run.logf);
 		kill(pid, SIGKILL);
 		CS_TEST_FAIL("a broken file was not refused");
 	}
-	CS_TEST_EQ_INT(produce_phase(&run, 63, t0 + 7200, Y, &exp), 0);
+	CS_TEST_EQ_INT(cs_svc_work_produce_without(run.topic, PARTS, BATCH, 63, t0 + 7200, Y, &exp), 0);
 	CS_TEST_ASSERT(!cs_svc_wait_lag0(rc, &run, PARTS, 3 * BATCH, pid, 60000), "phase 3: lag never reached 0");
 	CS_TEST_ASSERT(!cs_svc_check_counts(rc, &run, &exp, pid), "phase 3: counts with version 3 after a broken file");
 

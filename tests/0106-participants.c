@@ -44,18 +44,6 @@ static int write_registry(const char *path, const char *circl_tlp) {
 	return cs_test_write_file(tmp, buf) || rename(tmp, path) ? -1 : 0;
 }
 
-static int log_count(const char *path, const char *needle) {
-	FILE *fp = fopen(path, "r");
-	char line[8192];
-	int n = 0;
-	if (!fp)
-		return 0;
-	while (fgets(line, sizeof(line), fp))
-		n += strstr(line, needle) != NULL;
-	fclose(fp);
-	return n;
-}
-
 /* Produces n ECS events at ts: org (NULL: none), key (NULL: none), a destination IP or a DNS name. */
 static int produce(const char *topic, int n, int64_t ts_ms, const char *org, const char *key, const char *ip,
 		   const char *dns) {
@@ -175,9 +163,7 @@ int cs_test_0106(void) {
 	/* CIRCL's events become TLP:CLEAR: reload the registry (SIGHUP), then new events */
 	CS_TEST_EQ_INT(write_registry(reg, "clear"), 0);
 	CS_TEST_EQ_INT(kill(pid, SIGHUP), 0);
-	for (int waited = 0; log_count(run.logf, "participant registry") < 2 && waited < 20000; waited += 50)
-		cs_svc_sleep_ms(50);
-	CS_TEST_ASSERT(log_count(run.logf, "participant registry") >= 2, "registry not reloaded");
+	CS_TEST_ASSERT(!cs_svc_wait_log(run.logf, "participant registry", 2, 20000), "registry not reloaded");
 	cs_svc_sleep_ms(300); /* the worker picks it up between events */
 	CS_TEST_EQ_INT(produce(run.topic, 2, w2 * 1000 + 1000, NULL, "circl", NULL, "c2-0.evil-test.eu"), 0);
 	CS_TEST_ASSERT(!cs_svc_wait_lag0(rc, &run, 1, 20, pid, 60000), "lag never reached 0 after the reload");

@@ -18,18 +18,6 @@
 #define X "c2-1.evil-test.eu"
 #define Y "203.0.113.10"
 
-static int log_count(const char *path, const char *needle) {
-	FILE *fp = fopen(path, "r");
-	char line[8192];
-	int n = 0;
-	if (!fp)
-		return 0;
-	while (fgets(line, sizeof(line), fp))
-		n += strstr(line, needle) != NULL;
-	fclose(fp);
-	return n;
-}
-
 /* The workload's indicator list without X. */
 static int write_files_set(const cs_svc_run_t *run) {
 	char full[600], line[512];
@@ -42,26 +30,6 @@ static int write_files_set(const cs_svc_run_t *run) {
 			fputs(line, out);
 	fclose(in);
 	return fclose(out);
-}
-
-static void counts_drop(cs_svc_counts_t *c, const char *ind) {
-	size_t k = 0;
-	for (size_t i = 0; i < c->cnt; i++)
-		if (strcmp(c->v[i].ind, ind))
-			c->v[k++] = c->v[i];
-	c->cnt = k;
-}
-
-static int phase(const cs_svc_run_t *run, unsigned seed, int64_t t0, const char *without, cs_svc_counts_t *exp) {
-	cs_svc_counts_t p = {0};
-	long malformed = 0;
-	if (cs_svc_work_produce(run->topic, PARTS, BATCH, seed, t0, &p, &malformed))
-		return -1;
-	counts_drop(&p, without);
-	for (size_t i = 0; i < p.cnt; i++)
-		cs_svc_counts_add(exp, p.v[i].window, p.v[i].ind, p.v[i].hits);
-	cs_svc_counts_free(&p);
-	return 0;
 }
 
 int cs_test_0109(void) {
@@ -88,7 +56,7 @@ int cs_test_0109(void) {
 
 	/* phase 1: the files' set (no X) */
 	CS_TEST_ASSERT((pid = cs_svc_ingest_start(run.conf, run.logf)) > 0, "spawn");
-	CS_TEST_EQ_INT(phase(&run, 91, t0, X, &exp), 0);
+	CS_TEST_EQ_INT(cs_svc_work_produce_without(run.topic, PARTS, BATCH, 91, t0, X, &exp), 0);
 	CS_TEST_ASSERT(!cs_svc_wait_lag0(rc, &run, PARTS, BATCH, pid, 60000), "phase 1: lag never reached 0");
 	CS_TEST_ASSERT(!cs_svc_check_counts(rc, &run, &exp, pid), "phase 1");
 
@@ -107,20 +75,18 @@ int cs_test_0109(void) {
 			CS_TEST_EQ_INT(cs_svc_produce_key(rk, ctopic, 0, msgs[i][0], msgs[i][1], strlen(msgs[i][1]), 0), 0);
 		CS_TEST_EQ_INT(cs_svc_producer_close(rk), 0);
 	}
-	for (int waited = 0; waited < 20000 && log_count(run.logf, "indicator set version 1 -> 2") < 2; waited += 20)
-		cs_svc_sleep_ms(20);
-	if (log_count(run.logf, "indicator set version 1 -> 2") < 2) {
+	if (cs_svc_wait_log(run.logf, "indicator set version 1 -> 2", 2, 20000)) {
 		cs_svc_dump_log(run.logf);
 		kill(pid, SIGKILL);
 		CS_TEST_FAIL("the workers did not move to the layered set");
 	}
 	CS_TEST_SAY("changes visible to both workers within %lld s of producing them",
 		    (long long)((int64_t)time(NULL) - t_sent));
-	CS_TEST_EQ_INT(log_count(run.logf, "not an indicator change"), 1);
-	CS_TEST_EQ_INT(log_count(run.logf, "+ 1 added + 1 revoked"), 1);
+	CS_TEST_EQ_INT(cs_svc_log_count(run.logf, "not an indicator change"), 1);
+	CS_TEST_EQ_INT(cs_svc_log_count(run.logf, "+ 1 added + 1 revoked"), 1);
 
 	/* phase 2: X counts, Y does not */
-	CS_TEST_EQ_INT(phase(&run, 92, t0 + 3600, Y, &exp), 0);
+	CS_TEST_EQ_INT(cs_svc_work_produce_without(run.topic, PARTS, BATCH, 92, t0 + 3600, Y, &exp), 0);
 	CS_TEST_ASSERT(!cs_svc_wait_lag0(rc, &run, PARTS, 2 * BATCH, pid, 60000), "phase 2: lag never reached 0");
 	CS_TEST_ASSERT(!cs_svc_check_counts(rc, &run, &exp, pid), "phase 2: counts with the changes");
 
@@ -128,10 +94,9 @@ int cs_test_0109(void) {
 	kill(pid, SIGTERM);
 	CS_TEST_EQ_INT(cs_svc_wait(pid, 30000), 0);
 	CS_TEST_ASSERT((pid = cs_svc_ingest_start(run.conf, run.logf)) > 0, "respawn");
-	for (int waited = 0; waited < 20000 && log_count(run.logf, "indicator set version 1 -> 2") < 4; waited += 20)
-		cs_svc_sleep_ms(20);
-	CS_TEST_ASSERT(log_count(run.logf, "indicator set version 1 -> 2") >= 4, "the restart did not layer the changes");
-	CS_TEST_EQ_INT(phase(&run, 93, t0 + 7200, Y, &exp), 0);
+	CS_TEST_ASSERT(!cs_svc_wait_log(run.logf, "indicator set version 1 -> 2", 4, 20000),
+		       "the restart did not layer the changes");
+	CS_TEST_EQ_INT(cs_svc_work_produce_without(run.topic, PARTS, BATCH, 93, t0 + 7200, Y, &exp), 0);
 	CS_TEST_ASSERT(!cs_svc_wait_lag0(rc, &run, PARTS, 3 * BATCH, pid, 60000), "phase 3: lag never reached 0");
 	CS_TEST_ASSERT(!cs_svc_check_counts(rc, &run, &exp, pid), "phase 3: counts after a restart");
 	kill(pid, SIGTERM);

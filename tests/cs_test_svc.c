@@ -673,3 +673,46 @@ long long cs_svc_metric_sum(const char *text, const char *name, const char *labe
 	}
 	return sum;
 }
+
+/* ---- cshield-ingest's log ---- */
+
+int cs_svc_log_count(const char *logfile, const char *needle) {
+	FILE *fp = fopen(logfile, "r");
+	char line[8192];
+	int n = 0;
+	if (!fp)
+		return 0;
+	while (fgets(line, sizeof(line), fp))
+		n += strstr(line, needle) != NULL;
+	fclose(fp);
+	return n;
+}
+
+int cs_svc_wait_log(const char *logfile, const char *needle, int count, int timeout_ms) {
+	for (int waited = 0; waited < timeout_ms; waited += 20) {
+		if (cs_svc_log_count(logfile, needle) >= count)
+			return 0;
+		cs_svc_sleep_ms(20);
+	}
+	if (cs_svc_log_count(logfile, needle) >= count)
+		return 0;
+	CS_TEST_SAY("log never showed %d x \"%s\"", count, needle);
+	return -1;
+}
+
+int cs_svc_work_produce_without(const char *topic, int partitions, long n, unsigned seed, int64_t t0,
+				const char *without, cs_svc_counts_t *exp) {
+	cs_svc_counts_t phase = {0};
+	long malformed = 0;
+	size_t k = 0;
+	if (cs_svc_work_produce(topic, partitions, n, seed, t0, &phase, &malformed))
+		return -1;
+	for (size_t i = 0; i < phase.cnt; i++)
+		if (strcmp(phase.v[i].ind, without))
+			phase.v[k++] = phase.v[i];
+	phase.cnt = k;
+	for (size_t i = 0; i < phase.cnt; i++)
+		cs_svc_counts_add(exp, phase.v[i].window, phase.v[i].ind, phase.v[i].hits);
+	cs_svc_counts_free(&phase);
+	return 0;
+}

@@ -130,4 +130,15 @@ int cs_svc_http_get(int port, const char *path, char *buf, size_t size);
 /** Sum of the samples of metric `name` (with `label` in their labels when not NULL). */
 long long cs_svc_metric_sum(const char *text, const char *name, const char *label);
 
+/** Lines of cshield-ingest's log that contain needle. */
+int cs_svc_log_count(const char *logfile, const char *needle);
+/** Waits until the log has count lines with needle; 0, or -1 (said) on timeout. */
+int cs_svc_wait_log(const char *logfile, const char *needle, int count, int timeout_ms);
+/**
+ * As cs_svc_work_produce(), for an indicator set that lacks `without`: its
+ * hits are not added to exp.
+ */
+int cs_svc_work_produce_without(const char *topic, int partitions, long n, unsigned seed, int64_t t0,
+				const char *without, cs_svc_counts_t *exp);
+
 #endif /* CS_TEST_SVC_H */
