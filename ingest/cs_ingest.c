@@ -367,6 +367,7 @@ static cs_err_t cs__flush(cs_ingest_worker_t *w) {
 		atomic_fetch_add_explicit(&m->flushes, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&m->events, w->agg.events, memory_order_relaxed);
 		atomic_fetch_add_explicit(&m->hits, w->agg.hits, memory_order_relaxed);
+		atomic_fetch_add_explicit(&m->late, w->agg.late, memory_order_relaxed);
 		atomic_fetch_add_explicit(&m->alerts, (long long)w->agg.alert_cnt, memory_order_relaxed);
 		for (size_t k = 0; k < w->agg.suppressed_cnt; k++)
 			sup += (size_t)w->agg.suppressed[k];
@@ -519,6 +520,7 @@ typedef struct cs__msg_ctx_s {
 	const rd_kafka_message_t *m;
 	int64_t kafka_ts;
 	int failed;
+	int late; /* the current event is late (aggregate.late.grace.s) */
 } cs__msg_ctx_t;
 
 /* Produces a rejected event to the dead-letter topic with its reason and source. */
@@ -611,6 +613,8 @@ static cs_err_t cs__alert(cs__msg_ctx_t *mc, const cs_decode_event_t *ev, const 
 		fputs(",\"org\":", fp); /* the producer's key names the reporting organization */
 		cs_json_write_str(fp, m->key, m->key_len);
 	}
+	if (mc->late)
+		fputs(",\"late\":true", fp);
 	if (ev->severity >= 0)
 		fprintf(fp, ",\"severity\":%d", ev->severity);
 	if (ev->category) {
@@ -708,7 +712,9 @@ static int cs__on_event(void *opaque, const cs_decode_event_t *ev, cs_decode_rej
 	cs_ingest_worker_t *w = mc->w;
 	const cs_ingest_participant_t *pt;
 	cs_tlp_t ev_tlp;
-	int64_t ts, window;
+	int64_t ts, window, arrival;
+	int late;
+	char day[32];
 
 	w->agg.events++;
 	if (r != CS_DECODE_OK) {
@@ -717,11 +723,23 @@ static int cs__on_event(void *opaque, const cs_decode_event_t *ev, cs_decode_rej
 			cs__dead_letter(mc, ev, r);
 		return 0;
 	}
-	ts = ev->ts_ms ? ev->ts_ms : mc->kafka_ts > 0 ? mc->kafka_ts : cs_wall_ms();
-	window = cs__window(ts, w->conf->window_s);
+	arrival = mc->kafka_ts > 0 ? mc->kafka_ts : cs_wall_ms();
+	ts = ev->ts_ms ? ev->ts_ms : arrival;
+	/* late: counted when it arrived, so windows already reported stay as they were */
+	late = w->conf->late_grace_s > 0 && ts < arrival - w->conf->late_grace_s * 1000;
+	window = cs__window(late ? arrival : ts, w->conf->window_s);
+	mc->late = late;
 	/* who sent it, and so the TLP of what it shows (no registry: the indicators' TLP alone) */
 	pt = cs__participant(w, ev, mc->m);
 	ev_tlp = pt ? pt->tlp : w->reg ? w->unregistered_tlp : CS_TLP_CLEAR;
+	if (late) {
+		cs_time_format_iso8601(cs__window(ts, 1), day, sizeof(day)); /* YYYY-MM-DD... */
+		w->agg.late++;
+		if (cs__dim(w, window, ev_tlp, "events", "late", day, 10, 1)) {
+			mc->failed = 1;
+			return 1;
+		}
+	}
 	if (w->reg && cs_ingest_agg_events(&w->agg, window, pt ? (int32_t)(pt - w->reg->v) : -1, ev_tlp, 1)) {
 		mc->failed = 1;
 		return 1;
@@ -745,6 +763,7 @@ static int cs__on_event(void *opaque, const cs_decode_event_t *ev, cs_decode_rej
 			char src[600];
 			if (cs_ingest_agg_add(&w->agg, window, w->ev_hits[i].ind, tlp, 1) ||
 			    cs__dims(w, window, tlp, "hits", pt, ev) ||
+			    (late && cs__dim(w, window, tlp, "hits", "late", day, 10, 1)) ||
 			    (pt && (snprintf(src, sizeof(src), "src|%.500s|%s", ind->value, pt->id),
 				    cs_ingest_agg_dim(&w->agg, window, src, 1))) ||
 			    ((*w->conf->alerts_topic || w->conf->alerts_stream_maxlen > 0) &&
@@ -771,7 +790,7 @@ static void cs__handle(cs_ingest_worker_t *w, rd_kafka_message_t *m) {
 	rd_kafka_headers_t *hdrs = NULL;
 	rd_kafka_timestamp_type_t tt;
 	char encoding[32] = "";
-	cs__msg_ctx_t mc = {w, m, rd_kafka_message_timestamp(m, &tt), 0};
+	cs__msg_ctx_t mc = {w, m, rd_kafka_message_timestamp(m, &tt), 0, 0};
 
 	if (!p || !p->ready) {
 		/* not ours, or fetched before the worker knew where Redis says it starts */
@@ -1268,6 +1287,7 @@ static void cs__gauges(cs_ingest_worker_t *w, int64_t now) {
 	long long unsettled = 0, lag = 0;
 	atomic_store_explicit(&w->m.last_poll_ms, now, memory_order_relaxed);
 	atomic_store_explicit(&w->m.set_version, (long long)cs_corr_db_version(w->db), memory_order_relaxed);
+	atomic_store_explicit(&w->m.pending_bytes, (long long)w->agg.bytes, memory_order_relaxed);
 	if (now - w->lag_at_ms < 1000)
 		return;
 	w->lag_at_ms = now;
@@ -1299,7 +1319,8 @@ static cs_err_t cs__worker_run(cs_ingest_worker_t *w) {
 		int64_t now;
 
 		/* the clock is read when idle or every 64 messages, not per message */
-		if (m && ++since_clock < 64 && w->pending_events < w->conf->flush_max_events) {
+		if (m && ++since_clock < 64 && w->pending_events < w->conf->flush_max_events &&
+		    w->agg.bytes < (size_t)w->conf->flush_max_bytes) {
 			if (!m->err)
 				cs__handle(w, m);
 			else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
@@ -1326,6 +1347,7 @@ static cs_err_t cs__worker_run(cs_ingest_worker_t *w) {
 			if (now >= w->redis.next_retry_ms)
 				cs__flush(w);
 		} else if (w->pending_events >= w->conf->flush_max_events ||
+			   w->agg.bytes >= (size_t)w->conf->flush_max_bytes ||
 			   (w->dirty && now - w->last_flush_ms >= w->conf->flush_interval_ms)) {
 			cs__flush(w);
 		}

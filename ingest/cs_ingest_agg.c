@@ -8,6 +8,9 @@
 
 #include "cs_ingest_int.h"
 
+/* slots a table keeps across flushes; a larger one is freed when emptied */
+#define CS__AGG_KEEP_SLOTS 65536
+
 static uint64_t cs__agg_hash(int64_t window, uint32_t ind, unsigned tlp) {
 	uint64_t h = (uint64_t)window * 0x9E3779B97F4A7C15ULL ^ ((uint64_t)ind * 8 + tlp + 0x632BE59BD9B4E019ULL);
 	h ^= h >> 29;
@@ -51,6 +54,7 @@ cs_err_t cs_ingest_agg_add(cs_ingest_agg_t *agg, int64_t window, uint32_t ind, c
 	}
 	agg->ents[j] = (cs_ingest_agg_ent_t){window, ind, 1, (uint8_t)tlp, n};
 	agg->cnt++;
+	agg->bytes += 2 * sizeof(*agg->ents); /* the tables stay at most half full */
 	return CS_ERR_OK;
 }
 
@@ -81,6 +85,7 @@ cs_err_t cs_ingest_agg_events(cs_ingest_agg_t *agg, int64_t window, int32_t pidx
 		}
 	agg->evc[j] = (struct cs_ingest_evc_s){window, pidx, (uint8_t)tlp, 1, n};
 	agg->evc_cnt++;
+	agg->bytes += 2 * sizeof(*agg->evc);
 	return CS_ERR_OK;
 }
 
@@ -129,6 +134,7 @@ cs_err_t cs_ingest_agg_dim(cs_ingest_agg_t *agg, int64_t window, const char *fie
 	agg->dims[j].hash = h;
 	agg->dims[j].count = n;
 	agg->dim_cnt++;
+	agg->bytes += 2 * sizeof(*agg->dims) + strlen(field) + 1;
 	return CS_ERR_OK;
 }
 
@@ -138,6 +144,7 @@ cs_err_t cs_ingest_agg_alert(cs_ingest_agg_t *agg, char *id, char *json) {
 		cs_free(json);
 		return CS_ERR_NOMEM;
 	}
+	agg->bytes += strlen(id) + strlen(json) + 2;
 	agg->alerts[agg->alert_cnt * 2] = id;
 	agg->alerts[agg->alert_cnt * 2 + 1] = json;
 	agg->alert_cnt++;
@@ -164,7 +171,17 @@ void cs_ingest_agg_clear(cs_ingest_agg_t *agg) {
 	memset(agg->rejects, 0, sizeof(agg->rejects));
 	if (agg->suppressed)
 		memset(agg->suppressed, 0, agg->suppressed_cnt * sizeof(*agg->suppressed));
-	agg->events = agg->hits = 0;
+	agg->events = agg->hits = agg->late = 0;
+	agg->bytes = 0;
+	/* a table a burst made large is given back rather than kept (and cleared) for ever */
+	if (agg->size > CS__AGG_KEEP_SLOTS) {
+		cs_free(agg->ents);
+		agg->ents = NULL, agg->size = 0;
+	}
+	if (agg->dim_size > CS__AGG_KEEP_SLOTS) {
+		cs_free(agg->dims);
+		agg->dims = NULL, agg->dim_size = 0;
+	}
 }
 
 void cs_ingest_agg_destroy(cs_ingest_agg_t *agg) {

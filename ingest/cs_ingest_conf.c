@@ -44,12 +44,22 @@ static const cs_conf_prop_t cs__ingest_props[] = {
 	 "Prefix of every Redis key written (see docs/REDIS.md)."},
 	{"aggregate.window.s", CS_CONF_INT, CS__OFF(window_s), 1, 86400, "60", 0,
 	 "Aggregation window in seconds, by event time."},
+	{"aggregate.late.grace.s", CS_CONF_INT, CS__OFF(late_grace_s), 0, 10LL * 365 * 86400, "86400", 0,
+	 "An event whose own time is more than this many seconds before its arrival in Kafka (the "
+	 "message timestamp) is late: it and its hits are counted in the window of its arrival, not in "
+	 "its own (already reported) window, and counted as late (P:stats late, P:dim "
+	 "\"<tlp>|events|late:<day>\" with the UTC day of its own time). Replays classify alike. "
+	 "0: every event counts in its own window, however old."},
 	{"aggregate.ttl.s", CS_CONF_INT, CS__OFF(ttl_s), 0, 10LL * 365 * 86400, "2592000", 0,
 	 "Expiry of window hashes in Redis, seconds after the last write; 0 = never."},
 	{"flush.interval.ms", CS_CONF_INT, CS__OFF(flush_interval_ms), 10, 3600000, "1000", 0,
 	 "Flush aggregates and offsets to Redis at least this often."},
 	{"flush.max.events", CS_CONF_INT, CS__OFF(flush_max_events), 1, 100000000, "100000", 0,
 	 "Flush after this many events, whichever comes first."},
+	{"flush.max.bytes", CS_CONF_INT, CS__OFF(flush_max_bytes), 65536, 1LL << 40, "67108864", 0,
+	 "Flush as soon as the pending aggregates and alerts of a worker hold about this many bytes. "
+	 "While Redis cannot take a flush, the worker's partitions stay paused, so a worker holds at "
+	 "most this much plus librdkafka's fetch queue (kafka.queued.max.messages.kbytes)."},
 	{"workers", CS_CONF_INT, CS__OFF(workers), 0, 256, "0", 0,
 	 "Worker threads, each a consumer of the group with its own decoder, scratch, aggregates "
 	 "and Redis connection; 0 = one per CPU."},

@@ -35,9 +35,11 @@ struct cs_ingest_conf_s {
 	char *key_prefix;
 	int64_t reload_interval_ms;
 	int64_t window_s;
+	int64_t late_grace_s;
 	int64_t ttl_s;
 	int64_t flush_interval_ms;
 	int64_t flush_max_events;
+	int64_t flush_max_bytes;
 	int64_t shutdown_timeout_ms;
 	int64_t workers;
 	char *log_level;
@@ -85,6 +87,8 @@ typedef struct cs_ingest_agg_s {
 	int64_t *suppressed; /* [warning lists]: hits on warning-listed indicators, not counted */
 	size_t suppressed_cnt;
 	int64_t events, hits;
+	int64_t late;   /* events counted in their arrival window (older than the grace period) */
+	size_t bytes;   /* heap held by the pending aggregates and alerts (approximate): flush.max.bytes */
 	char **alerts; /* [alert_cnt * 2]: alert id, alert JSON; owned; for the Redis stream */
 	size_t alert_cnt, alert_cap;
 	cs_ingest_dim_ent_t *dims;
@@ -182,7 +186,8 @@ cs_corr_db_t *cs_ingest_changes_layer(cs_ingest_changes_t *c, const cs_corr_db_t
 /* ---- metrics: written by one worker (relaxed atomics), read by the metrics thread ---- */
 typedef struct cs_ingest_metrics_s {
 	atomic_llong messages;                       /* Kafka messages consumed */
-	atomic_llong events, hits, suppressed, alerts; /* as flushed (recorded in Redis) */
+	atomic_llong events, hits, suppressed, alerts, late; /* as flushed (recorded in Redis) */
+	atomic_llong pending_bytes;                  /* held by the unflushed aggregates and alerts */
 	atomic_llong rejects[CS_DECODE_REJECT__CNT];  /* as flushed */
 	atomic_llong flushes, flush_failures, flush_stale;
 	atomic_llong flush_ms_sum;                   /* successful flushes */

@@ -93,6 +93,7 @@ static void cs__metrics(FILE *fp, cs_ingest_t *ing) {
 		{"cshield_events_total", "counter", "Events recorded in Redis (decoded or rejected).", offsetof(cs_ingest_metrics_t, events)},
 		{"cshield_hits_total", "counter", "Counted (event, indicator) hits recorded in Redis.", offsetof(cs_ingest_metrics_t, hits)},
 		{"cshield_hits_suppressed_total", "counter", "Hits on warning-listed indicators (not counted).", offsetof(cs_ingest_metrics_t, suppressed)},
+		{"cshield_events_late_total", "counter", "Events older than aggregate.late.grace.s at arrival, counted in their arrival window.", offsetof(cs_ingest_metrics_t, late)},
 		{"cshield_alerts_total", "counter", "Alerts written.", offsetof(cs_ingest_metrics_t, alerts)},
 		{"cshield_flushes_total", "counter", "Successful flushes to Redis.", offsetof(cs_ingest_metrics_t, flushes)},
 		{"cshield_flush_failures_total", "counter", "Flushes that failed (Redis unreachable, slow or refusing).", offsetof(cs_ingest_metrics_t, flush_failures)},
@@ -101,6 +102,7 @@ static void cs__metrics(FILE *fp, cs_ingest_t *ing) {
 		{"cshield_partitions_assigned", "gauge", "Partitions the worker holds.", offsetof(cs_ingest_metrics_t, partitions)},
 		{"cshield_partitions_paused", "gauge", "Partitions paused while Redis does not answer.", offsetof(cs_ingest_metrics_t, paused)},
 		{"cshield_partitions_unsettled", "gauge", "Partitions assigned whose start offset could not yet be read from Redis.", offsetof(cs_ingest_metrics_t, unsettled)},
+		{"cshield_pending_bytes", "gauge", "Bytes held by the worker's unflushed aggregates and alerts (flush.max.bytes caps it).", offsetof(cs_ingest_metrics_t, pending_bytes)},
 		{"cshield_indicator_set_version", "gauge", "Version of the indicator set the worker matches with.", offsetof(cs_ingest_metrics_t, set_version)},
 	};
 	for (size_t r = 0; r < CS_ARRAY_SIZE(rows); r++)

@@ -21,8 +21,8 @@ static const char cs__flush_lua[] =
 	"local W = ARGV[2]\n"
 	"local ttl = tonumber(ARGV[3])\n"
 	"local pre = ARGV[4]\n"
-	"local nrej = tonumber(ARGV[6])\n"
-	"local s0 = 7 + 2 * nrej\n"
+	"local nrej = tonumber(ARGV[7])\n"
+	"local s0 = 8 + 2 * nrej\n"
 	"local nsup = tonumber(ARGV[s0])\n"
 	"local base = s0 + 1 + 2 * nsup\n"
 	"local i = base\n"
@@ -54,8 +54,9 @@ static const char cs__flush_lua[] =
 	"end\n"
 	"local stats = pre .. ':stats'\n"
 	"redis.call('HINCRBY', stats, 'events', ARGV[5])\n"
+	"if ARGV[6] ~= '0' then redis.call('HINCRBY', stats, 'late', ARGV[6]) end\n"
 	"for k = 0, nrej - 1 do\n"
-	"  redis.call('HINCRBY', pre .. ':rejects', ARGV[7 + 2 * k], ARGV[8 + 2 * k])\n"
+	"  redis.call('HINCRBY', pre .. ':rejects', ARGV[8 + 2 * k], ARGV[9 + 2 * k])\n"
 	"end\n"
 	"for k = 0, nsup - 1 do\n"
 	"  redis.call('HINCRBY', pre .. ':suppressed', ARGV[s0 + 1 + 2 * k], ARGV[s0 + 2 + 2 * k])\n"
@@ -354,7 +355,8 @@ cs_err_t cs_ingest_redis_flush(cs_ingest_redis_t *r, const cs_ingest_agg_t *agg,
 	    cs__argv_add(&a, "%zu", nparts) || cs__argv_add(&a, "%lld", (long long)conf->window_s) ||
 	    cs__argv_add(&a, "%lld", (long long)conf->ttl_s) ||
 	    cs__argv_add_str(&a, conf->key_prefix) ||
-	    cs__argv_add(&a, "%lld", (long long)agg->events) || cs__argv_add(&a, "%zu", nrej))
+	    cs__argv_add(&a, "%lld", (long long)agg->events) || cs__argv_add(&a, "%lld", (long long)agg->late) ||
+	    cs__argv_add(&a, "%zu", nrej))
 		goto done;
 	for (int k = 0; k < CS_DECODE_REJECT__CNT; k++)
 		if (agg->rejects[k] &&

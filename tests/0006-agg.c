@@ -48,6 +48,33 @@ int cs_test_0006(void) {
 	}
 	cs_ingest_agg_clear(&agg);
 	CS_TEST_EQ_INT(agg.dim_cnt, 0);
+	CS_TEST_EQ_INT(agg.bytes, 0);
+	/* the pending bytes (flush.max.bytes) grow with what is held and nothing else */
+	{
+		size_t b0, b1;
+		char *id = strdup("t/0/1/0/domain:evil.example"), *json = strdup("{\"id\":\"t/0/1/0/domain:evil.example\"}");
+		CS_TEST_EQ_INT(cs_ingest_agg_add(&agg, 60, 7, CS_TLP_AMBER, 1), 0);
+		b0 = agg.bytes;
+		CS_TEST_EQ_INT((long long)b0, 2 * (long long)sizeof(cs_ingest_agg_ent_t));
+		CS_TEST_EQ_INT(cs_ingest_agg_add(&agg, 60, 7, CS_TLP_AMBER, 5), 0); /* merged: nothing new held */
+		CS_TEST_EQ_INT(agg.bytes, b0);
+		CS_TEST_EQ_INT(cs_ingest_agg_dim(&agg, 60, "amber|events|late:2026-11-27", 1), 0);
+		b1 = agg.bytes;
+		CS_TEST_EQ_INT((long long)(b1 - b0), 2 * (long long)sizeof(cs_ingest_dim_ent_t) + 29);
+		CS_TEST_EQ_INT(cs_ingest_agg_alert(&agg, id, json), 0);
+		CS_TEST_EQ_INT((long long)(agg.bytes - b1), (long long)(strlen(id) + strlen(json) + 2));
+		cs_ingest_agg_clear(&agg);
+		CS_TEST_EQ_INT(agg.bytes, 0);
+		CS_TEST_EQ_INT(agg.alert_cnt, 0);
+	}
+	/* a table a burst made large is given back when emptied */
+	for (uint32_t ind = 0; ind < 40000; ind++)
+		CS_TEST_EQ_INT(cs_ingest_agg_add(&agg, 0, ind, CS_TLP_CLEAR, 1), 0);
+	CS_TEST_ASSERT(agg.size > 65536, "table grew (%zu slots)", agg.size);
+	cs_ingest_agg_clear(&agg);
+	CS_TEST_EQ_INT(agg.size, 0);
+	CS_TEST_EQ_INT(cs_ingest_agg_add(&agg, 0, 1, CS_TLP_CLEAR, 1), 0); /* and grows again */
+	CS_TEST_EQ_INT(agg.cnt, 1);
 	cs_ingest_agg_destroy(&agg);
 	return 0;
 }

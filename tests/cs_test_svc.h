@@ -83,6 +83,14 @@ int cs_svc_work_indicators(const char *path);
 int cs_svc_work_produce(const char *topic, int partitions, long n, unsigned seed, int64_t t0,
 			cs_svc_counts_t *exp, long *malformed);
 
+/**
+ * As cs_svc_work_produce(), every message with Kafka timestamp arrival_ms (0:
+ * now); with grace_s > 0 an event older than arrival - grace_s is expected in
+ * the window of its arrival and counted in *late (NULL: not counted).
+ */
+int cs_svc_work_produce_arriving(const char *topic, int partitions, long n, unsigned seed, int64_t t0,
+				 int64_t arrival_ms, int64_t grace_s, cs_svc_counts_t *exp, long *malformed, long *late);
+
 /** Reads partition 0 of topic from the beginning until n messages or timeout_ms; calls cb on each. Returns the count. */
 long cs_svc_consume(const char *topic, long n, int timeout_ms, void (*cb)(void *opaque, const rd_kafka_message_t *m),
 		    void *opaque);

@@ -47,6 +47,11 @@ static void cs__ts(char *buf, size_t size, int64_t ms, int off_min, int style) {
 
 int cs_svc_work_produce(const char *topic, int partitions, long n, unsigned seed, int64_t t0,
 			cs_svc_counts_t *exp, long *malformed) {
+	return cs_svc_work_produce_arriving(topic, partitions, n, seed, t0, 0, 0, exp, malformed, NULL);
+}
+
+int cs_svc_work_produce_arriving(const char *topic, int partitions, long n, unsigned seed, int64_t t0,
+				 int64_t arrival_ms, int64_t grace_s, cs_svc_counts_t *exp, long *malformed, long *late) {
 	rd_kafka_t *rk = NULL;
 	unsigned s = seed;
 	char buf[2048], ts[64], dom[128], ip[32];
@@ -57,8 +62,17 @@ int cs_svc_work_produce(const char *topic, int partitions, long n, unsigned seed
 		int64_t window = (ms / 1000) / 60 * 60;
 		int kase = (int)(cs__rnd(&s) % 20), k = (int)(cs__rnd(&s) % NDOM), j = (int)(cs__rnd(&s) % NIP);
 		int off = offs[cs__rnd(&s) % 5], style = (int)(cs__rnd(&s) % 2);
-		int64_t kts = 0;
+		int64_t kts = arrival_ms;
 		int len;
+
+		if (arrival_ms > 0 && kase == 8) {
+			ms = arrival_ms; /* no time in the event: its arrival is its time */
+			window = (ms / 1000) / 60 * 60;
+		} else if (grace_s > 0 && kase != 9 && ms < arrival_ms - grace_s * 1000) {
+			window = (arrival_ms / 1000) / 60 * 60; /* late: counted when it arrived */
+			if (late)
+				(*late)++;
+		}
 
 		if (i == 0 || i == n / 2) {
 			if (rk && cs_svc_producer_close(rk))
