@@ -325,11 +325,21 @@ static cs_err_t cs__flush(cs_ingest_worker_t *w) {
 			rd_kafka_poll(w->prod, 0);
 			atomic_store(&w->prod_failed, 0);
 			w->prod_pending = 0;
-			if (cs__resync(w))
-				CS_LOG_E(CS__MOD, "resync: %s", w->redis.errstr);
+			/* replay from the Redis offsets, after a pause growing with each failure: the
+			 * partitions are not counted meanwhile (cs__settle), the offsets do not move */
+			cs__drop_unflushed(w);
+			w->prod_backoff_ms = w->prod_backoff_ms ? w->prod_backoff_ms * 2 : 250;
+			if (w->prod_backoff_ms > 10000)
+				w->prod_backoff_ms = 10000;
+			w->settle_pending = 1;
+			w->settle_retry_ms = cs_clock_ms() + w->prod_backoff_ms;
+			atomic_fetch_add_explicit(&w->m.produce_failures, 1, memory_order_relaxed);
+			CS_LOG_W(CS__MOD, "worker %d: replaying from the Redis offsets in %lld ms", w->id,
+				 (long long)w->prod_backoff_ms);
 			return CS_ERR_KAFKA;
 		}
 		w->prod_pending = 0;
+		w->prod_backoff_ms = 0;
 	}
 	err = cs_ingest_redis_flush(&w->redis, &w->agg, w->db, w->parts, w->part_cnt);
 	if (err == CS_ERR_STALE) {
@@ -827,10 +837,9 @@ static void cs__handle(cs_ingest_worker_t *w, rd_kafka_message_t *m) {
 
 static void cs__dlq_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
 	cs_ingest_worker_t *w = opaque;
-	if (m->err) {
-		atomic_fetch_add(&w->prod_failed, 1);
-		CS_LOG_E(CS__MOD, "dead letter not delivered: %s", rd_kafka_err2str(m->err));
-	}
+	if (m->err && atomic_fetch_add(&w->prod_failed, 1) == 0) /* the first of a batch is logged, the rest counted */
+		CS_LOG_E(CS__MOD, "worker %d: delivery to %s failed: %s", w->id, rd_kafka_topic_name(m->rkt),
+			 rd_kafka_err2str(m->err));
 }
 
 /*

@@ -190,6 +190,7 @@ typedef struct cs_ingest_metrics_s {
 	atomic_llong pending_bytes;                  /* held by the unflushed aggregates and alerts */
 	atomic_llong rejects[CS_DECODE_REJECT__CNT];  /* as flushed */
 	atomic_llong flushes, flush_failures, flush_stale;
+	atomic_llong produce_failures;               /* batches replayed: dead letters or alerts not delivered */
 	atomic_llong flush_ms_sum;                   /* successful flushes */
 	atomic_llong flush_ms_buckets[8];            /* <= 5, 10, 25, 50, 100, 250, 1000 ms, +Inf */
 	atomic_llong lag;                            /* sum over its partitions: log end - next */
@@ -235,6 +236,7 @@ typedef struct cs_ingest_worker_s {
 	rd_kafka_t *prod;        /* dead letters and alerts; NULL when dlq.topic and alerts.topic are empty */
 	atomic_long prod_failed; /* deliveries failed since the last flush (librdkafka thread) */
 	int64_t prod_pending;    /* produced since the last flush */
+	int64_t prod_backoff_ms; /* wait before replaying a batch whose deliveries failed */
 	struct cs_ingest_ev_hit_s {
 		uint32_t ind, obs; /* indicator id, index of the first observable it matched */
 	} *ev_hits;              /* distinct indicators hit by the current event */

@@ -98,6 +98,7 @@ static void cs__metrics(FILE *fp, cs_ingest_t *ing) {
 		{"cshield_flushes_total", "counter", "Successful flushes to Redis.", offsetof(cs_ingest_metrics_t, flushes)},
 		{"cshield_flush_failures_total", "counter", "Flushes that failed (Redis unreachable, slow or refusing).", offsetof(cs_ingest_metrics_t, flush_failures)},
 		{"cshield_flush_stale_total", "counter", "Flushes refused by the offset check (the batch was replayed).", offsetof(cs_ingest_metrics_t, flush_stale)},
+		{"cshield_flush_produce_failures_total", "counter", "Batches replayed because their dead letters or alerts could not be delivered.", offsetof(cs_ingest_metrics_t, produce_failures)},
 		{"cshield_consumer_lag", "gauge", "Messages between the log end and the next offset, summed over the worker's partitions.", offsetof(cs_ingest_metrics_t, lag)},
 		{"cshield_partitions_assigned", "gauge", "Partitions the worker holds.", offsetof(cs_ingest_metrics_t, partitions)},
 		{"cshield_partitions_paused", "gauge", "Partitions paused while Redis does not answer.", offsetof(cs_ingest_metrics_t, paused)},

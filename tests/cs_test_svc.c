@@ -61,34 +61,75 @@ static rd_kafka_t *cs__client(rd_kafka_type_t type, rd_kafka_conf_t *conf) {
 }
 
 int cs_svc_topic_create(const char *topic, int partitions) {
+	return cs_svc_topic_create_conf(topic, partitions, NULL, NULL);
+}
+
+/* Waits for an admin result event of the given type; 0 when it (and its one topic/resource) succeeded. */
+static int cs__admin_wait(rd_kafka_queue_t *q, const char *what, const char *topic) {
+	rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 30000);
+	int rc = -1;
+	if (ev && !rd_kafka_event_error(ev)) {
+		size_t n = 0;
+		if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_CREATETOPICS_RESULT) {
+			const rd_kafka_topic_result_t **res =
+				rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+			if (n == 1 && !rd_kafka_topic_result_error(res[0]))
+				rc = 0;
+			else
+				fprintf(stderr, "  %s %s: %s\n", what, topic,
+					n == 1 ? rd_kafka_topic_result_error_string(res[0]) : "no result");
+		} else {
+			const rd_kafka_ConfigResource_t **res =
+				rd_kafka_AlterConfigs_result_resources(rd_kafka_event_AlterConfigs_result(ev), &n);
+			if (n == 1 && !rd_kafka_ConfigResource_error(res[0]))
+				rc = 0;
+			else
+				fprintf(stderr, "  %s %s: %s\n", what, topic,
+					n == 1 ? rd_kafka_ConfigResource_error_string(res[0]) : "no result");
+		}
+	} else {
+		fprintf(stderr, "  %s %s: %s\n", what, topic, ev ? rd_kafka_event_error_string(ev) : "timeout");
+	}
+	if (ev)
+		rd_kafka_event_destroy(ev);
+	return rc;
+}
+
+int cs_svc_topic_create_conf(const char *topic, int partitions, const char *key, const char *value) {
 	rd_kafka_t *rk = cs__client(RD_KAFKA_PRODUCER, rd_kafka_conf_new());
 	rd_kafka_NewTopic_t *nt;
 	rd_kafka_queue_t *q;
-	rd_kafka_event_t *ev;
 	char errstr[256];
-	int rc = -1;
+	int rc;
 
 	if (!rk)
 		return -1;
 	nt = rd_kafka_NewTopic_new(topic, partitions, 1, errstr, sizeof(errstr));
+	if (key)
+		rd_kafka_NewTopic_set_config(nt, key, value);
 	q = rd_kafka_queue_new(rk);
 	rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
-	ev = rd_kafka_queue_poll(q, 30000);
-	if (ev && !rd_kafka_event_error(ev)) {
-		size_t n;
-		const rd_kafka_topic_result_t **res =
-			rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
-		if (n == 1 && !rd_kafka_topic_result_error(res[0]))
-			rc = 0;
-		else
-			fprintf(stderr, "  create topic %s: %s\n", topic,
-				n == 1 ? rd_kafka_topic_result_error_string(res[0]) : "no result");
-	} else {
-		fprintf(stderr, "  create topic %s: %s\n", topic, ev ? rd_kafka_event_error_string(ev) : "timeout");
-	}
-	if (ev)
-		rd_kafka_event_destroy(ev);
+	rc = cs__admin_wait(q, "create topic", topic);
 	rd_kafka_NewTopic_destroy(nt);
+	rd_kafka_queue_destroy(q);
+	rd_kafka_destroy(rk);
+	return rc;
+}
+
+int cs_svc_topic_config(const char *topic, const char *key, const char *value) {
+	rd_kafka_t *rk = cs__client(RD_KAFKA_PRODUCER, rd_kafka_conf_new());
+	rd_kafka_ConfigResource_t *cr;
+	rd_kafka_queue_t *q;
+	int rc;
+
+	if (!rk)
+		return -1;
+	cr = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
+	rd_kafka_ConfigResource_set_config(cr, key, value);
+	q = rd_kafka_queue_new(rk);
+	rd_kafka_AlterConfigs(rk, &cr, 1, NULL, q);
+	rc = cs__admin_wait(q, "alter topic", topic);
+	rd_kafka_ConfigResource_destroy(cr);
 	rd_kafka_queue_destroy(q);
 	rd_kafka_destroy(rk);
 	return rc;

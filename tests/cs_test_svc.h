@@ -19,6 +19,10 @@ redisContext *cs_svc_redis(void);
 
 /** Creates a topic with n partitions. 0 or -1 (error printed). */
 int cs_svc_topic_create(const char *topic, int partitions);
+/** As cs_svc_topic_create(), with one topic config (key NULL: none). */
+int cs_svc_topic_create_conf(const char *topic, int partitions, const char *key, const char *value);
+/** Sets a topic config (AlterConfigs: the topic's other dynamic configs return to their defaults). 0 or -1. */
+int cs_svc_topic_config(const char *topic, const char *key, const char *value);
 /** A producer with the given compression codec (none, lz4, zstd), idempotent. */
 rd_kafka_t *cs_svc_producer(const char *codec);
 /** Produces one message to an explicit partition, with timestamp ts_ms (0 = now). */
