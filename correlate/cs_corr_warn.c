@@ -7,8 +7,12 @@
  * flagged with the list, and stays in the set, so that its hits can be
  * suppressed and counted under the list's name. Types: string (exact; a
  * leading dot means "this domain and its subdomains"), hostname (the domain
- * and its subdomains), cidr (prefixes and addresses). The lookup tables live
- * only while the set is built. Loader thread only; jansson (cold path).
+ * and its subdomains), cidr (prefixes and addresses), substring and regex
+ * (one Hyperscan database of every such entry, scanned over each indicator's
+ * value; a regex Hyperscan cannot take is skipped and listed with the set's
+ * rejections). A list without matching_attributes applies to every type, as
+ * in MISP. The lookup tables live only while the set is built. Loader thread
+ * only; jansson (cold path).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +20,7 @@
 #include <dirent.h>
 #include <arpa/inet.h>
 #include <jansson.h>
+#include <hs/hs.h>
 
 #include "cs_corr_int.h"
 
@@ -115,12 +120,87 @@ static void cs__wmap_free(cs__wmap_t *m) {
 #define CS__A_DOMAIN 2
 #define CS__A_URL 4
 #define CS__A_HASH 8
+#define CS__A_EMAIL 16
+#define CS__A_ALL 31
 
 typedef struct cs__wl_s {
 	cs__wmap_t map;
 	int *applies; /* [list] CS__A_* bits */
 	uint8_t lens4[33], lens6[129];
+	/* substring and regex entries: Hyperscan expressions, flags and their list */
+	char **pexpr;
+	unsigned *pflags, *plist;
+	size_t pcnt, pcap;
 } cs__wl_t;
+
+/* Appends "warning list <name>: <what>" to the set's rejections. */
+static int cs__wl_reject(cs_corr_db_t *db, const char *name, const char *what, const char *entry, const char *why) {
+	char **n = cs_reallocarray(db->rejects, db->reject_cnt + 1, sizeof(*n));
+	char buf[1024];
+	if (!n)
+		return -1;
+	db->rejects = n;
+	snprintf(buf, sizeof(buf), "warning list \"%s\": %s \"%.200s\" skipped: %s", name, what, entry, why);
+	if (!(db->rejects[db->reject_cnt] = cs_strdup(buf)))
+		return -1;
+	db->reject_cnt++;
+	return 0;
+}
+
+/* A substring or regex entry, as a Hyperscan expression (a substring is escaped byte by byte). */
+static int cs__wl_add_pattern(cs__wl_t *wl, cs_corr_db_t *db, int list, const char *name, int regex, const char *e) {
+	size_t n = strlen(e);
+	unsigned flags = HS_FLAG_SINGLEMATCH;
+	char *x;
+	if (n == 0)
+		return 0;
+	if (regex) {
+		hs_expr_info_t *info = NULL;
+		hs_compile_error_t *cerr = NULL;
+		if (hs_expression_info(e, flags, &info, &cerr) != HS_SUCCESS) {
+			int rc = cs__wl_reject(db, name, "regex", e, cerr ? cerr->message : "rejected by Hyperscan");
+			hs_free_compile_error(cerr);
+			return rc;
+		}
+		free(info);
+		if (!(x = cs_strdup(e)))
+			return -1;
+	} else {
+		char *p;
+		if (!(x = cs_malloc(n * 4 + 1)))
+			return -1;
+		p = x;
+		for (size_t i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)e[i];
+			if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+				*p++ = (char)c;
+			else
+				p += sprintf(p, "\\x%02x", c);
+		}
+		*p = '\0';
+		flags |= HS_FLAG_CASELESS;
+	}
+	if (cs_array_reserve(&wl->pexpr, &wl->pcap, wl->pcnt + 1, sizeof(*wl->pexpr))) {
+		cs_free(x);
+		return -1;
+	}
+	{
+		unsigned *nf = cs_reallocarray(wl->pflags, wl->pcap, sizeof(*nf)), *nl;
+		if (nf)
+			wl->pflags = nf;
+		nl = nf ? cs_reallocarray(wl->plist, wl->pcap, sizeof(*nl)) : NULL;
+		if (!nl) {
+			cs_free(x);
+			return -1;
+		}
+		wl->plist = nl;
+	}
+	wl->pexpr[wl->pcnt] = x;
+	wl->pflags[wl->pcnt] = flags;
+	wl->plist[wl->pcnt] = (unsigned)list;
+	wl->pcnt++;
+	return 0;
+}
 
 static int cs__lower(char *s, size_t n) {
 	for (size_t i = 0; i < n; i++)
@@ -179,9 +259,10 @@ static int cs__wl_load(cs__wl_t *wl, cs_corr_db_t *db, const char *path) {
 	list = json_object_get(root, "list");
 	attrs = json_object_get(root, "matching_attributes");
 	if (!name || !type || !json_is_array(list) ||
-	    (strcmp(type, "string") && strcmp(type, "hostname") && strcmp(type, "cidr"))) {
+	    (strcmp(type, "string") && strcmp(type, "hostname") && strcmp(type, "cidr") && strcmp(type, "substring") &&
+	     strcmp(type, "regex"))) {
 		json_decref(root);
-		return 0; /* regex and substring lists are not applied yet */
+		return 0; /* not a warning list cshield knows */
 	}
 	json_array_foreach(attrs, i, v) {
 		const char *a = json_string_value(v);
@@ -195,7 +276,11 @@ static int cs__wl_load(cs__wl_t *wl, cs_corr_db_t *db, const char *path) {
 			applies |= CS__A_URL;
 		if (!strcmp(a, "md5") || !strcmp(a, "sha1") || !strcmp(a, "sha256"))
 			applies |= CS__A_HASH;
+		if (strstr(a, "email"))
+			applies |= CS__A_EMAIL;
 	}
+	if (!json_array_size(attrs))
+		applies = CS__A_ALL; /* MISP: no matching_attributes, every type */
 	idx = (int)db->warn_cnt;
 	if (!(nn = cs_reallocarray(db->warn_names, db->warn_cnt + 1, sizeof(*nn))))
 		goto nomem;
@@ -207,8 +292,14 @@ static int cs__wl_load(cs__wl_t *wl, cs_corr_db_t *db, const char *path) {
 	if (!(db->warn_names[idx] = cs_strdup(name)))
 		goto nomem;
 	db->warn_cnt++;
-	json_array_foreach(list, i, v) if (json_is_string(v) && cs__wl_add_entry(wl, idx, type, json_string_value(v)))
-		goto nomem;
+	if (!strcmp(type, "substring") || !strcmp(type, "regex")) {
+		json_array_foreach(list, i, v) if (json_is_string(v) &&
+						   cs__wl_add_pattern(wl, db, idx, name, type[0] == 'r', json_string_value(v)))
+			goto nomem;
+	} else {
+		json_array_foreach(list, i, v) if (json_is_string(v) && cs__wl_add_entry(wl, idx, type, json_string_value(v)))
+			goto nomem;
+	}
 	json_decref(root);
 	return 0;
 nomem:
@@ -246,6 +337,91 @@ static int cs__wl_addr(const cs__wl_t *wl, const char *value, int maxlen) {
 			return l;
 	}
 	return -1;
+}
+
+static void cs__wl_free(cs__wl_t *wl) {
+	cs__wmap_free(&wl->map);
+	cs_free(wl->applies);
+	for (size_t i = 0; i < wl->pcnt; i++)
+		cs_free(wl->pexpr[i]);
+	cs_free(wl->pexpr);
+	cs_free(wl->pflags);
+	cs_free(wl->plist);
+}
+
+/* The CS__A_* bit of an indicator's type (0: no list applies). */
+static int cs__wl_what(const cs_corr_ind_t *ind) {
+	switch (ind->type) {
+	case CS_OBS_IPV4:
+	case CS_OBS_IPV6: return CS__A_IP;
+	case CS_OBS_DOMAIN: return CS__A_DOMAIN;
+	case CS_OBS_URL: return CS__A_URL;
+	case CS_OBS_MD5:
+	case CS_OBS_SHA1:
+	case CS_OBS_SHA256: return CS__A_HASH;
+	case CS_OBS_EMAIL: return CS__A_EMAIL;
+	default: return 0;
+	}
+}
+
+typedef struct cs__wl_scan_s {
+	const cs__wl_t *wl;
+	int what, best;
+} cs__wl_scan_t;
+
+static int cs__wl_on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *ctx) {
+	cs__wl_scan_t *sc = ctx;
+	int l = (int)sc->wl->plist[id];
+	(void)from, (void)to, (void)flags;
+	if ((sc->wl->applies[l] & sc->what) && (sc->best < 0 || l < sc->best))
+		sc->best = l; /* the first list (in name order) wins, as for the other types */
+	return 0;
+}
+
+/* Substring and regex lists over the indicators no other list named. */
+static cs_err_t cs__wl_apply_patterns(cs__wl_t *wl, cs_corr_db_t *db, char *errstr, size_t errstr_size) {
+	hs_database_t *hdb = NULL;
+	hs_scratch_t *scr = NULL;
+	hs_compile_error_t *cerr = NULL;
+	unsigned *ids;
+
+	if (!wl->pcnt)
+		return CS_ERR_OK;
+	if (!(ids = cs_calloc(wl->pcnt, sizeof(*ids)))) {
+		cs_errstr_set(errstr, errstr_size, "warning lists: out of memory");
+		return CS_ERR_NOMEM;
+	}
+	for (size_t i = 0; i < wl->pcnt; i++)
+		ids[i] = (unsigned)i;
+	if (hs_compile_multi((const char *const *)wl->pexpr, wl->pflags, ids, (unsigned)wl->pcnt, HS_MODE_BLOCK, NULL,
+			     &hdb, &cerr) != HS_SUCCESS) {
+		/* each regex passed hs_expression_info(): what fails here fails as a whole (size, resources) */
+		int rc = cs__wl_reject(db, cerr && cerr->expression >= 0 ? db->warn_names[wl->plist[cerr->expression]] : "*",
+				       "substring/regex entries", "all", cerr ? cerr->message : "Hyperscan compile failed");
+		hs_free_compile_error(cerr);
+		cs_free(ids);
+		return rc ? CS_ERR_NOMEM : CS_ERR_OK;
+	}
+	cs_free(ids);
+	if (hs_alloc_scratch(hdb, &scr) != HS_SUCCESS) {
+		hs_free_database(hdb);
+		cs_errstr_set(errstr, errstr_size, "warning lists: cannot allocate Hyperscan scratch");
+		return CS_ERR_NOMEM;
+	}
+	for (size_t i = 0; i < db->cnt; i++) {
+		cs_corr_ind_t *ind = &db->inds[i];
+		cs__wl_scan_t sc = {wl, cs__wl_what(ind), -1};
+		if (ind->pattern || ind->warninglist >= 0 || !sc.what)
+			continue;
+		hs_scan(hdb, ind->value, (unsigned)strlen(ind->value), 0, scr, cs__wl_on_match, &sc);
+		if (sc.best >= 0) {
+			ind->warninglist = sc.best;
+			db->warned++;
+		}
+	}
+	hs_free_scratch(scr);
+	hs_free_database(hdb);
+	return CS_ERR_OK;
 }
 
 cs_err_t cs__corr_apply_warninglists(cs_corr_db_t *db, const char *dir, char *errstr, size_t errstr_size) {
@@ -289,8 +465,7 @@ cs_err_t cs__corr_apply_warninglists(cs_corr_db_t *db, const char *dir, char *er
 			if (rc) {
 				for (int k = i + 1; k < n; k++)
 					cs_free(names[k]);
-				cs__wmap_free(&wl.map);
-				cs_free(wl.applies);
+				cs__wl_free(&wl);
 				cs_errstr_set(errstr, errstr_size, "warning lists: out of memory");
 				return CS_ERR_NOMEM;
 			}
@@ -330,6 +505,11 @@ cs_err_t cs__corr_apply_warninglists(cs_corr_db_t *db, const char *dir, char *er
 			if (l >= 0 && !(wl.applies[l] & CS__A_HASH))
 				l = -1;
 			break;
+		case CS_OBS_EMAIL:
+			l = cs__wmap_get(&wl.map, v, strlen(v), CS__W_EXACT);
+			if (l >= 0 && !(wl.applies[l] & CS__A_EMAIL))
+				l = -1;
+			break;
 		default:
 			break;
 		}
@@ -338,7 +518,9 @@ cs_err_t cs__corr_apply_warninglists(cs_corr_db_t *db, const char *dir, char *er
 			db->warned++;
 		}
 	}
-	cs__wmap_free(&wl.map);
-	cs_free(wl.applies);
-	return CS_ERR_OK;
+	{
+		cs_err_t err = cs__wl_apply_patterns(&wl, db, errstr, errstr_size);
+		cs__wl_free(&wl);
+		return err;
+	}
 }

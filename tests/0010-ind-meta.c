@@ -252,5 +252,56 @@ int cs_test_0010(void) {
 			}
 		}
 	}
+	/* substring and regex warning lists (one Hyperscan database at load); a list without
+	 * matching_attributes applies to every type; a regex Hyperscan refuses is skipped, said */
+	{
+		char wl[300], list[600], path[800];
+		const char *lp = list;
+		size_t flagged = 0, said = 0;
+		snprintf(wl, sizeof(wl), "%s/wl-pat", cs_test_tmpdir());
+		snprintf(path, sizeof(path), "mkdir -p %s/a-sinkholes %s/b-tunnels", wl, wl);
+		CS_TEST_EQ_INT(system(path), 0);
+		snprintf(path, sizeof(path), "%s/a-sinkholes/list.json", wl);
+		CS_TEST_EQ_INT(cs_test_write_file(path, "{\"name\":\"sinkholes\",\"type\":\"substring\",\"list\":[\"Sinkhole\",\"cdn.b\"],"
+							"\"matching_attributes\":[\"domain\",\"hostname\",\"url\"]}"),
+			       0);
+		snprintf(path, sizeof(path), "%s/b-tunnels/list.json", wl);
+		CS_TEST_EQ_INT(cs_test_write_file(path, "{\"name\":\"tunnels\",\"type\":\"regex\",\"list\":"
+							"[\"^[a-z0-9-]+\\\\.ngrok\\\\.io$\",\"(unclosed\",\"^ops@\"]}"),
+			       0);
+		snprintf(list, sizeof(list), "%s/wl-pat.txt", cs_test_tmpdir());
+		CS_TEST_EQ_INT(cs_test_write_file(list, "sinkhole.example.net\n"  /* substring, any case */
+							"http://x.example.org/SINKHOLE/a\n" /* substring in a URL */
+							"x.cdn.b.example.com\n"     /* a substring with a regex metacharacter */
+							"x.cdnxb.example.com\n"     /* ... taken literally: not listed */
+							"abc.ngrok.io\n"            /* regex, no matching_attributes */
+							"abc.ngrok.io.evil.com\n"   /* anchored: not listed */
+							"ops@example.org\n"         /* regex applies to e-mail too */
+							"203.0.113.7\n"),
+			       0);
+		CS_TEST_ASSERT((db = cs_corr_db_load_ex(&lp, 1, wl, 1, errstr, sizeof(errstr))), "%s", errstr);
+		CS_TEST_EQ_INT(cs_corr_db_warninglist_count(db), 2);
+		for (size_t i = 0; i < cs_corr_db_count(db); i++) {
+			const cs_corr_ind_t *wi = cs_corr_db_indicator(db, (uint32_t)i);
+			const char *want = !strcmp(wi->value, "sinkhole.example.net") || !strcmp(wi->value, "x.cdn.b.example.com") ||
+							   !strncmp(wi->value, "http://x.example.org/", 21)
+						   ? "sinkholes"
+					   : !strcmp(wi->value, "abc.ngrok.io") || !strcmp(wi->value, "ops@example.org") ? "tunnels"
+															    : NULL;
+			if (want) {
+				CS_TEST_ASSERT(wi->warninglist >= 0, "%s is not flagged", wi->value);
+				CS_TEST_EQ_STR(cs_corr_db_warninglist(db, (size_t)wi->warninglist), want);
+				flagged++;
+			} else {
+				CS_TEST_ASSERT(wi->warninglist < 0, "%s flagged by %s", wi->value,
+					       cs_corr_db_warninglist(db, (size_t)wi->warninglist));
+			}
+		}
+		CS_TEST_EQ_INT(flagged, 5);
+		for (size_t i = 0; i < cs_corr_db_reject_count(db); i++)
+			said += strstr(cs_corr_db_reject(db, i), "warning list \"tunnels\": regex \"(unclosed\" skipped") != NULL;
+		CS_TEST_EQ_INT(said, 1);
+		cs_corr_db_destroy(db);
+	}
 	return 0;
 }
