@@ -32,15 +32,16 @@ static uint64_t cs__hash(int type, const char *s) {
 
 static int cs__strset_grow(cs_corr_exact_t *set, const cs_corr_ind_t *inds, size_t cnt) {
 	size_t nsize = set->size ? set->size * 2 : 1024;
-	uint32_t *ns = cs_calloc(nsize, sizeof(*ns));
+	uint64_t *ns = cs_calloc(nsize, sizeof(*ns));
 
 	if (!ns)
 		return -1;
 	for (size_t i = 0; i < cnt; i++) {
-		size_t j = cs__hash(inds[i].type, inds[i].value) & (nsize - 1);
+		uint64_t h = cs__hash(inds[i].type, inds[i].value);
+		size_t j = h & (nsize - 1);
 		while (ns[j])
 			j = (j + 1) & (nsize - 1);
-		ns[j] = (uint32_t)i + 1;
+		ns[j] = CS__SLOT_TAG(h) | ((uint64_t)i + 1);
 	}
 	cs_free(set->slots);
 	set->slots = ns;
@@ -51,20 +52,51 @@ static int cs__strset_grow(cs_corr_exact_t *set, const cs_corr_ind_t *inds, size
 /* Returns the index of an equal indicator, or -1. */
 static long cs__strset_find(const cs_corr_exact_t *set, const cs_corr_ind_t *inds, int type,
 			    const char *value) {
-	size_t j = cs__hash(type, value) & (set->size - 1);
+	uint64_t h = cs__hash(type, value);
+	size_t j = h & (set->size - 1);
 	for (; set->slots[j]; j = (j + 1) & (set->size - 1)) {
-		const cs_corr_ind_t *ind = &inds[set->slots[j] - 1];
+		const cs_corr_ind_t *ind;
+		if ((set->slots[j] ^ h) >> 32)
+			continue; /* another value's tag */
+		ind = &inds[CS__SLOT_IDX(set->slots[j]) - 1];
 		if ((int)ind->type == type && !strcmp(ind->value, value))
-			return (long)set->slots[j] - 1;
+			return (long)CS__SLOT_IDX(set->slots[j]) - 1;
 	}
 	return -1;
 }
 
+/* The word and the three bits of a tag in the Bloom filter. */
+static inline uint64_t cs__bloom_mix(uint64_t h) {
+	return ((h >> 32) | 1) * 0x9E3779B97F4A7C15ULL;
+}
+
+static inline uint64_t cs__bloom_bits(uint64_t g) {
+	return (1ULL << (g & 63)) | (1ULL << ((g >> 6) & 63)) | (1ULL << ((g >> 12) & 63));
+}
+
+/* Builds the Bloom filter of an exact index from its slots' tags. */
+static int cs__bloom_build(cs_corr_exact_t *set, size_t cnt) {
+	size_t words = 64;
+	unsigned lg = 6;
+	while (words * 64 < cnt * 8)
+		words *= 2, lg++;
+	if (!(set->bloom = cs_calloc(words, sizeof(*set->bloom))))
+		return -1;
+	set->bloom_shift = 64 - lg;
+	for (size_t j = 0; j < set->size; j++)
+		if (set->slots[j]) {
+			uint64_t g = cs__bloom_mix(set->slots[j]);
+			set->bloom[g >> set->bloom_shift] |= cs__bloom_bits(g);
+		}
+	return 0;
+}
+
 static void cs__strset_add(cs_corr_exact_t *set, const cs_corr_ind_t *inds, size_t idx) {
-	size_t j = cs__hash(inds[idx].type, inds[idx].value) & (set->size - 1);
+	uint64_t h = cs__hash(inds[idx].type, inds[idx].value);
+	size_t j = h & (set->size - 1);
 	while (set->slots[j])
 		j = (j + 1) & (set->size - 1);
-	set->slots[j] = (uint32_t)idx + 1;
+	set->slots[j] = CS__SLOT_TAG(h) | ((uint64_t)idx + 1);
 }
 
 /* ---- Hyperscan: pattern indicators ---- */
@@ -681,6 +713,10 @@ cs_corr_db_t *cs__corr_builder_finish(cs_corr_builder_t *b, const char *what, ch
 	db->exact.slots = b->set.slots; /* the duplicate-folding set is the exact index */
 	db->exact.size = b->set.size;
 	b->set.slots = NULL;
+	if (cs__bloom_build(&db->exact, db->cnt)) {
+		cs_errstr_set(errstr, errstr_size, "%s: out of memory", what);
+		goto err;
+	}
 	return db;
 err:
 	cs_corr_db_destroy(db);
@@ -774,6 +810,7 @@ void cs__corr_db_free(cs_corr_db_t *db) {
 	cs_free(db->rejects);
 	hs_free_database(db->patterns);
 	cs_free(db->exact.slots);
+	cs_free(db->exact.bloom);
 	cs_free(db->cidrs.v);
 	cs_free(db->cidrs.slots);
 	for (size_t i = 0; i < db->warn_cnt; i++)
@@ -883,8 +920,16 @@ static const cs_corr_ind_t *cs__exact(const cs_corr_db_t *db, int type, const ch
 	size_t j;
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ (unsigned char)value[i]) * 1099511628211ULL;
+	{
+		uint64_t g = cs__bloom_mix(h), bits = cs__bloom_bits(g);
+		if ((db->exact.bloom[g >> db->exact.bloom_shift] & bits) != bits)
+			return NULL; /* certainly absent */
+	}
 	for (j = h & (db->exact.size - 1); db->exact.slots[j]; j = (j + 1) & (db->exact.size - 1)) {
-		const cs_corr_ind_t *ind = &db->inds[db->exact.slots[j] - 1];
+		const cs_corr_ind_t *ind;
+		if ((db->exact.slots[j] ^ h) >> 32)
+			continue; /* another value's tag: not read */
+		ind = &db->inds[CS__SLOT_IDX(db->exact.slots[j]) - 1];
 		if ((int)ind->type == type && !ind->pattern && !strncmp(ind->value, value, len) && !ind->value[len])
 			return ind;
 	}
