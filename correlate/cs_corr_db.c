@@ -120,6 +120,53 @@ static const char *cs__pattern_check(const char *re, char *buf, size_t size) {
 	return NULL;
 }
 
+/*
+ * A pattern written with its flags: "re:REGEX", "re/FLAGS:REGEX", "lit:TEXT" or
+ * "lit/FLAGS:TEXT" (FLAGS of i: any case, m: multi-line anchors, x: extended
+ * syntax, for re: only) becomes the Hyperscan expression it means, flags
+ * written inline ("(?i)..."), a literal escaped byte by byte. Anything else is
+ * a regex as it is. Returns NULL, or why the spec is refused.
+ */
+static const char *cs__pattern_spec(char *buf, size_t *len, size_t size) {
+	char flags[8] = "", tmp[CS_NORM_CAP];
+	size_t pre, nf = 0, n = 0;
+	int lit;
+	if (!strncmp(buf, "re", 2) && (buf[2] == ':' || buf[2] == '/'))
+		lit = 0, pre = 2;
+	else if (!strncmp(buf, "lit", 3) && (buf[3] == ':' || buf[3] == '/'))
+		lit = 1, pre = 3;
+	else
+		return NULL;
+	if (buf[pre] == '/') {
+		for (pre++; buf[pre] && buf[pre] != ':'; pre++) {
+			if (!strchr(lit ? "i" : "imx", buf[pre]) || nf >= 3)
+				return lit ? "unknown pattern flag (lit/ takes i)" : "unknown pattern flag (re/ takes i, m, x)";
+			if (!strchr(flags, buf[pre]))
+				flags[nf++] = buf[pre];
+		}
+		if (buf[pre] != ':')
+			return "pattern flags not followed by ':'";
+	}
+	pre++; /* the ':' */
+	if (nf)
+		n = (size_t)snprintf(tmp, sizeof(tmp), "(?%s)", flags);
+	for (size_t i = pre; i < *len; i++) {
+		unsigned char c = (unsigned char)buf[i];
+		if (n + 5 >= sizeof(tmp))
+			return "pattern too long";
+		if (!lit || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+			tmp[n++] = (char)c;
+		else
+			n += (size_t)snprintf(tmp + n, sizeof(tmp) - n, "\\x%02x", c);
+	}
+	if (n >= size)
+		return "pattern too long";
+	memcpy(buf, tmp, n);
+	buf[n] = '\0';
+	*len = n;
+	return NULL;
+}
+
 /* Compiles every pattern indicator (each already checked) into one block-mode database. */
 /* ---- the compiled-database cache ---- */
 
@@ -624,6 +671,8 @@ not_cidr:
 	}
 	switch (kind) {
 	case CS_CORR_K_PATTERN:
+		if ((*why = cs__pattern_spec(nbuf, &len, sizeof(nbuf))))
+			return CS_ERR_OK;
 		if ((*why = cs__pattern_check(nbuf, whybuf, sizeof(whybuf)))) {
 			/* whybuf is ours: copy the reason where the caller can read it */
 			static _Thread_local char reason[300];
@@ -760,8 +809,8 @@ cs_err_t cs__corr_load_list(cs_corr_builder_t *b, const char *path, FILE *fp, ch
 			continue;
 		len = strlen(s);
 		snprintf(origin, sizeof(origin), "%.255s:%ld", path, lineno);
-		if (!strncmp(s, "re:", 3))
-			err = cs__corr_add(b, CS_CORR_K_PATTERN, s + 3, len - 3, origin, &why);
+		if (!strncmp(s, "re:", 3) || !strncmp(s, "re/", 3) || !strncmp(s, "lit:", 4) || !strncmp(s, "lit/", 4))
+			err = cs__corr_add(b, CS_CORR_K_PATTERN, s, len, origin, &why); /* the spec, flags and all */
 		else
 			err = cs__corr_add(b, CS_CORR_K_AUTO, s, len, origin, &why);
 		if (!err && why)

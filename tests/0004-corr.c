@@ -187,6 +187,46 @@ int cs_test_0004(void) {
 
 	/* a real feed: maltrail's ipinfo trail (counted independently: 292 domains,
 	 * 1 IP, 4 URLs, 1 duplicate, 8 host/path lines that plain lists do not take) */
+	/* patterns with their flags: re/FLAGS:REGEX, lit:TEXT, lit/i:TEXT; a bad flag is rejected */
+	snprintf(path, sizeof(path), "%s/patterns.txt", cs_test_tmpdir());
+	CS_TEST_EQ_INT(cs_test_write_file(path, "re/i:mimikatz\\.exe\n"         /* 1: any case */
+						"re:Invoke-Expression\n"       /* 2: case as written */
+						"lit:/wp-admin/admin.php?x=(1)\n" /* 3: literal, metacharacters and all */
+						"lit/i:User-Agent: EvilBot\n"  /* 4: literal, any case */
+						"re/q:abc\n"                   /* 5: rejected, unknown flag */
+						"re/m:^rundll32 \n"),          /* 6: multi-line anchor */
+		       0);
+	db = cs_corr_db_load_list(path, 1, errstr, sizeof(errstr));
+	CS_TEST_ASSERT(db, "%s", errstr);
+	CS_TEST_EQ_INT(cs_corr_db_count(db), 5);
+	CS_TEST_EQ_INT(cs_corr_db_reject_count(db), 1);
+	CS_TEST_ASSERT(strstr(cs_corr_db_reject(db, 0), "patterns.txt:5:") &&
+			       strstr(cs_corr_db_reject(db, 0), "unknown pattern flag"),
+		       "%s", cs_corr_db_reject(db, 0));
+	CS_TEST_EQ_STR(cs_corr_db_indicator(db, 0)->value, "(?i)mimikatz\\.exe");
+	scr = cs_corr_scratch_new(db, errstr, sizeof(errstr));
+	CS_TEST_ASSERT(scr, "%s", errstr);
+	CS_TEST_EQ_INT(match(db, scr, CS_OBS_TEXT, "C:\\Temp\\MIMIKATZ.EXE privilege::debug", &h), 0);
+	CS_TEST_EQ_INT(h.cnt, 1);
+	CS_TEST_EQ_INT(match(db, scr, CS_OBS_TEXT, "mimikatzXexe", &h), 0);
+	CS_TEST_EQ_INT(h.cnt, 0);
+	CS_TEST_EQ_INT(match(db, scr, CS_OBS_TEXT, "powershell invoke-expression", &h), 0);
+	CS_TEST_EQ_INT(h.cnt, 0);
+	CS_TEST_EQ_INT(match(db, scr, CS_OBS_TEXT, "powershell Invoke-Expression", &h), 0);
+	CS_TEST_EQ_INT(h.cnt, 1);
+	CS_TEST_EQ_INT(match(db, scr, CS_OBS_TEXT, "GET /wp-admin/admin.php?x=(1)&y", &h), 0);
+	CS_TEST_EQ_INT(h.cnt, 1);
+	CS_TEST_EQ_INT(match(db, scr, CS_OBS_TEXT, "GET /wp-admin/adminXphp?x=1", &h), 0);
+	CS_TEST_EQ_INT(h.cnt, 0); /* '.', '?', '(' taken literally */
+	CS_TEST_EQ_INT(match(db, scr, CS_OBS_TEXT, "user-agent: evilbot/2.0", &h), 0);
+	CS_TEST_EQ_INT(h.cnt, 1);
+	CS_TEST_EQ_INT(match(db, scr, CS_OBS_TEXT, "cmd.exe /c x\nrundll32 shell32.dll", &h), 0);
+	CS_TEST_EQ_INT(h.cnt, 1); /* ^ after a newline */
+	CS_TEST_EQ_INT(match(db, scr, CS_OBS_TEXT, "cmd.exe /c rundll32 shell32.dll", &h), 0);
+	CS_TEST_EQ_INT(h.cnt, 0);
+	cs_corr_scratch_destroy(scr);
+	cs_corr_db_destroy(db);
+
 	if (shared && *shared) {
 		snprintf(path, sizeof(path), "%s/indicators/maltrail/trails/static/suspicious/ipinfo.txt", shared);
 		db = cs_corr_db_load_list(path, 1, errstr, sizeof(errstr));
