@@ -120,6 +120,95 @@ static const char *cs__pattern_check(const char *re, char *buf, size_t size) {
 	return NULL;
 }
 
+/* ---- patterns Hyperscan accepted before: a memo in the cache directory ---- */
+
+#define CS__OK_MAGIC "CSHSOK01"
+#define CS__OK_MAX (1u << 22) /* entries kept; beyond, the memo starts again */
+
+static uint64_t cs__ok_hash(const char *re) {
+	uint64_t h = 0x84222325CBF29CE4ULL ^ (uint64_t)CS__PAT_FLAGS;
+	for (const char *p = hs_version(); *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	for (const unsigned char *p = (const unsigned char *)re; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	h ^= h >> 29;
+	return h | 1; /* 0: an empty slot */
+}
+
+static int cs__ok_has(const cs_corr_builder_t *b, uint64_t h) {
+	if (!b->ok_size)
+		return 0;
+	for (size_t j = h & (b->ok_size - 1); b->ok[j]; j = (j + 1) & (b->ok_size - 1))
+		if (b->ok[j] == h)
+			return 1;
+	return 0;
+}
+
+static void cs__ok_put(cs_corr_builder_t *b, uint64_t h) {
+	size_t j;
+	if (b->ok_cnt >= CS__OK_MAX || cs__ok_has(b, h))
+		return;
+	if ((b->ok_cnt + 1) * 2 > b->ok_size) {
+		size_t nsize = b->ok_size ? b->ok_size * 2 : 4096;
+		uint64_t *n = cs_calloc(nsize, sizeof(*n));
+		if (!n)
+			return; /* a memo, not a need */
+		for (size_t i = 0; i < b->ok_size; i++)
+			if (b->ok[i]) {
+				for (j = b->ok[i] & (nsize - 1); n[j]; j = (j + 1) & (nsize - 1))
+					;
+				n[j] = b->ok[i];
+			}
+		cs_free(b->ok);
+		b->ok = n;
+		b->ok_size = nsize;
+	}
+	for (j = h & (b->ok_size - 1); b->ok[j]; j = (j + 1) & (b->ok_size - 1))
+		;
+	b->ok[j] = h;
+	b->ok_cnt++;
+}
+
+static void cs__ok_load(cs_corr_builder_t *b) {
+	char path[4096], magic[8];
+	uint64_t h;
+	FILE *fp;
+	b->ok_loaded = 1;
+	snprintf(path, sizeof(path), "%s/hs-checked.bin", b->cache_dir);
+	if (!(fp = fopen(path, "rb")))
+		return;
+	if (fread(magic, 1, 8, fp) == 8 && !memcmp(magic, CS__OK_MAGIC, 8))
+		while (fread(&h, sizeof(h), 1, fp) == 1 && b->ok_cnt < CS__OK_MAX)
+			if (h & 1)
+				cs__ok_put(b, h);
+	fclose(fp);
+}
+
+/* Writes the memo back (atomically: a temporary file renamed) when it learnt patterns. */
+static void cs__ok_save(cs_corr_builder_t *b) {
+	char path[4096], tmp[4200];
+	FILE *fp;
+	int ok = 1;
+	if (!b->ok_dirty || !b->cache_dir)
+		return;
+	snprintf(path, sizeof(path), "%s/hs-checked.bin", b->cache_dir);
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+	if (!(fp = fopen(tmp, "wb")))
+		return;
+	ok = fwrite(CS__OK_MAGIC, 1, 8, fp) == 8;
+	for (size_t i = 0; ok && i < b->ok_size; i++)
+		if (b->ok[i])
+			ok = fwrite(&b->ok[i], sizeof(b->ok[i]), 1, fp) == 1;
+	if (fclose(fp) || !ok || rename(tmp, path))
+		unlink(tmp);
+}
+
+static void cs__ok_free(cs_corr_builder_t *b) {
+	cs_free(b->ok);
+	b->ok = NULL;
+	b->ok_size = b->ok_cnt = 0;
+}
+
 /*
  * A pattern written with its flags: "re:REGEX", "re/FLAGS:REGEX", "lit:TEXT" or
  * "lit/FLAGS:TEXT" (FLAGS of i: any case, m: multi-line anchors, x: extended
@@ -673,12 +762,19 @@ not_cidr:
 	case CS_CORR_K_PATTERN:
 		if ((*why = cs__pattern_spec(nbuf, &len, sizeof(nbuf))))
 			return CS_ERR_OK;
-		if ((*why = cs__pattern_check(nbuf, whybuf, sizeof(whybuf)))) {
+		if (b->cache_dir && !b->ok_loaded)
+			cs__ok_load(b);
+		if (b->cache_dir && cs__ok_has(b, cs__ok_hash(nbuf)))
+			; /* accepted before by this Hyperscan version */
+		else if ((*why = cs__pattern_check(nbuf, whybuf, sizeof(whybuf)))) {
 			/* whybuf is ours: copy the reason where the caller can read it */
 			static _Thread_local char reason[300];
 			snprintf(reason, sizeof(reason), "%s", *why);
 			*why = reason;
 			return CS_ERR_OK;
+		} else if (b->cache_dir) {
+			cs__ok_put(b, cs__ok_hash(nbuf));
+			b->ok_dirty = 1;
 		}
 		type = CS_OBS_TEXT;
 		break;
@@ -766,6 +862,8 @@ cs_corr_db_t *cs__corr_builder_finish(cs_corr_builder_t *b, const char *what, ch
 		cs_errstr_set(errstr, errstr_size, "%s: out of memory", what);
 		goto err;
 	}
+	cs__ok_save(b);
+	cs__ok_free(b);
 	return db;
 err:
 	cs_corr_db_destroy(db);
@@ -774,6 +872,7 @@ err:
 }
 
 void cs__corr_builder_abort(cs_corr_builder_t *b) {
+	cs__ok_free(b);
 	cs_free(b->set.slots);
 	b->set.slots = NULL;
 	cs_corr_db_destroy(b->db);

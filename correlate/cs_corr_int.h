@@ -110,6 +110,11 @@ typedef struct cs_corr_builder_s {
 	const char *cache_dir;   /* compiled-database cache (cs_corr_load_opts_t); NULL: none */
 	cs_corr_exact_t set; /* becomes db->exact */
 	size_t cap, rcap, dup_cnt;
+	/* patterns Hyperscan accepted before (hs-checked.bin in cache_dir): hashes of the
+	 * expressions, so that a reload does not analyze thousands of patterns again */
+	uint64_t *ok;
+	size_t ok_size, ok_cnt;
+	int ok_loaded, ok_dirty;
 } cs_corr_builder_t;
 
 cs_err_t cs__corr_builder_init(cs_corr_builder_t *b, uint64_t version);

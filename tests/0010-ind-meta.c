@@ -251,6 +251,28 @@ int cs_test_0010(void) {
 				CS_TEST_EQ_INT(system(cmd), 0);
 			}
 		}
+		/* the patterns Hyperscan accepted are remembered (8-byte header, one hash each), so a
+		 * reload does not analyze them again; a pattern not in the memo is still checked */
+		{
+			struct stat st;
+			const char *why = NULL;
+			snprintf(cmd, sizeof(cmd), "%s/hs-checked.bin", dir);
+			CS_TEST_EQ_INT(stat(cmd, &st), 0);
+			CS_TEST_EQ_INT((long long)st.st_size, 8 + 2 * 8);
+			CS_TEST_EQ_INT(cs_test_write_file(list, "re:powershell\\s+-enc\nre:(unclosed\n"), 0);
+			CS_TEST_ASSERT((db = cs_corr_db_load_opts(&lp, 1, &co, 1, errstr, sizeof(errstr))), "%s", errstr);
+			CS_TEST_EQ_INT(cs_corr_db_count(db), 1);
+			CS_TEST_EQ_INT(cs_corr_db_reject_count(db), 1);
+			why = cs_corr_db_reject(db, 0);
+			CS_TEST_ASSERT(strstr(why, "rejected by Hyperscan"), "%s", why);
+			cs_corr_db_destroy(db);
+			/* a damaged memo is ignored */
+			CS_TEST_EQ_INT(cs_test_write_file(cmd, "garbage!garbage!"), 0);
+			CS_TEST_ASSERT((db = cs_corr_db_load_opts(&lp, 1, &co, 1, errstr, sizeof(errstr))), "%s", errstr);
+			CS_TEST_EQ_INT(cs_corr_db_count(db), 1);
+			CS_TEST_EQ_INT(cs_corr_db_reject_count(db), 1);
+			cs_corr_db_destroy(db);
+		}
 	}
 	/* substring and regex warning lists (one Hyperscan database at load); a list without
 	 * matching_attributes applies to every type; a regex Hyperscan refuses is skipped, said */
