@@ -18,32 +18,73 @@
 
 typedef struct cs__cef_key_s {
 	const char *key;
+	uint8_t klen;
 	cs_dleaf_kind_t kind;
 	cs_obs_role_t role;
 } cs__cef_key_t;
 
+#define CS__K(s) s, (uint8_t)(sizeof(s) - 1)
 static const cs__cef_key_t cs__cef_keys[] = {
-	{"src", CS_DLEAF_IP, CS_OBS_ROLE_SRC},
-	{"sourceAddress", CS_DLEAF_IP, CS_OBS_ROLE_SRC},
-	{"c6a2", CS_DLEAF_IP, CS_OBS_ROLE_SRC},
-	{"dst", CS_DLEAF_IP, CS_OBS_ROLE_DST},
-	{"destinationAddress", CS_DLEAF_IP, CS_OBS_ROLE_DST},
-	{"c6a3", CS_DLEAF_IP, CS_OBS_ROLE_DST},
-	{"shost", CS_DLEAF_HOST, CS_OBS_ROLE_SRC},
-	{"sourceHostName", CS_DLEAF_HOST, CS_OBS_ROLE_SRC},
-	{"dhost", CS_DLEAF_HOST, CS_OBS_ROLE_DST},
-	{"destinationHostName", CS_DLEAF_HOST, CS_OBS_ROLE_DST},
-	{"destinationDnsDomain", CS_DLEAF_HOST, CS_OBS_ROLE_DNS_QUERY},
-	{"request", CS_DLEAF_URL, CS_OBS_ROLE_URL},
-	{"requestUrl", CS_DLEAF_URL, CS_OBS_ROLE_URL},
-	{"requestClientApplication", CS_DLEAF_TEXT, CS_OBS_ROLE_USER_AGENT},
-	{"fileHash", CS_DLEAF_HASH, CS_OBS_ROLE_FILE_HASH},
-	{"oldFileHash", CS_DLEAF_HASH, CS_OBS_ROLE_FILE_HASH},
-	{"cat", CS_DLEAF_CATEGORY, 0},
-	{"deviceEventCategory", CS_DLEAF_CATEGORY, 0},
-	{"rt", CS_DLEAF_TIME, 0},
-	{"receiptTime", CS_DLEAF_TIME, 0},
-	{"end", CS_DLEAF_TIME, 0},
+	{CS__K("src"), CS_DLEAF_IP, CS_OBS_ROLE_SRC},
+	{CS__K("sourceAddress"), CS_DLEAF_IP, CS_OBS_ROLE_SRC},
+	{CS__K("c6a2"), CS_DLEAF_IP, CS_OBS_ROLE_SRC},
+	{CS__K("dst"), CS_DLEAF_IP, CS_OBS_ROLE_DST},
+	{CS__K("destinationAddress"), CS_DLEAF_IP, CS_OBS_ROLE_DST},
+	{CS__K("c6a3"), CS_DLEAF_IP, CS_OBS_ROLE_DST},
+	{CS__K("shost"), CS_DLEAF_HOST, CS_OBS_ROLE_SRC},
+	{CS__K("sourceHostName"), CS_DLEAF_HOST, CS_OBS_ROLE_SRC},
+	{CS__K("dhost"), CS_DLEAF_HOST, CS_OBS_ROLE_DST},
+	{CS__K("destinationHostName"), CS_DLEAF_HOST, CS_OBS_ROLE_DST},
+	{CS__K("destinationDnsDomain"), CS_DLEAF_HOST, CS_OBS_ROLE_DNS_QUERY},
+	{CS__K("request"), CS_DLEAF_URL, CS_OBS_ROLE_URL},
+	{CS__K("requestUrl"), CS_DLEAF_URL, CS_OBS_ROLE_URL},
+	{CS__K("requestClientApplication"), CS_DLEAF_TEXT, CS_OBS_ROLE_USER_AGENT},
+	{CS__K("fileHash"), CS_DLEAF_HASH, CS_OBS_ROLE_FILE_HASH},
+	{CS__K("oldFileHash"), CS_DLEAF_HASH, CS_OBS_ROLE_FILE_HASH},
+	{CS__K("cat"), CS_DLEAF_CATEGORY, 0},
+	{CS__K("deviceEventCategory"), CS_DLEAF_CATEGORY, 0},
+	{CS__K("rt"), CS_DLEAF_TIME, 0},
+	{CS__K("receiptTime"), CS_DLEAF_TIME, 0},
+	{CS__K("end"), CS_DLEAF_TIME, 0},
+};
+#undef CS__K
+
+/* The keys by a hash of (length, first, last byte): open addressing, entry index + 1; filled once before main(). */
+static uint8_t cs__cef_slots[64];
+
+static inline unsigned cs__cef_hash(const char *k, size_t kl) {
+	return ((unsigned)kl * 31u + (unsigned char)k[0] * 7u + (unsigned char)k[kl - 1]) & 63u;
+}
+
+__attribute__((constructor)) static void cs__cef_init(void) {
+	for (size_t i = 0; i < CS_ARRAY_SIZE(cs__cef_keys); i++) {
+		unsigned j = cs__cef_hash(cs__cef_keys[i].key, cs__cef_keys[i].klen);
+		while (cs__cef_slots[j])
+			j = (j + 1) & 63u;
+		cs__cef_slots[j] = (uint8_t)(i + 1);
+	}
+}
+
+/* The mapped key k[0..kl), or NULL. */
+static inline const cs__cef_key_t *cs__cef_key(const char *k, size_t kl) {
+	for (unsigned j = cs__cef_hash(k, kl); cs__cef_slots[j]; j = (j + 1) & 63u) {
+		const cs__cef_key_t *ck = &cs__cef_keys[cs__cef_slots[j] - 1];
+		if (ck->klen == kl && !memcmp(ck->key, k, kl))
+			return ck;
+	}
+	return NULL;
+}
+
+/* Byte classes of the extension: 1 a key character ([A-Za-z0-9_.\[\]]), 2 '=' or '\\' (ends a plain run). */
+static const uint8_t cs__cef_cls[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1,
+	['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1,
+	['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
+	['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
+	['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+	['_'] = 1, ['.'] = 1, ['['] = 1, [']'] = 1, ['='] = 2, ['\\'] = 2,
 };
 
 static int cs__month(const char *s) {
@@ -107,8 +148,8 @@ static size_t cs__hdr_unescape(char *s, size_t len) {
 	return o;
 }
 
-static int cs__is_keych(char c) {
-	return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '[' || c == ']';
+static inline int cs__is_keych(char c) {
+	return cs__cef_cls[(unsigned char)c] == 1;
 }
 
 cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len) {
@@ -169,6 +210,10 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 		/* the value ends before " key=" */
 		ve = end;
 		for (q = v; q < end; q++) {
+			while (q < end && cs__cef_cls[(unsigned char)*q] != 2)
+				q++; /* to the next '=' or '\\' */
+			if (q >= end)
+				break;
 			if (*q == '\\' && q + 1 < end) {
 				q++;
 				continue;
@@ -189,14 +234,14 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 		while (ve > v && ve[-1] == ' ')
 			ve--; /* trailing white space */
 		p = ve;
-		for (size_t i = 0; i < CS_ARRAY_SIZE(cs__cef_keys); i++) {
-			const cs__cef_key_t *ck = &cs__cef_keys[i];
+		{
+			const cs__cef_key_t *ck = cs__cef_key(k, kl);
 			char *val;
 			size_t vl = 0;
-			if (strlen(ck->key) != kl || memcmp(ck->key, k, kl))
+			if (!ck)
 				continue;
 			if ((size_t)(ve - v) > CS_NORM_MAX_IN || dec->arena_size - dec->arena_used < (size_t)(ve - v) + 1)
-				break;
+				continue; /* not taken: the next key */
 			val = dec->arena + dec->arena_used;
 			for (const char *c = v; c < ve; c++) { /* unescape \= \\ \n \r */
 				if (*c == '\\' && c + 1 < ve) {
@@ -219,7 +264,6 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 			} else if ((r = cs__decode_obs(dec, ck->kind, ck->role, val, vl)) != CS_DECODE_OK) {
 				return r;
 			}
-			break;
 		}
 	}
 	return CS_DECODE_OK;

@@ -76,7 +76,7 @@ static inline size_t cs__utf8_seq(const unsigned char *p, const unsigned char *e
 }
 
 /* js->p is just after the opening quote. On success js->p is after the closing quote. */
-static cs_decode_reject_t cs__string(cs__js_t *js, const char **sp, size_t *lenp, int *escaped) {
+static inline __attribute__((always_inline)) cs_decode_reject_t cs__string(cs__js_t *js, const char **sp, size_t *lenp, int *escaped) {
 	const char *p = js->p, *end = js->end, *start = p;
 	const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x20);
 	int esc = 0;
