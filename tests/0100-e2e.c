@@ -22,23 +22,12 @@ typedef struct {
 	long dup;
 } dlq_check_t;
 
-static const char *hdr(const rd_kafka_message_t *m, const char *name, char *buf, size_t size) {
-	rd_kafka_headers_t *h;
-	const void *v;
-	size_t vs;
-	if (rd_kafka_message_headers(m, &h) || rd_kafka_header_get_last(h, name, &v, &vs) || vs >= size)
-		return NULL;
-	memcpy(buf, v, vs);
-	buf[vs] = '\0';
-	return buf;
-}
-
 static void on_dead_letter(void *opaque, const rd_kafka_message_t *m) {
 	dlq_check_t *c = opaque;
 	char reason[64], topic[256], part[16], off[32];
-	if (!hdr(m, "cs-reason", reason, sizeof(reason)) || strcmp(reason, "truncated") ||
-	    !hdr(m, "cs-source-topic", topic, sizeof(topic)) || strcmp(topic, c->topic) ||
-	    !hdr(m, "cs-source-partition", part, sizeof(part)) || !hdr(m, "cs-source-offset", off, sizeof(off)) ||
+	if (!cs_svc_header(m, "cs-reason", reason, sizeof(reason)) || strcmp(reason, "truncated") ||
+	    !cs_svc_header(m, "cs-source-topic", topic, sizeof(topic)) || strcmp(topic, c->topic) ||
+	    !cs_svc_header(m, "cs-source-partition", part, sizeof(part)) || !cs_svc_header(m, "cs-source-offset", off, sizeof(off)) ||
 	    atoi(part) < 0 || atoi(part) >= PARTS || atol(off) < 0 || atol(off) > EVENTS / PARTS ||
 	    m->len < 10 || memcmp(m->payload, "{\"timestamp\"", 12)) {
 		c->bad++;

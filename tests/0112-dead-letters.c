@@ -37,24 +37,13 @@ typedef struct {
 	const bad_case_t *cases;
 } dl_check_t;
 
-static const char *hdr(const rd_kafka_message_t *m, const char *name, char *buf, size_t size) {
-	rd_kafka_headers_t *h;
-	const void *v;
-	size_t vs;
-	if (rd_kafka_message_headers(m, &h) || rd_kafka_header_get_last(h, name, &v, &vs) || vs >= size)
-		return NULL;
-	memcpy(buf, v, vs);
-	buf[vs] = '\0';
-	return buf;
-}
-
 static void on_dead_letter(void *opaque, const rd_kafka_message_t *m) {
 	dl_check_t *c = opaque;
 	char reason[64], topic[256], part[16], off[32], evoff[32];
 	long o;
-	if (!hdr(m, "cs-reason", reason, sizeof(reason)) || !hdr(m, "cs-source-topic", topic, sizeof(topic)) ||
-	    !hdr(m, "cs-source-partition", part, sizeof(part)) || !hdr(m, "cs-source-offset", off, sizeof(off)) ||
-	    !hdr(m, "cs-event-offset", evoff, sizeof(evoff)) || strcmp(topic, c->topic) || strcmp(part, "0")) {
+	if (!cs_svc_header(m, "cs-reason", reason, sizeof(reason)) || !cs_svc_header(m, "cs-source-topic", topic, sizeof(topic)) ||
+	    !cs_svc_header(m, "cs-source-partition", part, sizeof(part)) || !cs_svc_header(m, "cs-source-offset", off, sizeof(off)) ||
+	    !cs_svc_header(m, "cs-event-offset", evoff, sizeof(evoff)) || strcmp(topic, c->topic) || strcmp(part, "0")) {
 		c->bad++;
 		return;
 	}

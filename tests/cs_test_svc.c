@@ -135,6 +135,17 @@ int cs_svc_topic_config(const char *topic, const char *key, const char *value) {
 	return rc;
 }
 
+const char *cs_svc_header(const rd_kafka_message_t *m, const char *name, char *buf, size_t size) {
+	rd_kafka_headers_t *h;
+	const void *v;
+	size_t vs;
+	if (rd_kafka_message_headers(m, &h) || rd_kafka_header_get_last(h, name, &v, &vs) || vs >= size)
+		return NULL;
+	memcpy(buf, v, vs);
+	buf[vs] = '\0';
+	return buf;
+}
+
 static int cs__delivery_failures;
 
 static void cs__dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {

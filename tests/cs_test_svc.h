@@ -31,6 +31,8 @@ int cs_svc_produce(rd_kafka_t *rk, const char *topic, int partition, const char 
 /** As cs_svc_produce(), with a message key (NULL: none). */
 int cs_svc_produce_key(rd_kafka_t *rk, const char *topic, int partition, const char *key, const char *payload,
 		       size_t len, int64_t ts_ms);
+/** The last value of header `name` of m as a string in buf, or NULL (absent, or too long for buf). */
+const char *cs_svc_header(const rd_kafka_message_t *m, const char *name, char *buf, size_t size);
 /** Flushes and checks every delivery succeeded; destroys rk. 0 or -1. */
 int cs_svc_producer_close(rd_kafka_t *rk);
 /** High watermark of each partition 0..n-1 into hw[]. */
