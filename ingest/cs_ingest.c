@@ -1260,7 +1260,7 @@ void cs_ingest_stop(cs_ingest_t *ing) {
  * cooperative-sticky consumer is destroyed after it joined the group but
  * before its first assignment (librdkafka#4312, fixed in 2.3.0). A member
  * stopped that early (a SIGTERM right after start) therefore waits, polling,
- * for its first assignment, at most until the shutdown deadline. Messages
+ * for its first assignment, for 2 s at most (or shutdown.timeout.ms). Messages
  * polled meanwhile are not counted: their offsets never move. If none came
  * (the group was still waiting for a dead member's session to expire), the
  * consumer leaves the group but is not destroyed: it stays reachable until
@@ -1365,7 +1365,10 @@ static cs_err_t cs__worker_run(cs_ingest_worker_t *w) {
 	/* Drain: the final flush, retried until shutdown.timeout.ms. */
 	CS_LOG_I(CS__MOD, "worker %d stopping: final flush of %lld events", w->id, (long long)w->pending_events);
 	deadline = cs_clock_ms() + w->conf->shutdown_timeout_ms;
-	cs__await_first_assignment(w, deadline);
+	/* not long: a member with nothing assigned gets no callback at all (librdkafka 2.0.2 calls
+	 * none for an empty incremental assignment), and while it waits the group's rebalance
+	 * waits for it too (0102 saw the other members without partitions for half a minute) */
+	cs__await_first_assignment(w, cs_clock_ms() + (w->conf->shutdown_timeout_ms < 2000 ? w->conf->shutdown_timeout_ms : 2000));
 	while ((err = cs__flush(w)) == CS_ERR_REDIS && cs_clock_ms() < deadline) {
 		struct timespec ts = {0, 200 * 1000000};
 		nanosleep(&ts, NULL);
