@@ -762,6 +762,8 @@ not_cidr:
 	case CS_CORR_K_PATTERN:
 		if ((*why = cs__pattern_spec(nbuf, &len, sizeof(nbuf))))
 			return CS_ERR_OK;
+		/* fall through */
+	case CS_CORR_K_REGEX:
 		if (b->cache_dir && !b->ok_loaded)
 			cs__ok_load(b);
 		if (b->cache_dir && cs__ok_has(b, cs__ok_hash(nbuf)))
@@ -838,7 +840,7 @@ not_cidr:
 		cs_corr_ind_t *ind = cs__ind_new(b, (cs_obs_type_t)type, nbuf, len, origin);
 		if (!ind)
 			return CS_ERR_NOMEM;
-		ind->pattern = kind == CS_CORR_K_PATTERN;
+		ind->pattern = kind == CS_CORR_K_PATTERN || kind == CS_CORR_K_REGEX;
 		cs__strset_add(&b->set, db->inds, ind->id);
 	}
 	return CS_ERR_OK;

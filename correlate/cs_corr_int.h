@@ -89,8 +89,9 @@ struct cs_corr_db_s {
 #define CS_CORR_K_URL 3     /* "http://" is added when the scheme is missing */
 #define CS_CORR_K_HASH 4
 #define CS_CORR_K_EMAIL 5
-#define CS_CORR_K_PATTERN 6 /* a Hyperscan regex */
+#define CS_CORR_K_PATTERN 6 /* a Hyperscan regex, or "re[/FLAGS]:REGEX" / "lit[/i]:TEXT" */
 #define CS_CORR_K_CIDR 7    /* an IPv4 or IPv6 prefix a.b.c.d/n (an IP is taken as /32 or /128) */
+#define CS_CORR_K_REGEX 8   /* a Hyperscan regex as it is (STIX MATCHES: no "re:" forms) */
 
 /* What the loader knows of the indicators it is about to add (strings borrowed). */
 typedef struct cs_corr_meta_s {

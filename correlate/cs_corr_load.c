@@ -712,7 +712,7 @@ cs_err_t cs__corr_stix_pattern(cs_corr_builder_t *b, const char *origin, const c
 			continue;
 		}
 		if (!strncmp(c->op, "MATCHES", 7)) {
-			err = cs__add_or_reject(b, CS_CORR_K_PATTERN, c->vals[0], strlen(c->vals[0]), origin);
+			err = cs__add_or_reject(b, CS_CORR_K_REGEX, c->vals[0], strlen(c->vals[0]), origin);
 			continue;
 		}
 		for (int v = 0; v < c->nvals && !err; v++)
