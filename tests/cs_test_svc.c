@@ -480,7 +480,8 @@ int cs_svc_check_counts(redisContext *rc, const cs_svc_run_t *run, const cs_svc_
 	cs_svc_counts_free(&got);
 	if (rc_cmp) {
 		cs_svc_dump_log(run->logf);
-		kill(pid, SIGKILL);
+		if (pid > 0)
+			kill(pid, SIGKILL);
 		return -1;
 	}
 	return 0;

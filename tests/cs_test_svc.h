@@ -121,7 +121,7 @@ int cs_svc_run_init(cs_svc_run_t *r, const char *name, const char *extra);
  */
 int cs_svc_wait_lag0(redisContext *rc, const cs_svc_run_t *run, int partitions, int64_t total, pid_t pid,
 		     int timeout_ms);
-/** Reads the run's windows from Redis and compares them with exp; on a difference prints the log, kills pid. */
+/** Reads the run's windows from Redis and compares them with exp; on a difference prints the log, kills pid (if > 0). */
 int cs_svc_check_counts(redisContext *rc, const cs_svc_run_t *run, const cs_svc_counts_t *exp, pid_t pid);
 
 /**

@@ -40,7 +40,8 @@
 	XX(0110, "mock-faults", "Fetch and OffsetCommit errors, dropped connections, broker down (librdkafka mock cluster): exact counts") \
 	XX(0111, "late", "events older than the grace period counted in their arrival window, as late, alike after a replay") \
 	XX(0112, "dead-letters", "every rejection reason interleaved with good events: each dead-lettered once with its reason and source, the good counted exactly") \
-	XX(0113, "alerts-blocked", "the alerts topic refuses every alert: no hit recorded, offsets held; once it accepts, all counted once")
+	XX(0113, "alerts-blocked", "the alerts topic refuses every alert: no hit recorded, offsets held; once it accepts, all counted once") \
+	XX(0114, "bytes-cap", "flush.max.bytes alone drives the flushes: nearly all recorded long before the interval, exact counts")
 
 #define CS__DECL(num, name, desc) int cs_test_##num(void);
 CS_TESTS(CS__DECL)
