@@ -224,37 +224,40 @@ static int cs__csv_split(char *s, char **f, int max) {
 	return n;
 }
 
-static int cs__csv_kind(const char *name) {
-	static const struct {
-		const char *name;
-		int kind;
-	} cols[] = {{"dst_ip", CS_CORR_K_IP},      {"ip", CS_CORR_K_IP},          {"ip_address", CS_CORR_K_IP},
-		    {"ipaddress", CS_CORR_K_IP},   {"domain", CS_CORR_K_HOST},    {"hostname", CS_CORR_K_HOST},
-		    {"url", CS_CORR_K_URL},        {"md5_hash", CS_CORR_K_HASH},  {"sha1_hash", CS_CORR_K_HASH},
-		    {"sha256_hash", CS_CORR_K_HASH}, {"md5", CS_CORR_K_HASH},     {"sha1", CS_CORR_K_HASH},
-		    {"sha256", CS_CORR_K_HASH},    {"ioc", CS_CORR_K_AUTO},       {"ioc_value", CS_CORR_K_AUTO},
-		    {"indicator", CS_CORR_K_AUTO}, {"value", CS_CORR_K_AUTO}};
-	for (size_t i = 0; i < sizeof(cols) / sizeof(*cols); i++)
-		if (!strcasecmp(name, cols[i].name))
-			return cols[i].kind;
+/* A name -> value table (names compared in any case); 0 for a name it lacks. */
+typedef struct cs__named_s {
+	const char *name;
+	int v;
+} cs__named_t;
+
+static int cs__named(const cs__named_t *t, size_t n, const char *name) {
+	for (size_t i = 0; i < n; i++)
+		if (!strcasecmp(name, t[i].name))
+			return t[i].v;
 	return 0;
+}
+
+static int cs__csv_kind(const char *name) {
+	static const cs__named_t cols[] = {
+		{"dst_ip", CS_CORR_K_IP},      {"ip", CS_CORR_K_IP},          {"ip_address", CS_CORR_K_IP},
+		{"ipaddress", CS_CORR_K_IP},   {"domain", CS_CORR_K_HOST},    {"hostname", CS_CORR_K_HOST},
+		{"url", CS_CORR_K_URL},        {"md5_hash", CS_CORR_K_HASH},  {"sha1_hash", CS_CORR_K_HASH},
+		{"sha256_hash", CS_CORR_K_HASH}, {"md5", CS_CORR_K_HASH},     {"sha1", CS_CORR_K_HASH},
+		{"sha256", CS_CORR_K_HASH},    {"ioc", CS_CORR_K_AUTO},       {"ioc_value", CS_CORR_K_AUTO},
+		{"indicator", CS_CORR_K_AUTO}, {"value", CS_CORR_K_AUTO}};
+	return cs__named(cols, CS_ARRAY_SIZE(cols), name);
 }
 
 /* Metadata columns of a CSV blocklist. */
 enum { CS__CSV_TLP = 1, CS__CSV_CONF, CS__CSV_TAGS, CS__CSV_SOURCE, CS__CSV_SCOPE };
 
 static int cs__csv_meta(const char *name) {
-	static const struct {
-		const char *name;
-		int col;
-	} cols[] = {{"tlp", CS__CSV_TLP},          {"confidence", CS__CSV_CONF}, {"confidence_level", CS__CSV_CONF},
-		    {"tags", CS__CSV_TAGS},        {"threat", CS__CSV_TAGS},     {"threat_type", CS__CSV_TAGS},
-		    {"malware", CS__CSV_TAGS},     {"malware_printable", CS__CSV_TAGS}, {"source", CS__CSV_SOURCE},
-		    {"scope", CS__CSV_SCOPE},      {"where", CS__CSV_SCOPE}};
-	for (size_t i = 0; i < sizeof(cols) / sizeof(*cols); i++)
-		if (!strcasecmp(name, cols[i].name))
-			return cols[i].col;
-	return 0;
+	static const cs__named_t cols[] = {
+		{"tlp", CS__CSV_TLP},          {"confidence", CS__CSV_CONF}, {"confidence_level", CS__CSV_CONF},
+		{"tags", CS__CSV_TAGS},        {"threat", CS__CSV_TAGS},     {"threat_type", CS__CSV_TAGS},
+		{"malware", CS__CSV_TAGS},     {"malware_printable", CS__CSV_TAGS}, {"source", CS__CSV_SOURCE},
+		{"scope", CS__CSV_SCOPE},      {"where", CS__CSV_SCOPE}};
+	return cs__named(cols, CS_ARRAY_SIZE(cols), name);
 }
 
 static cs_err_t cs__load_csv(cs_corr_builder_t *b, const char *path, FILE *fp, char *errstr, size_t errstr_size) {
@@ -876,20 +879,15 @@ cs_corr_db_t *cs_corr_db_load_opts(const char *const *paths, size_t cnt, const c
 /* ---- the change feed: a layer over a loaded set ---- */
 
 static int cs__change_kind(const char *type) {
-	static const struct {
-		const char *name;
-		int kind;
-	} kinds[] = {{"domain", CS_CORR_K_HOST}, {"hostname", CS_CORR_K_HOST}, {"ipv4", CS_CORR_K_IP},
-		     {"ipv6", CS_CORR_K_IP},     {"ip", CS_CORR_K_IP},          {"url", CS_CORR_K_URL},
-		     {"md5", CS_CORR_K_HASH},    {"sha1", CS_CORR_K_HASH},      {"sha256", CS_CORR_K_HASH},
-		     {"email", CS_CORR_K_EMAIL}, {"cidr", CS_CORR_K_CIDR},      {"pattern", CS_CORR_K_PATTERN},
-		     {"auto", CS_CORR_K_AUTO}};
+	static const cs__named_t kinds[] = {
+		{"domain", CS_CORR_K_HOST}, {"hostname", CS_CORR_K_HOST}, {"ipv4", CS_CORR_K_IP},
+		{"ipv6", CS_CORR_K_IP},     {"ip", CS_CORR_K_IP},          {"url", CS_CORR_K_URL},
+		{"md5", CS_CORR_K_HASH},    {"sha1", CS_CORR_K_HASH},      {"sha256", CS_CORR_K_HASH},
+		{"email", CS_CORR_K_EMAIL}, {"cidr", CS_CORR_K_CIDR},      {"pattern", CS_CORR_K_PATTERN},
+		{"auto", CS_CORR_K_AUTO}};
 	if (!type || !*type)
 		return CS_CORR_K_AUTO;
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(*kinds); i++)
-		if (!strcasecmp(type, kinds[i].name))
-			return kinds[i].kind;
-	return 0;
+	return cs__named(kinds, CS_ARRAY_SIZE(kinds), type);
 }
 
 cs_corr_db_t *cs_corr_db_overlay(const cs_corr_db_t *base, const cs_corr_change_t *changes, size_t cnt,
