@@ -74,28 +74,19 @@ int cs_test_0105(void) {
 
 	/* version 2: X in, Y out; picked up from the file change, every worker moves to it */
 	CS_TEST_EQ_INT(write_set(&run, Y, X "\n"), 0);
-	if (cs_svc_wait_log(run.logf, "indicator set version 1 -> 2", 2, 20000)) {
-		cs_svc_dump_log(run.logf);
-		kill(pid, SIGKILL);
-		CS_TEST_FAIL("the workers did not move to version 2");
-	}
+	CS_TEST_ASSERT(!cs_svc_wait_log(run.logf, "indicator set version 1 -> 2", 2, 20000, pid),
+		       "the workers did not move to version 2");
 	CS_TEST_EQ_INT(cs_svc_work_produce_without(run.topic, PARTS, BATCH, 62, t0 + 3600, Y, &exp), 0);
 	CS_TEST_ASSERT(!cs_svc_wait_lag0(rc, &run, PARTS, 2 * BATCH, pid, 60000), "phase 2: lag never reached 0");
 	CS_TEST_ASSERT(!cs_svc_check_counts(rc, &run, &exp, pid), "phase 2: counts with version 2");
 
 	/* SIGHUP loads again (version 3, same content); a broken file then leaves version 3 in use */
 	CS_TEST_EQ_INT(kill(pid, SIGHUP), 0);
-	if (cs_svc_wait_log(run.logf, "indicator set version 2 -> 3", 2, 20000)) {
-		cs_svc_dump_log(run.logf);
-		kill(pid, SIGKILL);
-		CS_TEST_FAIL("SIGHUP did not load version 3");
-	}
+	CS_TEST_ASSERT(!cs_svc_wait_log(run.logf, "indicator set version 2 -> 3", 2, 20000, pid),
+		       "SIGHUP did not load version 3");
 	CS_TEST_EQ_INT(cs_test_write_file(run.ind, "# nothing valid\nnot an indicator\n"), 0);
-	if (cs_svc_wait_log(run.logf, "new indicator set not loaded, version 3 stays in use", 1, 20000)) {
-		cs_svc_dump_log(run.logf);
-		kill(pid, SIGKILL);
-		CS_TEST_FAIL("a broken file was not refused");
-	}
+	CS_TEST_ASSERT(!cs_svc_wait_log(run.logf, "new indicator set not loaded, version 3 stays in use", 1, 20000, pid),
+		       "a broken file was not refused");
 	CS_TEST_EQ_INT(cs_svc_work_produce_without(run.topic, PARTS, BATCH, 63, t0 + 7200, Y, &exp), 0);
 	CS_TEST_ASSERT(!cs_svc_wait_lag0(rc, &run, PARTS, 3 * BATCH, pid, 60000), "phase 3: lag never reached 0");
 	CS_TEST_ASSERT(!cs_svc_check_counts(rc, &run, &exp, pid), "phase 3: counts with version 3 after a broken file");

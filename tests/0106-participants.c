@@ -163,7 +163,7 @@ int cs_test_0106(void) {
 	/* CIRCL's events become TLP:CLEAR: reload the registry (SIGHUP), then new events */
 	CS_TEST_EQ_INT(write_registry(reg, "clear"), 0);
 	CS_TEST_EQ_INT(kill(pid, SIGHUP), 0);
-	CS_TEST_ASSERT(!cs_svc_wait_log(run.logf, "participant registry", 2, 20000), "registry not reloaded");
+	CS_TEST_ASSERT(!cs_svc_wait_log(run.logf, "participant registry", 2, 20000, pid), "registry not reloaded");
 	cs_svc_sleep_ms(300); /* the worker picks it up between events */
 	CS_TEST_EQ_INT(produce(run.topic, 2, w2 * 1000 + 1000, NULL, "circl", NULL, "c2-0.evil-test.eu"), 0);
 	CS_TEST_ASSERT(!cs_svc_wait_lag0(rc, &run, 1, 20, pid, 60000), "lag never reached 0 after the reload");

@@ -75,11 +75,8 @@ int cs_test_0109(void) {
 			CS_TEST_EQ_INT(cs_svc_produce_key(rk, ctopic, 0, msgs[i][0], msgs[i][1], strlen(msgs[i][1]), 0), 0);
 		CS_TEST_EQ_INT(cs_svc_producer_close(rk), 0);
 	}
-	if (cs_svc_wait_log(run.logf, "indicator set version 1 -> 2", 2, 20000)) {
-		cs_svc_dump_log(run.logf);
-		kill(pid, SIGKILL);
-		CS_TEST_FAIL("the workers did not move to the layered set");
-	}
+	CS_TEST_ASSERT(!cs_svc_wait_log(run.logf, "indicator set version 1 -> 2", 2, 20000, pid),
+		       "the workers did not move to the layered set");
 	CS_TEST_SAY("changes visible to both workers within %lld s of producing them",
 		    (long long)((int64_t)time(NULL) - t_sent));
 	CS_TEST_EQ_INT(cs_svc_log_count(run.logf, "not an indicator change"), 1);
@@ -94,7 +91,7 @@ int cs_test_0109(void) {
 	kill(pid, SIGTERM);
 	CS_TEST_EQ_INT(cs_svc_wait(pid, 30000), 0);
 	CS_TEST_ASSERT((pid = cs_svc_ingest_start(run.conf, run.logf)) > 0, "respawn");
-	CS_TEST_ASSERT(!cs_svc_wait_log(run.logf, "indicator set version 1 -> 2", 4, 20000),
+	CS_TEST_ASSERT(!cs_svc_wait_log(run.logf, "indicator set version 1 -> 2", 4, 20000, pid),
 		       "the restart did not layer the changes");
 	CS_TEST_EQ_INT(cs_svc_work_produce_without(run.topic, PARTS, BATCH, 93, t0 + 7200, Y, &exp), 0);
 	CS_TEST_ASSERT(!cs_svc_wait_lag0(rc, &run, PARTS, 3 * BATCH, pid, 60000), "phase 3: lag never reached 0");

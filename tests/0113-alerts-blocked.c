@@ -48,7 +48,7 @@ int cs_test_0113(void) {
 		want += (long)exp.v[i].hits;
 
 	CS_TEST_ASSERT((pid = cs_svc_ingest_start(run.conf, run.logf)) > 0, "spawn");
-	CS_TEST_EQ_INT(cs_svc_wait_log(run.logf, "deliveries failed", 2, 60000), 0); /* refused, and refused again */
+	CS_TEST_EQ_INT(cs_svc_wait_log(run.logf, "deliveries failed", 2, 60000, pid), 0); /* refused, and refused again */
 	off_a = cs_svc_redis_offsets(rc, run.prefix, run.group, run.topic, PARTS, NULL);
 	cs_svc_sleep_ms(4000);
 	off_b = cs_svc_redis_offsets(rc, run.prefix, run.group, run.topic, PARTS, NULL);

@@ -46,7 +46,7 @@ int cs_test_0114(void) {
 		hits += (long)exp.v[i].hits;
 
 	CS_TEST_ASSERT((pid = cs_svc_ingest_start(run.conf, run.logf)) > 0, "spawn");
-	CS_TEST_EQ_INT(cs_svc_wait_log(run.logf, "metrics on", 1, 20000), 0);
+	CS_TEST_EQ_INT(cs_svc_wait_log(run.logf, "metrics on", 1, 20000, pid), 0);
 	port = cs_svc_metrics_port(run.logf);
 	CS_TEST_ASSERT(port > 0, "no metrics port in the log");
 	/* everything consumed, and most of it recorded, long before the first interval flush:

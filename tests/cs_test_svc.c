@@ -741,7 +741,7 @@ int cs_svc_log_count(const char *logfile, const char *needle) {
 	return n;
 }
 
-int cs_svc_wait_log(const char *logfile, const char *needle, int count, int timeout_ms) {
+int cs_svc_wait_log(const char *logfile, const char *needle, int count, int timeout_ms, pid_t pid) {
 	for (int waited = 0; waited < timeout_ms; waited += 20) {
 		if (cs_svc_log_count(logfile, needle) >= count)
 			return 0;
@@ -750,6 +750,9 @@ int cs_svc_wait_log(const char *logfile, const char *needle, int count, int time
 	if (cs_svc_log_count(logfile, needle) >= count)
 		return 0;
 	CS_TEST_SAY("log never showed %d x \"%s\"", count, needle);
+	cs_svc_dump_log(logfile);
+	if (pid > 0)
+		kill(pid, SIGKILL);
 	return -1;
 }
 

@@ -146,8 +146,8 @@ long long cs_svc_metric_sum(const char *text, const char *name, const char *labe
 
 /** Lines of cshield-ingest's log that contain needle. */
 int cs_svc_log_count(const char *logfile, const char *needle);
-/** Waits until the log has count lines with needle; 0, or -1 (said) on timeout. */
-int cs_svc_wait_log(const char *logfile, const char *needle, int count, int timeout_ms);
+/** Waits until the log has count lines with needle; 0, or -1 on timeout (said, the log printed, pid killed if > 0). */
+int cs_svc_wait_log(const char *logfile, const char *needle, int count, int timeout_ms, pid_t pid);
 /**
  * As cs_svc_work_produce(), for an indicator set that lacks `without`: its
  * hits are not added to exp.
