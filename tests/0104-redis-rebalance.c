@@ -19,7 +19,7 @@
 static int cs__rebalance_during_outage(const char *name, const char *strategy, pid_t redis_pid, unsigned seed) {
 	cs_svc_run_t run;
 	char extra[512];
-	int64_t hw[PARTS], total = 0, t0, at_freeze, after_thaw;
+	int64_t total, t0, at_freeze, after_thaw;
 	cs_svc_counts_t exp = {0};
 	long malformed = 0;
 	redisContext *rc;
@@ -37,18 +37,11 @@ static int cs__rebalance_during_outage(const char *name, const char *strategy, p
 	CS_TEST_EQ_INT(cs_svc_topic_create(run.topic, PARTS), 0);
 	t0 = (int64_t)time(NULL) / 60 * 60 - 5 * 3600;
 	CS_TEST_EQ_INT(cs_svc_work_produce(run.topic, PARTS, EVENTS, seed, t0, &exp, &malformed), 0);
-	CS_TEST_EQ_INT(cs_svc_watermarks(run.topic, PARTS, hw), 0);
-	for (int p = 0; p < PARTS; p++)
-		total += hw[p];
+	CS_TEST_ASSERT((total = cs_svc_log_end(run.topic, PARTS)) >= 0, "watermarks");
 	CS_TEST_EQ_INT(total, EVENTS);
 
 	CS_TEST_ASSERT((a = cs_svc_ingest_start(run.conf, run.logf)) > 0, "spawn a");
-	for (int waited = 0; waited < 60000; waited += 2) {
-		if (cs_svc_redis_offsets(rc, run.prefix, run.group, run.topic, PARTS, NULL) >= total / 10)
-			break;
-		cs_svc_sleep_ms(2);
-	}
-	at_freeze = cs_svc_redis_offsets(rc, run.prefix, run.group, run.topic, PARTS, NULL);
+	at_freeze = cs_svc_wait_offsets(rc, &run, PARTS, total / 10, 60000);
 	CS_TEST_EQ_INT(kill(redis_pid, SIGSTOP), 0);
 	/* the second member joins during the outage: partitions move, nobody can read Redis */
 	if ((b = cs_svc_ingest_start(run.conf, run.logf)) <= 0) {

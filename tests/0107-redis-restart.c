@@ -67,7 +67,7 @@ static pid_t redis_start(int port, const char *dir) {
 int cs_test_0107(void) {
 	cs_svc_run_t run;
 	char dir[600], addr[64];
-	int64_t hw[PARTS], total = 0, t0;
+	int64_t total, t0;
 	cs_svc_counts_t exp = {0};
 	long malformed = 0;
 	int rc_check, port, st;
@@ -90,20 +90,12 @@ int cs_test_0107(void) {
 	CS_TEST_EQ_INT(cs_svc_topic_create(run.topic, PARTS), 0);
 	t0 = (int64_t)time(NULL) / 60 * 60 - 8 * 3600;
 	CS_TEST_EQ_INT(cs_svc_work_produce(run.topic, PARTS, EVENTS, 71, t0, &exp, &malformed), 0);
-	CS_TEST_EQ_INT(cs_svc_watermarks(run.topic, PARTS, hw), 0);
-	for (int p = 0; p < PARTS; p++)
-		total += hw[p];
+	CS_TEST_ASSERT((total = cs_svc_log_end(run.topic, PARTS)) >= 0, "watermarks");
 	CS_TEST_EQ_INT(total, EVENTS);
 
 	CS_TEST_ASSERT((pid = cs_svc_ingest_start(run.conf, run.logf)) > 0, "spawn");
 	for (int round = 1; round <= 2; round++) {
-		int64_t at;
-		for (int waited = 0; waited < 60000; waited += 2) {
-			if (cs_svc_redis_offsets(rc, run.prefix, run.group, run.topic, PARTS, NULL) >= total * round / 4)
-				break;
-			cs_svc_sleep_ms(2);
-		}
-		at = cs_svc_redis_offsets(rc, run.prefix, run.group, run.topic, PARTS, NULL);
+		int64_t at = cs_svc_wait_offsets(rc, &run, PARTS, total * round / 4, 60000);
 		kill(rpid, SIGKILL);
 		waitpid(rpid, &st, 0);
 		redisFree(rc);

@@ -18,7 +18,7 @@
 int cs_test_0108(void) {
 	cs_svc_run_t run;
 	char cmd[1024];
-	int64_t hw[PARTS], total = 0, t0, at, t_kill;
+	int64_t total, t0, at, t_kill;
 	cs_svc_counts_t exp = {0};
 	long malformed = 0;
 	int rc_check, st;
@@ -37,18 +37,11 @@ int cs_test_0108(void) {
 	CS_TEST_EQ_INT(cs_svc_topic_create(run.topic, PARTS), 0);
 	t0 = (int64_t)time(NULL) / 60 * 60 - 9 * 3600;
 	CS_TEST_EQ_INT(cs_svc_work_produce(run.topic, PARTS, EVENTS, 81, t0, &exp, &malformed), 0);
-	CS_TEST_EQ_INT(cs_svc_watermarks(run.topic, PARTS, hw), 0);
-	for (int p = 0; p < PARTS; p++)
-		total += hw[p];
+	CS_TEST_ASSERT((total = cs_svc_log_end(run.topic, PARTS)) >= 0, "watermarks");
 	CS_TEST_EQ_INT(total, EVENTS);
 
 	CS_TEST_ASSERT((pid = cs_svc_ingest_start(run.conf, run.logf)) > 0, "spawn");
-	for (int waited = 0; waited < 60000; waited += 2) {
-		if (cs_svc_redis_offsets(rc, run.prefix, run.group, run.topic, PARTS, NULL) >= total / 5)
-			break;
-		cs_svc_sleep_ms(2);
-	}
-	at = cs_svc_redis_offsets(rc, run.prefix, run.group, run.topic, PARTS, NULL);
+	at = cs_svc_wait_offsets(rc, &run, PARTS, total / 5, 60000);
 	t_kill = (int64_t)time(NULL);
 	snprintf(cmd, sizeof(cmd), "%s/deploy/local/kafka.sh restart kill >/dev/null", src);
 	if (system(cmd)) {

@@ -21,7 +21,7 @@
 
 int cs_test_0111(void) {
 	cs_svc_run_t run;
-	int64_t hw[PARTS], total = 0, t0, arrival, late_dim = 0, late_hits = 0, late_first;
+	int64_t total, t0, arrival, late_dim = 0, late_hits = 0, late_first;
 	cs_svc_counts_t exp = {0};
 	long malformed = 0, late = 0, late2 = 0;
 	redisContext *rc;
@@ -51,19 +51,13 @@ int cs_test_0111(void) {
 		       0);
 	CS_TEST_EQ_INT(late2, 0);
 	CS_TEST_ASSERT(late > EVENTS / 8 && late < EVENTS / 2 - EVENTS / 8, "late events: %ld", late);
-	CS_TEST_EQ_INT(cs_svc_watermarks(run.topic, PARTS, hw), 0);
-	for (int p = 0; p < PARTS; p++)
-		total += hw[p];
+	CS_TEST_ASSERT((total = cs_svc_log_end(run.topic, PARTS)) >= 0, "watermarks");
 	CS_TEST_EQ_INT(total, EVENTS);
 	CS_TEST_SAY("produced %d events, %ld of them late, %ld malformed", EVENTS, late, malformed);
 
 	/* a first run killed part-way, then a second to the end: a replay classifies alike */
 	CS_TEST_ASSERT((pid = cs_svc_ingest_start(run.conf, run.logf)) > 0, "spawn");
-	for (int waited = 0; waited < 60000; waited += 5) {
-		if (cs_svc_redis_offsets(rc, run.prefix, run.group, run.topic, PARTS, NULL) >= total / 3)
-			break;
-		cs_svc_sleep_ms(5);
-	}
+	cs_svc_wait_offsets(rc, &run, PARTS, total / 3, 60000);
 	kill(pid, SIGKILL);
 	cs_svc_wait(pid, 10000);
 	r = redisCommand(rc, "HGET %s:stats late", run.prefix); /* what the first run recorded */

@@ -221,6 +221,15 @@ int cs_svc_watermarks(const char *topic, int partitions, int64_t *hw) {
 	return rc;
 }
 
+int64_t cs_svc_log_end(const char *topic, int partitions) {
+	int64_t hw[256], sum = 0;
+	if (partitions > 256 || cs_svc_watermarks(topic, partitions, hw))
+		return -1;
+	for (int p = 0; p < partitions; p++)
+		sum += hw[p];
+	return sum;
+}
+
 void cs_svc_counts_add(cs_svc_counts_t *c, int64_t window, const char *ind, int64_t n) {
 	for (size_t i = 0; i < c->cnt; i++)
 		if (c->v[i].window == window && !strcmp(c->v[i].ind, ind)) {
@@ -472,6 +481,16 @@ int cs_svc_wait_lag0(redisContext *rc, const cs_svc_run_t *run, int partitions, 
 		}
 		cs_svc_sleep_ms(100);
 	}
+}
+
+int64_t cs_svc_wait_offsets(redisContext *rc, const cs_svc_run_t *run, int partitions, int64_t at_least,
+			    int timeout_ms) {
+	for (int waited = 0; waited < timeout_ms; waited += 2) {
+		if (cs_svc_redis_offsets(rc, run->prefix, run->group, run->topic, partitions, NULL) >= at_least)
+			break;
+		cs_svc_sleep_ms(2);
+	}
+	return cs_svc_redis_offsets(rc, run->prefix, run->group, run->topic, partitions, NULL);
 }
 
 int cs_svc_check_counts(redisContext *rc, const cs_svc_run_t *run, const cs_svc_counts_t *exp, pid_t pid) {

@@ -37,6 +37,8 @@ const char *cs_svc_header(const rd_kafka_message_t *m, const char *name, char *b
 int cs_svc_producer_close(rd_kafka_t *rk);
 /** High watermark of each partition 0..n-1 into hw[]. */
 int cs_svc_watermarks(const char *topic, int partitions, int64_t *hw);
+/** The sum of the high watermarks of partitions 0..n-1 (messages in the topic), or -1. */
+int64_t cs_svc_log_end(const char *topic, int partitions);
 
 /** Counts (window, indicator) -> hits. */
 typedef struct cs_svc_count_s {
@@ -121,6 +123,13 @@ int cs_svc_run_init(cs_svc_run_t *r, const char *name, const char *extra);
  */
 int cs_svc_wait_lag0(redisContext *rc, const cs_svc_run_t *run, int partitions, int64_t total, pid_t pid,
 		     int timeout_ms);
+/**
+ * Waits (up to timeout_ms) until the offsets cshield-ingest recorded in Redis
+ * for the run's topic sum to at least at_least; returns the sum then (the last
+ * reading on timeout: the caller checks it).
+ */
+int64_t cs_svc_wait_offsets(redisContext *rc, const cs_svc_run_t *run, int partitions, int64_t at_least,
+			    int timeout_ms);
 /** Reads the run's windows from Redis and compares them with exp; on a difference prints the log, kills pid (if > 0). */
 int cs_svc_check_counts(redisContext *rc, const cs_svc_run_t *run, const cs_svc_counts_t *exp, pid_t pid);
 
