@@ -127,7 +127,8 @@ typedef struct cs__wl_s {
 	cs__wmap_t map;
 	int *applies; /* [list] CS__A_* bits */
 	uint8_t lens4[33], lens6[129];
-	/* substring and regex entries: Hyperscan expressions, flags and their list */
+	/* substring and regex entries: Hyperscan expressions, flags, and their list's index (also
+	 * the Hyperscan id of the expression); pcap is the capacity of all three */
 	char **pexpr;
 	unsigned *pflags, *plist;
 	size_t pcnt, pcap;
@@ -180,20 +181,21 @@ static int cs__wl_add_pattern(cs__wl_t *wl, cs_corr_db_t *db, int list, const ch
 		*p = '\0';
 		flags |= HS_FLAG_CASELESS;
 	}
-	if (cs_array_reserve(&wl->pexpr, &wl->pcap, wl->pcnt + 1, sizeof(*wl->pexpr))) {
-		cs_free(x);
-		return -1;
-	}
-	{
-		unsigned *nf = cs_reallocarray(wl->pflags, wl->pcap, sizeof(*nf)), *nl;
+	if (wl->pcnt == wl->pcap) { /* the three arrays grow together */
+		size_t ncap = wl->pcap ? wl->pcap * 2 : 64;
+		char **ne = cs_reallocarray(wl->pexpr, ncap, sizeof(*ne));
+		unsigned *nf = ne ? cs_reallocarray(wl->pflags, ncap, sizeof(*nf)) : NULL;
+		unsigned *nl = nf ? cs_reallocarray(wl->plist, ncap, sizeof(*nl)) : NULL;
+		if (ne)
+			wl->pexpr = ne;
 		if (nf)
 			wl->pflags = nf;
-		nl = nf ? cs_reallocarray(wl->plist, wl->pcap, sizeof(*nl)) : NULL;
 		if (!nl) {
 			cs_free(x);
 			return -1;
 		}
 		wl->plist = nl;
+		wl->pcap = ncap;
 	}
 	wl->pexpr[wl->pcnt] = x;
 	wl->pflags[wl->pcnt] = flags;
@@ -371,7 +373,7 @@ typedef struct cs__wl_scan_s {
 
 static int cs__wl_on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *ctx) {
 	cs__wl_scan_t *sc = ctx;
-	int l = (int)sc->wl->plist[id];
+	int l = (int)id; /* an expression's id is its list */
 	(void)from, (void)to, (void)flags;
 	if ((sc->wl->applies[l] & sc->what) && (sc->best < 0 || l < sc->best))
 		sc->best = l; /* the first list (in name order) wins, as for the other types */
@@ -383,26 +385,17 @@ static cs_err_t cs__wl_apply_patterns(cs__wl_t *wl, cs_corr_db_t *db, char *errs
 	hs_database_t *hdb = NULL;
 	hs_scratch_t *scr = NULL;
 	hs_compile_error_t *cerr = NULL;
-	unsigned *ids;
 
 	if (!wl->pcnt)
 		return CS_ERR_OK;
-	if (!(ids = cs_calloc(wl->pcnt, sizeof(*ids)))) {
-		cs_errstr_set(errstr, errstr_size, "warning lists: out of memory");
-		return CS_ERR_NOMEM;
-	}
-	for (size_t i = 0; i < wl->pcnt; i++)
-		ids[i] = (unsigned)i;
-	if (hs_compile_multi((const char *const *)wl->pexpr, wl->pflags, ids, (unsigned)wl->pcnt, HS_MODE_BLOCK, NULL,
-			     &hdb, &cerr) != HS_SUCCESS) {
+	if (hs_compile_multi((const char *const *)wl->pexpr, wl->pflags, wl->plist, (unsigned)wl->pcnt, HS_MODE_BLOCK,
+			     NULL, &hdb, &cerr) != HS_SUCCESS) {
 		/* each regex passed hs_expression_info(): what fails here fails as a whole (size, resources) */
 		int rc = cs__wl_reject(db, cerr && cerr->expression >= 0 ? db->warn_names[wl->plist[cerr->expression]] : "*",
 				       "substring/regex entries", "all", cerr ? cerr->message : "Hyperscan compile failed");
 		hs_free_compile_error(cerr);
-		cs_free(ids);
 		return rc ? CS_ERR_NOMEM : CS_ERR_OK;
 	}
-	cs_free(ids);
 	if (hs_alloc_scratch(hdb, &scr) != HS_SUCCESS) {
 		hs_free_database(hdb);
 		cs_errstr_set(errstr, errstr_size, "warning lists: cannot allocate Hyperscan scratch");
