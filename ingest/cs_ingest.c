@@ -94,6 +94,14 @@ static rd_kafka_topic_partition_list_t *cs__parts_list(const cs_ingest_worker_t 
 	return l;
 }
 
+/* The next wait of an exponential backoff: first, then doubled up to cap. Returns it. */
+static int64_t cs__backoff(int64_t *ms, int64_t first, int64_t cap) {
+	*ms = *ms ? *ms * 2 : first;
+	if (*ms > cap)
+		*ms = cap;
+	return *ms;
+}
+
 static void cs__pause_list(cs_ingest_worker_t *w, rd_kafka_topic_partition_list_t *l, int pause) {
 	rd_kafka_resp_err_t kerr;
 
@@ -240,10 +248,7 @@ assign:
 	cs_free(tmp);
 	if (err) {
 		w->settle_pending = 1;
-		w->settle_backoff_ms = w->settle_backoff_ms ? w->settle_backoff_ms * 2 : 100;
-		if (w->settle_backoff_ms > 5000)
-			w->settle_backoff_ms = 5000;
-		w->settle_retry_ms = cs_clock_ms() + w->settle_backoff_ms;
+		w->settle_retry_ms = cs_clock_ms() + cs__backoff(&w->settle_backoff_ms, 100, 5000);
 		CS_LOG_E(CS__MOD, "worker %d: reading start offsets of %zu partitions: %s (not consuming them; retry in %lld ms)",
 			 w->id, n, w->redis.errstr, (long long)w->settle_backoff_ms);
 	} else {
@@ -328,11 +333,8 @@ static cs_err_t cs__flush(cs_ingest_worker_t *w) {
 			/* replay from the Redis offsets, after a pause growing with each failure: the
 			 * partitions are not counted meanwhile (cs__settle), the offsets do not move */
 			cs__drop_unflushed(w);
-			w->prod_backoff_ms = w->prod_backoff_ms ? w->prod_backoff_ms * 2 : 250;
-			if (w->prod_backoff_ms > 10000)
-				w->prod_backoff_ms = 10000;
 			w->settle_pending = 1;
-			w->settle_retry_ms = cs_clock_ms() + w->prod_backoff_ms;
+			w->settle_retry_ms = cs_clock_ms() + cs__backoff(&w->prod_backoff_ms, 250, 10000);
 			atomic_fetch_add_explicit(&w->m.produce_failures, 1, memory_order_relaxed);
 			CS_LOG_W(CS__MOD, "worker %d: replaying from the Redis offsets in %lld ms", w->id,
 				 (long long)w->prod_backoff_ms);
@@ -354,10 +356,7 @@ static cs_err_t cs__flush(cs_ingest_worker_t *w) {
 	}
 	if (err) {
 		atomic_fetch_add_explicit(&w->m.flush_failures, 1, memory_order_relaxed);
-		w->redis.backoff_ms = w->redis.backoff_ms ? w->redis.backoff_ms * 2 : 100;
-		if (w->redis.backoff_ms > 5000)
-			w->redis.backoff_ms = 5000;
-		w->redis.next_retry_ms = cs_clock_ms() + w->redis.backoff_ms;
+		w->redis.next_retry_ms = cs_clock_ms() + cs__backoff(&w->redis.backoff_ms, 100, 5000);
 		CS_LOG_E(CS__MOD, "flush of %lld events failed: %s (retry in %lld ms)",
 			 (long long)w->pending_events, w->redis.errstr,
 			 (long long)w->redis.backoff_ms);
