@@ -25,6 +25,13 @@
 int cs_norm_host(char *buf, size_t *lenp, size_t cap);
 
 /**
+ * cs_norm_host() without its fast paths (a dotted quad, and a vector pass
+ * over hosts of up to 64 bytes when cap >= len + 16): byte by byte, the
+ * reference the tests and the fuzz target hold the fast paths to. Same answers.
+ */
+int cs_norm_host_bytewise(char *buf, size_t *lenp, size_t cap);
+
+/**
  * Absolute URL (scheme://authority/path?query): scheme and host lower-cased,
  * host as cs_norm_host(), default port (http 80, https 443, ftp 21) and empty
  * port dropped, percent-escapes of unreserved characters decoded and the
