@@ -31,35 +31,31 @@ static int64_t cs__days_from_civil(int64_t y, int m, int d) {
 	return era * 146097 + doe - 719468;
 }
 
-static int cs__digits(const char *s, size_t len, size_t *pos, int n, int *out) {
-	int v = 0;
-	for (int i = 0; i < n; i++) {
-		if (*pos >= len || s[*pos] < '0' || s[*pos] > '9')
-			return -1;
-		v = v * 10 + (s[(*pos)++] - '0');
-	}
-	*out = v;
-	return 0;
+/* Two decimal digits at s, or -1. */
+static inline int cs__d2(const char *s) {
+	unsigned a = (unsigned)(unsigned char)s[0] - '0', b = (unsigned)(unsigned char)s[1] - '0';
+	return (a > 9 || b > 9) ? -1 : (int)(a * 10 + b);
 }
 
 cs_err_t cs_time_parse_iso8601(const char *s, size_t len, int64_t *ms_out) {
-	int Y, M, D, h, m, sec = 0, ms = 0, tzh = 0, tzm = 0, sign = 0;
-	size_t p = 0;
+	int Y, M, D, h, m, sec = 0, ms = 0, tzh = 0, tzm = 0, sign = 0, y1, y2;
+	size_t p;
 
-	if (cs__digits(s, len, &p, 4, &Y) || p >= len || s[p++] != '-' ||
-	    cs__digits(s, len, &p, 2, &M) || p >= len || s[p++] != '-' ||
-	    cs__digits(s, len, &p, 2, &D) || p >= len || (s[p] != 'T' && s[p] != ' ') ||
-	    (++p, cs__digits(s, len, &p, 2, &h)) || p >= len || s[p++] != ':' ||
-	    cs__digits(s, len, &p, 2, &m))
+	/* the fixed part, "YYYY-MM-DDTHH:MM", at fixed places */
+	if (len < 16 || (y1 = cs__d2(s)) < 0 || (y2 = cs__d2(s + 2)) < 0 || s[4] != '-' ||
+	    (M = cs__d2(s + 5)) < 0 || s[7] != '-' || (D = cs__d2(s + 8)) < 0 || (s[10] != 'T' && s[10] != ' ') ||
+	    (h = cs__d2(s + 11)) < 0 || s[13] != ':' || (m = cs__d2(s + 14)) < 0)
 		return CS_ERR_PARSE;
+	Y = y1 * 100 + y2;
+	p = 16;
 	if (p < len && s[p] == ':') {
-		p++;
-		if (cs__digits(s, len, &p, 2, &sec))
+		if (len - p < 3 || (sec = cs__d2(s + p + 1)) < 0)
 			return CS_ERR_PARSE;
+		p += 3;
 		if (p < len && (s[p] == '.' || s[p] == ',')) {
 			int nd = 0;
 			p++;
-			while (p < len && s[p] >= '0' && s[p] <= '9') {
+			while (p < len && (unsigned)(unsigned char)s[p] - '0' <= 9) {
 				if (nd < 3)
 					ms = ms * 10 + (s[p] - '0');
 				nd++;
@@ -76,12 +72,16 @@ cs_err_t cs_time_parse_iso8601(const char *s, size_t len, int64_t *ms_out) {
 			p++;
 		} else if (s[p] == '+' || s[p] == '-') {
 			sign = s[p++] == '-' ? -1 : 1;
-			if (cs__digits(s, len, &p, 2, &tzh))
+			if (len - p < 2 || (tzh = cs__d2(s + p)) < 0)
 				return CS_ERR_PARSE;
+			p += 2;
 			if (p < len && s[p] == ':')
 				p++;
-			if (p < len && cs__digits(s, len, &p, 2, &tzm))
-				return CS_ERR_PARSE;
+			if (p < len) {
+				if (len - p < 2 || (tzm = cs__d2(s + p)) < 0)
+					return CS_ERR_PARSE;
+				p += 2;
+			}
 		}
 	}
 	if (p != len || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60 ||

@@ -316,8 +316,52 @@ cs_decode_reject_t cs__decode_emit_str(cs_decode_t *dec, const cs_dleaf_t *leaf,
 	}
 }
 
+/*
+ * An epoch time of up to 15 integer digits and no exponent, the way Zeek
+ * (seconds with a fraction) and OCSF (milliseconds) write it, read in decimal:
+ * milliseconds above 1e11, else seconds rounded to the millisecond (half up).
+ * Returns 0 and *ms (0: not a time), or -1 for the other forms (strtod).
+ */
+static int cs__epoch_ms(const char *s, size_t len, int64_t *ms) {
+	size_t i = 0;
+	int64_t ip = 0;
+	int frac = 0, nd = 0, more = 0;
+
+	while (i < len && (unsigned)(unsigned char)s[i] - '0' <= 9) {
+		ip = ip * 10 + (s[i++] - '0');
+		if (i > 15)
+			return -1;
+	}
+	if (i == 0)
+		return -1; /* '-': strtod decides, as before */
+	if (i < len && s[i] == '.')
+		for (i++; i < len && (unsigned)(unsigned char)s[i] - '0' <= 9; i++, nd++) {
+			if (nd < 4)
+				frac = frac * 10 + (s[i] - '0');
+			else
+				more |= s[i] != '0';
+		}
+	if (i != len)
+		return -1; /* an exponent */
+	for (; nd < 4; nd++)
+		frac *= 10;
+	*ms = 0;
+	if (ip > 100000000000LL || (ip == 100000000000LL && (frac || more))) {
+		if (ip < 100000000000000LL)
+			*ms = ip; /* milliseconds; a fraction of one is dropped */
+	} else if (ip < 100000000000LL && (ip > 0 || frac || more)) {
+		*ms = ip * 1000 + (frac + 5) / 10; /* ten-thousandths, rounded half up */
+	}
+	return 0;
+}
+
 cs_decode_reject_t cs__decode_emit_num(cs_decode_t *dec, const cs_dleaf_t *leaf, const char *s, size_t len) {
 	char buf[72];
+	int64_t ms;
+	if (leaf->kind == CS_DLEAF_TIME && !dec->ev.ts_ms && !cs__epoch_ms(s, len, &ms)) {
+		dec->ev.ts_ms = ms;
+		return CS_DECODE_OK;
+	}
 	memcpy(buf, s, len);
 	buf[len] = '\0';
 	if (leaf->kind == CS_DLEAF_MARKER) {

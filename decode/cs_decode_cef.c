@@ -101,10 +101,12 @@ static int64_t cs__cef_time(const char *s, size_t len) {
 	int64_t ms;
 	if (len == 0 || len >= sizeof(buf))
 		return 0;
+	if (len >= 10 && !cs__dec_u64(s, len, &ms))
+		return ms;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
 	if (isdigit((unsigned char)buf[0]) && len >= 10 && strspn(buf, "0123456789") == len)
-		return strtoll(buf, NULL, 10);
+		return strtoll(buf, NULL, 10); /* more than 18 digits */
 	if (!cs_time_parse_iso8601(buf, len, &ms))
 		return ms;
 	{

@@ -98,6 +98,21 @@ static inline const cs_dnode_t *cs__dnode_kid(const cs_dnode_t *node, const char
 	return NULL;
 }
 
+/** s[0..len) as a decimal of 1 to 18 digits (no sign): 0 and *v, else -1. */
+static inline int cs__dec_u64(const char *s, size_t len, int64_t *v) {
+	int64_t x = 0;
+	if (len == 0 || len > 18)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		unsigned d = (unsigned)(unsigned char)s[i] - '0';
+		if (d > 9)
+			return -1;
+		x = x * 10 + d;
+	}
+	*v = x;
+	return 0;
+}
+
 /* JSON scanner (cs_decode_json.c) */
 cs_decode_reject_t cs__decode_json(cs_decode_t *dec, const cs_dnode_t *root, const char *buf, size_t len,
 				   size_t *consumed);

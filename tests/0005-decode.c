@@ -122,6 +122,28 @@ int cs_test_0005(void) {
 	CS_TEST_EQ_INT(ev.ts_ms, 1795922060123LL);
 	CS_TEST_EQ_INT(ev.fmt, CS_DECODE_FMT_OCSF);
 	CS_TEST_EQ_INT(ev.severity, 3);
+	{
+		/* epoch times as Zeek (seconds, fraction) and OCSF (milliseconds) write them, read in
+		 * decimal: seconds to the nearest millisecond, half up; exponents through strtod */
+		static const struct {
+			const char *ts;
+			int64_t ms;
+		} epochs[] = {
+			{"1547188415.857456", 1547188415857LL}, {"1547188415.8575", 1547188415858LL},
+			{"1547188415.85749999", 1547188415857LL}, {"1547188415.9996", 1547188416000LL},
+			{"1547188415", 1547188415000LL},          {"1795922060123", 1795922060123LL},
+			{"1795922060123.9", 1795922060123LL},     {"1.5471884158e9", 1547188415800LL},
+			{"0", 0},                                 {"-5", 0},
+			{"100000000000", 0},                      {"123456789012345678", 0},
+		};
+		for (size_t i = 0; i < CS_ARRAY_SIZE(epochs); i++) {
+			char js[128];
+			snprintf(js, sizeof(js), "{\"ts\":%s,\"uid\":\"C1\",\"id.orig_h\":\"10.0.0.1\"}", epochs[i].ts);
+			CS_TEST_EQ_INT(decode(js), CS_DECODE_OK);
+			CS_TEST_ASSERT(ev.ts_ms == epochs[i].ms, "ts %s: %lld, expected %lld", epochs[i].ts,
+				       (long long)ev.ts_ms, (long long)epochs[i].ms);
+		}
+	}
 	/* custom field map entries from configuration */
 	CS_TEST_EQ_INT(decodef(CS_DECODE_FMT_EVE, "{\"custom\":{\"c2\":\"X.Evil.EU\",\"cmd\":\"powershell -enc AAA\"}}"), CS_DECODE_OK);
 	EXPECT("custom", "domain|destination|x.evil.eu", "text|command line|powershell -enc AAA");
