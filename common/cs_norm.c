@@ -200,24 +200,26 @@ static int cs__idn(char *buf, size_t *lenp, size_t cap) {
 
 /* Is s[0..len) a dotted quad in the form inet_ntop() writes (0-255, no leading zeros)? */
 static int cs__ipv4_canonical(const char *s, size_t len) {
-	int parts = 0, digits = 0, v = 0;
-	for (size_t i = 0; i <= len; i++) {
-		char c = i < len ? s[i] : '.';
-		if (c >= '0' && c <= '9') {
-			if (digits == 1 && v == 0)
-				return 0; /* leading zero */
-			v = v * 10 + (c - '0');
-			if (++digits > 3 || v > 255)
-				return 0;
-		} else if (c == '.') {
-			if (!digits || ++parts > 4)
-				return 0;
-			digits = v = 0;
-		} else {
+	const char *p = s, *e = s + len;
+	for (int part = 0; part < 4; part++) {
+		unsigned v, d;
+		if (p >= e || (v = (unsigned)(unsigned char)*p++ - '0') > 9)
 			return 0;
+		if (p < e && (d = (unsigned)(unsigned char)*p - '0') <= 9) {
+			if (v == 0)
+				return 0; /* leading zero */
+			v = v * 10 + d;
+			if (++p < e && (d = (unsigned)(unsigned char)*p - '0') <= 9) {
+				v = v * 10 + d;
+				if (v > 255)
+					return 0;
+				p++;
+			}
 		}
+		if (part < 3 && (p >= e || *p++ != '.'))
+			return 0;
 	}
-	return parts == 4;
+	return p == e;
 }
 
 /* Character classes of host names, for the one-pass scan below. */

@@ -37,7 +37,7 @@ typedef struct cs_dleaf_s {
 
 /* A node of a field-map trie: one key segment. Immutable after the conf is built. */
 typedef struct cs_dnode_s {
-	char *key;
+	char *key; /* klen bytes, then 16 zero bytes */
 	uint32_t klen;
 	uint32_t id; /* index into a decoder's duplicate-detection stamps */
 	struct cs_dnode_s **kids;

@@ -15,21 +15,29 @@
 
 #include "cs_decode_int.h"
 
+/*
+ * The position is a local of each function (passed in, returned: NULL for a
+ * rejection, whose reason is in js->r), so that it lives in a register
+ * rather than in the shared state.
+ */
 typedef struct cs__js_s {
 	cs_decode_t *dec;
-	const char *p, *end;
+	const char *end;
 	int depth, max_depth;
 	size_t max_str;
+	cs_decode_reject_t r; /* why the last call returned NULL */
 } cs__js_t;
 
 #define CS__WS(c) ((c) == ' ' || (c) == '\n' || (c) == '\r' || (c) == '\t')
+#define CS__FAIL(js, why) ((js)->r = (why), (const char *)NULL)
 
-static inline void cs__ws(cs__js_t *js) {
+static inline __attribute__((always_inline)) const char *cs__ws(const char *p, const char *end) {
 	/* compact JSON has none: one compare decides in the common case */
-	if (__builtin_expect(js->p < js->end && (unsigned char)*js->p > ' ', 1))
-		return;
-	while (js->p < js->end && CS__WS(*js->p))
-		js->p++;
+	if (__builtin_expect(p < end && (unsigned char)*p > ' ', 1))
+		return p;
+	while (p < end && CS__WS(*p))
+		p++;
+	return p;
 }
 
 static inline int cs__hex(unsigned char c) {
@@ -75,9 +83,10 @@ static inline size_t cs__utf8_seq(const unsigned char *p, const unsigned char *e
 	return 0;
 }
 
-/* js->p is just after the opening quote. On success js->p is after the closing quote. */
-static inline __attribute__((always_inline)) cs_decode_reject_t cs__string(cs__js_t *js, const char **sp, size_t *lenp, int *escaped) {
-	const char *p = js->p, *end = js->end, *start = p;
+/* p is just after the opening quote. Returns the position after the closing quote. */
+static inline __attribute__((always_inline)) const char *cs__string(cs__js_t *js, const char *p, const char **sp,
+								     size_t *lenp, int *escaped) {
+	const char *end = js->end, *start = p;
 	const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x20);
 	int esc = 0;
 
@@ -97,19 +106,21 @@ static inline __attribute__((always_inline)) cs_decode_reject_t cs__string(cs__j
 		       (unsigned char)*p < 0x80)
 			p++;
 		if (p >= end)
-			return CS_DECODE_REJECT_TRUNCATED;
+			return CS__FAIL(js, CS_DECODE_REJECT_TRUNCATED);
 special:
-		switch (*p) {
-		case '"':
+		if (__builtin_expect(*p == '"', 1)) {
 			*sp = start;
 			*lenp = (size_t)(p - start);
 			*escaped = esc;
-			js->p = p + 1;
-			return *lenp > js->max_str ? CS_DECODE_REJECT_STRING : CS_DECODE_OK;
+			if (*lenp > js->max_str)
+				return CS__FAIL(js, CS_DECODE_REJECT_STRING);
+			return p + 1;
+		}
+		switch (*p) {
 		case '\\':
 			esc = 1;
 			if (end - p < 2)
-				return CS_DECODE_REJECT_TRUNCATED;
+				return CS__FAIL(js, CS_DECODE_REJECT_TRUNCATED);
 			switch (p[1]) {
 			case '"':
 			case '\\':
@@ -124,32 +135,32 @@ special:
 			case 'u': {
 				int cp;
 				if (end - p < 6)
-					return CS_DECODE_REJECT_TRUNCATED;
+					return CS__FAIL(js, CS_DECODE_REJECT_TRUNCATED);
 				if ((cp = cs__hex4(p + 2)) < 0)
-					return CS_DECODE_REJECT_BAD_ESCAPE;
+					return CS__FAIL(js, CS_DECODE_REJECT_BAD_ESCAPE);
 				p += 6;
 				if (cp >= 0xDC00 && cp <= 0xDFFF)
-					return CS_DECODE_REJECT_BAD_ESCAPE; /* lone low surrogate */
+					return CS__FAIL(js, CS_DECODE_REJECT_BAD_ESCAPE); /* lone low surrogate */
 				if (cp >= 0xD800 && cp <= 0xDBFF) {
 					int lo;
 					if ((end - p >= 1 && p[0] != '\\') || (end - p >= 2 && p[1] != 'u'))
-						return CS_DECODE_REJECT_BAD_ESCAPE; /* unpaired high surrogate */
+						return CS__FAIL(js, CS_DECODE_REJECT_BAD_ESCAPE); /* unpaired high surrogate */
 					if (end - p < 6)
-						return CS_DECODE_REJECT_TRUNCATED;
+						return CS__FAIL(js, CS_DECODE_REJECT_TRUNCATED);
 					if (p[0] != '\\' || p[1] != 'u' || (lo = cs__hex4(p + 2)) < 0xDC00 ||
 					    lo > 0xDFFF)
-						return CS_DECODE_REJECT_BAD_ESCAPE; /* unpaired high surrogate */
+						return CS__FAIL(js, CS_DECODE_REJECT_BAD_ESCAPE); /* unpaired high surrogate */
 					p += 6;
 				}
 				break;
 			}
 			default:
-				return CS_DECODE_REJECT_BAD_ESCAPE;
+				return CS__FAIL(js, CS_DECODE_REJECT_BAD_ESCAPE);
 			}
 			break;
 		default:
 			if ((unsigned char)*p < 0x20)
-				return CS_DECODE_REJECT_SYNTAX; /* raw control character */
+				return CS__FAIL(js, CS_DECODE_REJECT_SYNTAX); /* raw control character */
 			{
 				size_t n = cs__utf8_seq((const unsigned char *)p, (const unsigned char *)end);
 				if (!n) {
@@ -159,7 +170,7 @@ special:
 					int cont = c >= 0xC2 && c <= 0xF4 && end - p < need;
 					for (const char *t = p + 1; cont && t < end; t++)
 						cont = ((unsigned char)*t & 0xC0) == 0x80;
-					return cont ? CS_DECODE_REJECT_TRUNCATED : CS_DECODE_REJECT_BAD_UTF8;
+					return CS__FAIL(js, cont ? CS_DECODE_REJECT_TRUNCATED : CS_DECODE_REJECT_BAD_UTF8);
 				}
 				p += n;
 			}
@@ -168,26 +179,29 @@ special:
 	}
 }
 
-static cs_decode_reject_t cs__number(cs__js_t *js, const char **sp, size_t *lenp) {
-	const char *p = js->p, *end = js->end, *start = p;
+#define CS__DIGIT(c) ((unsigned)(unsigned char)(c) - '0' <= 9)
+
+static inline __attribute__((always_inline)) const char *cs__number(cs__js_t *js, const char *p, const char **sp,
+								     size_t *lenp) {
+	const char *end = js->end, *start = p;
 
 	if (p < end && *p == '-')
 		p++;
 	if (p >= end)
-		return CS_DECODE_REJECT_TRUNCATED;
+		return CS__FAIL(js, CS_DECODE_REJECT_TRUNCATED);
 	if (*p == '0')
 		p++;
 	else if (*p >= '1' && *p <= '9')
-		while (p < end && *p >= '0' && *p <= '9')
+		while (p < end && CS__DIGIT(*p))
 			p++;
 	else
-		return CS_DECODE_REJECT_NUMBER;
+		return CS__FAIL(js, CS_DECODE_REJECT_NUMBER);
 	if (p < end && *p == '.') {
 		const char *d = ++p;
-		while (p < end && *p >= '0' && *p <= '9')
+		while (p < end && CS__DIGIT(*p))
 			p++;
 		if (p == d)
-			return p >= end ? CS_DECODE_REJECT_TRUNCATED : CS_DECODE_REJECT_NUMBER;
+			return CS__FAIL(js, p >= end ? CS_DECODE_REJECT_TRUNCATED : CS_DECODE_REJECT_NUMBER);
 	}
 	if (p < end && (*p == 'e' || *p == 'E')) {
 		const char *d;
@@ -195,44 +209,64 @@ static cs_decode_reject_t cs__number(cs__js_t *js, const char **sp, size_t *lenp
 		if (p < end && (*p == '+' || *p == '-'))
 			p++;
 		d = p;
-		while (p < end && *p >= '0' && *p <= '9')
+		while (p < end && CS__DIGIT(*p))
 			p++;
 		if (p == d)
-			return p >= end ? CS_DECODE_REJECT_TRUNCATED : CS_DECODE_REJECT_NUMBER;
+			return CS__FAIL(js, p >= end ? CS_DECODE_REJECT_TRUNCATED : CS_DECODE_REJECT_NUMBER);
 	}
 	if (p - start > 64)
-		return CS_DECODE_REJECT_NUMBER;
+		return CS__FAIL(js, CS_DECODE_REJECT_NUMBER);
 	*sp = start;
 	*lenp = (size_t)(p - start);
-	js->p = p;
-	return CS_DECODE_OK;
+	return p;
 }
 
-static cs_decode_reject_t cs__literal(cs__js_t *js, const char *lit, size_t n) {
-	size_t have = (size_t)(js->end - js->p);
+static const char *cs__literal(cs__js_t *js, const char *p, const char *lit, size_t n) {
+	size_t have = (size_t)(js->end - p);
 	if (have < n)
-		return memcmp(js->p, lit, have) ? CS_DECODE_REJECT_SYNTAX : CS_DECODE_REJECT_TRUNCATED;
-	if (memcmp(js->p, lit, n))
-		return CS_DECODE_REJECT_SYNTAX;
-	js->p += n;
-	return CS_DECODE_OK;
+		return CS__FAIL(js, memcmp(p, lit, have) ? CS_DECODE_REJECT_SYNTAX : CS_DECODE_REJECT_TRUNCATED);
+	if (memcmp(p, lit, n))
+		return CS__FAIL(js, CS_DECODE_REJECT_SYNTAX);
+	return p + n;
 }
 
-static cs_decode_reject_t cs__value(cs__js_t *js, const cs_dnode_t *node);
+/* A kid of node by key; key[0..16) may be read when the message has them (the trie's keys are padded). */
+static inline __attribute__((always_inline)) const cs_dnode_t *cs__kid(const cs_dnode_t *node, const char *key,
+									size_t klen, const char *end) {
+	uint32_t h = (uint32_t)klen * 2654435761u ^ (uint32_t)(unsigned char)key[0] * 40503u ^
+		     (uint32_t)(unsigned char)key[klen - 1] * 9973u ^ (uint32_t)(unsigned char)key[klen / 2];
+	int vec = klen <= 16 && end - key >= 16;
+	__m128i kv = vec ? _mm_loadu_si128((const __m128i *)(const void *)key) : _mm_setzero_si128();
 
-static cs_decode_reject_t cs__object(cs__js_t *js, const cs_dnode_t *node) {
+	for (uint32_t i = h & node->mask; node->slots[i]; i = (i + 1) & node->mask) {
+		const cs_dnode_t *k = node->kids[node->slots[i] - 1];
+		if (k->klen != klen)
+			continue;
+		if (vec) {
+			unsigned eq = (unsigned)_mm_movemask_epi8(
+				_mm_cmpeq_epi8(kv, _mm_loadu_si128((const __m128i *)(const void *)k->key)));
+			if (!(~eq & ((1u << klen) - 1)))
+				return k;
+		} else if (!memcmp(k->key, key, klen)) {
+			return k;
+		}
+	}
+	return NULL;
+}
+
+static const char *cs__value(cs__js_t *js, const char *p, const cs_dnode_t *node);
+
+static const char *cs__object(cs__js_t *js, const char *p, const cs_dnode_t *node) {
 	cs_decode_t *dec = js->dec;
+	const char *end = js->end;
 	uint64_t serial = ++dec->obj_serial;
-	cs_decode_reject_t r;
 
 	if (++js->depth > js->max_depth)
-		return CS_DECODE_REJECT_DEPTH;
-	js->p++;
-	cs__ws(js);
-	if (js->p < js->end && *js->p == '}') {
-		js->p++;
+		return CS__FAIL(js, CS_DECODE_REJECT_DEPTH);
+	p = cs__ws(p + 1, end);
+	if (p < end && *p == '}') {
 		js->depth--;
-		return CS_DECODE_OK;
+		return p + 1;
 	}
 	for (;;) {
 		const char *k;
@@ -240,137 +274,136 @@ static cs_decode_reject_t cs__object(cs__js_t *js, const cs_dnode_t *node) {
 		int kesc;
 		const cs_dnode_t *kid = NULL;
 
-		cs__ws(js);
-		if (js->p >= js->end)
-			return CS_DECODE_REJECT_TRUNCATED;
-		if (*js->p != '"')
-			return CS_DECODE_REJECT_SYNTAX;
-		js->p++;
-		if ((r = cs__string(js, &k, &kl, &kesc)) != CS_DECODE_OK)
-			return r;
+		p = cs__ws(p, end);
+		if (p >= end)
+			return CS__FAIL(js, CS_DECODE_REJECT_TRUNCATED);
+		if (*p != '"')
+			return CS__FAIL(js, CS_DECODE_REJECT_SYNTAX);
+		if (!(p = cs__string(js, p + 1, &k, &kl, &kesc)))
+			return NULL;
 		if (node && node->nkids && kl > 0) {
 			if (kesc) {
 				char kb[256];
 				if (kl < sizeof(kb))
 					kid = cs__dnode_kid(node, kb, cs__json_unescape(k, kl, kb));
 			} else {
-				kid = cs__dnode_kid(node, k, kl);
+				kid = cs__kid(node, k, kl, end);
 			}
 			if (kid) {
 				if (dec->stamps[kid->id] == serial)
-					return CS_DECODE_REJECT_DUP_KEY;
+					return CS__FAIL(js, CS_DECODE_REJECT_DUP_KEY);
 				dec->stamps[kid->id] = serial;
 			}
 		}
-		cs__ws(js);
-		if (js->p >= js->end)
-			return CS_DECODE_REJECT_TRUNCATED;
-		if (*js->p != ':')
-			return CS_DECODE_REJECT_SYNTAX;
-		js->p++;
-		if ((r = cs__value(js, kid)) != CS_DECODE_OK)
-			return r;
-		cs__ws(js);
-		if (js->p >= js->end)
-			return CS_DECODE_REJECT_TRUNCATED;
-		if (*js->p == ',') {
-			js->p++;
+		if (__builtin_expect(p < end && *p == ':', 1)) {
+			p++;
+		} else {
+			p = cs__ws(p, end);
+			if (p >= end)
+				return CS__FAIL(js, CS_DECODE_REJECT_TRUNCATED);
+			if (*p != ':')
+				return CS__FAIL(js, CS_DECODE_REJECT_SYNTAX);
+			p++;
+		}
+		if (!(p = cs__value(js, p, kid)))
+			return NULL;
+		p = cs__ws(p, end);
+		if (p >= end)
+			return CS__FAIL(js, CS_DECODE_REJECT_TRUNCATED);
+		if (*p == ',') {
+			p++;
 			continue;
 		}
-		if (*js->p == '}') {
-			js->p++;
+		if (*p == '}') {
 			js->depth--;
-			return CS_DECODE_OK;
+			return p + 1;
 		}
-		return CS_DECODE_REJECT_SYNTAX;
+		return CS__FAIL(js, CS_DECODE_REJECT_SYNTAX);
 	}
 }
 
-static cs_decode_reject_t cs__array(cs__js_t *js, const cs_dnode_t *node) {
-	cs_decode_reject_t r;
+static const char *cs__array(cs__js_t *js, const char *p, const cs_dnode_t *node) {
+	const char *end = js->end;
 
 	if (++js->depth > js->max_depth)
-		return CS_DECODE_REJECT_DEPTH;
-	js->p++;
-	cs__ws(js);
-	if (js->p < js->end && *js->p == ']') {
-		js->p++;
+		return CS__FAIL(js, CS_DECODE_REJECT_DEPTH);
+	p = cs__ws(p + 1, end);
+	if (p < end && *p == ']') {
 		js->depth--;
-		return CS_DECODE_OK;
+		return p + 1;
 	}
 	for (;;) {
-		if ((r = cs__value(js, node)) != CS_DECODE_OK)
-			return r;
-		cs__ws(js);
-		if (js->p >= js->end)
-			return CS_DECODE_REJECT_TRUNCATED;
-		if (*js->p == ',') {
-			js->p++;
+		if (!(p = cs__value(js, p, node)))
+			return NULL;
+		p = cs__ws(p, end);
+		if (p >= end)
+			return CS__FAIL(js, CS_DECODE_REJECT_TRUNCATED);
+		if (*p == ',') {
+			p++;
 			continue;
 		}
-		if (*js->p == ']') {
-			js->p++;
+		if (*p == ']') {
 			js->depth--;
-			return CS_DECODE_OK;
+			return p + 1;
 		}
-		return CS_DECODE_REJECT_SYNTAX;
+		return CS__FAIL(js, CS_DECODE_REJECT_SYNTAX);
 	}
 }
 
-static cs_decode_reject_t cs__value(cs__js_t *js, const cs_dnode_t *node) {
+static const char *cs__value(cs__js_t *js, const char *p, const cs_dnode_t *node) {
 	cs_decode_reject_t r;
 	const char *s;
 	size_t len;
 	int esc;
 
-	cs__ws(js);
-	if (js->p >= js->end)
-		return CS_DECODE_REJECT_TRUNCATED;
-	switch (*js->p) {
-	case '{':
-		return cs__object(js, node);
-	case '[':
-		return cs__array(js, node);
+	p = cs__ws(p, js->end);
+	if (p >= js->end)
+		return CS__FAIL(js, CS_DECODE_REJECT_TRUNCATED);
+	switch (*p) {
 	case '"':
-		js->p++;
-		if ((r = cs__string(js, &s, &len, &esc)) != CS_DECODE_OK)
-			return r;
+		if (!(p = cs__string(js, p + 1, &s, &len, &esc)))
+			return NULL;
 		if (node)
 			for (uint32_t i = 0; i < node->nleaves; i++)
 				if ((r = cs__decode_emit_str(js->dec, &node->leaves[i], s, len, esc)) != CS_DECODE_OK)
-					return r;
-		return CS_DECODE_OK;
+					return CS__FAIL(js, r);
+		return p;
+	case '{':
+		return cs__object(js, p, node);
+	case '[':
+		return cs__array(js, p, node);
 	case 't':
-		return cs__literal(js, "true", 4);
+		return cs__literal(js, p, "true", 4);
 	case 'f':
-		return cs__literal(js, "false", 5);
+		return cs__literal(js, p, "false", 5);
 	case 'n':
-		return cs__literal(js, "null", 4);
+		return cs__literal(js, p, "null", 4);
 	default:
-		if ((r = cs__number(js, &s, &len)) != CS_DECODE_OK)
-			return r;
+		if (!(p = cs__number(js, p, &s, &len)))
+			return NULL;
 		if (node)
 			for (uint32_t i = 0; i < node->nleaves; i++)
 				if ((r = cs__decode_emit_num(js->dec, &node->leaves[i], s, len)) != CS_DECODE_OK)
-					return r;
-		return CS_DECODE_OK;
+					return CS__FAIL(js, r);
+		return p;
 	}
 }
 
 cs_decode_reject_t cs__decode_json(cs_decode_t *dec, const cs_dnode_t *root, const char *buf, size_t len,
 				   size_t *consumed) {
-	cs__js_t js = {dec, buf, buf + len, 0, (int)dec->conf->max_depth, (size_t)dec->conf->max_string_bytes};
-	cs_decode_reject_t r;
+	cs__js_t js = {dec, buf + len, 0, (int)dec->conf->max_depth, (size_t)dec->conf->max_string_bytes,
+		       CS_DECODE_OK};
+	const char *p = cs__ws(buf, js.end);
 
-	cs__ws(&js);
-	if (js.p >= js.end)
+	*consumed = 0;
+	if (p >= js.end)
 		return CS_DECODE_REJECT_EMPTY;
-	if (*js.p != '{')
+	if (*p != '{')
 		return CS_DECODE_REJECT_NOT_EVENT;
-	r = cs__object(&js, root);
-	cs__ws(&js);
-	*consumed = (size_t)(js.p - buf);
-	return r;
+	if (!(p = cs__object(&js, p, root)))
+		return js.r;
+	*consumed = (size_t)(cs__ws(p, js.end) - buf);
+	return CS_DECODE_OK;
 }
 
 size_t cs__json_unescape(const char *s, size_t len, char *out) {

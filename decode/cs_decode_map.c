@@ -157,10 +157,12 @@ static const cs__field_t *cs__builtin(cs_decode_fmt_t fmt) {
 
 static cs_dnode_t *cs__node_new(cs_decode_conf_t *conf, const char *key, size_t klen) {
 	cs_dnode_t *n = cs_calloc(1, sizeof(*n));
-	if (!n || !(n->key = cs_strndup(key, klen))) {
+	/* 16 zero bytes after the key: the scanner compares keys 16 bytes at a time */
+	if (!n || !(n->key = cs_calloc(1, klen + 16))) {
 		cs_free(n);
 		return NULL;
 	}
+	memcpy(n->key, key, klen);
 	n->klen = (uint32_t)klen;
 	n->id = conf->node_cnt++;
 	return n;

@@ -32,6 +32,16 @@ int cs_test_0003(void) {
 		{"", NULL, -1},
 		{"bad\xff.example", NULL, -1}, /* not UTF-8 */
 		{"1.2.3.256", NULL, -1},
+		{"255.255.255.255", "255.255.255.255", CS_OBS_IPV4},
+		{"0.0.0.0", "0.0.0.0", CS_OBS_IPV4},
+		{"10.0.255.100", "10.0.255.100", CS_OBS_IPV4},
+		{"01.2.3.4", NULL, -1}, /* a leading zero: octal to some, decimal to others */
+		{"1.2.3", NULL, -1},
+		{"1.2.3.4.5", NULL, -1},
+		{"256.1.1.1", NULL, -1},
+		{"1.2.3.4x", "1.2.3.4x", CS_OBS_DOMAIN}, /* no address: a name, its last label not all digits */
+		{"1..2.3", NULL, -1},
+		{"1.2.3.4.", "1.2.3.4", CS_OBS_IPV4}, /* the trailing dot of a name */
 	};
 	static const struct {
 		const char *in, *out;
