@@ -447,8 +447,11 @@ cs_decode_reject_t cs_decode_one(cs_decode_t *dec, cs_decode_fmt_t fmt, const ch
 			/* EVE http.hostname + http.url, Zeek host + uri */
 			if (dec->url_host && dec->arena_size - dec->arena_used > dec->url_host_len + dec->url_path_len + 8) {
 				char *u = dec->arena + dec->arena_used;
-				size_t ul = (size_t)sprintf(u, "http://%.*s%.*s", (int)dec->url_host_len, dec->url_host,
-							    (int)dec->url_path_len, dec->url_path);
+				size_t ul = 7 + dec->url_host_len + dec->url_path_len;
+				memcpy(u, "http://", 7);
+				memcpy(u + 7, dec->url_host, dec->url_host_len);
+				memcpy(u + 7 + dec->url_host_len, dec->url_path, dec->url_path_len);
+				u[ul] = '\0';
 				dec->arena_used += ul + 1;
 				r = cs__decode_obs(dec, CS_DLEAF_URL, CS_OBS_ROLE_URL, u, ul);
 			}

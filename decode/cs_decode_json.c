@@ -254,7 +254,7 @@ static inline __attribute__((always_inline)) const cs_dnode_t *cs__kid(const cs_
 	return NULL;
 }
 
-static const char *cs__value(cs__js_t *js, const char *p, const cs_dnode_t *node);
+static inline const char *cs__value(cs__js_t *js, const char *p, const cs_dnode_t *node);
 
 static const char *cs__object(cs__js_t *js, const char *p, const cs_dnode_t *node) {
 	cs_decode_t *dec = js->dec;
@@ -350,7 +350,9 @@ static const char *cs__array(cs__js_t *js, const char *p, const cs_dnode_t *node
 	}
 }
 
-static const char *cs__value(cs__js_t *js, const char *p, const cs_dnode_t *node) {
+/* Inlined into cs__object and cs__array: the recursion goes through those two only. */
+static inline __attribute__((always_inline)) const char *cs__value(cs__js_t *js, const char *p,
+								    const cs_dnode_t *node) {
 	cs_decode_reject_t r;
 	const char *s;
 	size_t len;
@@ -410,7 +412,14 @@ size_t cs__json_unescape(const char *s, size_t len, char *out) {
 	size_t o = 0;
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] != '\\' || i + 1 >= len) {
-			out[o++] = s[i];
+			/* the run up to the next escape, at once */
+			const char *bs = memchr(s + i, '\\', len - i);
+			size_t n = bs ? (size_t)(bs - (s + i)) : len - i;
+			if (n == 0)
+				n = 1; /* a backslash at the very end */
+			memmove(out + o, s + i, n);
+			o += n;
+			i += n - 1;
 			continue;
 		}
 		i++;
