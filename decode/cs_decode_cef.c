@@ -75,7 +75,7 @@ static inline const cs__cef_key_t *cs__cef_key(const char *k, size_t kl) {
 	return NULL;
 }
 
-/* Byte classes of the extension: 1 a key character ([A-Za-z0-9_.\[\]]), 2 '=' or '\\' (ends a plain run). */
+/* Key characters of the extension ([A-Za-z0-9_.\[\]]). */
 static const uint8_t cs__cef_cls[256] = {
 	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
 	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1,
@@ -84,7 +84,7 @@ static const uint8_t cs__cef_cls[256] = {
 	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
 	['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
 	['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
-	['_'] = 1, ['.'] = 1, ['['] = 1, [']'] = 1, ['='] = 2, ['\\'] = 2,
+	['_'] = 1, ['.'] = 1, ['['] = 1, [']'] = 1,
 };
 
 static int cs__month(const char *s) {
@@ -165,17 +165,14 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 		return CS_DECODE_REJECT_BAD_CEF;
 	/* split the 7 header fields (version included) on unescaped '|' */
 	f[0] = p;
-	while (p < end && n < 7) {
-		if (*p == '\\' && p + 1 < end) {
-			p += 2;
+	while (n < 7 && (p = cs__find2(p, end, '|', '\\')) < end) {
+		if (*p == '\\') {
+			p += p + 1 < end ? 2 : 1;
 			continue;
 		}
-		if (*p == '|') {
-			fl[n] = (size_t)(p - f[n]);
-			n++;
-			f[n] = p + 1;
-		}
-		p++;
+		fl[n] = (size_t)(p - f[n]);
+		n++;
+		f[n] = ++p;
 	}
 	if (n < 7)
 		return CS_DECODE_REJECT_BAD_CEF;
@@ -198,6 +195,7 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 	while (p < end) {
 		const char *k, *v, *ve, *q;
 		size_t kl;
+		int bs; /* a backslash in the value: unescape it */
 		while (p < end && *p == ' ')
 			p++;
 		if (p >= end)
@@ -211,12 +209,13 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 		v = ++p;
 		/* the value ends before " key=" */
 		ve = end;
+		bs = 0;
 		for (q = v; q < end; q++) {
-			while (q < end && cs__cef_cls[(unsigned char)*q] != 2)
-				q++; /* to the next '=' or '\\' */
+			q = cs__find2(q, end, '=', '\\'); /* to the next '=' or '\\' */
 			if (q >= end)
 				break;
 			if (*q == '\\' && q + 1 < end) {
+				bs = 1;
 				q++;
 				continue;
 			}
@@ -245,12 +244,17 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 			if ((size_t)(ve - v) > CS_NORM_MAX_IN || dec->arena_size - dec->arena_used < (size_t)(ve - v) + 1)
 				continue; /* not taken: the next key */
 			val = dec->arena + dec->arena_used;
-			for (const char *c = v; c < ve; c++) { /* unescape \= \\ \n \r */
-				if (*c == '\\' && c + 1 < ve) {
-					c++;
-					val[vl++] = *c == 'n' ? '\n' : *c == 'r' ? '\r' : *c;
-				} else {
-					val[vl++] = *c;
+			if (!bs) {
+				vl = (size_t)(ve - v);
+				memcpy(val, v, vl);
+			} else {
+				for (const char *c = v; c < ve; c++) { /* unescape \= \\ \n \r */
+					if (*c == '\\' && c + 1 < ve) {
+						c++;
+						val[vl++] = *c == 'n' ? '\n' : *c == 'r' ? '\r' : *c;
+					} else {
+						val[vl++] = *c;
+					}
 				}
 			}
 			val[vl] = '\0';

@@ -6,6 +6,7 @@
 
 #include <zstd.h>
 #include <lz4frame.h>
+#include <emmintrin.h>
 
 #include "cs_decode.h"
 #include "cs_norm.h"
@@ -111,6 +112,21 @@ static inline int cs__dec_u64(const char *s, size_t len, int64_t *v) {
 	}
 	*v = x;
 	return 0;
+}
+
+/** The first byte in [p, end) equal to a or b, or end; 16 bytes at a time (SSE2). */
+static inline const char *cs__find2(const char *p, const char *end, char a, char b) {
+	const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)));
+		if (m)
+			return p + __builtin_ctz(m);
+		p += 16;
+	}
+	while (p < end && *p != a && *p != b)
+		p++;
+	return p;
 }
 
 /* JSON scanner (cs_decode_json.c) */
