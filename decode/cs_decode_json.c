@@ -181,6 +181,21 @@ special:
 
 #define CS__DIGIT(c) ((unsigned)(unsigned char)(c) - '0' <= 9)
 
+/* The first byte in [p, end) that is no digit, or end; 16 bytes at a time. */
+static inline __attribute__((always_inline)) const char *cs__digits(const char *p, const char *end) {
+	const __m128i off = _mm_set1_epi8((char)(0x80 - '0')), lim = _mm_set1_epi8((char)(0x80 + 10 - 256));
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(v, off), lim)) ^ 0xffffu;
+		if (m)
+			return p + __builtin_ctz(m);
+		p += 16;
+	}
+	while (p < end && CS__DIGIT(*p))
+		p++;
+	return p;
+}
+
 static inline __attribute__((always_inline)) const char *cs__number(cs__js_t *js, const char *p, const char **sp,
 								     size_t *lenp) {
 	const char *end = js->end, *start = p;
@@ -192,14 +207,12 @@ static inline __attribute__((always_inline)) const char *cs__number(cs__js_t *js
 	if (*p == '0')
 		p++;
 	else if (*p >= '1' && *p <= '9')
-		while (p < end && CS__DIGIT(*p))
-			p++;
+		p = cs__digits(p + 1, end);
 	else
 		return CS__FAIL(js, CS_DECODE_REJECT_NUMBER);
 	if (p < end && *p == '.') {
 		const char *d = ++p;
-		while (p < end && CS__DIGIT(*p))
-			p++;
+		p = cs__digits(p, end);
 		if (p == d)
 			return CS__FAIL(js, p >= end ? CS_DECODE_REJECT_TRUNCATED : CS_DECODE_REJECT_NUMBER);
 	}
@@ -274,11 +287,13 @@ static const char *cs__object(cs__js_t *js, const char *p, const cs_dnode_t *nod
 		int kesc;
 		const cs_dnode_t *kid = NULL;
 
-		p = cs__ws(p, end);
-		if (p >= end)
-			return CS__FAIL(js, CS_DECODE_REJECT_TRUNCATED);
-		if (*p != '"')
-			return CS__FAIL(js, CS_DECODE_REJECT_SYNTAX);
+		if (__builtin_expect(p >= end || *p != '"', 0)) {
+			p = cs__ws(p, end);
+			if (p >= end)
+				return CS__FAIL(js, CS_DECODE_REJECT_TRUNCATED);
+			if (*p != '"')
+				return CS__FAIL(js, CS_DECODE_REJECT_SYNTAX);
+		}
 		if (!(p = cs__string(js, p + 1, &k, &kl, &kesc)))
 			return NULL;
 		if (node && node->nkids && kl > 0) {
@@ -307,6 +322,10 @@ static const char *cs__object(cs__js_t *js, const char *p, const cs_dnode_t *nod
 		}
 		if (!(p = cs__value(js, p, kid)))
 			return NULL;
+		if (__builtin_expect(p < end && *p == ',', 1)) {
+			p++;
+			continue;
+		}
 		p = cs__ws(p, end);
 		if (p >= end)
 			return CS__FAIL(js, CS_DECODE_REJECT_TRUNCATED);
