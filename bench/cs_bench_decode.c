@@ -1,7 +1,9 @@
 /*
  * cs_bench_decode.c - `cshield-bench decode`: the decoder alone, per format,
  * on a generated standard corpus, side by side with the naive baseline
- * (jansson parse + a lookup of every mapped path), measured in the same run.
+ * (jansson parse + a lookup of every mapped path) and, where the build has
+ * it, simdjson On-Demand reading the same paths (cs_bench_simdjson.cpp),
+ * measured in the same run.
  * DESIGN: one thread; each measurement repeats whole passes over an
  * in-memory corpus for at least --seconds.
  */
@@ -14,6 +16,9 @@
 #include "cs_bench.h"
 #include "cs_decode.h"
 #include "cs_bench_modes.h"
+#ifdef CS_BENCH_SIMDJSON
+#include "cs_bench_simdjson.h"
+#endif
 
 typedef struct cs__corpus_s {
 	char *buf;
@@ -121,20 +126,27 @@ int cs_bench_decode(int argc_fmt, const char *only_fmt, long events, double min_
 	cs_decode_t *dec;
 	char errstr[256];
 	double tot_bytes = 0, tot_sec = 0, tot_ev = 0, nv_bytes = 0, nv_sec = 0, nv_ev = 0;
+	double sj_bytes = 0, sj_sec = 0, js_bytes = 0, js_sec = 0; /* simdjson, and ours on the same formats */
 	int first = 1;
 
 	if (!conf || !(dec = cs_decode_new(conf, errstr, sizeof(errstr)))) {
 		fprintf(stderr, "cshield-bench: decoder: %s\n", conf ? errstr : "out of memory");
 		return 1;
 	}
-	if (!json)
-		printf("%-6s %9s %9s | %10s %12s | %10s %12s | %8s\n", "format", "events", "MB", "ours MB/s",
-		       "ours ev/s", "naive MB/s", "naive ev/s", "vs_naive");
+	if (!json) {
+#ifdef CS_BENCH_SIMDJSON
+		printf("simdjson On-Demand baseline: kernel %s, reads the mapped paths only (no normalization; "
+		       "validates only what it reads)\n",
+		       cs_bench_sj_impl());
+#endif
+		printf("%-6s %9s %9s | %10s %12s | %10s %12s | %8s | %13s %11s\n", "format", "events", "MB", "ours MB/s",
+		       "ours ev/s", "naive MB/s", "naive ev/s", "vs_naive", "simdjson MB/s", "vs_simdjson");
+	}
 	else
 		printf("{\"mode\":\"decode\",\"threads\":1,\"formats\":[");
 	for (int f = 0; f < CS_BENCH_FMT__CNT; f++) {
 		cs__corpus_t c = {0};
-		cs__res_t ours, naive = {0};
+		cs__res_t ours, naive = {0}, sj = {0};
 		cs_decode_fmt_t dfmt = (cs_decode_fmt_t)cs_decode_fmt_parse(cs_bench_fmt2str((cs_bench_fmt_t)f));
 		long rejected = 0, obs = 0;
 		if (argc_fmt && strcmp(only_fmt, cs_bench_fmt2str((cs_bench_fmt_t)f)))
@@ -151,6 +163,23 @@ int cs_bench_decode(int argc_fmt, const char *only_fmt, long events, double min_
 		}
 		if (dfmt != CS_DECODE_FMT_CEF)
 			CS__MEASURE(naive, min_s, c.events, c.len, cs__pass_naive(dfmt, &c));
+#ifdef CS_BENCH_SIMDJSON
+		if (dfmt != CS_DECODE_FMT_CEF) {
+			cs_bench_sj_t *b = cs_bench_sj_new((int)dfmt, c.buf, c.len);
+			long docs = 0;
+			if (!b || cs_bench_sj_pass(b, &docs) < 0 || docs != c.events) {
+				fprintf(stderr, "cshield-bench: simdjson read %ld of %ld %s events\n", docs, c.events,
+					cs_bench_fmt2str((cs_bench_fmt_t)f));
+				return 1;
+			}
+			CS__MEASURE(sj, min_s, c.events, c.len, cs_bench_sj_pass(b, &docs));
+			cs_bench_sj_destroy(b);
+			sj_bytes += sj.mb_per_s * sj.seconds;
+			sj_sec += sj.seconds;
+			js_bytes += ours.mb_per_s * ours.seconds;
+			js_sec += ours.seconds;
+		}
+#endif
 		tot_bytes += ours.mb_per_s * ours.seconds;
 		tot_sec += ours.seconds;
 		tot_ev += (double)ours.events;
@@ -160,15 +189,17 @@ int cs_bench_decode(int argc_fmt, const char *only_fmt, long events, double min_
 			nv_ev += (double)naive.events;
 		}
 		if (!json) {
+			printf("%-6s %9ld %9.1f | %10.1f %12.0f | ", cs_bench_fmt2str((cs_bench_fmt_t)f), c.events,
+			       (double)c.len / 1e6, ours.mb_per_s, ours.events_per_s);
 			if (naive.seconds > 0)
-				printf("%-6s %9ld %9.1f | %10.1f %12.0f | %10.1f %12.0f | %7.1fx\n",
-				       cs_bench_fmt2str((cs_bench_fmt_t)f), c.events, (double)c.len / 1e6, ours.mb_per_s,
-				       ours.events_per_s, naive.mb_per_s, naive.events_per_s,
+				printf("%10.1f %12.0f | %7.1fx | ", naive.mb_per_s, naive.events_per_s,
 				       ours.events_per_s / naive.events_per_s);
 			else
-				printf("%-6s %9ld %9.1f | %10.1f %12.0f | %10s %12s | %8s\n",
-				       cs_bench_fmt2str((cs_bench_fmt_t)f), c.events, (double)c.len / 1e6, ours.mb_per_s,
-				       ours.events_per_s, "n/a", "n/a", "n/a");
+				printf("%10s %12s | %8s | ", "n/a", "n/a", "n/a");
+			if (sj.seconds > 0)
+				printf("%13.1f %10.2fx\n", sj.mb_per_s, ours.mb_per_s / sj.mb_per_s);
+			else
+				printf("%13s %11s\n", "n/a", "n/a");
 		} else {
 			printf("%s{\"format\":\"%s\",\"events\":%ld,\"bytes\":%zu,\"observables_per_event\":%.2f,"
 			       "\"seconds\":%.3f,\"events_per_s\":%.0f,\"mb_per_s\":%.1f",
@@ -177,19 +208,30 @@ int cs_bench_decode(int argc_fmt, const char *only_fmt, long events, double min_
 			if (naive.seconds > 0)
 				printf(",\"naive_events_per_s\":%.0f,\"naive_mb_per_s\":%.1f,\"vs_naive\":%.2f",
 				       naive.events_per_s, naive.mb_per_s, ours.events_per_s / naive.events_per_s);
+			if (sj.seconds > 0)
+				printf(",\"simdjson_events_per_s\":%.0f,\"simdjson_mb_per_s\":%.1f,\"vs_simdjson\":%.3f",
+				       sj.events_per_s, sj.mb_per_s, ours.mb_per_s / sj.mb_per_s);
 			printf("}");
 			first = 0;
 		}
 		cs_free(c.buf);
 	}
-	if (json)
+	if (json) {
 		printf("],\"events\":%.0f,\"seconds\":%.3f,\"events_per_s\":%.0f,\"mb_per_s\":%.1f,"
-		       "\"naive_events_per_s\":%.0f,\"vs_naive\":%.2f}\n",
+		       "\"naive_events_per_s\":%.0f,\"vs_naive\":%.2f",
 		       tot_ev, tot_sec, tot_ev / tot_sec, tot_bytes / tot_sec, nv_sec > 0 ? nv_ev / nv_sec : 0,
 		       nv_sec > 0 ? (tot_ev / tot_sec) / (nv_ev / nv_sec) : 0);
-	else
+		if (sj_sec > 0)
+			printf(",\"simdjson_mb_per_s\":%.1f,\"vs_simdjson\":%.3f", sj_bytes / sj_sec,
+			       (js_bytes / js_sec) / (sj_bytes / sj_sec));
+		printf("}\n");
+	} else {
 		printf("all    %9.0f events in %.1f s: %.1f MB/s, %.0f events/s per core (naive, JSON formats: %.1f MB/s)\n",
 		       tot_ev, tot_sec, tot_bytes / tot_sec, tot_ev / tot_sec, nv_sec > 0 ? nv_bytes / nv_sec : 0);
+		if (sj_sec > 0)
+			printf("JSON formats: ours %.1f MB/s, simdjson On-Demand %.1f MB/s: %.2fx\n", js_bytes / js_sec,
+			       sj_bytes / sj_sec, (js_bytes / js_sec) / (sj_bytes / sj_sec));
+	}
 	cs_decode_destroy(dec);
 	cs_decode_conf_destroy(conf);
 	return 0;

@@ -7,7 +7,8 @@ set -euo pipefail
 
 pkgs=(build-essential cmake ninja-build pkg-config git ca-certificates
       librdkafka-dev libhiredis-dev libzstd-dev liblz4-dev libjansson-dev
-      redis-server redis-tools kcat clang)
+      redis-server redis-tools kcat clang
+      libsimdjson-dev)                           # bench baseline only (cshield-bench decode)
 case "$(dpkg --print-architecture)" in
 amd64) pkgs+=(libhyperscan-dev) ;;        # Hyperscan needs x86-64
 *)     pkgs+=(libvectorscan-dev) ;;       # same libhs API on other CPUs
