@@ -43,8 +43,11 @@ typedef struct cs_dnode_s {
 	uint32_t id; /* index into a decoder's duplicate-detection stamps */
 	struct cs_dnode_s **kids;
 	uint32_t nkids;
-	uint32_t *slots; /* open addressing: kid index + 1; size mask + 1 */
-	uint32_t mask;
+	/* A perfect hash of the kids' keys: tab[cs__dnode_slot()] is the only kid
+	 * that can have the key, or cs__dnode_none; 1 << (32 - shift) entries.
+	 * Built by trying seeds until no two kids share a slot. */
+	const struct cs_dnode_s **tab;
+	uint32_t seed, shift;
 	uint32_t nleaves;
 	cs_dleaf_t leaves[CS_DNODE_MAX_LEAVES];
 } cs_dnode_t;
@@ -84,19 +87,24 @@ struct cs_decode_s {
 /** Builds the tries of every format (idempotent). */
 cs_err_t cs__decode_conf_build(cs_decode_conf_t *conf, char *errstr, size_t errstr_size);
 
+/* The empty slot of every table: a key length no key has, 16 zero bytes of key. */
+extern const cs_dnode_t cs__dnode_none;
+
+/** The slot of a key in node's table (node has kids). */
+static inline uint32_t cs__dnode_slot(const cs_dnode_t *node, const char *key, size_t klen) {
+	uint32_t h = klen ? (uint32_t)klen * 2654435761u ^ (uint32_t)(unsigned char)key[0] * 40503u ^
+				    (uint32_t)(unsigned char)key[klen - 1] * 9973u ^ (uint32_t)(unsigned char)key[klen / 2]
+			  : 0;
+	return ((h ^ node->seed) * 2654435761u) >> node->shift;
+}
+
 /** Looks up a kid of node by key. */
 static inline const cs_dnode_t *cs__dnode_kid(const cs_dnode_t *node, const char *key, size_t klen) {
-	uint32_t h, i;
+	const cs_dnode_t *k;
 	if (!node || !node->nkids)
 		return NULL;
-	h = (uint32_t)klen * 2654435761u ^ (uint32_t)(unsigned char)key[0] * 40503u ^
-	    (uint32_t)(unsigned char)key[klen - 1] * 9973u ^ (uint32_t)(unsigned char)key[klen / 2];
-	for (i = h & node->mask; node->slots[i]; i = (i + 1) & node->mask) {
-		const cs_dnode_t *k = node->kids[node->slots[i] - 1];
-		if (k->klen == klen && !memcmp(k->key, key, klen))
-			return k;
-	}
-	return NULL;
+	k = node->tab[cs__dnode_slot(node, key, klen)];
+	return k->klen == klen && !memcmp(k->key, key, klen) ? k : NULL;
 }
 
 /** s[0..len) as a decimal of 1 to 18 digits (no sign): 0 and *v, else -1. */

@@ -90,14 +90,15 @@ static inline __attribute__((always_inline)) const char *cs__string(cs__js_t *js
 	const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x20);
 	int esc = 0;
 
+#define CS__SPECIAL(v) \
+	((unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)), \
+						  _mm_cmplt_epi8(v, ctl))))
 	for (;;) {
 		while (end - p >= 16) {
 			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-			__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)),
-						 _mm_cmplt_epi8(v, ctl));
-			int mask = _mm_movemask_epi8(m);
+			unsigned mask = CS__SPECIAL(v);
 			if (mask) {
-				p += __builtin_ctz((unsigned)mask);
+				p += __builtin_ctz(mask);
 				goto special;
 			}
 			p += 16;
@@ -177,6 +178,7 @@ special:
 			break;
 		}
 	}
+#undef CS__SPECIAL
 }
 
 #define CS__DIGIT(c) ((unsigned)(unsigned char)(c) - '0' <= 9)
@@ -243,28 +245,22 @@ static const char *cs__literal(cs__js_t *js, const char *p, const char *lit, siz
 	return p + n;
 }
 
-/* A kid of node by key; key[0..16) may be read when the message has them (the trie's keys are padded). */
+/*
+ * A kid of node by key: one probe of the perfect hash, and for keys of up to
+ * 16 bytes (when the message has 16 bytes at key) a compare without branches
+ * against the slot's padded key (the empty slot's length matches none).
+ */
 static inline __attribute__((always_inline)) const cs_dnode_t *cs__kid(const cs_dnode_t *node, const char *key,
 									size_t klen, const char *end) {
-	uint32_t h = (uint32_t)klen * 2654435761u ^ (uint32_t)(unsigned char)key[0] * 40503u ^
-		     (uint32_t)(unsigned char)key[klen - 1] * 9973u ^ (uint32_t)(unsigned char)key[klen / 2];
-	int vec = klen <= 16 && end - key >= 16;
-	__m128i kv = vec ? _mm_loadu_si128((const __m128i *)(const void *)key) : _mm_setzero_si128();
-
-	for (uint32_t i = h & node->mask; node->slots[i]; i = (i + 1) & node->mask) {
-		const cs_dnode_t *k = node->kids[node->slots[i] - 1];
-		if (k->klen != klen)
-			continue;
-		if (vec) {
-			unsigned eq = (unsigned)_mm_movemask_epi8(
-				_mm_cmpeq_epi8(kv, _mm_loadu_si128((const __m128i *)(const void *)k->key)));
-			if (!(~eq & ((1u << klen) - 1)))
-				return k;
-		} else if (!memcmp(k->key, key, klen)) {
-			return k;
-		}
+	const cs_dnode_t *k = node->tab[cs__dnode_slot(node, key, klen)];
+	if (klen <= 16 && end - key >= 16) {
+		unsigned eq = (unsigned)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)key),
+				       _mm_loadu_si128((const __m128i *)(const void *)k->key)));
+		int hit = (k->klen == klen) & !(~eq & ((1u << klen) - 1));
+		return hit ? k : NULL;
 	}
-	return NULL;
+	return k->klen == klen && !memcmp(k->key, key, klen) ? k : NULL;
 }
 
 static inline const char *cs__value(cs__js_t *js, const char *p, const cs_dnode_t *node);

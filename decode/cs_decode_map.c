@@ -168,26 +168,42 @@ static cs_dnode_t *cs__node_new(cs_decode_conf_t *conf, const char *key, size_t 
 	return n;
 }
 
-static uint32_t cs__slot_hash(const char *key, size_t klen) {
-	return (uint32_t)klen * 2654435761u ^ (uint32_t)(unsigned char)key[0] * 40503u ^
-	       (uint32_t)(unsigned char)key[klen - 1] * 9973u ^ (uint32_t)(unsigned char)key[klen / 2];
-}
+static char cs__none_key[32];
+const cs_dnode_t cs__dnode_none = {.key = cs__none_key, .klen = UINT32_MAX};
 
+/* A table where no two kids share a slot: the smallest size of at least twice
+ * the kids, and the first seed that separates them (a few tries at most). */
 static int cs__rehash(cs_dnode_t *n) {
-	uint32_t size = 8;
-	while (size < n->nkids * 4)
-		size *= 2;
-	cs_free(n->slots);
-	if (!(n->slots = cs_calloc(size, sizeof(*n->slots))))
-		return -1;
-	n->mask = size - 1;
-	for (uint32_t k = 0; k < n->nkids; k++) {
-		uint32_t i = cs__slot_hash(n->kids[k]->key, n->kids[k]->klen) & n->mask;
-		while (n->slots[i])
-			i = (i + 1) & n->mask;
-		n->slots[i] = k + 1;
+	uint32_t bits = 1;
+	const cs_dnode_t **tab;
+
+	while ((1u << bits) < n->nkids * 2)
+		bits++;
+	for (; bits <= 16; bits++) {
+		uint32_t size = 1u << bits;
+		if (!(tab = cs_calloc(size, sizeof(*tab))))
+			return -1;
+		for (uint32_t seed = 0; seed < 64; seed++) {
+			uint32_t k;
+			for (uint32_t i = 0; i < size; i++)
+				tab[i] = &cs__dnode_none;
+			n->seed = seed * 0x9E3779B9u;
+			n->shift = 32 - bits;
+			for (k = 0; k < n->nkids; k++) {
+				uint32_t i = cs__dnode_slot(n, n->kids[k]->key, n->kids[k]->klen);
+				if (tab[i] != &cs__dnode_none)
+					break;
+				tab[i] = n->kids[k];
+			}
+			if (k == n->nkids) {
+				cs_free((void *)n->tab);
+				n->tab = tab;
+				return 0;
+			}
+		}
+		cs_free((void *)tab);
 	}
-	return 0;
+	return -1;
 }
 
 static cs_dnode_t *cs__kid_get(cs_decode_conf_t *conf, cs_dnode_t *n, const char *key, size_t klen) {
@@ -321,7 +337,7 @@ void cs__dnode_free(cs_dnode_t *n) {
 	for (uint32_t i = 0; i < n->nkids; i++)
 		cs__dnode_free(n->kids[i]);
 	cs_free(n->kids);
-	cs_free(n->slots);
+	cs_free((void *)n->tab);
 	cs_free(n->key);
 	cs_free(n);
 }
