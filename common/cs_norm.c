@@ -404,8 +404,13 @@ static int cs__unreserved(unsigned char c) {
 	return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
-/* Decodes %XX of unreserved characters, upper-cases the others, in place. */
-static size_t cs__pct_norm(char *s, size_t len) {
+/*
+ * Decodes %XX of unreserved characters, upper-cases the others, from s into
+ * out (out == s: in place). With stray25, a '%' that starts no escape is
+ * written "%25" (out needs 3 * len bytes then, and out != s): else a second
+ * normalization could decode an escape the first one made ("%%33" -> "%3").
+ */
+static size_t cs__pct_norm(const char *s, size_t len, char *out, int stray25) {
 	size_t o = 0;
 	for (size_t i = 0; i < len; i++) {
 		int h, l;
@@ -413,15 +418,18 @@ static size_t cs__pct_norm(char *s, size_t len) {
 		    (l = cs__hexval(s[i + 2])) >= 0) {
 			unsigned char c = (unsigned char)(h * 16 + l);
 			if (cs__unreserved(c)) {
-				s[o++] = (char)c;
+				out[o++] = (char)c;
 			} else {
-				s[o++] = '%';
-				s[o++] = (char)toupper((unsigned char)s[i + 1]);
-				s[o++] = (char)toupper((unsigned char)s[i + 2]);
+				out[o++] = '%';
+				out[o++] = (char)toupper((unsigned char)s[i + 1]);
+				out[o++] = (char)toupper((unsigned char)s[i + 2]);
 			}
 			i += 2;
+		} else if (s[i] == '%' && stray25) {
+			memcpy(out + o, "%25", 3);
+			o += 3;
 		} else {
-			s[o++] = s[i];
+			out[o++] = s[i];
 		}
 	}
 	return o;
@@ -477,7 +485,64 @@ static size_t cs__dot_segments(char *p, size_t len) {
 	return o;
 }
 
+/*
+ * The common case of cs_norm_url in one pass: a lower-case scheme of letters,
+ * an authority that is a host alone (no userinfo, port or IPv6 literal), a
+ * path that starts with '/' and has no dot segment, printable ASCII only, no
+ * '%' and no '#'. Only the host can change then (cs_norm_host). Returns 1
+ * (normalized), -1 (no URL) or 0 (not this case: the long way, which gives
+ * the same answers).
+ */
+static int cs__url_plain(char *buf, size_t *lenp, size_t cap) {
+	size_t len = *lenp, i, hs, he, hl;
+	char host[1100];
+	const char *q;
+	int htype;
+
+	if (len > CS_NORM_MAX_IN)
+		return 0;
+	for (i = 0; i < len && buf[i] >= 'a' && buf[i] <= 'z'; i++)
+		;
+	if (i == 0 || len - i < 4 || buf[i] != ':' || buf[i + 1] != '/' || buf[i + 2] != '/')
+		return 0;
+	hs = i + 3;
+	for (he = hs; he < len && buf[he] != '/' && buf[he] != '?' && buf[he] != '#'; he++) {
+		unsigned char c = (unsigned char)buf[he];
+		if (c <= 0x20 || c >= 0x7f || c == ':' || c == '@' || c == '[' || c == '%')
+			return 0;
+	}
+	hl = he - hs;
+	if (he == len || buf[he] != '/' || hl == 0 || hl >= 1024)
+		return 0;
+	for (i = he; i < len; i++) {
+		unsigned char c = (unsigned char)buf[i];
+		if (c <= 0x20 || c >= 0x7f || c == '%' || c == '#')
+			return 0;
+	}
+	q = memchr(buf + he, '?', len - he);
+	if (memmem(buf + he, (size_t)((q ? q : buf + len) - (buf + he)), "/.", 2))
+		return 0; /* maybe a dot segment */
+	memcpy(host, buf + hs, hl);
+	host[hl] = '\0';
+	if ((htype = cs_norm_host(host, &hl, sizeof(host))) < 0)
+		return -1;
+	if (htype == CS_OBS_IPV6 || hs + hl + (len - he) + 1 > cap)
+		return 0;
+	memmove(buf + hs + hl, buf + he, len - he);
+	memcpy(buf + hs, host, hl);
+	*lenp = hs + hl + (len - he);
+	buf[*lenp] = '\0';
+	return 1;
+}
+
 int cs_norm_url(char *buf, size_t *lenp, size_t cap) {
+	int r = cs__url_plain(buf, lenp, cap);
+	if (r)
+		return r > 0 ? 0 : -1;
+	return cs_norm_url_bytewise(buf, lenp, cap);
+}
+
+int cs_norm_url_bytewise(char *buf, size_t *lenp, size_t cap) {
 	char host[1100], tail[CS_NORM_CAP];
 	size_t len = *lenp, i, as, ae, hs, he, hl, tl, ps;
 	const char *sep;
@@ -537,7 +602,7 @@ int cs_norm_url(char *buf, size_t *lenp, size_t cap) {
 		return -1;
 	memcpy(host, buf + hs, hl);
 	host[hl] = '\0';
-	hl = cs__pct_norm(host, hl); /* %2E in a host */
+	hl = cs__pct_norm(host, hl, host, 0); /* %2E in a host (a stray '%' fails the host) */
 	host[hl] = '\0';
 	if ((htype = cs_norm_host(host, &hl, sizeof(host))) < 0)
 		return -1;
@@ -545,14 +610,15 @@ int cs_norm_url(char *buf, size_t *lenp, size_t cap) {
 	tl = 0;
 	ps = ae;
 	{
-		size_t end = ps;
+		size_t end = ps, rl = 0;
+		char raw[CS_NORM_MAX_IN + 2];
 		while (end < len && buf[end] != '#')
 			end++;
 		if (ps == end || buf[ps] == '?')
-			tail[tl++] = '/';
-		memcpy(tail + tl, buf + ps, end - ps);
-		tl += end - ps;
-		tl = cs__pct_norm(tail, tl);
+			raw[rl++] = '/';
+		memcpy(raw + rl, buf + ps, end - ps);
+		rl += end - ps;
+		tl = cs__pct_norm(raw, rl, tail, 1); /* at most 3 * rl bytes */
 		/* dot segments in the path part only */
 		{
 			char *q = memchr(tail, '?', tl);

@@ -41,6 +41,12 @@ int cs_norm_host_bytewise(char *buf, size_t *lenp, size_t cap);
 int cs_norm_url(char *buf, size_t *lenp, size_t cap);
 
 /**
+ * cs_norm_url() without its fast path (a plain URL whose host alone can
+ * change): the reference the tests and the fuzz target hold it to. Same answers.
+ */
+int cs_norm_url_bytewise(char *buf, size_t *lenp, size_t cap);
+
+/**
  * Hex digest: lower-cased; the type follows the length (32 md5, 40 sha1,
  * 64 sha256). @returns CS_OBS_MD5, CS_OBS_SHA1, CS_OBS_SHA256 or -1.
  */

@@ -1,8 +1,9 @@
 /*
- * libFuzzer target of host normalization (common/cs_norm.c): the input is a
- * host as an event or an indicator would carry it. cs_norm_host() and its
- * byte-by-byte reference cs_norm_host_bytewise() must give the same type
- * and the same bytes; a second normalization changes nothing.
+ * libFuzzer target of host and URL normalization (common/cs_norm.c): the
+ * input is a host, then a URL, as an event or an indicator would carry it.
+ * cs_norm_host() and cs_norm_url() must give what their byte-by-byte
+ * references (cs_norm_host_bytewise(), cs_norm_url_bytewise()) give, type
+ * and bytes; a second normalization changes nothing.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +31,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	if (ta >= 0) {
 		size_t l2 = la;
 		if (cs_norm_host(a, &l2, sizeof(a)) != ta || l2 != la)
+			__builtin_trap();
+	}
+	/* the same bytes as a URL */
+	la = lb = size;
+	memcpy(a, data, size);
+	a[size] = '\0';
+	memcpy(b, data, size);
+	b[size] = '\0';
+	ta = cs_norm_url(a, &la, sizeof(a));
+	tb = cs_norm_url_bytewise(b, &lb, sizeof(b));
+	if (ta != tb || (ta == 0 && (la != lb || memcmp(a, b, la + 1))))
+		__builtin_trap();
+	if (ta == 0) {
+		size_t l2 = la;
+		if (cs_norm_url(a, &l2, sizeof(a)) != 0 || l2 != la || memcmp(a, b, la + 1))
 			__builtin_trap();
 	}
 	return 0;
