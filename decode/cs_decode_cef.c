@@ -155,7 +155,7 @@ static inline int cs__is_keych(char c) {
 }
 
 cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len) {
-	const char *f[8], *p = buf + 4, *end = buf + len;
+	const char *f[8], *p = buf + 4, *end = buf + len, *next_k, *next_eq = NULL;
 	size_t fl[8];
 	int n = 0;
 	cs_decode_reject_t r;
@@ -192,19 +192,26 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 	}
 	/* extension */
 	p = f[7];
+	next_k = NULL;
 	while (p < end) {
 		const char *k, *v, *ve, *q;
 		size_t kl;
 		int bs; /* a backslash in the value: unescape it */
-		while (p < end && *p == ' ')
-			p++;
-		if (p >= end)
-			break;
-		k = p;
-		while (p < end && cs__is_keych(*p))
-			p++;
-		if (p >= end || *p != '=' || p == k)
-			return CS_DECODE_REJECT_BAD_CEF;
+		if (next_k) { /* the key the previous value's end was found by */
+			k = next_k;
+			p = next_eq;
+			next_k = NULL;
+		} else {
+			while (p < end && *p == ' ')
+				p++;
+			if (p >= end)
+				break;
+			k = p;
+			while (p < end && cs__is_keych(*p))
+				p++;
+			if (p >= end || *p != '=' || p == k)
+				return CS_DECODE_REJECT_BAD_CEF;
+		}
 		kl = (size_t)(p - k);
 		v = ++p;
 		/* the value ends before " key=" */
@@ -225,6 +232,8 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 					s--;
 				if (s > v && s[-1] == ' ' && s < q) {
 					ve = s - 1;
+					next_k = s;
+					next_eq = q;
 					break;
 				}
 				if (s == q && q > v && q[-1] == ' ')

@@ -206,17 +206,29 @@ static int cs__rehash(cs_dnode_t *n) {
 	return -1;
 }
 
+/* The kid of n with key, made if missing (while building: the tables come after, cs__tables). */
 static cs_dnode_t *cs__kid_get(cs_decode_conf_t *conf, cs_dnode_t *n, const char *key, size_t klen) {
-	cs_dnode_t *k = (cs_dnode_t *)cs__dnode_kid(n, key, klen), **nk;
-	if (k)
-		return k;
-	if (!(k = cs__node_new(conf, key, klen)))
-		return NULL;
+	cs_dnode_t *k, **nk;
+	for (uint32_t i = 0; i < n->nkids; i++)
+		if (n->kids[i]->klen == klen && !memcmp(n->kids[i]->key, key, klen))
+			return n->kids[i];
 	if (!(nk = cs_reallocarray(n->kids, n->nkids + 1, sizeof(*nk))))
 		return NULL;
 	n->kids = nk;
+	if (!(k = cs__node_new(conf, key, klen)))
+		return NULL;
 	n->kids[n->nkids++] = k;
-	return cs__rehash(n) ? NULL : k;
+	return k;
+}
+
+/* The perfect-hash tables of n and every node below it. */
+static int cs__tables(cs_dnode_t *n) {
+	if (n->nkids && cs__rehash(n))
+		return -1;
+	for (uint32_t i = 0; i < n->nkids; i++)
+		if (cs__tables(n->kids[i]))
+			return -1;
+	return 0;
 }
 
 /* Enters path[0..len) below n, for every way of splitting it at dots. */
@@ -323,6 +335,9 @@ cs_err_t cs__decode_conf_build(cs_decode_conf_t *conf, char *errstr, size_t errs
 				return err;
 		}
 	}
+	for (int f = 0; f < CS_DECODE_FMT__CNT; f++)
+		if (conf->root[f] && cs__tables(conf->root[f]))
+			goto nomem;
 	conf->built = 1;
 	return CS_ERR_OK;
 nomem:
