@@ -394,12 +394,13 @@ static void cs__event_reset(cs_decode_t *dec) {
 
 /* Finds "CEF:" at the start or behind a syslog header (first 512 bytes of the line). */
 static const char *cs__find_cef(const char *buf, size_t len) {
-	size_t lim = len < 512 ? len : 512;
-	for (size_t i = 0; i + 4 <= lim; i++) {
-		if (buf[i] == '\n')
+	const char *p = buf, *lim = buf + (len < 512 ? len : 512);
+	while (lim - p >= 4 && (p = cs__find2(p, lim - 3, 'C', '\n')) < lim - 3) {
+		if (*p == '\n')
 			return NULL;
-		if (buf[i] == 'C' && !memcmp(buf + i, "CEF:", 4) && (i == 0 || buf[i - 1] == ' '))
-			return buf + i;
+		if (!memcmp(p, "CEF:", 4) && (p == buf || p[-1] == ' '))
+			return p;
+		p++;
 	}
 	return NULL;
 }
