@@ -37,16 +37,32 @@ static inline int cs__d2(const char *s) {
 	return (a > 9 || b > 9) ? -1 : (int)(a * 10 + b);
 }
 
-cs_err_t cs_time_parse_iso8601(const char *s, size_t len, int64_t *ms_out) {
-	int Y, M, D, h, m, sec = 0, ms = 0, tzh = 0, tzm = 0, sign = 0, y1, y2;
+cs_err_t cs_time_parse_iso8601_memo(cs_time_memo_t *memo, const char *s, size_t len, int64_t *ms_out) {
+	int sec = 0, ms = 0, tzh = 0, tzm = 0, sign = 0;
+	int64_t minute;
 	size_t p;
 
-	/* the fixed part, "YYYY-MM-DDTHH:MM", at fixed places */
-	if (len < 16 || (y1 = cs__d2(s)) < 0 || (y2 = cs__d2(s + 2)) < 0 || s[4] != '-' ||
-	    (M = cs__d2(s + 5)) < 0 || s[7] != '-' || (D = cs__d2(s + 8)) < 0 || (s[10] != 'T' && s[10] != ' ') ||
-	    (h = cs__d2(s + 11)) < 0 || s[13] != ':' || (m = cs__d2(s + 14)) < 0)
+	if (len < 16)
 		return CS_ERR_PARSE;
-	Y = y1 * 100 + y2;
+	if (memo && memo->valid && !memcmp(s, memo->prefix, 16)) {
+		minute = memo->minute_s; /* the same minute as the last one: most of a stream */
+	} else {
+		int Y, M, D, h, m, y1, y2;
+		/* the fixed part, "YYYY-MM-DDTHH:MM", at fixed places */
+		if ((y1 = cs__d2(s)) < 0 || (y2 = cs__d2(s + 2)) < 0 || s[4] != '-' || (M = cs__d2(s + 5)) < 0 ||
+		    s[7] != '-' || (D = cs__d2(s + 8)) < 0 || (s[10] != 'T' && s[10] != ' ') || (h = cs__d2(s + 11)) < 0 ||
+		    s[13] != ':' || (m = cs__d2(s + 14)) < 0)
+			return CS_ERR_PARSE;
+		Y = y1 * 100 + y2;
+		if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59)
+			return CS_ERR_PARSE;
+		minute = cs__days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60;
+		if (memo) {
+			memcpy(memo->prefix, s, 16);
+			memo->minute_s = minute;
+			memo->valid = 1;
+		}
+	}
 	p = 16;
 	if (p < len && s[p] == ':') {
 		if (len - p < 3 || (sec = cs__d2(s + p + 1)) < 0)
@@ -84,14 +100,14 @@ cs_err_t cs_time_parse_iso8601(const char *s, size_t len, int64_t *ms_out) {
 			}
 		}
 	}
-	if (p != len || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60 ||
-	    tzh > 23 || tzm > 59)
+	if (p != len || sec > 60 || tzh > 23 || tzm > 59)
 		return CS_ERR_PARSE;
-
-	int64_t t = cs__days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + sec;
-	t -= (int64_t)sign * (tzh * 3600 + tzm * 60);
-	*ms_out = t * 1000 + ms;
+	*ms_out = (minute + sec - (int64_t)sign * (tzh * 3600 + tzm * 60)) * 1000 + ms;
 	return CS_ERR_OK;
+}
+
+cs_err_t cs_time_parse_iso8601(const char *s, size_t len, int64_t *ms_out) {
+	return cs_time_parse_iso8601_memo(NULL, s, len, ms_out);
 }
 
 void cs_time_format_iso8601(int64_t epoch_s, char *buf, size_t size) {

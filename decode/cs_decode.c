@@ -245,7 +245,7 @@ cs_decode_reject_t cs__decode_emit_str(cs_decode_t *dec, const cs_dleaf_t *leaf,
 	switch (leaf->kind) {
 	case CS_DLEAF_TIME: {
 		int64_t ms;
-		if (!dec->ev.ts_ms && !cs_time_parse_iso8601(s, len, &ms))
+		if (!dec->ev.ts_ms && !cs_time_parse_iso8601_memo(&dec->tmemo, s, len, &ms))
 			dec->ev.ts_ms = ms;
 		return CS_DECODE_OK;
 	}

@@ -33,6 +33,25 @@ int cs_test_0002(void) {
 		CS_TEST_ASSERT(cs_time_parse_iso8601(bad[i], strlen(bad[i]), &ms) == CS_ERR_PARSE,
 			       "\"%s\" accepted", bad[i]);
 	}
+	{
+		/* with a memo of the last minute: the same answers as without, whatever the order */
+		cs_time_memo_t memo = {{0}, 0, 0};
+		for (int round = 0; round < 3; round++) {
+			for (size_t i = 0; i < CS_ARRAY_SIZE(ok); i++) {
+				int64_t a = -1, b = -2;
+				CS_TEST_EQ_INT(cs_time_parse_iso8601_memo(&memo, ok[i].s, strlen(ok[i].s), &a), CS_ERR_OK);
+				CS_TEST_EQ_INT(cs_time_parse_iso8601(ok[i].s, strlen(ok[i].s), &b), CS_ERR_OK);
+				CS_TEST_ASSERT(a == b && a == ok[i].ms, "%s: memo %lld, %lld", ok[i].s, (long long)a, (long long)b);
+				/* a bad tail behind a remembered minute is still bad */
+				CS_TEST_EQ_INT(cs_time_parse_iso8601_memo(&memo, "2026-11-29T03:14:2", 18, &a), CS_ERR_PARSE);
+				CS_TEST_EQ_INT(cs_time_parse_iso8601_memo(&memo, "2026-11-29T03:14:20Q", 20, &a), CS_ERR_PARSE);
+			}
+			for (size_t i = 0; i < CS_ARRAY_SIZE(bad); i++) {
+				int64_t a;
+				CS_TEST_EQ_INT(cs_time_parse_iso8601_memo(&memo, bad[i], strlen(bad[i]), &a), CS_ERR_PARSE);
+			}
+		}
+	}
 	cs_time_format_iso8601(1795922060, buf, sizeof(buf));
 	CS_TEST_EQ_STR(buf, "2026-11-29T03:14:20Z");
 	CS_TEST_EQ_STR(cs_err2name(CS_ERR_STALE), "CS_ERR_STALE");
