@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	tb = cs_norm_url_bytewise(b, &lb, sizeof(b));
 	if (ta != tb || (ta == 0 && (la != lb || memcmp(a, b, la + 1))))
 		__builtin_trap();
-	if (ta == 0) {
+	if (ta == 0 && la <= CS_NORM_MAX_IN) { /* escapes can make it longer than any input taken */
 		size_t l2 = la;
 		if (cs_norm_url(a, &l2, sizeof(a)) != 0 || l2 != la || memcmp(a, b, la + 1))
 			__builtin_trap();
