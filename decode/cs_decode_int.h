@@ -45,7 +45,8 @@ typedef struct cs_dnode_s {
 	uint32_t nkids;
 	/* A perfect hash of the kids' keys: tab[cs__dnode_slot()] is the only kid
 	 * that can have the key, or cs__dnode_none; 1 << (32 - shift) entries.
-	 * Built by trying seeds until no two kids share a slot. */
+	 * Built by trying seeds until no two kids share a slot; NULL where no
+	 * seed could (kids searched one by one). */
 	const struct cs_dnode_s **tab;
 	uint32_t seed, shift;
 	uint32_t nleaves;
@@ -104,6 +105,12 @@ static inline const cs_dnode_t *cs__dnode_kid(const cs_dnode_t *node, const char
 	const cs_dnode_t *k;
 	if (!node || !node->nkids)
 		return NULL;
+	if (__builtin_expect(!node->tab, 0)) {
+		for (uint32_t i = 0; i < node->nkids; i++)
+			if (node->kids[i]->klen == klen && !memcmp(node->kids[i]->key, key, klen))
+				return node->kids[i];
+		return NULL;
+	}
 	k = node->tab[cs__dnode_slot(node, key, klen)];
 	return k->klen == klen && !memcmp(k->key, key, klen) ? k : NULL;
 }

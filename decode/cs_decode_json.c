@@ -252,7 +252,10 @@ static const char *cs__literal(cs__js_t *js, const char *p, const char *lit, siz
  */
 static inline __attribute__((always_inline)) const cs_dnode_t *cs__kid(const cs_dnode_t *node, const char *key,
 									size_t klen, const char *end) {
-	const cs_dnode_t *k = node->tab[cs__dnode_slot(node, key, klen)];
+	const cs_dnode_t *k;
+	if (__builtin_expect(!node->tab, 0))
+		return cs__dnode_kid(node, key, klen); /* keys the slot hash cannot tell apart */
+	k = node->tab[cs__dnode_slot(node, key, klen)];
 	if (klen <= 16 && end - key >= 16) {
 		unsigned eq = (unsigned)_mm_movemask_epi8(
 			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)key),

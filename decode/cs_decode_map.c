@@ -171,15 +171,22 @@ static cs_dnode_t *cs__node_new(cs_decode_conf_t *conf, const char *key, size_t 
 static char cs__none_key[32];
 const cs_dnode_t cs__dnode_none = {.key = cs__none_key, .klen = UINT32_MAX};
 
-/* A table where no two kids share a slot: the smallest size of at least twice
- * the kids, and the first seed that separates them (a few tries at most). */
+/*
+ * A table where no two kids share a slot: the smallest size of at least twice
+ * the kids, and the first seed that separates them (a few tries at most).
+ * Two keys the slot hash cannot tell apart (same length, same first, middle
+ * and last byte: only a configuration can make them) leave the node without
+ * a table: its kids are then searched one by one (cs__dnode_kid).
+ */
 static int cs__rehash(cs_dnode_t *n) {
 	uint32_t bits = 1;
 	const cs_dnode_t **tab;
 
+	cs_free((void *)n->tab);
+	n->tab = NULL;
 	while ((1u << bits) < n->nkids * 2)
 		bits++;
-	for (; bits <= 16; bits++) {
+	for (uint32_t top = bits + 4; bits <= top; bits++) {
 		uint32_t size = 1u << bits;
 		if (!(tab = cs_calloc(size, sizeof(*tab))))
 			return -1;
@@ -196,14 +203,13 @@ static int cs__rehash(cs_dnode_t *n) {
 				tab[i] = n->kids[k];
 			}
 			if (k == n->nkids) {
-				cs_free((void *)n->tab);
 				n->tab = tab;
 				return 0;
 			}
 		}
 		cs_free((void *)tab);
 	}
-	return -1;
+	return 0; /* no table: one by one */
 }
 
 /* The kid of n with key, made if missing (while building: the tables come after, cs__tables). */
