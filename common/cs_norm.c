@@ -249,13 +249,13 @@ __attribute__((constructor)) static void cs__hc_init(void) {
 
 /*
  * The common case of cs_norm_host in one vector pass: a host of at most 64
- * bytes, read and written 16 bytes at a time (SSE2, part of x86-64), so
- * buf[0..cap) must hold whole blocks. Upper-case letters are lower-cased in
- * place (bytes past len are stored back unchanged); a bit per byte says
- * digit, dot, hyphen or other. Decides a plain ASCII domain or a dotted
- * quad in the form inet_ntop() writes; anything else (non-ASCII, IPv6, an
- * all-numeric name, a byte outside [a-z0-9._-]) returns 0 and is left, only
- * lower-cased, to the byte-by-byte path, which gives the same answers.
+ * bytes, read and written 16 bytes at a time (SSE2, part of x86-64), so the
+ * caller makes sure buf[0..len + 16) is its own (cap). Upper-case letters are
+ * lower-cased in place (bytes past len are stored back unchanged); a bit per
+ * byte says digit, dot, hyphen or other. Decides a plain ASCII domain (-1 or
+ * CS_OBS_DOMAIN); anything else (non-ASCII, IPv6, digits and dots only, a
+ * byte outside [a-z0-9._-]) returns 0 and is left, only lower-cased, to the
+ * byte-by-byte path, which gives the same answers.
  */
 static int cs__host_vec(char *buf, size_t *lenp) {
 	size_t len = *lenp, nb = (len + 15) / 16;

@@ -212,12 +212,12 @@ static int cs__rehash(cs_dnode_t *n) {
 	return 0; /* no table: one by one */
 }
 
-/* The kid of n with key, made if missing (while building: the tables come after, cs__tables). */
+/* The kid of n with key, made if missing (while building, nodes have no table yet: cs__dnode_kid
+ * searches the kids one by one; the tables come after, cs__tables). */
 static cs_dnode_t *cs__kid_get(cs_decode_conf_t *conf, cs_dnode_t *n, const char *key, size_t klen) {
-	cs_dnode_t *k, **nk;
-	for (uint32_t i = 0; i < n->nkids; i++)
-		if (n->kids[i]->klen == klen && !memcmp(n->kids[i]->key, key, klen))
-			return n->kids[i];
+	cs_dnode_t *k = (cs_dnode_t *)cs__dnode_kid(n, key, klen), **nk;
+	if (k)
+		return k;
 	if (!(nk = cs_reallocarray(n->kids, n->nkids + 1, sizeof(*nk))))
 		return NULL;
 	n->kids = nk;
