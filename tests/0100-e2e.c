@@ -133,9 +133,7 @@ int cs_test_0100(void) {
 
 	/* one alert per counted hit: in the Redis stream exactly once, and in the alerts topic */
 	{
-		long want = 0;
-		for (size_t i = 0; i < exp.cnt; i++)
-			want += (long)exp.v[i].hits;
+		long want = (long)cs_svc_counts_hits(&exp);
 		CS_TEST_ASSERT(!cs_svc_check_alert_stream(rc, &run, &exp), "alert stream");
 		CS_TEST_ASSERT(!cs_svc_check_alert_topic(alerts, &exp, want, 1), "alerts topic");
 		/* and each counted indicator's record, with its TLP, for the report */
@@ -148,10 +146,8 @@ int cs_test_0100(void) {
 	/* the metrics endpoint tells the same story */
 	{
 		static char m[65536];
-		long long want = 0;
+		long long want = cs_svc_counts_hits(&exp);
 		int port = cs_svc_metrics_port(run.logf);
-		for (size_t i = 0; i < exp.cnt; i++)
-			want += exp.v[i].hits;
 		CS_TEST_ASSERT(port > 0, "no metrics port in the log");
 		CS_TEST_EQ_INT(cs_svc_http_get(port, "/metrics", m, sizeof(m)), 200);
 		CS_TEST_EQ_INT(cs_svc_metric_sum(m, "cshield_events_total", NULL), EVENTS);
@@ -173,9 +169,7 @@ int cs_test_0100(void) {
 	{
 		char cmd[1024];
 		FILE *p;
-		long long want = 0;
-		for (size_t i = 0; i < exp.cnt; i++)
-			want += exp.v[i].hits;
+		long long want = cs_svc_counts_hits(&exp);
 		snprintf(cmd, sizeof(cmd), "%s/report/cshield-report --redis %s --prefix %s --tlp amber | tail -1",
 			 cs_test_bindir(), getenv("CS_REDIS_ADDR"), run.prefix);
 		CS_TEST_ASSERT((p = popen(cmd, "r")), "popen");

@@ -23,7 +23,7 @@ int cs_test_0113(void) {
 	char alerts[200];
 	int64_t total, t0, off_a, off_b;
 	cs_svc_counts_t exp = {0};
-	long malformed = 0, want = 0;
+	long malformed = 0, want;
 	redisContext *rc;
 	redisReply *r;
 	pid_t pid;
@@ -42,8 +42,7 @@ int cs_test_0113(void) {
 	t0 = (int64_t)time(NULL) / 60 * 60 - 14 * 3600;
 	CS_TEST_EQ_INT(cs_svc_work_produce(run.topic, PARTS, EVENTS, 131, t0, &exp, &malformed), 0);
 	CS_TEST_ASSERT((total = cs_svc_log_end(run.topic, PARTS)) >= 0, "watermarks");
-	for (size_t i = 0; i < exp.cnt; i++)
-		want += (long)exp.v[i].hits;
+	want = (long)cs_svc_counts_hits(&exp);
 
 	CS_TEST_ASSERT((pid = cs_svc_ingest_start(run.conf, run.logf)) > 0, "spawn");
 	CS_TEST_EQ_INT(cs_svc_wait_log(run.logf, "deliveries failed", 2, 60000, pid), 0); /* refused, and refused again */

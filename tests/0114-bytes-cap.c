@@ -22,7 +22,7 @@ int cs_test_0114(void) {
 	cs_svc_run_t run;
 	int64_t total, t0;
 	cs_svc_counts_t exp = {0};
-	long malformed = 0, hits = 0;
+	long malformed = 0, hits;
 	long long flushes, peak = 0;
 	int64_t recorded;
 	redisContext *rc;
@@ -40,8 +40,7 @@ int cs_test_0114(void) {
 	t0 = (int64_t)time(NULL) / 60 * 60 - 15 * 3600;
 	CS_TEST_EQ_INT(cs_svc_work_produce(run.topic, PARTS, EVENTS, 141, t0, &exp, &malformed), 0);
 	CS_TEST_ASSERT((total = cs_svc_log_end(run.topic, PARTS)) >= 0, "watermarks");
-	for (size_t i = 0; i < exp.cnt; i++)
-		hits += (long)exp.v[i].hits;
+	hits = (long)cs_svc_counts_hits(&exp);
 
 	CS_TEST_ASSERT((pid = cs_svc_ingest_start(run.conf, run.logf)) > 0, "spawn");
 	CS_TEST_EQ_INT(cs_svc_wait_log(run.logf, "metrics on", 1, 20000, pid), 0);

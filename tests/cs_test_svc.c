@@ -248,6 +248,13 @@ void cs_svc_counts_add(cs_svc_counts_t *c, int64_t window, const char *ind, int6
 	c->cnt++;
 }
 
+int64_t cs_svc_counts_hits(const cs_svc_counts_t *c) {
+	int64_t n = 0;
+	for (size_t i = 0; i < c->cnt; i++)
+		n += c->v[i].hits;
+	return n;
+}
+
 void cs_svc_counts_free(cs_svc_counts_t *c) {
 	free(c->v);
 	memset(c, 0, sizeof(*c));
@@ -277,10 +284,8 @@ int cs_svc_counts_from_redis(redisContext *rc, const char *prefix, int64_t windo
 
 int cs_svc_counts_compare(const cs_svc_counts_t *exp, const cs_svc_counts_t *got) {
 	int diffs = 0;
-	int64_t te = 0, tg = 0;
 	for (size_t i = 0; i < exp->cnt; i++) {
 		int64_t g = 0;
-		te += exp->v[i].hits;
 		for (size_t j = 0; j < got->cnt; j++)
 			if (got->v[j].window == exp->v[i].window && !strcmp(got->v[j].ind, exp->v[i].ind))
 				g = got->v[j].hits;
@@ -290,7 +295,6 @@ int cs_svc_counts_compare(const cs_svc_counts_t *exp, const cs_svc_counts_t *got
 	}
 	for (size_t j = 0; j < got->cnt; j++) {
 		int found = 0;
-		tg += got->v[j].hits;
 		for (size_t i = 0; i < exp->cnt && !found; i++)
 			found = got->v[j].window == exp->v[i].window && !strcmp(got->v[j].ind, exp->v[i].ind);
 		if (!found && diffs++ < 20)
@@ -298,7 +302,7 @@ int cs_svc_counts_compare(const cs_svc_counts_t *exp, const cs_svc_counts_t *got
 				(long long)got->v[j].window, got->v[j].ind, (long long)got->v[j].hits);
 	}
 	fprintf(stderr, "  expected %lld hits in %zu aggregates; Redis has %lld hits in %zu aggregates\n",
-		(long long)te, exp->cnt, (long long)tg, got->cnt);
+		(long long)cs_svc_counts_hits(exp), exp->cnt, (long long)cs_svc_counts_hits(got), got->cnt);
 	return diffs;
 }
 

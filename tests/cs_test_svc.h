@@ -54,6 +54,8 @@ typedef struct cs_svc_counts_s {
 
 void cs_svc_counts_add(cs_svc_counts_t *c, int64_t window, const char *ind, int64_t n);
 void cs_svc_counts_free(cs_svc_counts_t *c);
+/** The hits of every (window, indicator) in c. */
+int64_t cs_svc_counts_hits(const cs_svc_counts_t *c);
 /** Reads every window hash under prefix (aggregate.key.prefix) into c. */
 int cs_svc_counts_from_redis(redisContext *rc, const char *prefix, int64_t window_s, cs_svc_counts_t *c);
 /** Compares; prints every difference. 0 when equal. */
