@@ -97,14 +97,14 @@ int64_t cs_wall_ms(void);
  */
 cs_err_t cs_time_parse_iso8601(const char *s, size_t len, int64_t *ms_out);
 
-/** The last minute cs_time_parse_iso8601_memo() read: owned by one caller (thread). Zero it to start. */
+/** The last date cs_time_parse_iso8601_memo() read: owned by one caller (thread). Zero it to start. */
 typedef struct cs_time_memo_s {
-	char prefix[16]; /* "YYYY-MM-DDTHH:MM" as written */
-	int64_t minute_s;
+	char prefix[11]; /* "YYYY-MM-DDT" as written (or ' ' for 'T') */
+	int64_t day_s;   /* its midnight, epoch seconds */
 	int valid;
 } cs_time_memo_t;
 
-/** cs_time_parse_iso8601(), reusing the date and minute of the last timestamp when they are written the same. */
+/** cs_time_parse_iso8601(), reusing the date of the last timestamp when it is written the same. */
 cs_err_t cs_time_parse_iso8601_memo(cs_time_memo_t *memo, const char *s, size_t len, int64_t *ms_out);
 /** Formats epoch seconds as "YYYY-MM-DDTHH:MM:SSZ" into buf (>= 21 bytes). */
 void cs_time_format_iso8601(int64_t epoch_s, char *buf, size_t size);

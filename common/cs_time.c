@@ -44,24 +44,31 @@ cs_err_t cs_time_parse_iso8601_memo(cs_time_memo_t *memo, const char *s, size_t 
 
 	if (len < 16)
 		return CS_ERR_PARSE;
-	if (memo && memo->valid && !memcmp(s, memo->prefix, 16)) {
-		minute = memo->minute_s; /* the same minute as the last one: most of a stream */
-	} else {
-		int Y, M, D, h, m, y1, y2;
-		/* the fixed part, "YYYY-MM-DDTHH:MM", at fixed places */
-		if ((y1 = cs__d2(s)) < 0 || (y2 = cs__d2(s + 2)) < 0 || s[4] != '-' || (M = cs__d2(s + 5)) < 0 ||
-		    s[7] != '-' || (D = cs__d2(s + 8)) < 0 || (s[10] != 'T' && s[10] != ' ') || (h = cs__d2(s + 11)) < 0 ||
-		    s[13] != ':' || (m = cs__d2(s + 14)) < 0)
-			return CS_ERR_PARSE;
-		Y = y1 * 100 + y2;
-		if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59)
-			return CS_ERR_PARSE;
-		minute = cs__days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60;
-		if (memo) {
-			memcpy(memo->prefix, s, 16);
-			memo->minute_s = minute;
-			memo->valid = 1;
+	{
+		int h, m;
+		int64_t day;
+		if (memo && memo->valid && !memcmp(s, memo->prefix, 11)) {
+			day = memo->day_s; /* the same date as the last one: most of a stream */
+		} else {
+			int Y, M, D, y1, y2;
+			/* the date, "YYYY-MM-DD" and 'T' or ' ', at fixed places */
+			if ((y1 = cs__d2(s)) < 0 || (y2 = cs__d2(s + 2)) < 0 || s[4] != '-' || (M = cs__d2(s + 5)) < 0 ||
+			    s[7] != '-' || (D = cs__d2(s + 8)) < 0 || (s[10] != 'T' && s[10] != ' '))
+				return CS_ERR_PARSE;
+			Y = y1 * 100 + y2;
+			if (M < 1 || M > 12 || D < 1 || D > 31)
+				return CS_ERR_PARSE;
+			day = cs__days_from_civil(Y, M, D) * 86400;
+			if (memo) {
+				memcpy(memo->prefix, s, 11);
+				memo->day_s = day;
+				memo->valid = 1;
+			}
 		}
+		/* "HH:MM" */
+		if ((h = cs__d2(s + 11)) < 0 || s[13] != ':' || (m = cs__d2(s + 14)) < 0 || h > 23 || m > 59)
+			return CS_ERR_PARSE;
+		minute = day + h * 3600 + m * 60;
 	}
 	p = 16;
 	if (p < len && s[p] == ':') {

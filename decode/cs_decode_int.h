@@ -77,7 +77,7 @@ struct cs_decode_s {
 	const char *url_host, *url_path;
 	size_t url_host_len, url_path_len;
 	cs_decode_event_t ev;
-	cs_time_memo_t tmemo; /* the minute of the last event time read */
+	cs_time_memo_t tmemo; /* the date of the last event time read */
 	cs_decode_fmt_t marker_fmt, first_fmt;
 	/* decompression */
 	ZSTD_DCtx *zctx;

@@ -34,7 +34,7 @@ int cs_test_0002(void) {
 			       "\"%s\" accepted", bad[i]);
 	}
 	{
-		/* with a memo of the last minute: the same answers as without, whatever the order */
+		/* with a memo of the last date: the same answers as without, whatever the order */
 		cs_time_memo_t memo = {{0}, 0, 0};
 		for (int round = 0; round < 3; round++) {
 			for (size_t i = 0; i < CS_ARRAY_SIZE(ok); i++) {
@@ -42,9 +42,18 @@ int cs_test_0002(void) {
 				CS_TEST_EQ_INT(cs_time_parse_iso8601_memo(&memo, ok[i].s, strlen(ok[i].s), &a), CS_ERR_OK);
 				CS_TEST_EQ_INT(cs_time_parse_iso8601(ok[i].s, strlen(ok[i].s), &b), CS_ERR_OK);
 				CS_TEST_ASSERT(a == b && a == ok[i].ms, "%s: memo %lld, %lld", ok[i].s, (long long)a, (long long)b);
-				/* a bad tail behind a remembered minute is still bad */
+				/* a bad tail behind a remembered date is still bad */
 				CS_TEST_EQ_INT(cs_time_parse_iso8601_memo(&memo, "2026-11-29T03:14:2", 18, &a), CS_ERR_PARSE);
 				CS_TEST_EQ_INT(cs_time_parse_iso8601_memo(&memo, "2026-11-29T03:14:20Q", 20, &a), CS_ERR_PARSE);
+				CS_TEST_EQ_INT(cs_time_parse_iso8601_memo(&memo, "2026-11-29T24:14:20Z", 20, &a), CS_ERR_PARSE);
+				CS_TEST_EQ_INT(cs_time_parse_iso8601_memo(&memo, "2026-11-29T03:60:20Z", 20, &a), CS_ERR_PARSE);
+				CS_TEST_EQ_INT(cs_time_parse_iso8601_memo(&memo, "2026-11-29T03-14:20Z", 20, &a), CS_ERR_PARSE);
+				CS_TEST_EQ_INT(cs_time_parse_iso8601_memo(&memo, "2026-11-29T0x:14:20Z", 20, &a), CS_ERR_PARSE);
+				/* the same date, another hour and minute: read, not remembered */
+				CS_TEST_EQ_INT(cs_time_parse_iso8601_memo(&memo, "2026-11-29T23:59:59Z", 20, &a), CS_ERR_OK);
+				CS_TEST_ASSERT(a == 1795996799000LL, "23:59:59 -> %lld", (long long)a);
+				CS_TEST_EQ_INT(cs_time_parse_iso8601_memo(&memo, "2026-11-29 00:00:00Z", 20, &a), CS_ERR_OK);
+				CS_TEST_ASSERT(a == 1795910400000LL, "00:00:00 -> %lld", (long long)a);
 			}
 			for (size_t i = 0; i < CS_ARRAY_SIZE(bad); i++) {
 				int64_t a;
