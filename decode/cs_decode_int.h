@@ -92,12 +92,36 @@ cs_err_t cs__decode_conf_build(cs_decode_conf_t *conf, char *errstr, size_t errs
 /* The empty slot of every table: a key length no key has, 16 zero bytes of key. */
 extern const cs_dnode_t cs__dnode_none;
 
-/** The slot of a key in node's table (node has kids). */
+/** A vector whose first min(klen, 16) bytes are set. */
+static inline __attribute__((always_inline)) __m128i cs__kmask(size_t klen) {
+	const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+	return _mm_cmpgt_epi8(_mm_set1_epi8((char)(klen < 16 ? klen : 16)), iota);
+}
+
+/** The first min(klen, 16) bytes at src in a vector, the other bytes zero (src has 16 readable bytes). */
+static inline __m128i cs__kvec(const char *src, size_t klen) {
+	return _mm_and_si128(_mm_loadu_si128((const __m128i *)(const void *)src), cs__kmask(klen));
+}
+
+/**
+ * The slot in node's table of a key whose first 16 bytes (zero beyond the
+ * key) are km: a hash of those 16 bytes and the length, mixed with the
+ * node's seed. Two keys with the same length and first 16 bytes share it.
+ */
+static inline uint32_t cs__dnode_slotv(const cs_dnode_t *node, __m128i km, size_t klen) {
+	uint64_t lo = (uint64_t)_mm_cvtsi128_si64(km), hi = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(km, km));
+	uint64_t h = (lo * 0x9E3779B97F4A7C15ULL) ^ (hi * 0xC2B2AE3D27D4EB4FULL) ^ ((uint64_t)klen * 0x165667B19E3779F9ULL);
+	return (((uint32_t)(h >> 32) ^ (uint32_t)h ^ node->seed) * 2654435761u) >> node->shift;
+}
+
+/** The slot of a key (klen readable bytes at key) in node's table. */
 static inline uint32_t cs__dnode_slot(const cs_dnode_t *node, const char *key, size_t klen) {
-	uint32_t h = klen ? (uint32_t)klen * 2654435761u ^ (uint32_t)(unsigned char)key[0] * 40503u ^
-				    (uint32_t)(unsigned char)key[klen - 1] * 9973u ^ (uint32_t)(unsigned char)key[klen / 2]
-			  : 0;
-	return ((h ^ node->seed) * 2654435761u) >> node->shift;
+	char pad[16] = {0};
+	if (klen < 16) {
+		memcpy(pad, key, klen);
+		key = pad;
+	}
+	return cs__dnode_slotv(node, cs__kvec(key, klen), klen);
 }
 
 /** Looks up a kid of node by key. */

@@ -83,20 +83,23 @@ static inline size_t cs__utf8_seq(const unsigned char *p, const unsigned char *e
 	return 0;
 }
 
+/* Bit i set: byte i of v is '"', '\\', < 0x20 or >= 0x80 (one signed compare catches the last two). */
+static inline __attribute__((always_inline)) unsigned cs__special(__m128i v) {
+	const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x20);
+	return (unsigned)_mm_movemask_epi8(
+		_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)), _mm_cmplt_epi8(v, ctl)));
+}
+
 /* p is just after the opening quote. Returns the position after the closing quote. */
 static inline __attribute__((always_inline)) const char *cs__string(cs__js_t *js, const char *p, const char **sp,
 								     size_t *lenp, int *escaped) {
 	const char *end = js->end, *start = p;
-	const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x20);
 	int esc = 0;
 
-#define CS__SPECIAL(v) \
-	((unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)), \
-						  _mm_cmplt_epi8(v, ctl))))
 	for (;;) {
 		while (end - p >= 16) {
 			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-			unsigned mask = CS__SPECIAL(v);
+			unsigned mask = cs__special(v);
 			if (mask) {
 				p += __builtin_ctz(mask);
 				goto special;
@@ -178,7 +181,6 @@ special:
 			break;
 		}
 	}
-#undef CS__SPECIAL
 }
 
 #define CS__DIGIT(c) ((unsigned)(unsigned char)(c) - '0' <= 9)
@@ -246,24 +248,25 @@ static const char *cs__literal(cs__js_t *js, const char *p, const char *lit, siz
 }
 
 /*
- * A kid of node by key: one probe of the perfect hash, and for keys of up to
- * 16 bytes (when the message has 16 bytes at key) a compare without branches
- * against the slot's padded key (the empty slot's length matches none).
+ * A kid of node by key, the key's first 16 bytes in km (zero beyond the
+ * key, klen <= 16): one probe of the perfect hash and a compare without
+ * branches against the slot's key, padded with zero bytes as km is (the
+ * empty slot's length matches none).
  */
+static inline __attribute__((always_inline)) const cs_dnode_t *cs__kidv(const cs_dnode_t *node, __m128i km,
+									 size_t klen) {
+	const cs_dnode_t *k = node->tab[cs__dnode_slotv(node, km, klen)];
+	unsigned eq = (unsigned)_mm_movemask_epi8(
+		_mm_cmpeq_epi8(km, _mm_loadu_si128((const __m128i *)(const void *)k->key)));
+	return (eq == 0xffffu) & (k->klen == klen) ? k : NULL;
+}
+
+/* A kid of node by key (klen bytes at key, the message ending at end). */
 static inline __attribute__((always_inline)) const cs_dnode_t *cs__kid(const cs_dnode_t *node, const char *key,
 									size_t klen, const char *end) {
-	const cs_dnode_t *k;
-	if (__builtin_expect(!node->tab, 0))
-		return cs__dnode_kid(node, key, klen); /* keys the slot hash cannot tell apart */
-	k = node->tab[cs__dnode_slot(node, key, klen)];
-	if (klen <= 16 && end - key >= 16) {
-		unsigned eq = (unsigned)_mm_movemask_epi8(
-			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)key),
-				       _mm_loadu_si128((const __m128i *)(const void *)k->key)));
-		int hit = (k->klen == klen) & !(~eq & ((1u << klen) - 1));
-		return hit ? k : NULL;
-	}
-	return k->klen == klen && !memcmp(k->key, key, klen) ? k : NULL;
+	if (__builtin_expect(node->tab != NULL, 1) && klen <= 16 && end - key >= 16)
+		return cs__kidv(node, cs__kvec(key, klen), klen);
+	return cs__dnode_kid(node, key, klen); /* longer keys; keys the slot hash cannot tell apart */
 }
 
 static inline const char *cs__value(cs__js_t *js, const char *p, const cs_dnode_t *node);
@@ -293,8 +296,34 @@ static const char *cs__object(cs__js_t *js, const char *p, const cs_dnode_t *nod
 			if (*p != '"')
 				return CS__FAIL(js, CS_DECODE_REJECT_SYNTAX);
 		}
-		if (!(p = cs__string(js, p + 1, &k, &kl, &kesc)))
+		p++;
+		if (__builtin_expect(end - p >= 16, 1)) {
+			/* a key of at most 15 plain bytes (most keys; never over max.string.bytes,
+			 * which is 16 or more): its bytes are already in the vector that found
+			 * its end, and the kid is looked up from there */
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+			unsigned m = cs__special(v);
+			if (m && p[__builtin_ctz(m)] == '"') {
+				k = p;
+				kl = (size_t)__builtin_ctz(m);
+				p += kl + 1;
+				if (node && node->tab && kl > 0) {
+					if ((kid = cs__kidv(node, _mm_and_si128(v, cs__kmask(kl)), kl))) {
+						if (dec->stamps[kid->id] == serial)
+							return CS__FAIL(js, CS_DECODE_REJECT_DUP_KEY);
+						dec->stamps[kid->id] = serial;
+					}
+					goto colon;
+				}
+				if (!node || !node->nkids || kl == 0)
+					goto colon;
+				kesc = 0;
+				goto lookup;
+			}
+		}
+		if (!(p = cs__string(js, p, &k, &kl, &kesc)))
 			return NULL;
+lookup:
 		if (node && node->nkids && kl > 0) {
 			if (kesc) {
 				char kb[256];
@@ -309,6 +338,7 @@ static const char *cs__object(cs__js_t *js, const char *p, const cs_dnode_t *nod
 				dec->stamps[kid->id] = serial;
 			}
 		}
+colon:
 		if (__builtin_expect(p < end && *p == ':', 1)) {
 			p++;
 		} else {

@@ -174,9 +174,9 @@ const cs_dnode_t cs__dnode_none = {.key = cs__none_key, .klen = UINT32_MAX};
 /*
  * A table where no two kids share a slot: the smallest size of at least twice
  * the kids, and the first seed that separates them (a few tries at most).
- * Two keys the slot hash cannot tell apart (same length, same first, middle
- * and last byte: only a configuration can make them) leave the node without
- * a table: its kids are then searched one by one (cs__dnode_kid).
+ * Two keys the slot hash cannot tell apart (same length and same first 16
+ * bytes: only a configuration can make them) leave the node without a
+ * table: its kids are then searched one by one (cs__dnode_kid).
  */
 static int cs__rehash(cs_dnode_t *n) {
 	uint32_t bits = 1;

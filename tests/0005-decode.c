@@ -148,22 +148,31 @@ int cs_test_0005(void) {
 	CS_TEST_EQ_INT(decodef(CS_DECODE_FMT_EVE, "{\"custom\":{\"c2\":\"X.Evil.EU\",\"cmd\":\"powershell -enc AAA\"}}"), CS_DECODE_OK);
 	EXPECT("custom", "domain|destination|x.evil.eu", "text|command line|powershell -enc AAA");
 	{
-		/* keys the slot hash cannot tell apart (same length, first, middle and last byte):
-		 * their node has no perfect-hash table and searches its kids one by one */
+		/* keys the slot hash cannot tell apart (same length, same first 16 bytes): their
+		 * node ("coll", and the root, by the flat keys "coll.abcdefghijklmnop1" and
+		 * "...2") has no perfect-hash table and searches its kids one by one */
 		cs_decode_conf_t *c2 = cs_decode_conf_new();
 		cs_decode_t *keep = dec;
-		CS_TEST_EQ_INT(cs_decode_conf_set(c2, "fields.eve", "coll.abcde=host/destination,coll.aXcde=text/command line",
+		CS_TEST_EQ_INT(cs_decode_conf_set(c2, "fields.eve",
+						  "coll.abcdefghijklmnop1=host/destination,"
+						  "coll.abcdefghijklmnop2=text/command line",
 						  errstr, sizeof(errstr)),
 			       0);
 		CS_TEST_ASSERT((dec = cs_decode_new(c2, errstr, sizeof(errstr))), "%s", errstr);
-		CS_TEST_EQ_INT(decodef(CS_DECODE_FMT_EVE, "{\"coll\":{\"aXcde\":\"cmd /c\",\"abcde\":\"Evil.EU\",\"abXde\":\"x.eu\"},"
-						      "\"src_ip\":\"1.2.3.4\"}"),
+		CS_TEST_EQ_INT(decodef(CS_DECODE_FMT_EVE, "{\"coll\":{\"abcdefghijklmnop2\":\"cmd /c\","
+						      "\"abcdefghijklmnop1\":\"Evil.EU\",\"abcdefghijklmnop3\":\"x.eu\"},"
+						      "\"src_ip\":\"1.2.3.4\",\"dest_ip\":\"5.6.7.8\"}"),
 			       CS_DECODE_OK);
-		EXPECT("keys alike", "text|command line|cmd /c", "domain|destination|evil.eu", "ipv4|source|1.2.3.4");
-		CS_TEST_EQ_INT(decodef(CS_DECODE_FMT_EVE, "{\"coll.abcde\":\"b.example\",\"coll\":{\"abcdf\":\"c.example\"}}"),
+		EXPECT("keys alike", "text|command line|cmd /c", "domain|destination|evil.eu", "ipv4|source|1.2.3.4",
+		       "ipv4|destination|5.6.7.8");
+		CS_TEST_EQ_INT(decodef(CS_DECODE_FMT_EVE, "{\"coll.abcdefghijklmnop1\":\"b.example\","
+						      "\"coll\":{\"abcdefghijklmnop0\":\"c.example\"}}"),
 			       CS_DECODE_OK);
 		EXPECT("keys alike, flat", "domain|destination|b.example");
-		CS_TEST_EQ_INT(decodef(CS_DECODE_FMT_EVE, "{\"coll\":{\"abcde\":\"a.eu\",\"abcde\":\"b.eu\"}}"),
+		CS_TEST_EQ_INT(decodef(CS_DECODE_FMT_EVE,
+				       "{\"coll\":{\"abcdefghijklmnop1\":\"a.eu\",\"abcdefghijklmnop1\":\"b.eu\"}}"),
+			       CS_DECODE_REJECT_DUP_KEY);
+		CS_TEST_EQ_INT(decodef(CS_DECODE_FMT_EVE, "{\"src_ip\":\"1.2.3.4\",\"src_ip\":\"1.2.3.4\"}"),
 			       CS_DECODE_REJECT_DUP_KEY);
 		cs_decode_destroy(dec);
 		cs_decode_conf_destroy(c2);
