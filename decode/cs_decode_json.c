@@ -258,7 +258,7 @@ static inline __attribute__((always_inline)) const cs_dnode_t *cs__kidv(const cs
 	const cs_dnode_t *k = node->tab[cs__dnode_slotv(node, km, klen)];
 	unsigned eq = (unsigned)_mm_movemask_epi8(
 		_mm_cmpeq_epi8(km, _mm_loadu_si128((const __m128i *)(const void *)k->key)));
-	return (eq == 0xffffu) & (k->klen == klen) ? k : NULL;
+	return ((eq == 0xffffu) & (k->klen == klen)) ? k : NULL;
 }
 
 /* A kid of node by key (klen bytes at key, the message ending at end). */
