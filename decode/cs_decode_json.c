@@ -269,6 +269,14 @@ static inline __attribute__((always_inline)) const cs_dnode_t *cs__kid(const cs_
 	return cs__dnode_kid(node, key, klen); /* longer keys; keys the slot hash cannot tell apart */
 }
 
+/* 1 if kid's key was seen before in the object numbered serial (a duplicate key), else notes it. */
+static inline __attribute__((always_inline)) int cs__seen(cs_decode_t *dec, const cs_dnode_t *kid, uint64_t serial) {
+	if (dec->stamps[kid->id] == serial)
+		return 1;
+	dec->stamps[kid->id] = serial;
+	return 0;
+}
+
 static inline const char *cs__value(cs__js_t *js, const char *p, const cs_dnode_t *node);
 
 static const char *cs__object(cs__js_t *js, const char *p, const cs_dnode_t *node) {
@@ -308,11 +316,9 @@ static const char *cs__object(cs__js_t *js, const char *p, const cs_dnode_t *nod
 				kl = (size_t)__builtin_ctz(m);
 				p += kl + 1;
 				if (node && node->tab && kl > 0) {
-					if ((kid = cs__kidv(node, _mm_and_si128(v, cs__kmask(kl)), kl))) {
-						if (dec->stamps[kid->id] == serial)
-							return CS__FAIL(js, CS_DECODE_REJECT_DUP_KEY);
-						dec->stamps[kid->id] = serial;
-					}
+					kid = cs__kidv(node, _mm_and_si128(v, cs__kmask(kl)), kl);
+					if (kid && cs__seen(dec, kid, serial))
+						return CS__FAIL(js, CS_DECODE_REJECT_DUP_KEY);
 					goto colon;
 				}
 				if (!node || !node->nkids || kl == 0)
@@ -332,11 +338,8 @@ lookup:
 			} else {
 				kid = cs__kid(node, k, kl, end);
 			}
-			if (kid) {
-				if (dec->stamps[kid->id] == serial)
-					return CS__FAIL(js, CS_DECODE_REJECT_DUP_KEY);
-				dec->stamps[kid->id] = serial;
-			}
+			if (kid && cs__seen(dec, kid, serial))
+				return CS__FAIL(js, CS_DECODE_REJECT_DUP_KEY);
 		}
 colon:
 		if (__builtin_expect(p < end && *p == ':', 1)) {
