@@ -135,7 +135,8 @@ static int cs__sev_word(const char *s, size_t len) {
 	if (len == 9 && !strncasecmp(s, "very-high", 9))
 		return 10;
 	if (len > 0 && len < 3 && isdigit((unsigned char)s[0]))
-		return atoi(s);
+		/* what atoi() reads: the field ends at a '|' */
+		return len == 2 && isdigit((unsigned char)s[1]) ? (s[0] - '0') * 10 + (s[1] - '0') : s[0] - '0';
 	return -1;
 }
 
@@ -158,6 +159,7 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 	const char *f[8], *p = buf + 4, *end = buf + len, *next_k, *next_eq = NULL;
 	size_t fl[8];
 	int n = 0;
+	unsigned hbs = 0; /* bit n: a backslash in header field n */
 	cs_decode_reject_t r;
 
 	/* version: digits */
@@ -167,6 +169,7 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 	f[0] = p;
 	while (n < 7 && (p = cs__find2(p, end, '|', '\\')) < end) {
 		if (*p == '\\') {
+			hbs |= 1u << n;
 			p += p + 1 < end ? 2 : 1;
 			continue;
 		}
@@ -182,7 +185,8 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 		size_t nl = fl[5];
 		if (nl > 0 && nl < 4096 && dec->arena_size - dec->arena_used > nl + 1) {
 			memcpy(name, f[5], nl);
-			nl = cs__hdr_unescape(name, nl);
+			if (hbs & (1u << 5))
+				nl = cs__hdr_unescape(name, nl);
 			name[nl] = '\0';
 			dec->arena_used += nl + 1;
 			if ((r = cs__decode_obs(dec, CS_DLEAF_TEXT, CS_OBS_ROLE_RULE_NAME, name, nl)) != CS_DECODE_OK)

@@ -241,6 +241,19 @@ int cs_test_0005(void) {
 	CS_TEST_EQ_INT(ev.severity, 8);
 	CS_TEST_EQ_INT(ev.ts_ms, 1795922060000LL);
 	CS_TEST_EQ_INT(ev.fmt, CS_DECODE_FMT_CEF);
+	/* a Name with escapes (unescaped only when it has a backslash); numeric severities */
+	CS_TEST_EQ_INT(decode("CEF:0|V|P|1|2|Block\\|ed \\\\ C2|10|src=10.0.0.6"), CS_DECODE_OK);
+	EXPECT("cef name", "text|rule name|Block|ed \\ C2", "ipv4|source|10.0.0.6");
+	CS_TEST_EQ_INT(ev.severity, 10);
+	CS_TEST_EQ_INT(decode("CEF:0|V|P|1|2|Plain name|7|src=10.0.0.7"), CS_DECODE_OK);
+	EXPECT("cef plain name", "text|rule name|Plain name", "ipv4|source|10.0.0.7");
+	CS_TEST_EQ_INT(ev.severity, 7);
+	CS_TEST_EQ_INT(decode("CEF:0|V|P|1|2|N|7x|src=10.0.0.7"), CS_DECODE_OK);
+	CS_TEST_EQ_INT(ev.severity, 7);
+	CS_TEST_EQ_INT(decode("CEF:0|V|P|1|2|N|x7|src=10.0.0.7"), CS_DECODE_OK);
+	CS_TEST_EQ_INT(ev.severity, -1);
+	CS_TEST_EQ_INT(decode("CEF:0|V|P|1|2|N|100|src=10.0.0.7"), CS_DECODE_OK);
+	CS_TEST_EQ_INT(ev.severity, -1);
 
 	/* envelope: NDJSON with a bad line in the middle, and pretty-printed concatenated objects */
 	{
