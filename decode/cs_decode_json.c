@@ -277,6 +277,19 @@ static inline __attribute__((always_inline)) int cs__seen(cs_decode_t *dec, cons
 	return 0;
 }
 
+/* The position after the byte c, white space allowed before it (compact JSON: none); or NULL. */
+static inline __attribute__((always_inline)) const char *cs__expect(cs__js_t *js, const char *p, char c) {
+	const char *end = js->end;
+	if (__builtin_expect(p < end && *p == c, 1))
+		return p + 1;
+	p = cs__ws(p, end);
+	if (p >= end)
+		return CS__FAIL(js, CS_DECODE_REJECT_TRUNCATED);
+	if (*p != c)
+		return CS__FAIL(js, CS_DECODE_REJECT_SYNTAX);
+	return p + 1;
+}
+
 static inline const char *cs__value(cs__js_t *js, const char *p, const cs_dnode_t *node);
 
 static const char *cs__object(cs__js_t *js, const char *p, const cs_dnode_t *node) {
@@ -297,14 +310,8 @@ static const char *cs__object(cs__js_t *js, const char *p, const cs_dnode_t *nod
 		int kesc;
 		const cs_dnode_t *kid = NULL;
 
-		if (__builtin_expect(p >= end || *p != '"', 0)) {
-			p = cs__ws(p, end);
-			if (p >= end)
-				return CS__FAIL(js, CS_DECODE_REJECT_TRUNCATED);
-			if (*p != '"')
-				return CS__FAIL(js, CS_DECODE_REJECT_SYNTAX);
-		}
-		p++;
+		if (!(p = cs__expect(js, p, '"')))
+			return NULL;
 		if (__builtin_expect(end - p >= 16, 1)) {
 			/* a key of at most 15 plain bytes (most keys; never over max.string.bytes,
 			 * which is 16 or more): its bytes are already in the vector that found
@@ -321,10 +328,8 @@ static const char *cs__object(cs__js_t *js, const char *p, const cs_dnode_t *nod
 						return CS__FAIL(js, CS_DECODE_REJECT_DUP_KEY);
 					goto colon;
 				}
-				if (!node || !node->nkids || kl == 0)
-					goto colon;
 				kesc = 0;
-				goto lookup;
+				goto lookup; /* a node without a table (or none, or an empty key) */
 			}
 		}
 		if (!(p = cs__string(js, p, &k, &kl, &kesc)))
@@ -342,17 +347,7 @@ lookup:
 				return CS__FAIL(js, CS_DECODE_REJECT_DUP_KEY);
 		}
 colon:
-		if (__builtin_expect(p < end && *p == ':', 1)) {
-			p++;
-		} else {
-			p = cs__ws(p, end);
-			if (p >= end)
-				return CS__FAIL(js, CS_DECODE_REJECT_TRUNCATED);
-			if (*p != ':')
-				return CS__FAIL(js, CS_DECODE_REJECT_SYNTAX);
-			p++;
-		}
-		if (!(p = cs__value(js, p, kid)))
+		if (!(p = cs__expect(js, p, ':')) || !(p = cs__value(js, p, kid)))
 			return NULL;
 		if (__builtin_expect(p < end && *p == ',', 1)) {
 			p++;
