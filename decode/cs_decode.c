@@ -68,6 +68,9 @@ static const cs_conf_prop_t cs__decode_props[] = {
 	 "Longest JSON string accepted (raw bytes)."},
 	{"max.observables", CS_CONF_INT, CS__OFF(max_observables), 1, 65536, "256", 0,
 	 "Most observables one event may yield."},
+	{"shape.nodes", CS_CONF_INT, CS__OFF(shape_nodes), 0, 1 << 20, "4096", 0,
+	 "Event shapes learned per decoder thread (trie nodes: one per scalar value of a shape; 0: none). "
+	 "An event of a learned shape is read by comparing its keys and punctuation as bytes; see ARCHITECTURE.md."},
 	{"fields.ecs", CS_CONF_STR, CS__OFF(fields[CS_DECODE_FMT_ECS]), 0, 0, NULL, 0,
 	 "Extra ECS field map entries: `path=type/role,...`; type ip, host, url, hash, email or text."},
 	{"fields.eve", CS_CONF_STR, CS__OFF(fields[CS_DECODE_FMT_EVE]), 0, 0, NULL, 0, "Extra Suricata EVE entries."},
@@ -129,6 +132,8 @@ cs_decode_t *cs_decode_new(const cs_decode_conf_t *conf, char *errstr, size_t er
 	    !(dec->obs = cs_calloc((size_t)conf->max_observables, sizeof(*dec->obs))) ||
 	    !(dec->arena = cs_malloc(dec->arena_size)))
 		goto nomem;
+	if (conf->shape_nodes > 0 && !(dec->shapes = cs__shapes_new((size_t)conf->shape_nodes)))
+		goto nomem;
 	return dec;
 nomem:
 	cs_errstr_set(errstr, errstr_size, "out of memory creating a decoder");
@@ -144,6 +149,7 @@ void cs_decode_destroy(cs_decode_t *dec) {
 	if (dec->lctx)
 		LZ4F_freeDecompressionContext(dec->lctx);
 	cs_free(dec->zbuf);
+	cs__shapes_destroy(dec->shapes);
 	cs_free(dec->stamps);
 	cs_free(dec->obs);
 	cs_free(dec->arena);
@@ -437,11 +443,10 @@ cs_decode_reject_t cs_decode_one(cs_decode_t *dec, cs_decode_fmt_t fmt, const ch
 		}
 		dec->ev.length = ll;
 	} else {
-		const cs_dnode_t *root = dec->conf->root[fmt == CS_DECODE_FMT_CEF ? CS_DECODE_FMT_AUTO : fmt];
 		size_t limit = len;
 		if (limit > (size_t)dec->conf->max_message_bytes)
 			limit = (size_t)dec->conf->max_message_bytes;
-		r = cs__decode_json(dec, root, buf, limit, &used);
+		r = cs__decode_json(dec, fmt == CS_DECODE_FMT_CEF ? CS_DECODE_FMT_AUTO : fmt, buf, limit, &used);
 		if (r == CS_DECODE_REJECT_TRUNCATED && limit < len)
 			r = CS_DECODE_REJECT_TOO_LARGE;
 		if (r == CS_DECODE_OK && dec->url_path) {

@@ -106,6 +106,20 @@ cs_decode_t *cs_decode_new(const cs_decode_conf_t *conf, char *errstr, size_t er
 void cs_decode_destroy(cs_decode_t *dec);
 
 /**
+ * The decoder's learned event shapes (decode.shape.nodes): events read along
+ * a learned shape (walked), events the full scan read after no learned shape
+ * fitted (missed; a shape is learned when it is seen the second time), trie
+ * nodes in use, times the trie was full and emptied, and whether shapes are
+ * paused because most recent events missed.
+ */
+typedef struct cs_decode_shape_stats_s {
+	uint64_t walked, missed, flushes;
+	uint32_t nodes;
+	int paused;
+} cs_decode_shape_stats_t;
+void cs_decode_shape_stats(const cs_decode_t *dec, cs_decode_shape_stats_t *st);
+
+/**
  * Called once per event in a message: reject is CS_DECODE_OK and ev is
  * filled, or reject is a reason (ev->offset/length still say where).
  * Return non-zero to stop.

@@ -59,6 +59,7 @@ struct cs_decode_conf_s {
 	int64_t max_depth;
 	int64_t max_string_bytes;
 	int64_t max_observables;
+	int64_t shape_nodes;
 	char *fields[CS_DECODE_FMT__CNT]; /* extra map entries per format, as configured */
 	cs_dnode_t *root[CS_DECODE_FMT__CNT]; /* AUTO: the union of all JSON formats */
 	uint32_t node_cnt;
@@ -79,6 +80,7 @@ struct cs_decode_s {
 	cs_decode_event_t ev;
 	cs_time_memo_t tmemo; /* the date of the last event time read */
 	cs_decode_fmt_t marker_fmt, first_fmt;
+	struct cs__shapes_s *shapes; /* event shapes learned by the JSON scanner, or NULL (cs_decode_json.c) */
 	/* decompression */
 	ZSTD_DCtx *zctx;
 	LZ4F_dctx *lctx;
@@ -170,8 +172,11 @@ static inline const char *cs__find2(const char *p, const char *end, char a, char
 }
 
 /* JSON scanner (cs_decode_json.c) */
-cs_decode_reject_t cs__decode_json(cs_decode_t *dec, const cs_dnode_t *root, const char *buf, size_t len,
+cs_decode_reject_t cs__decode_json(cs_decode_t *dec, cs_decode_fmt_t fmt, const char *buf, size_t len,
 				   size_t *consumed);
+/** The learned shapes of a decoder (NULL when decode.shapes is 0); freed with cs__shapes_destroy(). */
+struct cs__shapes_s *cs__shapes_new(size_t max_nodes);
+void cs__shapes_destroy(struct cs__shapes_s *sh);
 /* CEF (cs_decode_cef.c) */
 cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len);
 

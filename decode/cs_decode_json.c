@@ -20,12 +20,15 @@
  * rejection, whose reason is in js->r), so that it lives in a register
  * rather than in the shared state.
  */
+typedef struct cs__rec_s cs__rec_t;
+
 typedef struct cs__js_s {
 	cs_decode_t *dec;
 	const char *end;
 	int depth, max_depth;
 	size_t max_str;
 	cs_decode_reject_t r; /* why the last call returned NULL */
+	cs__rec_t *rec;       /* where the scalar values go while a shape is learned, else NULL */
 } cs__js_t;
 
 #define CS__WS(c) ((c) == ' ' || (c) == '\n' || (c) == '\r' || (c) == '\t')
@@ -247,6 +250,37 @@ static const char *cs__literal(cs__js_t *js, const char *p, const char *lit, siz
 	return p + n;
 }
 
+/* ---- learned shapes: the recording side ---- */
+
+/* What follows a segment of a shape. */
+enum { CS__SV_STR, CS__SV_NUM, CS__SV_END };
+
+#define CS__REC_MAX 1024 /* scalar values of an event that can be learned */
+
+/* The scalar values of one event, in order, as the scanner met them. */
+struct cs__rec_s {
+	uint32_t n;
+	int over; /* more than CS__REC_MAX: not learned */
+	struct {
+		const char *b, *e; /* the token; a string's b is after its opening quote, e after its closing one */
+		uint32_t kind;     /* CS__SV_STR or CS__SV_NUM */
+		const cs_dnode_t *node;
+	} v[CS__REC_MAX];
+};
+
+static __attribute__((noinline)) void cs__rec(cs__rec_t *rec, const char *b, const char *e, uint32_t kind,
+					      const cs_dnode_t *node) {
+	if (rec->n == CS__REC_MAX) {
+		rec->over = 1;
+		return;
+	}
+	rec->v[rec->n].b = b;
+	rec->v[rec->n].e = e;
+	rec->v[rec->n].kind = kind;
+	rec->v[rec->n].node = node && node->nleaves ? node : NULL;
+	rec->n++;
+}
+
 /*
  * A kid of node by key, the key's first 16 bytes in km (zero beyond the
  * key, klen <= 16): one probe of the perfect hash and a compare without
@@ -412,6 +446,8 @@ static inline __attribute__((always_inline)) const char *cs__value(cs__js_t *js,
 	if (*p == '"') {
 		if (!(p = cs__string(js, p + 1, &s, &len, &esc)))
 			return NULL;
+		if (__builtin_expect(js->rec != NULL, 0))
+			cs__rec(js->rec, s, p, CS__SV_STR, node);
 		if (node)
 			for (uint32_t i = 0; i < node->nleaves; i++)
 				if ((r = cs__decode_emit_str(js->dec, &node->leaves[i], s, len, esc)) != CS_DECODE_OK)
@@ -421,6 +457,8 @@ static inline __attribute__((always_inline)) const char *cs__value(cs__js_t *js,
 	if (CS__DIGIT(*p) || *p == '-') {
 		if (!(p = cs__number(js, p, &s, &len)))
 			return NULL;
+		if (__builtin_expect(js->rec != NULL, 0))
+			cs__rec(js->rec, s, p, CS__SV_NUM, node);
 		if (node)
 			for (uint32_t i = 0; i < node->nleaves; i++)
 				if ((r = cs__decode_emit_num(js->dec, &node->leaves[i], s, len)) != CS_DECODE_OK)
@@ -440,19 +478,272 @@ static inline __attribute__((always_inline)) const char *cs__value(cs__js_t *js,
 	return CS__FAIL(js, CS_DECODE_REJECT_NUMBER); /* what the number scanner says of any other byte */
 }
 
-cs_decode_reject_t cs__decode_json(cs_decode_t *dec, const cs_dnode_t *root, const char *buf, size_t len,
+/*
+ * ---- learned shapes: the walking side ----
+ *
+ * A stream of SOC events repeats a few shapes: the same keys in the same
+ * order, with white space the same, only the scalar values differ. A shape is
+ * the event with its strings' contents and its numbers cut out: a sequence of
+ * segments (the bytes between two scalar values: punctuation, keys, literals,
+ * white space), each followed by a string, a number or the end. The shapes of
+ * accepted events are kept in a trie per format (a node: one segment and what
+ * follows it; its kids: the segments seen after it), and an event is first
+ * walked along it: each segment compared as bytes, each value scanned and
+ * validated by the same functions as in the full scan, its field-map node
+ * taken from the trie (the keys before it are the segments' bytes, so the node
+ * is the one the full scan found). An event the walk reads to the end is one
+ * the full scan accepts, with the same values in the same order at the same
+ * paths: only its scalar tokens differ from an accepted event, and they are
+ * cut where the full scan cuts them. Anything else - a segment no kid has, a
+ * value that does not scan, an emitter's rejection - and the event is read
+ * again by the full scan from its first byte, after the walk's observables are
+ * dropped, and its shape is learned if it is accepted.
+ */
+typedef struct cs__snode_s {
+	__m128i head;           /* the segment's first 16 bytes, zero beyond it */
+	uint32_t hmask;         /* a bit for each of those bytes that is the segment's */
+	uint32_t seglen;
+	uint32_t rest;          /* where its bytes beyond the first 16 are in the pool */
+	uint32_t kind;          /* CS__SV_*: what follows it */
+	int32_t kid, next;      /* first kid, next sibling; -1: none */
+	const cs_dnode_t *node; /* the value's field-map node when it has leaves, else NULL */
+	uint64_t pad;           /* 64 bytes */
+} cs__snode_t;
+
+#define CS__SHAPE_POOL_PER_NODE 24 /* segment bytes budgeted per node */
+#define CS__SHAPE_SEEN 512         /* shapes remembered as seen once */
+#define CS__SHAPE_CHECK 1024       /* walks between two checks of the hit rate */
+#define CS__SHAPE_PAUSE 16384      /* events read by the full scan alone after a check found most walks missed */
+
+struct cs__shapes_s {
+	cs__snode_t *nodes;
+	uint32_t nnodes, max_nodes;
+	char *pool; /* segments, then 16 bytes of slack for vector loads */
+	size_t pool_used, pool_size;
+	int32_t first[CS_DECODE_FMT__CNT]; /* the first segments of each format's shapes */
+	uint32_t walks, misses, pause;      /* walks and misses since the last check; events left unwalked */
+	uint64_t walked, missed, flushes;   /* since the decoder was made */
+	uint64_t seen[CS__SHAPE_SEEN];      /* hashes of shapes seen once (learned when seen again) */
+	cs__rec_t rec;
+};
+
+struct cs__shapes_s *cs__shapes_new(size_t max_nodes) {
+	struct cs__shapes_s *sh = cs_calloc(1, sizeof(*sh));
+	if (!sh)
+		return NULL;
+	sh->max_nodes = (uint32_t)max_nodes;
+	sh->pool_size = max_nodes * CS__SHAPE_POOL_PER_NODE;
+	if (!(sh->nodes = cs_calloc(max_nodes, sizeof(*sh->nodes))) || !(sh->pool = cs_calloc(sh->pool_size + 16, 1))) {
+		cs__shapes_destroy(sh);
+		return NULL;
+	}
+	for (int f = 0; f < CS_DECODE_FMT__CNT; f++)
+		sh->first[f] = -1;
+	return sh;
+}
+
+void cs__shapes_destroy(struct cs__shapes_s *sh) {
+	if (!sh)
+		return;
+	cs_free(sh->nodes);
+	cs_free(sh->pool);
+	cs_free(sh);
+}
+
+/* 1 if the message at p (ending at end) begins with n's segment. */
+static inline __attribute__((always_inline)) int cs__seg_eq(const struct cs__shapes_s *sh, const cs__snode_t *n,
+							     const char *p, const char *end) {
+	if (__builtin_expect(end - p >= 16, 1)) {
+		unsigned eq = (unsigned)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), n->head));
+		if ((eq & n->hmask) != n->hmask)
+			return 0;
+		if (__builtin_expect(n->seglen <= 16, 1))
+			return 1;
+	} else if ((size_t)(end - p) < n->seglen) {
+		return 0;
+	} else if (memcmp(p, &n->head, n->seglen < 16 ? n->seglen : 16)) {
+		return 0;
+	}
+	return n->seglen <= 16 || ((size_t)(end - p) >= n->seglen && !memcmp(p + 16, sh->pool + n->rest, n->seglen - 16));
+}
+
+/* Walks the event at buf along the shapes of format f: 1 and *consumed, or 0 (read it again). */
+static int cs__shape_walk(cs__js_t *js, struct cs__shapes_s *sh, int f, const char *buf, size_t *consumed) {
+	const char *p = buf, *end = js->end, *s;
+	const cs__snode_t *nodes = sh->nodes;
+	int32_t i = sh->first[f];
+	size_t len;
+	int esc;
+
+	for (;;) {
+		const cs__snode_t *n = NULL;
+		const char *q = NULL;
+		for (; i >= 0; i = n->next) {
+			n = &nodes[i];
+			if (!cs__seg_eq(sh, n, p, end))
+				continue;
+			q = p + n->seglen;
+			if (n->kind == CS__SV_STR) {
+				if (!(q = cs__string(js, q, &s, &len, &esc)))
+					continue;
+				if (n->node)
+					for (uint32_t l = 0; l < n->node->nleaves; l++)
+						if (cs__decode_emit_str(js->dec, &n->node->leaves[l], s, len, esc) != CS_DECODE_OK)
+							return 0;
+			} else if (n->kind == CS__SV_NUM) {
+				if (!(q = cs__number(js, q, &s, &len)))
+					continue;
+				if (n->node)
+					for (uint32_t l = 0; l < n->node->nleaves; l++)
+						if (cs__decode_emit_num(js->dec, &n->node->leaves[l], s, len) != CS_DECODE_OK)
+							return 0;
+			} else {
+				*consumed = (size_t)(cs__ws(q, end) - buf);
+				return 1;
+			}
+			break;
+		}
+		if (i < 0)
+			return 0;
+		p = q;
+		i = n->kid;
+	}
+}
+
+/* A hash of the shape of the recorded event at buf (its object ending at oend) in format f. */
+static uint64_t cs__shape_hash(const cs__rec_t *rec, int f, const char *buf, const char *oend) {
+	uint64_t h = 0x9E3779B97F4A7C15ULL * (uint64_t)(f + 1);
+	const char *prev = buf;
+	for (uint32_t k = 0; k <= rec->n; k++) {
+		const char *b = k < rec->n ? rec->v[k].b : oend;
+		uint64_t w;
+		for (; b - prev >= 8; prev += 8) {
+			memcpy(&w, prev, 8);
+			h = (h ^ w) * 0xC2B2AE3D27D4EB4FULL;
+			h ^= h >> 29;
+		}
+		w = 0;
+		memcpy(&w, prev, (size_t)(b - prev));
+		h = (h ^ w ^ ((uint64_t)(b - prev) << 61) ^ ((uint64_t)(k < rec->n ? rec->v[k].kind : CS__SV_END) << 59)) *
+		    0x165667B19E3779F9ULL;
+		h ^= h >> 31;
+		if (k < rec->n)
+			prev = rec->v[k].e;
+	}
+	return h | 1; /* never 0, the empty entry */
+}
+
+/*
+ * Adds the shape of the accepted event at buf (its object ending at oend), as
+ * recorded, to format f's trie: on its second sighting, so that one-off shapes
+ * (a rare event, a malformed neighbour) do not take the room of the stream's
+ * own. A trie too full for it is emptied first: the shapes in use come back
+ * on their next two events.
+ */
+static void cs__shape_learn(struct cs__shapes_s *sh, int f, const char *buf, const char *oend) {
+	const cs__rec_t *rec = &sh->rec;
+	int32_t *link = &sh->first[f];
+	const char *prev = buf;
+	uint64_t h, *seen;
+
+	if (rec->over || rec->n + 1 > sh->max_nodes || (size_t)(oend - buf) > sh->pool_size)
+		return; /* larger than the whole trie */
+	h = cs__shape_hash(rec, f, buf, oend);
+	seen = &sh->seen[h % CS__SHAPE_SEEN];
+	if (*seen != h) {
+		*seen = h;
+		return;
+	}
+	*seen = 0;
+	if (sh->nnodes + rec->n + 1 > sh->max_nodes || sh->pool_used + (size_t)(oend - buf) > sh->pool_size) {
+		sh->nnodes = 0;
+		sh->pool_used = 0;
+		for (int i = 0; i < CS_DECODE_FMT__CNT; i++)
+			sh->first[i] = -1;
+		sh->flushes++;
+	}
+	for (uint32_t k = 0; k <= rec->n; k++) {
+		const char *b = k < rec->n ? rec->v[k].b : oend;
+		uint32_t kind = k < rec->n ? rec->v[k].kind : CS__SV_END, seglen = (uint32_t)(b - prev);
+		int32_t i;
+		for (i = *link; i >= 0; i = sh->nodes[i].next) {
+			const cs__snode_t *n = &sh->nodes[i];
+			if (n->kind == kind && n->seglen == seglen && !memcmp(&n->head, prev, seglen < 16 ? seglen : 16) &&
+			    (seglen <= 16 || !memcmp(sh->pool + n->rest, prev + 16, seglen - 16)))
+				break;
+			link = &sh->nodes[i].next;
+		}
+		if (i < 0) {
+			cs__snode_t *n = &sh->nodes[i = (int32_t)sh->nnodes++];
+			char head[16] = {0};
+			memcpy(head, prev, seglen < 16 ? seglen : 16);
+			memset(n, 0, sizeof(*n));
+			n->head = _mm_loadu_si128((const __m128i *)(const void *)head);
+			n->hmask = seglen >= 16 ? 0xffffu : (1u << seglen) - 1;
+			n->seglen = seglen;
+			n->kind = kind;
+			n->kid = n->next = -1;
+			n->node = k < rec->n ? rec->v[k].node : NULL;
+			if (seglen > 16) {
+				n->rest = (uint32_t)sh->pool_used;
+				memcpy(sh->pool + sh->pool_used, prev + 16, seglen - 16);
+				sh->pool_used += seglen - 16;
+			}
+			*link = i;
+		}
+		link = &sh->nodes[i].kid;
+		if (k < rec->n)
+			prev = rec->v[k].e;
+	}
+}
+
+cs_decode_reject_t cs__decode_json(cs_decode_t *dec, cs_decode_fmt_t fmt, const char *buf, size_t len,
 				   size_t *consumed) {
 	cs__js_t js = {dec, buf + len, 0, (int)dec->conf->max_depth, (size_t)dec->conf->max_string_bytes,
-		       CS_DECODE_OK};
-	const char *p = cs__ws(buf, js.end);
+		       CS_DECODE_OK, NULL};
+	struct cs__shapes_s *sh = dec->shapes;
+	const char *p;
 
 	*consumed = 0;
+	if (sh) {
+		if (sh->pause) {
+			sh->pause--;
+		} else {
+			cs_decode_event_t ev0 = dec->ev;
+			if (cs__shape_walk(&js, sh, (int)fmt, buf, consumed)) {
+				sh->walks++;
+				sh->walked++;
+				return CS_DECODE_OK;
+			}
+			/* drop what the walk emitted; the full scan reads the event again */
+			dec->ev = ev0;
+			dec->obs_cnt = 0;
+			dec->arena_used = 0;
+			dec->url_host = dec->url_path = NULL;
+			dec->marker_fmt = dec->first_fmt = CS_DECODE_FMT_AUTO;
+			*consumed = 0;
+			js.r = CS_DECODE_OK;
+			js.rec = &sh->rec;
+			sh->rec.n = 0;
+			sh->rec.over = 0;
+			sh->missed++;
+			if (++sh->misses + sh->walks >= CS__SHAPE_CHECK) {
+				if (sh->misses > sh->walks) /* shapes that do not repeat: stop trying for a while */
+					sh->pause = CS__SHAPE_PAUSE;
+				sh->misses = sh->walks = 0;
+			}
+		}
+	}
+	p = cs__ws(buf, js.end);
 	if (p >= js.end)
 		return CS_DECODE_REJECT_EMPTY;
 	if (*p != '{')
 		return CS_DECODE_REJECT_NOT_EVENT;
-	if (!(p = cs__object(&js, p, root)))
+	if (!(p = cs__object(&js, p, dec->conf->root[fmt])))
 		return js.r;
+	if (js.rec && p > buf && buf == cs__ws(buf, js.end))
+		cs__shape_learn(sh, (int)fmt, buf, p);
 	*consumed = (size_t)(cs__ws(p, js.end) - buf);
 	return CS_DECODE_OK;
 }
@@ -515,4 +806,16 @@ size_t cs__json_unescape(const char *s, size_t len, char *out) {
 		}
 	}
 	return o;
+}
+
+void cs_decode_shape_stats(const cs_decode_t *dec, cs_decode_shape_stats_t *st) {
+	const struct cs__shapes_s *sh = dec->shapes;
+	memset(st, 0, sizeof(*st));
+	if (sh) {
+		st->walked = sh->walked;
+		st->missed = sh->missed;
+		st->nodes = sh->nnodes;
+		st->flushes = sh->flushes;
+		st->paused = sh->pause > 0;
+	}
 }

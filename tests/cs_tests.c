@@ -27,6 +27,7 @@
 	XX(0011, "hot-swap", "a live indicator set replaced 60 times under 4 matching threads (TSan build too)") \
 	XX(0012, "bench-gen", "the benchmark generator: hits where it says, none where it does not, every format, deterministic") \
 	XX(0013, "overlay", "indicator changes layered over a loaded set: revoke, redefine, add, later wins, rejections") \
+	XX(0014, "decode-shapes", "events read along learned shapes decode exactly as the full scan decodes them") \
 	XX(0100, "e2e", "Kafka -> cshield-ingest -> Redis, exact counts") \
 	XX(0101, "restart", "kill -9 and restart: nothing lost, nothing twice") \
 	XX(0102, "churn", "members join and leave while consuming: exact counts") \

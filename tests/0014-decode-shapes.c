@@ -1,0 +1,253 @@
+/*
+ * 0014-decode-shapes: an event read along a learned shape (decode.shape.nodes)
+ * decodes exactly as the full scan decodes it. Two decoders read the same
+ * bytes, one learning shapes, one with none: the rejection reason, the bytes
+ * consumed and the whole event (format, time, severity, org, category, every
+ * observable in order) must be equal for generated events of the four JSON
+ * formats, for many mutants of each (bytes replaced, inserted, deleted,
+ * truncated: most still valid, many of the same shape), and for chosen edges
+ * (escapes, a value of another type, a duplicate key, truncation, bad UTF-8,
+ * odd numbers, white space). It also checks that shapes are used (most events
+ * walked), that a full trie learns no more and stays right, and that a stream
+ * whose shapes never repeat pauses the walking.
+ */
+#include "cs_test.h"
+#include "cs_bench.h"
+#include "cs_decode.h"
+
+static cs_decode_conf_t *conf_with, *conf_none;
+static cs_decode_t *with, *none;
+static long compared, mismatches;
+
+/* One decoded event as text: everything a consumer of the decoder can see. */
+static void describe(cs_decode_t *dec, cs_decode_fmt_t fmt, const char *buf, size_t len, char *out, size_t size) {
+	cs_decode_event_t ev;
+	size_t used, o;
+	cs_decode_reject_t r = cs_decode_one(dec, fmt, buf, len, &used, &ev);
+
+	o = (size_t)snprintf(out, size, "%s used=%zu fmt=%s ts=%lld sev=%d org=%.*s cat=%.*s len=%zu n=%zu",
+			     cs_decode_reject2code(r), used, cs_decode_fmt2str(ev.fmt), (long long)ev.ts_ms,
+			     ev.severity, ev.org ? (int)ev.org_len : 0, ev.org ? ev.org : "",
+			     ev.category ? (int)ev.category_len : 0, ev.category ? ev.category : "", ev.length, ev.obs_cnt);
+	for (size_t i = 0; i < ev.obs_cnt && o < size; i++)
+		o += (size_t)snprintf(out + o, size - o, " [%s|%s|%.*s]", cs_obs_type2str(ev.obs[i].type),
+				      cs_obs_role2str(ev.obs[i].role), (int)ev.obs[i].len, ev.obs[i].value);
+}
+
+/* Decodes buf with both decoders; 1 if the shape decoder walked it. Counts a mismatch. */
+static int both(cs_decode_fmt_t fmt, const char *buf, size_t len, const char *what) {
+	static char a[16384], b[16384];
+	cs_decode_shape_stats_t s0, s1;
+
+	cs_decode_shape_stats(with, &s0);
+	describe(with, fmt, buf, len, a, sizeof(a));
+	cs_decode_shape_stats(with, &s1);
+	describe(none, fmt, buf, len, b, sizeof(b));
+	compared++;
+	if (strcmp(a, b)) {
+		if (mismatches++ < 5)
+			CS_TEST_SAY("%s: %.*s\n  shapes:    %s\n  full scan: %s", what, (int)(len < 600 ? len : 600), buf, a, b);
+	}
+	return s1.walked > s0.walked;
+}
+
+static uint64_t rnd_state = 0x9E3779B97F4A7C15ULL;
+static uint32_t rnd(void) {
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return (uint32_t)(rnd_state >> 11);
+}
+
+/* A mutant of src (len bytes) into dst; returns its length. */
+static size_t mutate(const char *src, size_t len, char *dst) {
+	static const char bytes[] = "\"\\:,{}[] 0123456789-+.eEtfnaxZ/u\x80\xc3\xa9\x01\t";
+	size_t at = rnd() % len, n = len;
+	char c = bytes[rnd() % (sizeof(bytes) - 1)];
+
+	memcpy(dst, src, len);
+	switch (rnd() % 5) {
+	case 0: /* replace */
+	case 1:
+		dst[at] = c;
+		break;
+	case 2: /* insert */
+		memmove(dst + at + 1, dst + at, len - at);
+		dst[at] = c;
+		n++;
+		break;
+	case 3: /* delete */
+		memmove(dst + at, dst + at + 1, len - at - 1);
+		n--;
+		break;
+	default: /* truncate */
+		n = at;
+		break;
+	}
+	return n;
+}
+
+int cs_test_0014(void) {
+	static const cs_bench_fmt_t bf[] = {CS_BENCH_FMT_EVE, CS_BENCH_FMT_ECS, CS_BENCH_FMT_ZEEK, CS_BENCH_FMT_OCSF};
+	static const cs_decode_fmt_t df[] = {CS_DECODE_FMT_EVE, CS_DECODE_FMT_ECS, CS_DECODE_FMT_ZEEK, CS_DECODE_FMT_OCSF};
+	char errstr[256], buf[8192], mut[8200];
+	cs_decode_shape_stats_t st;
+	long walked = 0, events = 0, mwalked = 0, mutants = 0;
+
+	CS_TEST_ASSERT((conf_with = cs_decode_conf_new()) && (conf_none = cs_decode_conf_new()), "conf");
+	CS_TEST_EQ_INT(cs_decode_conf_set(conf_none, "shape.nodes", "0", errstr, sizeof(errstr)), CS_ERR_OK);
+	CS_TEST_ASSERT(cs_decode_conf_set(conf_with, "shape.nodes", "-1", errstr, sizeof(errstr)) != CS_ERR_OK,
+		       "a negative shape.nodes is refused");
+	CS_TEST_ASSERT((with = cs_decode_new(conf_with, errstr, sizeof(errstr))), "%s", errstr);
+	CS_TEST_ASSERT((none = cs_decode_new(conf_none, errstr, sizeof(errstr))), "%s", errstr);
+	cs_decode_shape_stats(none, &st);
+	CS_TEST_EQ_INT(st.nodes, 0);
+
+	/* generated events of each JSON format, per format and detected, and mutants of each */
+	for (size_t f = 0; f < sizeof(bf) / sizeof(*bf); f++) {
+		cs_bench_gen_opts_t o = {7 + f, 0.2, 1795900000, 86400, 2000};
+		cs_bench_gen_t *g = cs_bench_gen_new(&o);
+		CS_TEST_ASSERT(g, "generator");
+		for (int i = 0; i < 2000; i++) {
+			size_t len = cs_bench_gen_event_fmt(g, bf[f], buf, sizeof(buf));
+			cs_decode_fmt_t fmt = i % 2 ? df[f] : CS_DECODE_FMT_AUTO;
+			walked += both(fmt, buf, len, "generated");
+			events++;
+			for (int m = 0; m < 3; m++) {
+				size_t ml = mutate(buf, len, mut);
+				mwalked += both(fmt, mut, ml, "mutant");
+				mutants++;
+				/* the original again, so that the mutants' misses do not pause the walking */
+				both(fmt, buf, len, "generated again");
+			}
+		}
+		cs_bench_gen_destroy(g);
+	}
+	CS_TEST_SAY("generated: %ld events, %ld walked; %ld mutants, %ld walked", events, walked, mutants, mwalked);
+	CS_TEST_EQ_INT(mismatches, 0);
+	CS_TEST_ASSERT(walked > events * 9 / 10, "shapes used: %ld of %ld events walked", walked, events);
+	cs_decode_shape_stats(with, &st);
+	CS_TEST_EQ_INT(st.paused, 0);
+	/* a byte changed inside a string or a number keeps the shape: many mutants are walked */
+	CS_TEST_ASSERT(mwalked > mutants / 5, "%ld of %ld mutants walked", mwalked, mutants);
+
+	/* chosen edges behind a learned shape */
+	{
+		static const char *learn = "{\"src_ip\":\"10.0.0.1\",\"dest_ip\":\"10.0.0.2\",\"dest_port\":53,"
+					   "\"event_type\":\"dns\",\"dns\":{\"rrname\":\"a.example.eu\",\"id\":7}}";
+		static const struct {
+			const char *json;
+			int walk; /* 1: must be walked, 0: must not, -1: either */
+		} cases[] = {
+			{"{\"src_ip\":\"10.0.0.9\",\"dest_ip\":\"10.0.0.8\",\"dest_port\":5353,"
+			 "\"event_type\":\"dns\",\"dns\":{\"rrname\":\"B.Example.EU.\",\"id\":-7}}", 1},
+			/* escapes in values: \/, \u002e, a surrogate pair, \" */
+			{"{\"src_ip\":\"10.0.0.9\",\"dest_ip\":\"10\\u002e0.0.8\",\"dest_port\":53,"
+			 "\"event_type\":\"d\\\"ns\",\"dns\":{\"rrname\":\"x\\ud83d\\ude00.example.eu\",\"id\":7}}", 1},
+			{"{\"src_ip\":\"10.0.0.9\",\"dest_ip\":\"10.0.0.8\",\"dest_port\":53,"
+			 "\"event_type\":\"dns\",\"dns\":{\"rrname\":\"a\\/b.example.eu\",\"id\":7.5e3}}", 1},
+			/* a value of another type where the shape has a number or a string */
+			{"{\"src_ip\":\"10.0.0.9\",\"dest_ip\":\"10.0.0.8\",\"dest_port\":\"53\","
+			 "\"event_type\":\"dns\",\"dns\":{\"rrname\":\"a.example.eu\",\"id\":7}}", 0},
+			{"{\"src_ip\":\"10.0.0.9\",\"dest_ip\":10,\"dest_port\":53,"
+			 "\"event_type\":\"dns\",\"dns\":{\"rrname\":\"a.example.eu\",\"id\":7}}", 0},
+			{"{\"src_ip\":\"10.0.0.9\",\"dest_ip\":\"10.0.0.8\",\"dest_port\":null,"
+			 "\"event_type\":\"dns\",\"dns\":{\"rrname\":\"a.example.eu\",\"id\":7}}", 0},
+			{"{\"src_ip\":\"10.0.0.9\",\"dest_ip\":\"10.0.0.8\",\"dest_port\":{\"a\":1},"
+			 "\"event_type\":\"dns\",\"dns\":{\"rrname\":\"a.example.eu\",\"id\":7}}", 0},
+			/* a duplicate mapped key, a key renamed, a key added */
+			{"{\"src_ip\":\"10.0.0.9\",\"dest_ip\":\"10.0.0.8\",\"dest_port\":53,"
+			 "\"event_type\":\"dns\",\"dns\":{\"rrname\":\"a.example.eu\",\"rrname\":\"b.example.eu\"}}", 0},
+			{"{\"src_ip\":\"10.0.0.9\",\"dest_ip\":\"10.0.0.8\",\"dest_port\":53,"
+			 "\"event_type\":\"dns\",\"dns\":{\"rrnamf\":\"a.example.eu\",\"id\":7}}", 0},
+			{"{\"src_ip\":\"10.0.0.9\",\"dest_ip\":\"10.0.0.8\",\"dest_port\":53,"
+			 "\"event_type\":\"dns\",\"dns\":{\"rrname\":\"a.example.eu\",\"id\":7},\"x\":1}", 0},
+			/* rejections: bad UTF-8, a control byte, a bad escape, numbers */
+			{"{\"src_ip\":\"10.0.0.9\",\"dest_ip\":\"10.0.0.8\",\"dest_port\":53,"
+			 "\"event_type\":\"dns\",\"dns\":{\"rrname\":\"a\xc3(.example.eu\",\"id\":7}}", 0},
+			{"{\"src_ip\":\"10.0.0.9\",\"dest_ip\":\"10.0.0.8\",\"dest_port\":53,"
+			 "\"event_type\":\"dns\",\"dns\":{\"rrname\":\"a\x01.example.eu\",\"id\":7}}", 0},
+			{"{\"src_ip\":\"10.0.0.9\",\"dest_ip\":\"10.0.0.8\",\"dest_port\":53,"
+			 "\"event_type\":\"dns\",\"dns\":{\"rrname\":\"a\\x.example.eu\",\"id\":7}}", 0},
+			{"{\"src_ip\":\"10.0.0.9\",\"dest_ip\":\"10.0.0.8\",\"dest_port\":053,"
+			 "\"event_type\":\"dns\",\"dns\":{\"rrname\":\"a.example.eu\",\"id\":7}}", 0},
+			{"{\"src_ip\":\"10.0.0.9\",\"dest_ip\":\"10.0.0.8\",\"dest_port\":53.,"
+			 "\"event_type\":\"dns\",\"dns\":{\"rrname\":\"a.example.eu\",\"id\":7}}", 0},
+			{"{\"src_ip\":\"10.0.0.9\",\"dest_ip\":\"10.0.0.8\",\"dest_port\":-,"
+			 "\"event_type\":\"dns\",\"dns\":{\"rrname\":\"a.example.eu\",\"id\":7}}", 0},
+			{"{\"src_ip\":\"10.0.0.9\",\"dest_ip\":\"10.0.0.8\",\"dest_port\":1"
+			 "11111111111111111111111111111111111111111111111111111111111111111,"
+			 "\"event_type\":\"dns\",\"dns\":{\"rrname\":\"a.example.eu\",\"id\":7}}", 0},
+			/* truncated in a segment, in a string, in a number, before the last brace */
+			{"{\"src_ip\":\"10.0.0.9\",\"dest_ip\":\"10.0.0.8\",\"dest_po", 0},
+			{"{\"src_ip\":\"10.0.0.9\",\"dest_ip\":\"10.0.0.8\",\"dest_port\":53,"
+			 "\"event_type\":\"dns\",\"dns\":{\"rrname\":\"a.exam", 0},
+			{"{\"src_ip\":\"10.0.0.9\",\"dest_ip\":\"10.0.0.8\",\"dest_port\":53,"
+			 "\"event_type\":\"dns\",\"dns\":{\"rrname\":\"a.example.eu\",\"id\":7", 0},
+			{"{\"src_ip\":\"10.0.0.9\",\"dest_ip\":\"10.0.0.8\",\"dest_port\":53,"
+			 "\"event_type\":\"dns\",\"dns\":{\"rrname\":\"a.example.eu\",\"id\":7}", 0},
+			/* white space where the shape has none; trailing white space and another event */
+			{"{\"src_ip\": \"10.0.0.9\",\"dest_ip\":\"10.0.0.8\",\"dest_port\":53,"
+			 "\"event_type\":\"dns\",\"dns\":{\"rrname\":\"a.example.eu\",\"id\":7}}", 0},
+			{"{\"src_ip\":\"10.0.0.9\",\"dest_ip\":\"10.0.0.8\",\"dest_port\":53,"
+			 "\"event_type\":\"dns\",\"dns\":{\"rrname\":\"a.example.eu\",\"id\":7}}  \n{\"a\":1}", 1},
+		};
+		/* a shape is learned when it is seen the second time */
+		CS_TEST_EQ_INT(both(CS_DECODE_FMT_EVE, learn, strlen(learn), "learn"), 0);
+		CS_TEST_EQ_INT(both(CS_DECODE_FMT_EVE, learn, strlen(learn), "learn"), 0);
+		CS_TEST_EQ_INT(both(CS_DECODE_FMT_EVE, learn, strlen(learn), "learn"), 1);
+		for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+			int w = both(CS_DECODE_FMT_EVE, cases[i].json, strlen(cases[i].json), "edge");
+			if (cases[i].walk >= 0)
+				CS_TEST_ASSERT(w == cases[i].walk, "edge case %zu: walked %d, expected %d", i, w, cases[i].walk);
+			/* the same bytes twice more: walked the second time if accepted (the edge's shape then learned) */
+			both(CS_DECODE_FMT_EVE, cases[i].json, strlen(cases[i].json), "edge again");
+			both(CS_DECODE_FMT_EVE, cases[i].json, strlen(cases[i].json), "edge again");
+		}
+		CS_TEST_EQ_INT(mismatches, 0);
+	}
+	cs_decode_destroy(with);
+	cs_decode_conf_destroy(conf_with);
+
+	/* a trie too small for any shape: nothing learned, nothing walked, the same results */
+	CS_TEST_ASSERT((conf_with = cs_decode_conf_new()), "conf");
+	CS_TEST_EQ_INT(cs_decode_conf_set(conf_with, "shape.nodes", "8", errstr, sizeof(errstr)), CS_ERR_OK);
+	CS_TEST_ASSERT((with = cs_decode_new(conf_with, errstr, sizeof(errstr))), "%s", errstr);
+	{
+		cs_bench_gen_opts_t o = {11, 0.2, 1795900000, 86400, 2000};
+		cs_bench_gen_t *g = cs_bench_gen_new(&o);
+		for (int i = 0; g && i < 500; i++) {
+			size_t len = cs_bench_gen_event_fmt(g, CS_BENCH_FMT_EVE, buf, sizeof(buf));
+			both(CS_DECODE_FMT_EVE, buf, len, "small trie");
+		}
+		cs_bench_gen_destroy(g);
+	}
+	cs_decode_shape_stats(with, &st);
+	CS_TEST_EQ_INT(st.walked, 0);
+	CS_TEST_EQ_INT(st.nodes, 0);
+	CS_TEST_EQ_INT(mismatches, 0);
+	cs_decode_destroy(with);
+	cs_decode_conf_destroy(conf_with);
+
+	/* shapes that never repeat (a new key in every event): walking pauses, results stay equal */
+	CS_TEST_ASSERT((conf_with = cs_decode_conf_new()), "conf");
+	CS_TEST_ASSERT((with = cs_decode_new(conf_with, errstr, sizeof(errstr))), "%s", errstr);
+	for (int i = 0; i < 1500; i++) {
+		int len = snprintf(buf, sizeof(buf), "{\"src_ip\":\"10.0.%d.%d\",\"k%d\":%d}", i / 256, i % 256, i, i);
+		both(CS_DECODE_FMT_EVE, buf, (size_t)len, "unique shapes");
+	}
+	cs_decode_shape_stats(with, &st);
+	CS_TEST_SAY("unique shapes: walked %llu, missed %llu, nodes %u, paused %d", (unsigned long long)st.walked,
+		    (unsigned long long)st.missed, st.nodes, st.paused);
+	CS_TEST_EQ_INT(st.walked, 0);
+	CS_TEST_EQ_INT(st.paused, 1);
+	CS_TEST_ASSERT(st.missed >= 1024 && st.missed < 1500, "missed %llu", (unsigned long long)st.missed);
+	CS_TEST_EQ_INT(mismatches, 0);
+	CS_TEST_SAY("%ld events compared", compared);
+
+	cs_decode_destroy(with);
+	cs_decode_destroy(none);
+	cs_decode_conf_destroy(conf_with);
+	cs_decode_conf_destroy(conf_none);
+	return 0;
+}
