@@ -568,6 +568,26 @@ static inline __attribute__((always_inline)) int cs__seg_eq(const struct cs__sha
 	return n->seglen <= 16 || ((size_t)(end - p) >= n->seglen && !memcmp(p + 16, sh->pool + n->rest, n->seglen - 16));
 }
 
+/*
+ * The common number, 1 to 15 digits without a leading zero, fraction or
+ * exponent, found in one vector: the position after it, or NULL for
+ * cs__number to decide (what it accepts of these bytes is the same token).
+ */
+static inline __attribute__((always_inline)) const char *cs__int_fast(const char *p, const char *end, const char **sp,
+								       size_t *lenp) {
+	const __m128i off = _mm_set1_epi8((char)(0x80 - '0')), lim = _mm_set1_epi8((char)(0x80 + 10 - 256));
+	unsigned k;
+	if (__builtin_expect(end - p < 16, 0))
+		return NULL;
+	k = (unsigned)__builtin_ctz((unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(
+		_mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), off), lim)) ^ 0x1ffffu);
+	if (k == 0 || k == 16 || (p[0] == '0' && k > 1) || p[k] == '.' || (p[k] | 0x20) == 'e')
+		return NULL;
+	*sp = p;
+	*lenp = k;
+	return p + k;
+}
+
 /* Walks the event at buf along the shapes of format f: 1 and *consumed, or 0 (read it again). */
 static int cs__shape_walk(cs__js_t *js, struct cs__shapes_s *sh, int f, const char *buf, size_t *consumed) {
 	const char *p = buf, *end = js->end, *s;
@@ -592,7 +612,7 @@ static int cs__shape_walk(cs__js_t *js, struct cs__shapes_s *sh, int f, const ch
 						if (cs__decode_emit_str(js->dec, &n->node->leaves[l], s, len, esc) != CS_DECODE_OK)
 							return 0;
 			} else if (n->kind == CS__SV_NUM) {
-				if (!(q = cs__number(js, q, &s, &len)))
+				if (!(q = cs__int_fast(q, end, &s, &len)) && !(q = cs__number(js, p + n->seglen, &s, &len)))
 					continue;
 				if (n->node)
 					for (uint32_t l = 0; l < n->node->nleaves; l++)
