@@ -389,7 +389,7 @@ cs_decode_reject_t cs__decode_emit_num(cs_decode_t *dec, const cs_dleaf_t *leaf,
 
 /* ---- one event ---- */
 
-static void cs__event_reset(cs_decode_t *dec) {
+void cs__decode_event_reset(cs_decode_t *dec) {
 	dec->obs_cnt = 0;
 	dec->arena_used = 0;
 	dec->url_host = dec->url_path = NULL;
@@ -416,7 +416,7 @@ cs_decode_reject_t cs_decode_one(cs_decode_t *dec, cs_decode_fmt_t fmt, const ch
 	cs_decode_reject_t r;
 	size_t lead = 0, used = 0;
 
-	cs__event_reset(dec);
+	cs__decode_event_reset(dec);
 	while (lead < len && (buf[lead] == ' ' || buf[lead] == '\n' || buf[lead] == '\r' || buf[lead] == '\t'))
 		lead++;
 	buf += lead;
@@ -602,7 +602,7 @@ size_t cs_decode_message(cs_decode_t *dec, cs_decode_fmt_t fmt, const char *enco
 		else if (!strcasecmp(encoding, "lz4"))
 			out = cs__decompress(dec, 1, payload, len, &r);
 		if (r != CS_DECODE_OK) {
-			cs__event_reset(dec);
+			cs__decode_event_reset(dec);
 			ev = dec->ev;
 			ev.length = len;
 			cb(opaque, &ev, r);
@@ -625,7 +625,7 @@ size_t cs_decode_message(cs_decode_t *dec, cs_decode_fmt_t fmt, const char *enco
 		pos += used;
 	}
 	if (n == 0) {
-		cs__event_reset(dec);
+		cs__decode_event_reset(dec);
 		ev = dec->ev;
 		cb(opaque, &ev, CS_DECODE_REJECT_EMPTY);
 		n = 1;

@@ -184,6 +184,8 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 cs_decode_reject_t cs__decode_emit_str(cs_decode_t *dec, const cs_dleaf_t *leaf, const char *s, size_t len,
 				       int escaped);
 cs_decode_reject_t cs__decode_emit_num(cs_decode_t *dec, const cs_dleaf_t *leaf, const char *s, size_t len);
+/** Forgets the current event: nothing emitted, no metadata, no offset or bytes. */
+void cs__decode_event_reset(cs_decode_t *dec);
 /** Appends an observable (value normalized into the arena) of the given leaf kind. */
 cs_decode_reject_t cs__decode_obs(cs_decode_t *dec, cs_dleaf_kind_t kind, cs_obs_role_t role,
 				  const char *s, size_t len);

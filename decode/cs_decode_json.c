@@ -730,18 +730,17 @@ cs_decode_reject_t cs__decode_json(cs_decode_t *dec, cs_decode_fmt_t fmt, const 
 		if (sh->pause) {
 			sh->pause--;
 		} else {
-			cs_decode_event_t ev0 = dec->ev;
 			if (cs__shape_walk(&js, sh, (int)fmt, buf, consumed)) {
 				sh->walks++;
 				sh->walked++;
 				return CS_DECODE_OK;
 			}
 			/* drop what the walk emitted; the full scan reads the event again */
-			dec->ev = ev0;
-			dec->obs_cnt = 0;
-			dec->arena_used = 0;
-			dec->url_host = dec->url_path = NULL;
-			dec->marker_fmt = dec->first_fmt = CS_DECODE_FMT_AUTO;
+			size_t offset = dec->ev.offset;
+			const char *raw = dec->ev.raw;
+			cs__decode_event_reset(dec);
+			dec->ev.offset = offset;
+			dec->ev.raw = raw;
 			*consumed = 0;
 			js.r = CS_DECODE_OK;
 			js.rec = &sh->rec;

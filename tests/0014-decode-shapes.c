@@ -25,8 +25,9 @@ static void describe(cs_decode_t *dec, cs_decode_fmt_t fmt, const char *buf, siz
 	size_t used, o;
 	cs_decode_reject_t r = cs_decode_one(dec, fmt, buf, len, &used, &ev);
 
-	o = (size_t)snprintf(out, size, "%s used=%zu fmt=%s ts=%lld sev=%d org=%.*s cat=%.*s len=%zu n=%zu",
-			     cs_decode_reject2code(r), used, cs_decode_fmt2str(ev.fmt), (long long)ev.ts_ms,
+	o = (size_t)snprintf(out, size, "%s used=%zu off=%zu raw=%ld fmt=%s ts=%lld sev=%d org=%.*s cat=%.*s len=%zu n=%zu",
+			     cs_decode_reject2code(r), used, ev.offset, ev.raw ? (long)(ev.raw - buf) : -1L,
+			     cs_decode_fmt2str(ev.fmt), (long long)ev.ts_ms,
 			     ev.severity, ev.org ? (int)ev.org_len : 0, ev.org ? ev.org : "",
 			     ev.category ? (int)ev.category_len : 0, ev.category ? ev.category : "", ev.length, ev.obs_cnt);
 	for (size_t i = 0; i < ev.obs_cnt && o < size; i++)
