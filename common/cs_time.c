@@ -37,6 +37,34 @@ static inline int cs__d2(const char *s) {
 	return (a > 9 || b > 9) ? -1 : (int)(a * 10 + b);
 }
 
+/* 1 if the 11 bytes at a and b are equal (two overlapping 8-byte loads). */
+static inline int cs__same11(const char *a, const char *b) {
+	uint64_t a0, a1, b0, b1;
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 3, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 3, 8);
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
+/* How many decimal digits s[0..n) starts with; 8 bytes at a time. */
+static inline size_t cs__ndigits(const char *s, size_t n) {
+	size_t i = 0;
+	while (n - i >= 8) {
+		uint64_t x, nd;
+		memcpy(&x, s + i, 8);
+		/* a byte's top bit set: below '0' (x - '0' wrapped) or above '9' (x + 0x46 reached 0x80);
+		 * borrows and carries only reach later bytes, so the first flagged byte is the first non-digit */
+		nd = ((x - 0x3030303030303030ULL) | (x + 0x4646464646464646ULL)) & 0x8080808080808080ULL;
+		if (nd)
+			return i + (size_t)__builtin_ctzll(nd) / 8;
+		i += 8;
+	}
+	while (i < n && (unsigned)(unsigned char)s[i] - '0' <= 9)
+		i++;
+	return i;
+}
+
 cs_err_t cs_time_parse_iso8601_memo(cs_time_memo_t *memo, const char *s, size_t len, int64_t *ms_out) {
 	int sec = 0, ms = 0, tzh = 0, tzm = 0, sign = 0;
 	int64_t minute;
@@ -47,7 +75,7 @@ cs_err_t cs_time_parse_iso8601_memo(cs_time_memo_t *memo, const char *s, size_t 
 	{
 		int h, m;
 		int64_t day;
-		if (memo && memo->valid && !memcmp(s, memo->prefix, 11)) {
+		if (memo && memo->valid && cs__same11(s, memo->prefix)) {
 			day = memo->day_s; /* the same date as the last one: most of a stream */
 		} else {
 			int Y, M, D, y1, y2;
@@ -76,18 +104,16 @@ cs_err_t cs_time_parse_iso8601_memo(cs_time_memo_t *memo, const char *s, size_t 
 			return CS_ERR_PARSE;
 		p += 3;
 		if (p < len && (s[p] == '.' || s[p] == ',')) {
-			int nd = 0;
+			size_t nd;
 			p++;
-			while (p < len && (unsigned)(unsigned char)s[p] - '0' <= 9) {
-				if (nd < 3)
-					ms = ms * 10 + (s[p] - '0');
-				nd++;
-				p++;
-			}
-			if (nd == 0)
+			if ((nd = cs__ndigits(s + p, len - p)) == 0)
 				return CS_ERR_PARSE;
-			for (; nd < 3; nd++)
-				ms *= 10;
+			ms = (s[p] - '0') * 100;
+			if (nd > 1)
+				ms += (s[p + 1] - '0') * 10;
+			if (nd > 2)
+				ms += s[p + 2] - '0';
+			p += nd;
 		}
 	}
 	if (p < len) {
