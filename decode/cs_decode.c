@@ -368,12 +368,19 @@ cs_decode_reject_t cs__decode_emit_num(cs_decode_t *dec, const cs_dleaf_t *leaf,
 		dec->ev.ts_ms = ms;
 		return CS_DECODE_OK;
 	}
-	memcpy(buf, s, len);
-	buf[len] = '\0';
 	if (leaf->kind == CS_DLEAF_MARKER) {
 		if (dec->marker_fmt == CS_DECODE_FMT_AUTO)
 			dec->marker_fmt = (cs_decode_fmt_t)leaf->fmt;
-	} else if (leaf->kind == CS_DLEAF_TIME && !dec->ev.ts_ms) {
+		return CS_DECODE_OK;
+	}
+	if (leaf->kind == CS_DLEAF_SEVERITY && dec->ev.severity < 0 && len <= 3 && s[0] != '-' &&
+	    !cs__dec_u64(s, len, &ms)) {
+		dec->ev.severity = (int)ms; /* the common severity: 1 to 3 digits (what strtol reads of them) */
+		return CS_DECODE_OK;
+	}
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (leaf->kind == CS_DLEAF_TIME && !dec->ev.ts_ms) {
 		double v = strtod(buf, NULL);
 		if (v > 1e11 && v < 1e14) /* epoch milliseconds (OCSF) */
 			dec->ev.ts_ms = (int64_t)v;
