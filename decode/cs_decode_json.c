@@ -565,7 +565,31 @@ static inline __attribute__((always_inline)) int cs__seg_eq(const struct cs__sha
 	} else if (memcmp(p, &n->head, n->seglen < 16 ? n->seglen : 16)) {
 		return 0;
 	}
-	return n->seglen <= 16 || ((size_t)(end - p) >= n->seglen && !memcmp(p + 16, sh->pool + n->rest, n->seglen - 16));
+	if (n->seglen <= 16)
+		return 1;
+	if ((size_t)(end - p) < n->seglen)
+		return 0;
+	{
+		/* the rest, 16 bytes at a time (the pool has 16 bytes of slack), the last ones masked */
+		const char *a = p + 16, *b = sh->pool + n->rest;
+		size_t left = n->seglen - 16;
+		while (left >= 16) {
+			if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)a),
+							     _mm_loadu_si128((const __m128i *)(const void *)b))) != 0xffff)
+				return 0;
+			a += 16;
+			b += 16;
+			left -= 16;
+		}
+		if (!left)
+			return 1;
+		if (end - a >= 16) {
+			unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+				_mm_loadu_si128((const __m128i *)(const void *)a), _mm_loadu_si128((const __m128i *)(const void *)b)));
+			return (~eq & ((1u << left) - 1)) == 0;
+		}
+		return !memcmp(a, b, left);
+	}
 }
 
 /*
