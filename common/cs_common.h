@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -110,5 +111,33 @@ cs_err_t cs_time_parse_iso8601_memo(cs_time_memo_t *memo, const char *s, size_t 
 void cs_time_format_iso8601(int64_t epoch_s, char *buf, size_t size);
 
 #define CS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/** How many decimal digits s[0..n) starts with; 8 bytes at a time. */
+static inline size_t cs_digits_count(const char *s, size_t n) {
+	size_t i = 0;
+	while (n - i >= 8) {
+		uint64_t x, nd;
+		memcpy(&x, s + i, 8);
+		/* a byte's top bit set: below '0' (x - '0' wrapped) or above '9' (x + 0x46 reached 0x80);
+		 * borrows and carries only reach later bytes, so the first flagged byte is the first non-digit */
+		nd = ((x - 0x3030303030303030ULL) | (x + 0x4646464646464646ULL)) & 0x8080808080808080ULL;
+		if (nd)
+			return i + (size_t)__builtin_ctzll(nd) / 8;
+		i += 8;
+	}
+	while (i < n && (unsigned)(unsigned char)s[i] - '0' <= 9)
+		i++;
+	return i;
+}
+
+/** The value of the 8 decimal digits at s (all digits: see cs_digits_count()), in a few multiplies. */
+static inline uint64_t cs_digits8(const char *s) {
+	uint64_t v;
+	memcpy(&v, s, 8);
+	v -= 0x3030303030303030ULL;
+	v = v * 10 + (v >> 8); /* each byte pair: its two digits' value in the low byte */
+	return ((v & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32)) +
+		((v >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32))) >> 32;
+}
 
 #endif /* CS_COMMON_H */

@@ -47,24 +47,6 @@ static inline int cs__same11(const char *a, const char *b) {
 	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
 }
 
-/* How many decimal digits s[0..n) starts with; 8 bytes at a time. */
-static inline size_t cs__ndigits(const char *s, size_t n) {
-	size_t i = 0;
-	while (n - i >= 8) {
-		uint64_t x, nd;
-		memcpy(&x, s + i, 8);
-		/* a byte's top bit set: below '0' (x - '0' wrapped) or above '9' (x + 0x46 reached 0x80);
-		 * borrows and carries only reach later bytes, so the first flagged byte is the first non-digit */
-		nd = ((x - 0x3030303030303030ULL) | (x + 0x4646464646464646ULL)) & 0x8080808080808080ULL;
-		if (nd)
-			return i + (size_t)__builtin_ctzll(nd) / 8;
-		i += 8;
-	}
-	while (i < n && (unsigned)(unsigned char)s[i] - '0' <= 9)
-		i++;
-	return i;
-}
-
 cs_err_t cs_time_parse_iso8601_memo(cs_time_memo_t *memo, const char *s, size_t len, int64_t *ms_out) {
 	int sec = 0, ms = 0, tzh = 0, tzm = 0, sign = 0;
 	int64_t minute;
@@ -106,7 +88,7 @@ cs_err_t cs_time_parse_iso8601_memo(cs_time_memo_t *memo, const char *s, size_t 
 		if (p < len && (s[p] == '.' || s[p] == ',')) {
 			size_t nd;
 			p++;
-			if ((nd = cs__ndigits(s + p, len - p)) == 0)
+			if ((nd = cs_digits_count(s + p, len - p)) == 0)
 				return CS_ERR_PARSE;
 			ms = (s[p] - '0') * 100;
 			if (nd > 1)

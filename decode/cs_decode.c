@@ -329,27 +329,30 @@ cs_decode_reject_t cs__decode_emit_str(cs_decode_t *dec, const cs_dleaf_t *leaf,
  * Returns 0 and *ms (0: not a time), or -1 for the other forms (strtod).
  */
 static int cs__epoch_ms(const char *s, size_t len, int64_t *ms) {
-	size_t i = 0;
+	size_t i = cs_digits_count(s, len), k, nd = 0;
 	int64_t ip = 0;
-	int frac = 0, nd = 0, more = 0;
+	int frac = 0, more = 0;
 
-	while (i < len && (unsigned)(unsigned char)s[i] - '0' <= 9) {
-		ip = ip * 10 + (s[i++] - '0');
-		if (i > 15)
-			return -1;
+	if (i == 0 || i > 15)
+		return -1; /* '-', or more digits: strtod decides, as before */
+	k = 0;
+	if (i >= 8) {
+		ip = (int64_t)cs_digits8(s);
+		k = 8;
 	}
-	if (i == 0)
-		return -1; /* '-': strtod decides, as before */
-	if (i < len && s[i] == '.')
-		for (i++; i < len && (unsigned)(unsigned char)s[i] - '0' <= 9; i++, nd++) {
-			if (nd < 4)
-				frac = frac * 10 + (s[i] - '0');
-			else
-				more |= s[i] != '0';
-		}
+	for (; k < i; k++)
+		ip = ip * 10 + (s[k] - '0');
+	if (i < len && s[i] == '.') {
+		nd = cs_digits_count(s + i + 1, len - i - 1);
+		for (k = 0; k < nd && k < 4; k++) /* ten-thousandths */
+			frac = frac * 10 + (s[i + 1 + k] - '0');
+		for (; k < nd; k++)
+			more |= s[i + 1 + k] != '0';
+		i += 1 + nd;
+	}
 	if (i != len)
 		return -1; /* an exponent */
-	for (; nd < 4; nd++)
+	for (k = nd; k < 4; k++)
 		frac *= 10;
 	*ms = 0;
 	if (ip > 100000000000LL || (ip == 100000000000LL && (frac || more))) {
