@@ -69,8 +69,13 @@ __attribute__((constructor)) static void cs__cef_init(void) {
 static inline const cs__cef_key_t *cs__cef_key(const char *k, size_t kl) {
 	for (unsigned j = cs__cef_hash(k, kl); cs__cef_slots[j]; j = (j + 1) & 63u) {
 		const cs__cef_key_t *ck = &cs__cef_keys[cs__cef_slots[j] - 1];
-		if (ck->klen == kl && !memcmp(ck->key, k, kl))
-			return ck;
+		if (ck->klen == kl && ck->key[0] == k[0] && ck->key[kl - 1] == k[kl - 1]) {
+			size_t i = 1; /* keys are short: compared here rather than by a call */
+			while (i < kl - 1 && ck->key[i] == k[i])
+				i++;
+			if (i >= kl - 1)
+				return ck;
+		}
 	}
 	return NULL;
 }

@@ -832,6 +832,12 @@ static void cs__handle(cs_ingest_worker_t *w, rd_kafka_message_t *m) {
 	w->dirty = 1;
 	w->pending_events++;
 	atomic_fetch_add_explicit(&w->m.messages, 1, memory_order_relaxed);
+	{
+		cs_decode_shape_stats_t st;
+		cs_decode_shape_stats(w->dec, &st);
+		atomic_store_explicit(&w->m.shape_walked, (long long)st.walked, memory_order_relaxed);
+		atomic_store_explicit(&w->m.shape_missed, (long long)st.missed, memory_order_relaxed);
+	}
 }
 
 static void cs__dlq_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {

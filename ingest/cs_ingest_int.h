@@ -197,6 +197,7 @@ typedef struct cs_ingest_metrics_s {
 	atomic_llong partitions, paused, unsettled;
 	atomic_llong last_poll_ms;                   /* when the worker last polled: a stall shows */
 	atomic_llong set_version;
+	atomic_llong shape_walked, shape_missed;     /* the decoder's learned shapes (cs_decode_shape_stats) */
 } cs_ingest_metrics_t;
 
 /* ---- the runtime ---- */

@@ -105,6 +105,8 @@ static void cs__metrics(FILE *fp, cs_ingest_t *ing) {
 		{"cshield_partitions_unsettled", "gauge", "Partitions assigned whose start offset could not yet be read from Redis.", offsetof(cs_ingest_metrics_t, unsettled)},
 		{"cshield_pending_bytes", "gauge", "Bytes held by the worker's unflushed aggregates and alerts (flush.max.bytes caps it).", offsetof(cs_ingest_metrics_t, pending_bytes)},
 		{"cshield_indicator_set_version", "gauge", "Version of the indicator set the worker matches with.", offsetof(cs_ingest_metrics_t, set_version)},
+		{"cshield_decode_shape_walked_total", "counter", "JSON events read along a learned shape (decode.shape.nodes).", offsetof(cs_ingest_metrics_t, shape_walked)},
+		{"cshield_decode_shape_missed_total", "counter", "JSON events read by the full scan after no learned shape fitted (their shapes are learned).", offsetof(cs_ingest_metrics_t, shape_missed)},
 	};
 	for (size_t r = 0; r < CS_ARRAY_SIZE(rows); r++)
 		cs__per_worker(fp, ing, rows[r].name, rows[r].type, rows[r].help, rows[r].off);
