@@ -90,7 +90,8 @@ void cs_decode_conf_destroy(cs_decode_conf_t *conf);
 /**
  * Sets one decoder property (the table in docs/CONFIGURATION.md, without the
  * "decode." prefix): max.message.bytes, max.decompressed.bytes, max.depth,
- * max.string.bytes, max.observables, fields.<fmt> (extra field map entries
+ * max.string.bytes, max.observables, shape.nodes (learned event shapes per
+ * decoder, 0: none), fields.<fmt> (extra field map entries
  * "path=type/role,..." with type ip, host, url, hash, email, text).
  */
 cs_err_t cs_decode_conf_set(cs_decode_conf_t *conf, const char *key, const char *value,
@@ -99,7 +100,10 @@ cs_err_t cs_decode_conf_set(cs_decode_conf_t *conf, const char *key, const char 
 void cs_decode_conf_doc_md(void *fp);
 
 /**
- * A decoder for one thread. conf must outlive it.
+ * A decoder for one thread. conf must outlive it. It owns its scratch: the
+ * arena of the current event's values and the event shapes it learns
+ * (decode.shape.nodes, about 100 bytes per node), so that one decoder per
+ * thread shares nothing.
  * @returns NULL with errstr set on failure.
  */
 cs_decode_t *cs_decode_new(const cs_decode_conf_t *conf, char *errstr, size_t errstr_size);
