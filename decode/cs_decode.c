@@ -172,8 +172,16 @@ cs_decode_reject_t cs__decode_obs(cs_decode_t *dec, cs_dleaf_kind_t kind, cs_obs
 	if (room < (kind == CS_DLEAF_TEXT ? len + 1 : CS_NORM_CAP))
 		return CS_DECODE_REJECT_TOO_MANY_OBS;
 	dst = dec->arena + dec->arena_used;
-	if (s != dst)
+	if (len >= 8 && len <= 16) {
+		/* most values: two overlapping 8-byte words, both loaded before either is stored */
+		uint64_t a, b;
+		memcpy(&a, s, 8);
+		memcpy(&b, s + len - 8, 8);
+		memcpy(dst, &a, 8);
+		memcpy(dst + len - 8, &b, 8);
+	} else if (s != dst) {
 		memmove(dst, s, len);
+	}
 	dst[len] = '\0';
 	switch (kind) {
 	case CS_DLEAF_IP:
