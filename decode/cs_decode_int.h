@@ -174,7 +174,7 @@ static inline const char *cs__find2(const char *p, const char *end, char a, char
 /* JSON scanner (cs_decode_json.c) */
 cs_decode_reject_t cs__decode_json(cs_decode_t *dec, cs_decode_fmt_t fmt, const char *buf, size_t len,
 				   size_t *consumed);
-/** The learned shapes of a decoder (NULL when decode.shapes is 0); freed with cs__shapes_destroy(). */
+/** A decoder's learned shapes (none when decode.shape.nodes is 0); freed with cs__shapes_destroy(). */
 struct cs__shapes_s *cs__shapes_new(size_t max_nodes);
 void cs__shapes_destroy(struct cs__shapes_s *sh);
 /* CEF (cs_decode_cef.c) */

@@ -188,12 +188,18 @@ special:
 
 #define CS__DIGIT(c) ((unsigned)(unsigned char)(c) - '0' <= 9)
 
+/* Bit i set: byte i of the 16 at p is no digit. */
+static inline __attribute__((always_inline)) unsigned cs__nondigits(const char *p) {
+	const __m128i off = _mm_set1_epi8((char)(0x80 - '0')), lim = _mm_set1_epi8((char)(0x80 + 10 - 256));
+	return (unsigned)_mm_movemask_epi8(
+		       _mm_cmplt_epi8(_mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), off), lim)) ^
+	       0xffffu;
+}
+
 /* The first byte in [p, end) that is no digit, or end; 16 bytes at a time. */
 static inline __attribute__((always_inline)) const char *cs__digits(const char *p, const char *end) {
-	const __m128i off = _mm_set1_epi8((char)(0x80 - '0')), lim = _mm_set1_epi8((char)(0x80 + 10 - 256));
 	while (end - p >= 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(v, off), lim)) ^ 0xffffu;
+		unsigned m = cs__nondigits(p);
 		if (m)
 			return p + __builtin_ctz(m);
 		p += 16;
@@ -257,15 +263,18 @@ enum { CS__SV_STR, CS__SV_NUM, CS__SV_END };
 
 #define CS__REC_MAX 1024 /* scalar values of an event that can be learned */
 
-/* The scalar values of one event, in order, as the scanner met them. */
+/*
+ * The scalar values of one event, in order, as the scanner met them, then
+ * (once the event is accepted) its end: v[k].b is where segment k ends.
+ */
 struct cs__rec_s {
 	uint32_t n;
 	int over; /* more than CS__REC_MAX: not learned */
 	struct {
 		const char *b, *e; /* the token; a string's b is after its opening quote, e after its closing one */
-		uint32_t kind;     /* CS__SV_STR or CS__SV_NUM */
+		uint32_t kind;     /* CS__SV_STR, CS__SV_NUM, or CS__SV_END for the event's end (b = e = its end) */
 		const cs_dnode_t *node;
-	} v[CS__REC_MAX];
+	} v[CS__REC_MAX + 1];
 };
 
 static __attribute__((noinline)) void cs__rec(cs__rec_t *rec, const char *b, const char *e, uint32_t kind,
@@ -558,14 +567,10 @@ static inline __attribute__((always_inline)) int cs__seg_eq(const struct cs__sha
 			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), n->head));
 		if ((eq & n->hmask) != n->hmask)
 			return 0;
-		if (__builtin_expect(n->seglen <= 16, 1))
-			return 1;
-	} else if ((size_t)(end - p) < n->seglen) {
-		return 0;
-	} else if (memcmp(p, &n->head, n->seglen < 16 ? n->seglen : 16)) {
-		return 0;
+	} else if ((size_t)(end - p) < n->seglen || memcmp(p, &n->head, n->seglen)) {
+		return 0; /* fewer than 16 bytes left: the segment, if it fits, is shorter */
 	}
-	if (n->seglen <= 16)
+	if (__builtin_expect(n->seglen <= 16, 1))
 		return 1;
 	if ((size_t)(end - p) < n->seglen)
 		return 0;
@@ -599,12 +604,10 @@ static inline __attribute__((always_inline)) int cs__seg_eq(const struct cs__sha
  */
 static inline __attribute__((always_inline)) const char *cs__int_fast(const char *p, const char *end, const char **sp,
 								       size_t *lenp) {
-	const __m128i off = _mm_set1_epi8((char)(0x80 - '0')), lim = _mm_set1_epi8((char)(0x80 + 10 - 256));
 	unsigned k;
 	if (__builtin_expect(end - p < 16, 0))
 		return NULL;
-	k = (unsigned)__builtin_ctz((unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(
-		_mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), off), lim)) ^ 0x1ffffu);
+	k = (unsigned)__builtin_ctz(cs__nondigits(p) | 0x10000u);
 	if (k == 0 || k == 16 || (p[0] == '0' && k > 1) || p[k] == '.' || (p[k] | 0x20) == 'e')
 		return NULL;
 	*sp = p;
@@ -655,12 +658,12 @@ static int cs__shape_walk(cs__js_t *js, struct cs__shapes_s *sh, int f, const ch
 	}
 }
 
-/* A hash of the shape of the recorded event at buf (its object ending at oend) in format f. */
-static uint64_t cs__shape_hash(const cs__rec_t *rec, int f, const char *buf, const char *oend) {
+/* A hash of the shape of the recorded event at buf in format f. */
+static uint64_t cs__shape_hash(const cs__rec_t *rec, int f, const char *buf) {
 	uint64_t h = 0x9E3779B97F4A7C15ULL * (uint64_t)(f + 1);
 	const char *prev = buf;
-	for (uint32_t k = 0; k <= rec->n; k++) {
-		const char *b = k < rec->n ? rec->v[k].b : oend;
+	for (uint32_t k = 0; k < rec->n; k++) {
+		const char *b = rec->v[k].b;
 		uint64_t w;
 		for (; b - prev >= 8; prev += 8) {
 			memcpy(&w, prev, 8);
@@ -669,11 +672,9 @@ static uint64_t cs__shape_hash(const cs__rec_t *rec, int f, const char *buf, con
 		}
 		w = 0;
 		memcpy(&w, prev, (size_t)(b - prev));
-		h = (h ^ w ^ ((uint64_t)(b - prev) << 61) ^ ((uint64_t)(k < rec->n ? rec->v[k].kind : CS__SV_END) << 59)) *
-		    0x165667B19E3779F9ULL;
+		h = (h ^ w ^ ((uint64_t)(b - prev) << 61) ^ ((uint64_t)rec->v[k].kind << 59)) * 0x165667B19E3779F9ULL;
 		h ^= h >> 31;
-		if (k < rec->n)
-			prev = rec->v[k].e;
+		prev = rec->v[k].e;
 	}
 	return h | 1; /* never 0, the empty entry */
 }
@@ -686,14 +687,18 @@ static uint64_t cs__shape_hash(const cs__rec_t *rec, int f, const char *buf, con
  * on their next two events.
  */
 static void cs__shape_learn(struct cs__shapes_s *sh, int f, const char *buf, const char *oend) {
-	const cs__rec_t *rec = &sh->rec;
+	cs__rec_t *rec = &sh->rec;
 	int32_t *link = &sh->first[f];
 	const char *prev = buf;
 	uint64_t h, *seen;
 
 	if (rec->over || rec->n + 1 > sh->max_nodes || (size_t)(oend - buf) > sh->pool_size)
 		return; /* larger than the whole trie */
-	h = cs__shape_hash(rec, f, buf, oend);
+	rec->v[rec->n].b = rec->v[rec->n].e = oend; /* the last segment: up to the end of the event */
+	rec->v[rec->n].kind = CS__SV_END;
+	rec->v[rec->n].node = NULL;
+	rec->n++;
+	h = cs__shape_hash(rec, f, buf);
 	seen = &sh->seen[h % CS__SHAPE_SEEN];
 	if (*seen != h) {
 		*seen = h;
@@ -707,14 +712,13 @@ static void cs__shape_learn(struct cs__shapes_s *sh, int f, const char *buf, con
 			sh->first[i] = -1;
 		sh->flushes++;
 	}
-	for (uint32_t k = 0; k <= rec->n; k++) {
-		const char *b = k < rec->n ? rec->v[k].b : oend;
-		uint32_t kind = k < rec->n ? rec->v[k].kind : CS__SV_END, seglen = (uint32_t)(b - prev);
+	for (uint32_t k = 0; k < rec->n; k++) {
+		const char *b = rec->v[k].b;
+		uint32_t kind = rec->v[k].kind, seglen = (uint32_t)(b - prev);
 		int32_t i;
 		for (i = *link; i >= 0; i = sh->nodes[i].next) {
 			const cs__snode_t *n = &sh->nodes[i];
-			if (n->kind == kind && n->seglen == seglen && !memcmp(&n->head, prev, seglen < 16 ? seglen : 16) &&
-			    (seglen <= 16 || !memcmp(sh->pool + n->rest, prev + 16, seglen - 16)))
+			if (n->kind == kind && n->seglen == seglen && cs__seg_eq(sh, n, prev, b))
 				break;
 			link = &sh->nodes[i].next;
 		}
@@ -728,7 +732,7 @@ static void cs__shape_learn(struct cs__shapes_s *sh, int f, const char *buf, con
 			n->seglen = seglen;
 			n->kind = kind;
 			n->kid = n->next = -1;
-			n->node = k < rec->n ? rec->v[k].node : NULL;
+			n->node = rec->v[k].node;
 			if (seglen > 16) {
 				n->rest = (uint32_t)sh->pool_used;
 				memcpy(sh->pool + sh->pool_used, prev + 16, seglen - 16);
@@ -737,8 +741,7 @@ static void cs__shape_learn(struct cs__shapes_s *sh, int f, const char *buf, con
 			*link = i;
 		}
 		link = &sh->nodes[i].kid;
-		if (k < rec->n)
-			prev = rec->v[k].e;
+		prev = rec->v[k].e;
 	}
 }
 
@@ -785,7 +788,7 @@ cs_decode_reject_t cs__decode_json(cs_decode_t *dec, cs_decode_fmt_t fmt, const 
 		return CS_DECODE_REJECT_NOT_EVENT;
 	if (!(p = cs__object(&js, p, dec->conf->root[fmt])))
 		return js.r;
-	if (js.rec && p > buf && buf == cs__ws(buf, js.end))
+	if (js.rec)
 		cs__shape_learn(sh, (int)fmt, buf, p);
 	*consumed = (size_t)(cs__ws(p, js.end) - buf);
 	return CS_DECODE_OK;

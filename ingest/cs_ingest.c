@@ -832,12 +832,6 @@ static void cs__handle(cs_ingest_worker_t *w, rd_kafka_message_t *m) {
 	w->dirty = 1;
 	w->pending_events++;
 	atomic_fetch_add_explicit(&w->m.messages, 1, memory_order_relaxed);
-	{
-		cs_decode_shape_stats_t st;
-		cs_decode_shape_stats(w->dec, &st);
-		atomic_store_explicit(&w->m.shape_walked, (long long)st.walked, memory_order_relaxed);
-		atomic_store_explicit(&w->m.shape_missed, (long long)st.missed, memory_order_relaxed);
-	}
 }
 
 static void cs__dlq_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
@@ -1299,6 +1293,10 @@ static void cs__await_first_assignment(cs_ingest_worker_t *w, int64_t deadline) 
 /* The worker's gauges for the metrics endpoint; lag at most once a second. */
 static void cs__gauges(cs_ingest_worker_t *w, int64_t now) {
 	long long unsettled = 0, lag = 0;
+	cs_decode_shape_stats_t st;
+	cs_decode_shape_stats(w->dec, &st);
+	atomic_store_explicit(&w->m.shape_walked, (long long)st.walked, memory_order_relaxed);
+	atomic_store_explicit(&w->m.shape_missed, (long long)st.missed, memory_order_relaxed);
 	atomic_store_explicit(&w->m.last_poll_ms, now, memory_order_relaxed);
 	atomic_store_explicit(&w->m.set_version, (long long)cs_corr_db_version(w->db), memory_order_relaxed);
 	atomic_store_explicit(&w->m.pending_bytes, (long long)w->agg.bytes, memory_order_relaxed);

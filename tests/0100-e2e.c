@@ -158,11 +158,12 @@ int cs_test_0100(void) {
 		CS_TEST_EQ_INT(cs_svc_metric_sum(m, "cshield_messages_consumed_total", NULL), total);
 		CS_TEST_EQ_INT(cs_svc_metric_sum(m, "cshield_partitions_assigned", NULL), PARTS);
 		CS_TEST_EQ_INT(cs_svc_metric_sum(m, "cshield_indicator_set_version", NULL), 2); /* 2 workers on version 1 */
-		/* most events read along learned shapes; the first two of each shape by the full scan */
-		CS_TEST_ASSERT(cs_svc_metric_sum(m, "cshield_decode_shape_walked_total", NULL) > EVENTS / 2 &&
-			       cs_svc_metric_sum(m, "cshield_decode_shape_missed_total", NULL) > 0,
-			       "shapes: walked %lld, missed %lld", cs_svc_metric_sum(m, "cshield_decode_shape_walked_total", NULL),
-			       cs_svc_metric_sum(m, "cshield_decode_shape_missed_total", NULL));
+		{
+			/* most events read along learned shapes; the first two of each shape by the full scan */
+			long long walked = cs_svc_metric_sum(m, "cshield_decode_shape_walked_total", NULL),
+				  missed = cs_svc_metric_sum(m, "cshield_decode_shape_missed_total", NULL);
+			CS_TEST_ASSERT(walked > EVENTS / 2 && missed > 0, "shapes: walked %lld, missed %lld", walked, missed);
+		}
 		CS_TEST_ASSERT(cs_svc_metric_sum(m, "cshield_flush_duration_ms_count", NULL) > 0, "no flush in the histogram");
 		CS_TEST_ASSERT(strstr(m, "cshield_flush_duration_ms_bucket{le=\"+Inf\"}"), "histogram");
 		CS_TEST_EQ_INT(cs_svc_http_get(port, "/health", m, sizeof(m)), 200);
