@@ -132,8 +132,11 @@ cs_decode_t *cs_decode_new(const cs_decode_conf_t *conf, char *errstr, size_t er
 	    !(dec->obs = cs_calloc((size_t)conf->max_observables, sizeof(*dec->obs))) ||
 	    !(dec->arena = cs_malloc(dec->arena_size)))
 		goto nomem;
-	if (conf->shape_nodes > 0 && !(dec->shapes = cs__shapes_new((size_t)conf->shape_nodes)))
+	if (conf->shape_nodes > 0 && (!(dec->shapes = cs__shapes_new((size_t)conf->shape_nodes)) ||
+				      !(dec->cef_seq = cs_calloc(1, sizeof(*dec->cef_seq)))))
 		goto nomem;
+	if (dec->cef_seq)
+		dec->cef_seq->first = -1;
 	return dec;
 nomem:
 	cs_errstr_set(errstr, errstr_size, "out of memory creating a decoder");
@@ -150,6 +153,7 @@ void cs_decode_destroy(cs_decode_t *dec) {
 		LZ4F_freeDecompressionContext(dec->lctx);
 	cs_free(dec->zbuf);
 	cs__shapes_destroy(dec->shapes);
+	cs_free(dec->cef_seq);
 	cs_free(dec->stamps);
 	cs_free(dec->obs);
 	cs_free(dec->arena);

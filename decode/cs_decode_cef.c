@@ -160,10 +160,75 @@ static inline int cs__is_keych(char c) {
 	return cs__cef_cls[(unsigned char)c] == 1;
 }
 
+/*
+ * The key sequences seen (cs__cef_seq_t). A CEF source writes the same keys
+ * in the same order, so the key after a value is first looked for among the
+ * keys seen after the current one: the bytes " key" just before the '='
+ * found (right-aligned, so that one compare also says the key begins after a
+ * space), which is what the backtrack below finds there; its mapping is
+ * remembered with it. A key found by the backtrack instead is added to the
+ * trie; a full trie is emptied.
+ */
+
+/* The node of key k[0..kl) among the kids at *link (added if none), or -1 (the trie was emptied). */
+static int cs__cef_seq_add(cs__cef_seq_t *seq, int16_t *link, const char *k, size_t kl, const cs__cef_key_t *ck,
+			   int first) {
+	uint64_t id = 0xcbf29ce484222325ULL ^ kl;
+	char b[32];
+	cs__cef_sk_t *sk;
+	int i;
+
+	for (size_t j = 0; j < kl; j++)
+		id = (id ^ (unsigned char)k[j]) * 0x100000001b3ULL;
+	for (i = *link; i >= 0; i = seq->k[i].next) {
+		if (seq->k[i].id == id)
+			return i;
+		link = &seq->k[i].next;
+	}
+	if (seq->n == CS__CEF_NODES) { /* full: start again */
+		seq->n = 0;
+		seq->first = -1;
+		return -1;
+	}
+	i = (int)seq->n++;
+	sk = &seq->k[i];
+	memset(sk, 0, sizeof(*sk));
+	sk->id = id;
+	sk->ck = ck ? (int8_t)(ck - cs__cef_keys) : -1;
+	sk->kid = sk->next = -1;
+	memset(b, 0, sizeof(b));
+	if (first && kl < 32) { /* "key=" from byte 0 */
+		memcpy(b, k, kl);
+		b[kl] = '=';
+		sk->mask = kl == 31 ? ~0u : (2u << kl) - 1;
+		sk->klen = (uint8_t)kl;
+	} else if (!first && kl < 32) { /* " key" up to byte 31 */
+		b[31 - kl] = ' ';
+		memcpy(b + 32 - kl, k, kl);
+		sk->mask = ~0u << (31 - kl);
+		sk->klen = (uint8_t)kl;
+	}
+	sk->pat[0] = _mm_loadu_si128((const __m128i *)(const void *)b);
+	sk->pat[1] = _mm_loadu_si128((const __m128i *)(const void *)(b + 16));
+	*link = (int16_t)i;
+	return i;
+}
+
+/* 1 if the 32 bytes at p, compared with sk's pattern, have its bytes. */
+static inline __attribute__((always_inline)) int cs__cef_sk_eq(const cs__cef_sk_t *sk, const char *p) {
+	unsigned lo = (unsigned)_mm_movemask_epi8(
+		_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), sk->pat[0]));
+	unsigned hi = (unsigned)_mm_movemask_epi8(
+		_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)), sk->pat[1]));
+	return ((lo | hi << 16) & sk->mask) == sk->mask;
+}
+
 cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len) {
 	const char *f[8], *p = buf + 4, *end = buf + len, *next_k, *next_eq = NULL;
 	size_t fl[8];
-	int n = 0;
+	int n = 0, next_ck = -1;
+	cs__cef_seq_t *seq = dec->cef_seq;
+	int cur = -1, next_node = -1; /* the current key's node in the trie, -1: none */
 	unsigned hbs = 0; /* bit n: a backslash in header field n */
 	cs_decode_reject_t r;
 
@@ -186,14 +251,17 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 		return CS_DECODE_REJECT_BAD_CEF;
 	/* Name (field 5) is the rule name; Severity (6) */
 	{
-		char *name = dec->arena + dec->arena_used;
+		const char *name = f[5];
 		size_t nl = fl[5];
 		if (nl > 0 && nl < 4096 && dec->arena_size - dec->arena_used > nl + 1) {
-			memcpy(name, f[5], nl);
-			if (hbs & (1u << 5))
-				nl = cs__hdr_unescape(name, nl);
-			name[nl] = '\0';
-			dec->arena_used += nl + 1;
+			if (hbs & (1u << 5)) {
+				char *u = dec->arena + dec->arena_used;
+				memcpy(u, f[5], nl);
+				nl = cs__hdr_unescape(u, nl);
+				u[nl] = '\0';
+				dec->arena_used += nl + 1;
+				name = u;
+			}
 			if ((r = cs__decode_obs(dec, CS_DLEAF_TEXT, CS_OBS_ROLE_RULE_NAME, name, nl)) != CS_DECODE_OK)
 				return r;
 		}
@@ -204,11 +272,20 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 	next_k = NULL;
 	while (p < end) {
 		const char *k, *v, *ve, *q;
+		const cs__cef_key_t *ck;
 		size_t kl;
 		int bs; /* a backslash in the value: unescape it */
 		if (next_k) { /* the key the previous value's end was found by */
 			k = next_k;
 			p = next_eq;
+			kl = (size_t)(p - k);
+			if (next_node >= 0) { /* predicted: mapped as recorded */
+				cur = next_node;
+				ck = next_ck >= 0 ? &cs__cef_keys[next_ck] : NULL;
+			} else {
+				ck = cs__cef_key(k, kl);
+				cur = cur >= 0 ? cs__cef_seq_add(seq, &seq->k[cur].kid, k, kl, ck, 0) : -1;
+			}
 			next_k = NULL;
 		} else {
 			while (p < end && *p == ' ')
@@ -216,12 +293,28 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 			if (p >= end)
 				break;
 			k = p;
-			while (p < end && cs__is_keych(*p))
-				p++;
-			if (p >= end || *p != '=' || p == k)
-				return CS_DECODE_REJECT_BAD_CEF;
+			cur = -1;
+			if (seq && end - p >= 32)
+				for (int i = seq->first; i >= 0; i = seq->k[i].next)
+					if (seq->k[i].klen && cs__cef_sk_eq(&seq->k[i], p)) {
+						cur = i;
+						break;
+					}
+			if (cur >= 0) {
+				kl = seq->k[cur].klen;
+				p += kl;
+				ck = seq->k[cur].ck >= 0 ? &cs__cef_keys[seq->k[cur].ck] : NULL;
+			} else {
+				while (p < end && cs__is_keych(*p))
+					p++;
+				if (p >= end || *p != '=' || p == k)
+					return CS_DECODE_REJECT_BAD_CEF;
+				kl = (size_t)(p - k);
+				ck = cs__cef_key(k, kl);
+				if (seq)
+					cur = cs__cef_seq_add(seq, &seq->first, k, kl, ck, 1);
+			}
 		}
-		kl = (size_t)(p - k);
 		v = ++p;
 		/* the value ends before " key=" */
 		ve = end;
@@ -236,13 +329,32 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 				continue;
 			}
 			if (*q == '=' ) {
-				const char *s = q;
+				const char *s;
+				if (cur >= 0) {
+					const cs__cef_sk_t *sk = NULL;
+					int i;
+					for (i = seq->k[cur].kid; i >= 0; i = sk->next) {
+						sk = &seq->k[i];
+						if (sk->klen && q - v > sk->klen && q - buf >= 32 && cs__cef_sk_eq(sk, q - 32))
+							break; /* " key" as seen after this one: what the backtrack would find */
+					}
+					if (i >= 0) {
+						ve = q - sk->klen - 1;
+						next_k = ve + 1;
+						next_eq = q;
+						next_ck = sk->ck;
+						next_node = i;
+						break;
+					}
+				}
+				s = q;
 				while (s > v && cs__is_keych(s[-1]))
 					s--;
 				if (s > v && s[-1] == ' ' && s < q) {
 					ve = s - 1;
 					next_k = s;
 					next_eq = q;
+					next_node = -1; /* look it up */
 					break;
 				}
 				if (s == q && q > v && q[-1] == ' ')
@@ -254,29 +366,29 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 			ve--; /* trailing white space */
 		p = ve;
 		{
-			const cs__cef_key_t *ck = cs__cef_key(k, kl);
-			char *val;
+			const char *val;
 			size_t vl = 0;
 			if (!ck)
 				continue;
 			if ((size_t)(ve - v) > CS_NORM_MAX_IN || dec->arena_size - dec->arena_used < (size_t)(ve - v) + 1)
 				continue; /* not taken: the next key */
-			val = dec->arena + dec->arena_used;
-			if (!bs) {
+			if (!bs) { /* as it is in the line: the emitter copies what it keeps */
+				val = v;
 				vl = (size_t)(ve - v);
-				memcpy(val, v, vl);
 			} else {
+				char *u = dec->arena + dec->arena_used;
 				for (const char *c = v; c < ve; c++) { /* unescape \= \\ \n \r */
 					if (*c == '\\' && c + 1 < ve) {
 						c++;
-						val[vl++] = *c == 'n' ? '\n' : *c == 'r' ? '\r' : *c;
+						u[vl++] = *c == 'n' ? '\n' : *c == 'r' ? '\r' : *c;
 					} else {
-						val[vl++] = *c;
+						u[vl++] = *c;
 					}
 				}
+				u[vl] = '\0';
+				dec->arena_used += vl + 1;
+				val = u;
 			}
-			val[vl] = '\0';
-			dec->arena_used += vl + 1;
 			if (ck->kind == CS_DLEAF_TIME) {
 				if (!dec->ev.ts_ms)
 					dec->ev.ts_ms = cs__cef_time(val, vl);

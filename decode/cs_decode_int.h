@@ -66,6 +66,28 @@ struct cs_decode_conf_s {
 	int built;
 };
 
+/*
+ * The extension keys of the CEF lines seen (cs_decode_cef.c): a trie of key
+ * sequences, a node per key, its kids the keys seen after it. A node's
+ * pattern: " key" right-aligned in 32 bytes (a first key: "key=" from byte
+ * 0), with a bit for each of its bytes; klen 0: not predicted (too long).
+ */
+#define CS__CEF_NODES 256
+typedef struct cs__cef_sk_s {
+	__m128i pat[2];
+	uint64_t id;    /* a hash of the key and its length */
+	uint32_t mask;
+	uint8_t klen;
+	int8_t ck;      /* the mapped key's index, -1: not mapped */
+	int16_t kid, next;
+} cs__cef_sk_t;
+
+typedef struct cs__cef_seq_s {
+	uint32_t n;
+	int16_t first; /* the first keys */
+	cs__cef_sk_t k[CS__CEF_NODES];
+} cs__cef_seq_t;
+
 struct cs_decode_s {
 	const cs_decode_conf_t *conf;
 	uint64_t *stamps; /* [conf->node_cnt]: object serial in which a mapped key was seen */
@@ -81,6 +103,7 @@ struct cs_decode_s {
 	cs_time_memo_t tmemo; /* the date of the last event time read */
 	cs_decode_fmt_t marker_fmt, first_fmt;
 	struct cs__shapes_s *shapes; /* event shapes learned by the JSON scanner, or NULL (cs_decode_json.c) */
+	cs__cef_seq_t *cef_seq;      /* CEF keys of the last line, or NULL (cs_decode_cef.c); both off when shape.nodes is 0 */
 	/* decompression */
 	ZSTD_DCtx *zctx;
 	LZ4F_dctx *lctx;
@@ -144,14 +167,13 @@ static inline const cs_dnode_t *cs__dnode_kid(const cs_dnode_t *node, const char
 /** s[0..len) as a decimal of 1 to 18 digits (no sign): 0 and *v, else -1. */
 static inline int cs__dec_u64(const char *s, size_t len, int64_t *v) {
 	int64_t x = 0;
-	if (len == 0 || len > 18)
+	size_t i = 0;
+	if (len == 0 || len > 18 || cs_digits_count(s, len) != len)
 		return -1;
-	for (size_t i = 0; i < len; i++) {
-		unsigned d = (unsigned)(unsigned char)s[i] - '0';
-		if (d > 9)
-			return -1;
-		x = x * 10 + d;
-	}
+	for (; len - i >= 8; i += 8)
+		x = x * 100000000 + (int64_t)cs_digits8(s + i);
+	for (; i < len; i++)
+		x = x * 10 + (s[i] - '0');
 	*v = x;
 	return 0;
 }
