@@ -47,6 +47,18 @@ int cs_norm_url(char *buf, size_t *lenp, size_t cap);
 int cs_norm_url_bytewise(char *buf, size_t *lenp, size_t cap);
 
 /**
+ * 1 if s[0..len) is a dotted quad as inet_ntop() writes it (0-255, no
+ * leading zeros): a normalized IPv4 host as it is (cs_norm_host() says
+ * CS_OBS_IPV4 and leaves it unchanged), else 0.
+ */
+int cs_norm_ipv4_canonical(const char *s, size_t len);
+/**
+ * cs_norm_ipv4_canonical() for len 7 to 15 when s[0..16) is readable: the
+ * same answer, without a branch on the bytes (the octets' lengths are
+ * random to a branch predictor).
+ */
+int cs_norm_ipv4_canonical16(const char *s, size_t len);
+/**
  * Hex digest: lower-cased; the type follows the length (32 md5, 40 sha1,
  * 64 sha256). @returns CS_OBS_MD5, CS_OBS_SHA1, CS_OBS_SHA256 or -1.
  */

@@ -162,8 +162,67 @@ void cs_decode_destroy(cs_decode_t *dec) {
 
 /* ---- emitting ---- */
 
+/* The first and last w bytes of s[0..len), w = 8 (len 8 to 16) or 4 (4 to 7), as two words. */
+static inline __attribute__((always_inline)) void cs__words(const char *s, size_t len, uint64_t *a, uint64_t *b) {
+	if (len >= 8) {
+		memcpy(a, s, 8);
+		memcpy(b, s + len - 8, 8);
+	} else {
+		uint32_t c, d;
+		memcpy(&c, s, 4);
+		memcpy(&d, s + len - 4, 4);
+		*a = c;
+		*b = d;
+	}
+}
+
+static cs_decode_reject_t cs__decode_obs_gen(cs_decode_t *dec, cs_dleaf_kind_t kind, cs_obs_role_t role,
+					     const char *s, size_t len);
+
+cs_decode_reject_t cs__decode_obs_quad(cs_decode_t *dec, cs_dleaf_kind_t kind, cs_obs_role_t role, const char *s,
+				       size_t len) {
+	char *dst;
+	uint64_t a, b;
+
+	if (dec->arena_size - dec->arena_used < CS_NORM_CAP)
+		return CS_DECODE_REJECT_TOO_MANY_OBS;
+	dst = dec->arena + dec->arena_used;
+	cs__words(s, len, &a, &b);
+	if (len >= 8) { /* two overlapping words */
+		memcpy(dst, &a, 8);
+		memcpy(dst + len - 8, &b, 8);
+	} else {
+		uint32_t c = (uint32_t)a, d = (uint32_t)b;
+		memcpy(dst, &c, 4);
+		memcpy(dst + len - 4, &d, 4);
+	}
+	dst[len] = '\0';
+	if (!cs_norm_ipv4_canonical16(dst, len)) /* the arena has room for 16 bytes */
+		return cs__decode_obs_gen(dec, kind, role, s, len);
+	for (size_t i = 0; i < dec->obs_cnt; i++) { /* the same address twice in one event: once */
+		const cs_obs_t *o = &dec->obs[i];
+		if (o->type == CS_OBS_IPV4 && o->len == len) {
+			uint64_t x, y;
+			cs__words(o->value, len, &x, &y);
+			if (x == a && y == b)
+				return CS_DECODE_OK;
+		}
+	}
+	if (dec->obs_cnt == (size_t)dec->conf->max_observables)
+		return CS_DECODE_REJECT_TOO_MANY_OBS;
+	dec->obs[dec->obs_cnt++] = (cs_obs_t){CS_OBS_IPV4, role, dst, len};
+	dec->arena_used += len + 1;
+	return CS_DECODE_OK;
+}
+
 cs_decode_reject_t cs__decode_obs(cs_decode_t *dec, cs_dleaf_kind_t kind, cs_obs_role_t role, const char *s,
 				  size_t len) {
+	return cs__maybe_quad(kind, s, len) ? cs__decode_obs_quad(dec, kind, role, s, len)
+					    : cs__decode_obs_gen(dec, kind, role, s, len);
+}
+
+static cs_decode_reject_t cs__decode_obs_gen(cs_decode_t *dec, cs_dleaf_kind_t kind, cs_obs_role_t role,
+					     const char *s, size_t len) {
 	char *dst;
 	size_t room;
 	int type = -1;
@@ -235,18 +294,29 @@ cs_decode_reject_t cs__decode_obs(cs_decode_t *dec, cs_dleaf_kind_t kind, cs_obs
 	return CS_DECODE_OK;
 }
 
-/* Metadata and observables from a string value. */
-cs_decode_reject_t cs__decode_emit_str(cs_decode_t *dec, const cs_dleaf_t *leaf, const char *s, size_t len,
-				       int escaped) {
-	char tmp[CS_NORM_MAX_IN + 1];
-
-	if (dec->first_fmt == CS_DECODE_FMT_AUTO)
-		dec->first_fmt = (cs_decode_fmt_t)leaf->fmt;
+cs_decode_reject_t cs__decode_emit_str(cs_decode_t *dec, const cs_dleaf_t *leaf, const char *s, size_t len, int escaped) {
 	if (leaf->kind == CS_DLEAF_MARKER) {
+		if (dec->first_fmt == CS_DECODE_FMT_AUTO)
+			dec->first_fmt = (cs_decode_fmt_t)leaf->fmt;
 		if (dec->marker_fmt == CS_DECODE_FMT_AUTO)
 			dec->marker_fmt = (cs_decode_fmt_t)leaf->fmt;
 		return CS_DECODE_OK;
 	}
+	if (!escaped && cs__maybe_quad((cs_dleaf_kind_t)leaf->kind, s, len)) {
+		if (dec->first_fmt == CS_DECODE_FMT_AUTO)
+			dec->first_fmt = (cs_decode_fmt_t)leaf->fmt;
+		return cs__decode_obs_quad(dec, (cs_dleaf_kind_t)leaf->kind, (cs_obs_role_t)leaf->role, s, len);
+	}
+	return cs__decode_emit_str_any(dec, leaf, s, len, escaped);
+}
+
+/* The rest of cs__decode_emit_str(): metadata and observables from a string value. */
+cs_decode_reject_t cs__decode_emit_str_any(cs_decode_t *dec, const cs_dleaf_t *leaf, const char *s, size_t len,
+					   int escaped) {
+	char tmp[CS_NORM_MAX_IN + 1];
+
+	if (dec->first_fmt == CS_DECODE_FMT_AUTO)
+		dec->first_fmt = (cs_decode_fmt_t)leaf->fmt;
 	if (escaped) { /* decode the escapes first: into the arena for text, else a bounded copy */
 		if (leaf->kind == CS_DLEAF_TEXT) {
 			if (dec->arena_size - dec->arena_used < len + 1)

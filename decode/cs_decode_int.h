@@ -203,8 +203,18 @@ void cs__shapes_destroy(struct cs__shapes_s *sh);
 cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len);
 
 /* Emitting (cs_decode.c): a mapped value found by a scanner. */
-cs_decode_reject_t cs__decode_emit_str(cs_decode_t *dec, const cs_dleaf_t *leaf, const char *s, size_t len,
-				       int escaped);
+cs_decode_reject_t cs__decode_emit_str_any(cs_decode_t *dec, const cs_dleaf_t *leaf, const char *s, size_t len,
+					   int escaped);
+/** A value that may be a dotted quad where an address or host is mapped: the commonest value of all. */
+static inline int cs__maybe_quad(cs_dleaf_kind_t kind, const char *s, size_t len) {
+	return (kind == CS_DLEAF_IP || kind == CS_DLEAF_HOST) && len - 7 <= 8 && (unsigned)(unsigned char)s[0] - '0' <= 9;
+}
+/** cs__decode_obs() of such a value: a canonical dotted quad is appended without the general steps. */
+cs_decode_reject_t cs__decode_obs_quad(cs_decode_t *dec, cs_dleaf_kind_t kind, cs_obs_role_t role, const char *s,
+				       size_t len);
+
+/** A string value at a mapped path: its marker and dotted quad first, the rest by cs__decode_emit_str_any(). */
+cs_decode_reject_t cs__decode_emit_str(cs_decode_t *dec, const cs_dleaf_t *leaf, const char *s, size_t len, int escaped);
 cs_decode_reject_t cs__decode_emit_num(cs_decode_t *dec, const cs_dleaf_t *leaf, const char *s, size_t len);
 /** Forgets the current event: nothing emitted, no metadata, no offset or bytes. */
 void cs__decode_event_reset(cs_decode_t *dec);

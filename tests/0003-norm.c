@@ -220,5 +220,50 @@ int cs_test_0003(void) {
 		CS_TEST_ASSERT(domains > 40000 && ipv4 > 100000 && rejected > 100000,
 			       "domains %ld, ipv4 %ld, rejected %ld", domains, ipv4, rejected);
 	}
+	{
+		/* The branch-free dotted-quad check (the decoder's) gives the byte-by-byte
+		 * one's answer on 7 to 15 bytes, whatever follows them in the 16 it reads:
+		 * quads of octets up to 299, mangled, and strings of digits and dots. */
+		static const char alpha[] = "0123456789..0.x2 5";
+		static const char *edges[] = {"0.0.0.0", "255.255.255.255", "256.1.1.1", "1.1.1.256", "01.1.1.1",
+					      "1.1.1.01", "1.1.1.0", "100.200.250.255", "199.249.255.260", "1..1.1.1",
+					      ".1.1.1.1", "1.1.1.1.", "1.1.1.1.1", "1.2.3.4x", "1234.1.1.1", "1.1.1.1234"};
+		uint64_t x = 2463534242ULL;
+		long yes = 0;
+		for (size_t i = 0; i < CS_ARRAY_SIZE(edges); i++) {
+			char b[16] = {0};
+			size_t len = strlen(edges[i]);
+			memcpy(b, edges[i], len);
+			CS_TEST_ASSERT(cs_norm_ipv4_canonical16(b, len) == cs_norm_ipv4_canonical(b, len),
+				       "quad \"%s\": %d, %d byte by byte", edges[i], cs_norm_ipv4_canonical16(b, len),
+				       cs_norm_ipv4_canonical(b, len));
+		}
+		for (int n = 0; n < 2000000; n++) {
+			char b[32];
+			size_t len;
+			int ra, rb;
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			if (n % 2 == 0) {
+				len = (size_t)snprintf(b, sizeof(b), "%u.%u.%u.%u", (unsigned)(x >> 8) % 300,
+						       (unsigned)(x >> 17) % 300, (unsigned)(x >> 26) % 300,
+						       (unsigned)(x >> 35) % 300);
+				if (x & 1ULL << 50)
+					b[(x >> 51) % len] = alpha[(x >> 55) % (sizeof(alpha) - 1)];
+			} else {
+				len = 7 + (size_t)(x % 9);
+				for (size_t i = 0; i < len; i++)
+					b[i] = alpha[(x >> (4 + i * 3)) % 12];
+			}
+			if (len < 7 || len > 15)
+				continue;
+			for (size_t i = len; i < 16; i++) /* what follows: digits and dots too */
+				b[i] = alpha[(x >> (i * 2)) % (sizeof(alpha) - 1)];
+			ra = cs_norm_ipv4_canonical16(b, len);
+			rb = cs_norm_ipv4_canonical(b, len);
+			CS_TEST_ASSERT(ra == rb, "quad \"%.*s\": %d, %d byte by byte", (int)len, b, ra, rb);
+			yes += rb;
+		}
+		CS_TEST_ASSERT(yes > 300000, "only %ld canonical quads drawn", yes);
+	}
 	return 0;
 }

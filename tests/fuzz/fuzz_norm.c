@@ -3,7 +3,9 @@
  * input is a host, then a URL, as an event or an indicator would carry it.
  * cs_norm_host() and cs_norm_url() must give what their byte-by-byte
  * references (cs_norm_host_bytewise(), cs_norm_url_bytewise()) give, type
- * and bytes; a second normalization changes nothing.
+ * and bytes; a second normalization changes nothing. The first 7 to 15 bytes,
+ * with what follows them: cs_norm_ipv4_canonical16() says what
+ * cs_norm_ipv4_canonical() says.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -42,5 +44,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		return 0;
 	cs__check(cs_norm_host, cs_norm_host_bytewise, data, size);
 	cs__check(cs_norm_url, cs_norm_url_bytewise, data, size); /* the same bytes as a URL */
+	if (size >= 8) { /* byte 0: the length; then 16 bytes (zero-padded) */
+		char q[16] = {0};
+		size_t len = 7 + data[0] % 9;
+		memcpy(q, data + 1, size - 1 < 16 ? size - 1 : 16);
+		if (cs_norm_ipv4_canonical16(q, len) != cs_norm_ipv4_canonical(q, len))
+			__builtin_trap();
+	}
 	return 0;
 }
