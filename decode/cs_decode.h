@@ -114,12 +114,15 @@ void cs_decode_destroy(cs_decode_t *dec);
  * a learned shape (walked), events the full scan read after no learned shape
  * fitted (missed; a shape is learned when it is seen the second time), trie
  * nodes in use, times the trie was full and emptied, and whether shapes are
- * paused because most recent events missed.
+ * paused because most recent events missed. CEF: extension keys found where
+ * a learned key sequence had them (cef_predicted) and by the backtrack from
+ * their '=' (cef_found).
  */
 typedef struct cs_decode_shape_stats_s {
 	uint64_t walked, missed, flushes;
 	uint32_t nodes;
 	int paused;
+	uint64_t cef_predicted, cef_found;
 } cs_decode_shape_stats_t;
 void cs_decode_shape_stats(const cs_decode_t *dec, cs_decode_shape_stats_t *st);
 

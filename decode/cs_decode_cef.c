@@ -281,9 +281,12 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 			kl = (size_t)(p - k);
 			if (next_node >= 0) { /* predicted: mapped as recorded */
 				cur = next_node;
+				seq->predicted++;
 				ck = next_ck >= 0 ? &cs__cef_keys[next_ck] : NULL;
 			} else {
 				ck = cs__cef_key(k, kl);
+				if (seq)
+					seq->found++;
 				cur = cur >= 0 ? cs__cef_seq_add(seq, &seq->k[cur].kid, k, kl, ck, 0) : -1;
 			}
 			next_k = NULL;
@@ -301,6 +304,7 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 						break;
 					}
 			if (cur >= 0) {
+				seq->predicted++;
 				kl = seq->k[cur].klen;
 				p += kl;
 				ck = seq->k[cur].ck >= 0 ? &cs__cef_keys[seq->k[cur].ck] : NULL;
@@ -311,8 +315,10 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 					return CS_DECODE_REJECT_BAD_CEF;
 				kl = (size_t)(p - k);
 				ck = cs__cef_key(k, kl);
-				if (seq)
+				if (seq) {
+					seq->found++;
 					cur = cs__cef_seq_add(seq, &seq->first, k, kl, ck, 1);
+				}
 			}
 		}
 		v = ++p;

@@ -83,6 +83,7 @@ typedef struct cs__cef_sk_s {
 } cs__cef_sk_t;
 
 typedef struct cs__cef_seq_s {
+	uint64_t predicted, found; /* keys found by the trie, by the backtrack */
 	uint32_t n;
 	int16_t first; /* the first keys */
 	cs__cef_sk_t k[CS__CEF_NODES];

@@ -864,4 +864,8 @@ void cs_decode_shape_stats(const cs_decode_t *dec, cs_decode_shape_stats_t *st) 
 		st->flushes = sh->flushes;
 		st->paused = sh->pause > 0;
 	}
+	if (dec->cef_seq) {
+		st->cef_predicted = dec->cef_seq->predicted;
+		st->cef_found = dec->cef_seq->found;
+	}
 }

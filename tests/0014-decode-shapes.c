@@ -9,7 +9,9 @@
  * (escapes, a value of another type, a duplicate key, truncation, bad UTF-8,
  * odd numbers, white space). It also checks that shapes are used (most events
  * walked), that a full trie learns no more and stays right, and that a stream
- * whose shapes never repeat pauses the walking.
+ * whose shapes never repeat pauses the walking. CEF lines likewise, with and
+ * without learned key sequences: generated lines and mutants, then lines of
+ * keys drawn at random (a trie that fills), long keys and '=' in values.
  */
 #include "cs_test.h"
 #include "cs_bench.h"
@@ -60,11 +62,13 @@ static uint32_t rnd(void) {
 	return (uint32_t)(rnd_state >> 11);
 }
 
-/* A mutant of src (len bytes) into dst; returns its length. */
-static size_t mutate(const char *src, size_t len, char *dst) {
-	static const char bytes[] = "\"\\:,{}[] 0123456789-+.eEtfnaxZ/u\x80\xc3\xa9\x01\t";
+static const char json_bytes[] = "\"\\:,{}[] 0123456789-+.eEtfnaxZ/u\x80\xc3\xa9\x01\t";
+static const char cef_bytes[] = " = \\|\n\rsrcdtA0.9_[]x";
+
+/* A mutant of src (len bytes) into dst, with a byte of bytes; returns its length. */
+static size_t mutate(const char *src, size_t len, char *dst, const char *bytes) {
 	size_t at = rnd() % len, n = len;
-	char c = bytes[rnd() % (sizeof(bytes) - 1)];
+	char c = bytes[rnd() % strlen(bytes)];
 
 	memcpy(dst, src, len);
 	switch (rnd() % 5) {
@@ -115,7 +119,7 @@ int cs_test_0014(void) {
 			walked += both(fmt, buf, len, "generated");
 			events++;
 			for (int m = 0; m < 3; m++) {
-				size_t ml = mutate(buf, len, mut);
+				size_t ml = mutate(buf, len, mut, json_bytes);
 				mwalked += both(fmt, mut, ml, "mutant");
 				mutants++;
 				/* the original again, so that the mutants' misses do not pause the walking */
@@ -206,6 +210,69 @@ int cs_test_0014(void) {
 			both(CS_DECODE_FMT_EVE, cases[i].json, strlen(cases[i].json), "edge again");
 		}
 		CS_TEST_EQ_INT(mismatches, 0);
+	}
+
+	/* CEF: the learned key sequences against the backtrack alone, line by line */
+	{
+		static const char *keys[] = {"src", "dst", "dhost", "shost", "request", "rt", "cat", "fileHash", "spt",
+					     "act", "msg", "cs1Label", "cs1", "deviceCustomFloatingPoint1Label",
+					     "deviceCustomFloatingPoint1Labels", "x234567890123456789012345678901234567890",
+					     "sourceAddress", "destinationHostName", "k[1]", "a.b", "K_1"};
+		static const char *vals[] = {"10.0.0.7", "a b c", "Evil.Example.COM.", "http://x.example/a?b=c d=e",
+					     "1795950389722", "\\=x", "q\\\\", "", " ", "d41d8cd98f00b204e9800998ecf8427e",
+					     "=x", "a =b", "010.1.1.1", "x=y z"};
+		cs_bench_gen_opts_t o = {13, 0.2, 1795900000, 86400, 2000};
+		cs_bench_gen_t *g = cs_bench_gen_new(&o);
+		cs_decode_shape_stats_t c0, c1, c2;
+		long lines = 0;
+
+		CS_TEST_ASSERT(g, "generator");
+		cs_decode_shape_stats(with, &c0);
+		for (int i = 0; i < 3000; i++) {
+			size_t len = cs_bench_gen_event_fmt(g, CS_BENCH_FMT_CEF, buf, sizeof(buf));
+			while (len && buf[len - 1] == '\n')
+				len--;
+			both(i % 2 ? CS_DECODE_FMT_CEF : CS_DECODE_FMT_AUTO, buf, len, "cef");
+			for (int m = 0; m < 3; m++) {
+				size_t ml = mutate(buf, len, mut, cef_bytes);
+				both(CS_DECODE_FMT_CEF, mut, ml, "cef mutant");
+			}
+			lines += 4;
+		}
+		cs_bench_gen_destroy(g);
+		cs_decode_shape_stats(with, &c1);
+		CS_TEST_SAY("cef: %ld lines, keys predicted %llu, found by the backtrack %llu", lines,
+			    (unsigned long long)(c1.cef_predicted - c0.cef_predicted),
+			    (unsigned long long)(c1.cef_found - c0.cef_found));
+		/* 13 to 15 keys a line, three orders of them: most predicted (the mutants break some) */
+		CS_TEST_ASSERT(c1.cef_predicted - c0.cef_predicted > 5 * (c1.cef_found - c0.cef_found),
+			       "keys predicted %llu, found %llu", (unsigned long long)(c1.cef_predicted - c0.cef_predicted),
+			       (unsigned long long)(c1.cef_found - c0.cef_found));
+		/* keys drawn at random (the trie fills and is emptied), long keys, '=' in values, a syslog header */
+		for (int i = 0; i < 4000; i++) {
+			int n = snprintf(buf, sizeof(buf), "%sCEF:0|V|P|1|2|Na\\|me|5|", i % 3 ? "" : "<134>Nov 29 11:06:29 fw ");
+			int nk = 1 + (int)(rnd() % 24);
+			for (int k = 0; k < nk && n < 4000; k++) {
+				uint32_t r = rnd();
+				const char *key = r % 4 ? keys[r / 4 % CS_ARRAY_SIZE(keys)] : NULL;
+				if (key)
+					n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s%s=%s", k ? " " : "", key,
+						      vals[r / 128 % CS_ARRAY_SIZE(vals)]);
+				else
+					n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%sk%u=%s", k ? " " : "", r / 4 % 400,
+						      vals[r / 128 % CS_ARRAY_SIZE(vals)]);
+			}
+			both(i % 2 ? CS_DECODE_FMT_CEF : CS_DECODE_FMT_AUTO, buf, (size_t)n, "cef keys");
+			both(CS_DECODE_FMT_CEF, buf, (size_t)n, "cef keys again");
+		}
+		cs_decode_shape_stats(with, &c2);
+		CS_TEST_SAY("cef random keys: predicted %llu, found %llu", (unsigned long long)(c2.cef_predicted - c1.cef_predicted),
+			    (unsigned long long)(c2.cef_found - c1.cef_found));
+		CS_TEST_ASSERT(c2.cef_predicted - c1.cef_predicted > 20000, "predicted %llu",
+			       (unsigned long long)(c2.cef_predicted - c1.cef_predicted));
+		CS_TEST_EQ_INT(mismatches, 0);
+		cs_decode_shape_stats(none, &c2);
+		CS_TEST_EQ_INT(c2.cef_predicted + c2.cef_found, 0);
 	}
 	cs_decode_destroy(with);
 	cs_decode_conf_destroy(conf_with);
