@@ -225,33 +225,27 @@ int cs_norm_ipv4_canonical16(const char *s, size_t len) {
 	/*
 	 * Without a branch on the bytes: the octets' lengths are random to a
 	 * branch predictor, and a misprediction per octet costs more than the
-	 * whole check. Bit masks of the 16 bytes: digits, dots, zeros; the three
-	 * dots give the four octets' starts and lengths.
+	 * whole check. Bit masks of the 16 bytes (bit i: byte i), cut to len.
 	 */
 	const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
 	const unsigned in = (1u << len) - 1;
-	unsigned dig = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - '0'))),
-								   _mm_set1_epi8((char)(0x80 + 10 - 256)))) & in;
-	unsigned dot = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.'))) & in;
-	unsigned zero = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('0'))) & in;
-	unsigned d2 = dot & (dot - 1), d3 = d2 & (d2 - 1);
-	unsigned p1 = (unsigned)__builtin_ctz(dot | 0x10000u), p2 = (unsigned)__builtin_ctz(d2 | 0x10000u),
-		 p3 = (unsigned)__builtin_ctz(d3 | 0x10000u);
-	unsigned l0 = p1, l1 = p2 - p1 - 1, l2 = p3 - p2 - 1, l3 = (unsigned)len - p3 - 1;
-	unsigned starts = (1u | dot << 1) & in;
-	int ok = ((dig | dot) == in) & ((d3 & (d3 - 1)) == 0) & (l0 - 1 < 3) & (l1 - 1 < 3) & (l2 - 1 < 3) & (l3 - 1 < 3) &
-		 ((zero & starts & (dig >> 1)) == 0); /* a 0 that starts an octet and is followed by a digit */
-	/* an octet of three digits is at most "255": its bytes compared as one number */
-	const unsigned char *u = (const unsigned char *)s;
-	unsigned a1 = p1 + 1, a2 = p2 + 1, a3 = (p3 + 1) & 15;
-	unsigned x0 = (unsigned)u[0] << 16 | (unsigned)u[1] << 8 | u[2];
-	unsigned x1 = (unsigned)u[a1 & 15] << 16 | (unsigned)u[(a1 + 1) & 15] << 8 | u[(a1 + 2) & 15];
-	unsigned x2 = (unsigned)u[a2 & 15] << 16 | (unsigned)u[(a2 + 1) & 15] << 8 | u[(a2 + 2) & 15];
-	unsigned x3 = (unsigned)u[a3] << 16 | (unsigned)u[(a3 + 1) & 15] << 8 | u[(a3 + 2) & 15];
-	const unsigned lim = '2' << 16 | '5' << 8 | '5';
-	ok &= !((l0 == 3) & (x0 > lim)) & !((l1 == 3) & (x1 > lim)) & !((l2 == 3) & (x2 > lim)) &
-	      !((l3 == 3) & (x3 > lim));
-	return ok;
+#define CS__MASK(x) ((unsigned)_mm_movemask_epi8(x) & in)
+	unsigned dig = CS__MASK(_mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - '0'))),
+					       _mm_set1_epi8((char)(0x80 + 10 - 256))));
+	unsigned dot = CS__MASK(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
+	unsigned zero = CS__MASK(_mm_cmpeq_epi8(v, _mm_set1_epi8('0')));
+	unsigned gt2 = CS__MASK(_mm_cmpgt_epi8(v, _mm_set1_epi8('2'))), eq2 = CS__MASK(_mm_cmpeq_epi8(v, _mm_set1_epi8('2')));
+	unsigned gt5 = CS__MASK(_mm_cmpgt_epi8(v, _mm_set1_epi8('5'))), eq5 = CS__MASK(_mm_cmpeq_epi8(v, _mm_set1_epi8('5')));
+#undef CS__MASK
+	unsigned starts = (1u | dot << 1) & in;           /* an octet's first byte */
+	unsigned d1 = dot & (dot - 1), d2 = d1 & (d1 - 1); /* the dots after the first, after the second */
+	unsigned three = starts & dig & dig >> 1 & dig >> 2; /* an octet of three digits begins here */
+	return ((dig | dot) == in) &                            /* digits and dots only */
+	       (d2 != 0) & ((d2 & (d2 - 1)) == 0) &             /* three dots */
+	       ((dot & (dot >> 1 | 1u | 1u << (len - 1))) == 0) & /* no empty octet */
+	       ((dig & dig >> 1 & dig >> 2 & dig >> 3) == 0) &  /* none of four digits */
+	       ((zero & starts & dig >> 1) == 0) &              /* no leading zero */
+	       ((three & (gt2 | (eq2 & (gt5 >> 1 | (eq5 >> 1 & gt5 >> 2))))) == 0); /* none above "255" */
 }
 
 /* Character classes of host names, for the one-pass scan below. */
