@@ -511,19 +511,78 @@ static size_t cs__dot_segments(char *p, size_t len) {
 	return o;
 }
 
+/* Bit i: byte i of the 16 at p is a control, space or non-ASCII byte (< 0x21 or >= 0x7f), or c1 or c2. */
+static inline __attribute__((always_inline)) unsigned cs__url_bad(__m128i v, char c1, char c2) {
+	return (unsigned)_mm_movemask_epi8(
+		_mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x21)), _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f))),
+			     _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(c1)), _mm_cmpeq_epi8(v, _mm_set1_epi8(c2)))));
+}
+
+/*
+ * Where the host ends (he: at '/', '?', '#' or len) and the path's checks,
+ * 16 bytes at a time (buf has 16 bytes of room past len): 1 if the host has
+ * none of ':', '@', '[', '%', the path none of '%', '#', and no byte of
+ * either is a control, space or non-ASCII byte, and no "/." comes before the
+ * first '?' of the path; else 0. What the byte loops of cs__url_plain() find.
+ */
+static int cs__url_scan16(const char *buf, size_t len, size_t hs, size_t *hep) {
+	size_t p, he = len;
+	unsigned carry = 0, after_q = 0;
+
+	for (p = hs; p < len; p += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(buf + p));
+		unsigned in = len - p >= 16 ? 0xffffu : (1u << (len - p)) - 1;
+		unsigned stop = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')), _mm_cmpeq_epi8(v, _mm_set1_epi8('?'))),
+			_mm_cmpeq_epi8(v, _mm_set1_epi8('#')))) & in;
+		unsigned bad = (cs__url_bad(v, ':', '@') |
+				(unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('[')),
+									 _mm_cmpeq_epi8(v, _mm_set1_epi8('%'))))) & in;
+		if (stop) {
+			he = p + (size_t)__builtin_ctz(stop);
+			if (bad & ((stop & -stop) - 1))
+				return 0;
+			break;
+		}
+		if (bad)
+			return 0;
+	}
+	*hep = he;
+	/* the path, from he: the byte just before p was seen as host or path */
+	for (p = he; p < len; p += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(buf + p));
+		unsigned in = len - p >= 16 ? 0xffffu : (1u << (len - p)) - 1;
+		if (cs__url_bad(v, '%', '#') & in)
+			return 0;
+		if (!after_q) {
+			unsigned q = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('?'))) & in;
+			unsigned sl = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('/'))) & in;
+			unsigned dt = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.'))) & in;
+			unsigned pairs = ((sl << 1) | carry) & dt; /* a '.' right after a '/' */
+			if (q) {
+				pairs &= (q & -q) - 1; /* before the first '?' */
+				after_q = 1;
+			}
+			if (pairs)
+				return 0; /* maybe a dot segment */
+			carry = sl >> 15 & 1;
+		}
+	}
+	return 1;
+}
+
 /*
  * The common case of cs_norm_url in one pass: a lower-case scheme of letters,
  * an authority that is a host alone (no userinfo, port or IPv6 literal), a
  * path that starts with '/' and has no dot segment, printable ASCII only, no
  * '%' and no '#'. Only the host can change then (cs_norm_host). Returns 1
- * (normalized), -1 (no URL) or 0 (not this case: the long way, which gives
- * the same answers).
+ * (normalized; the host at *hoff, *hlen, of type *htype), -1 (no URL) or 0
+ * (not this case: the long way, which gives the same answers).
  */
-static int cs__url_plain(char *buf, size_t *lenp, size_t cap) {
+static int cs__url_plain(char *buf, size_t *lenp, size_t cap, size_t *hoff, size_t *hlen, int *htype) {
 	size_t len = *lenp, i, hs, he, hl;
 	char host[1100];
 	const char *q;
-	int htype;
 
 	if (len > CS_NORM_MAX_IN)
 		return 0;
@@ -532,40 +591,58 @@ static int cs__url_plain(char *buf, size_t *lenp, size_t cap) {
 	if (i == 0 || len - i < 4 || buf[i] != ':' || buf[i + 1] != '/' || buf[i + 2] != '/')
 		return 0;
 	hs = i + 3;
-	for (he = hs; he < len && buf[he] != '/' && buf[he] != '?' && buf[he] != '#'; he++) {
-		unsigned char c = (unsigned char)buf[he];
-		if (c <= 0x20 || c >= 0x7f || c == ':' || c == '@' || c == '[' || c == '%')
+	if (cap >= len + 16) {
+		if (!cs__url_scan16(buf, len, hs, &he))
 			return 0;
-	}
-	hl = he - hs;
-	if (he == len || buf[he] != '/' || hl == 0 || hl >= 1024)
-		return 0;
-	for (i = he; i < len; i++) {
-		unsigned char c = (unsigned char)buf[i];
-		if (c <= 0x20 || c >= 0x7f || c == '%' || c == '#')
+		hl = he - hs;
+		if (he == len || buf[he] != '/' || hl == 0 || hl >= 1024)
 			return 0;
+	} else {
+		for (he = hs; he < len && buf[he] != '/' && buf[he] != '?' && buf[he] != '#'; he++) {
+			unsigned char c = (unsigned char)buf[he];
+			if (c <= 0x20 || c >= 0x7f || c == ':' || c == '@' || c == '[' || c == '%')
+				return 0;
+		}
+		hl = he - hs;
+		if (he == len || buf[he] != '/' || hl == 0 || hl >= 1024)
+			return 0;
+		for (i = he; i < len; i++) {
+			unsigned char c = (unsigned char)buf[i];
+			if (c <= 0x20 || c >= 0x7f || c == '%' || c == '#')
+				return 0;
+		}
+		q = memchr(buf + he, '?', len - he);
+		if (memmem(buf + he, (size_t)((q ? q : buf + len) - (buf + he)), "/.", 2))
+			return 0; /* maybe a dot segment */
 	}
-	q = memchr(buf + he, '?', len - he);
-	if (memmem(buf + he, (size_t)((q ? q : buf + len) - (buf + he)), "/.", 2))
-		return 0; /* maybe a dot segment */
 	memcpy(host, buf + hs, hl);
 	host[hl] = '\0';
-	if ((htype = cs_norm_host(host, &hl, sizeof(host))) < 0)
+	if ((*htype = cs_norm_host(host, &hl, sizeof(host))) < 0)
 		return -1;
-	if (htype == CS_OBS_IPV6 || hs + hl + (len - he) + 1 > cap)
+	if (*htype == CS_OBS_IPV6 || hs + hl + (len - he) + 1 > cap)
 		return 0;
-	memmove(buf + hs + hl, buf + he, len - he);
+	if (hl != he - hs)
+		memmove(buf + hs + hl, buf + he, len - he);
 	memcpy(buf + hs, host, hl);
 	*lenp = hs + hl + (len - he);
 	buf[*lenp] = '\0';
+	*hoff = hs;
+	*hlen = hl;
 	return 1;
 }
 
-int cs_norm_url(char *buf, size_t *lenp, size_t cap) {
-	int r = cs__url_plain(buf, lenp, cap);
+int cs_norm_url_host(char *buf, size_t *lenp, size_t cap, size_t *hoff, size_t *hlen, int *htype) {
+	int r = cs__url_plain(buf, lenp, cap, hoff, hlen, htype);
 	if (r)
 		return r > 0 ? 0 : -1;
+	*htype = -1;
 	return cs_norm_url_bytewise(buf, lenp, cap);
+}
+
+int cs_norm_url(char *buf, size_t *lenp, size_t cap) {
+	size_t hoff, hlen;
+	int htype;
+	return cs_norm_url_host(buf, lenp, cap, &hoff, &hlen, &htype);
 }
 
 int cs_norm_url_bytewise(char *buf, size_t *lenp, size_t cap) {

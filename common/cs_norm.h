@@ -39,6 +39,13 @@ int cs_norm_host_bytewise(char *buf, size_t *lenp, size_t cap);
  * dropped. @returns 0, or -1 if it is not an absolute URL with a host.
  */
 int cs_norm_url(char *buf, size_t *lenp, size_t cap);
+/**
+ * cs_norm_url() that also says where the normalized URL's host is when its
+ * fast path knows it: *htype the host's type (cs_norm_host() of the host as
+ * it was, which the URL now holds at buf + *hoff, *hlen bytes), else -1 (not
+ * known: look for it in the URL).
+ */
+int cs_norm_url_host(char *buf, size_t *lenp, size_t cap, size_t *hoff, size_t *hlen, int *htype);
 
 /**
  * cs_norm_url() without its fast path (a plain URL whose host alone can

@@ -216,6 +216,18 @@ cs_decode_reject_t cs__decode_obs_quad(cs_decode_t *dec, cs_dleaf_kind_t kind, c
 	return CS_DECODE_OK;
 }
 
+/* Appends the normalized value dst[0..len) (in the arena, NUL-terminated) unless the event has it already. */
+static cs_decode_reject_t cs__decode_obs_push(cs_decode_t *dec, int type, cs_obs_role_t role, char *dst, size_t len) {
+	for (size_t i = 0; i < dec->obs_cnt; i++) /* the same value twice in one event: once */
+		if ((int)dec->obs[i].type == type && dec->obs[i].len == len && !memcmp(dec->obs[i].value, dst, len))
+			return CS_DECODE_OK;
+	if (dec->obs_cnt == (size_t)dec->conf->max_observables)
+		return CS_DECODE_REJECT_TOO_MANY_OBS;
+	dec->obs[dec->obs_cnt++] = (cs_obs_t){(cs_obs_type_t)type, role, dst, len};
+	dec->arena_used += len + 1;
+	return CS_DECODE_OK;
+}
+
 cs_decode_reject_t cs__decode_obs(cs_decode_t *dec, cs_dleaf_kind_t kind, cs_obs_role_t role, const char *s,
 				  size_t len) {
 	return cs__maybe_quad(kind, s, len) ? cs__decode_obs_quad(dec, kind, role, s, len)
@@ -225,8 +237,9 @@ cs_decode_reject_t cs__decode_obs(cs_decode_t *dec, cs_dleaf_kind_t kind, cs_obs
 static cs_decode_reject_t cs__decode_obs_gen(cs_decode_t *dec, cs_dleaf_kind_t kind, cs_obs_role_t role,
 					     const char *s, size_t len) {
 	char *dst;
-	size_t room;
-	int type = -1;
+	size_t room, hoff = 0, hlen = 0;
+	int type = -1, htype = -1;
+	cs_decode_reject_t r;
 
 	if (len == 0)
 		return CS_DECODE_OK;
@@ -259,7 +272,7 @@ static cs_decode_reject_t cs__decode_obs_gen(cs_decode_t *dec, cs_dleaf_kind_t k
 		break;
 	case CS_DLEAF_URL:
 	case CS_DLEAF_URL_PATH:
-		type = cs_norm_url(dst, &len, room) == 0 ? CS_OBS_URL : -1;
+		type = cs_norm_url_host(dst, &len, room, &hoff, &hlen, &htype) == 0 ? CS_OBS_URL : -1;
 		break;
 	case CS_DLEAF_HASH:
 		type = cs_norm_hash(dst, len);
@@ -275,14 +288,19 @@ static cs_decode_reject_t cs__decode_obs_gen(cs_decode_t *dec, cs_dleaf_kind_t k
 	}
 	if (type < 0)
 		return CS_DECODE_OK; /* not a value of that kind: no observable, not an error */
-	for (size_t i = 0; i < dec->obs_cnt; i++) /* the same value twice in one event: once */
-		if ((int)dec->obs[i].type == type && dec->obs[i].len == len && !memcmp(dec->obs[i].value, dst, len))
-			return CS_DECODE_OK;
-	if (dec->obs_cnt == (size_t)dec->conf->max_observables)
-		return CS_DECODE_REJECT_TOO_MANY_OBS;
-	dec->obs[dec->obs_cnt++] = (cs_obs_t){(cs_obs_type_t)type, role, dst, len};
-	dec->arena_used += len + 1;
-	if (type == CS_OBS_URL) { /* the URL's host is an observable of its own */
+	r = cs__decode_obs_push(dec, type, role, dst, len);
+	if (type == CS_OBS_URL && r == CS_DECODE_OK && htype >= 0) {
+		/* the URL's host is an observable of its own: as the URL's normalization made it, which is what
+		 * cs_norm_host() makes of it again */
+		const char *url = dst; /* kept, or where the next value goes when it was a duplicate */
+		if (dec->arena_size - dec->arena_used < CS_NORM_CAP)
+			return CS_DECODE_REJECT_TOO_MANY_OBS;
+		dst = dec->arena + dec->arena_used;
+		memmove(dst, url + hoff, hlen);
+		dst[hlen] = '\0';
+		return cs__decode_obs_push(dec, htype, CS_OBS_ROLE_URL_HOST, dst, hlen);
+	}
+	if (type == CS_OBS_URL && r == CS_DECODE_OK) { /* the URL's host is an observable of its own */
 		const char *h = strstr(dst, "://") + 3, *e = h + strcspn(h, "/?#"), *at, *hend;
 		if ((at = memchr(h, '@', (size_t)(e - h))))
 			h = at + 1;
@@ -292,7 +310,7 @@ static cs_decode_reject_t cs__decode_obs_gen(cs_decode_t *dec, cs_dleaf_kind_t k
 			hend = (hend = memchr(h, ':', (size_t)(e - h))) ? hend : e;
 		return cs__decode_obs(dec, CS_DLEAF_HOST, CS_OBS_ROLE_URL_HOST, h, (size_t)(hend - h));
 	}
-	return CS_DECODE_OK;
+	return r;
 }
 
 cs_decode_reject_t cs__decode_emit_str(cs_decode_t *dec, const cs_dleaf_t *leaf, const char *s, size_t len, int escaped) {

@@ -188,6 +188,12 @@ int cs_test_0005(void) {
 	/* the same value twice in one event is one observable */
 	CS_TEST_EQ_INT(decode("{\"src_ip\":\"1.2.3.4\",\"dest_ip\":\"1.2.3.4\"}"), CS_DECODE_OK);
 	CS_TEST_EQ_INT(ev.obs_cnt, 1);
+	/* the same URL twice (its host once too), a host that normalization shortens, an IP host */
+	CS_TEST_EQ_INT(decodef(CS_DECODE_FMT_ECS, "{\"url\":{\"full\":[\"http://A.Example./x?q=1\",\"http://a.example/x?q=1\","
+					       "\"http://10.0.0.1/y\"]},\"source\":{\"domain\":\"a.example\"}}"),
+		       CS_DECODE_OK);
+	EXPECT("urls", "url|url|http://a.example/x?q=1", "domain|url host|a.example", "url|url|http://10.0.0.1/y",
+	       "ipv4|url host|10.0.0.1");
 	/* non-observables are skipped, not errors */
 	CS_TEST_EQ_INT(decode("{\"src_ip\":\"not-an-ip\",\"dns\":{\"rrname\":\"localhost\"},\"fileinfo\":{\"md5\":\"xyz\"}}"), CS_DECODE_OK);
 	CS_TEST_EQ_INT(ev.obs_cnt, 0);
