@@ -224,11 +224,12 @@ static inline __attribute__((always_inline)) int cs__cef_sk_eq(const cs__cef_sk_
 }
 
 cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len) {
-	const char *f[8], *p = buf + 4, *end = buf + len, *next_k, *next_eq = NULL;
+	const char *f[8], *p = buf + 4, *end = buf + len, *k;
 	size_t fl[8];
-	int n = 0, next_ck = -1;
+	int n = 0;
 	cs__cef_seq_t *seq = dec->cef_seq;
-	int cur = -1, next_node = -1; /* the current key's node in the trie, -1: none */
+	int cur = -1; /* the current key's node in the trie, -1: none */
+	const cs__cef_key_t *ck; /* the current key's mapping, NULL: not mapped */
 	unsigned hbs = 0; /* bit n: a backslash in header field n */
 	cs_decode_reject_t r;
 
@@ -267,88 +268,76 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 		}
 		dec->ev.severity = cs__sev_word(f[6], fl[6]);
 	}
-	/* extension */
+	/* extension: the first key */
 	p = f[7];
-	next_k = NULL;
-	while (p < end) {
-		const char *k, *v, *ve, *q;
-		const cs__cef_key_t *ck;
-		size_t kl;
-		int bs; /* a backslash in the value: unescape it */
-		if (next_k) { /* the key the previous value's end was found by */
-			k = next_k;
-			p = next_eq;
-			kl = (size_t)(p - k);
-			if (next_node >= 0) { /* predicted: mapped as recorded */
-				cur = next_node;
-				seq->predicted++;
-				ck = next_ck >= 0 ? &cs__cef_keys[next_ck] : NULL;
-			} else {
-				ck = cs__cef_key(k, kl);
-				if (seq)
-					seq->found++;
-				cur = cur >= 0 ? cs__cef_seq_add(seq, &seq->k[cur].kid, k, kl, ck, 0) : -1;
-			}
-			next_k = NULL;
-		} else {
-			while (p < end && *p == ' ')
-				p++;
-			if (p >= end)
+	while (p < end && *p == ' ')
+		p++;
+	if (p >= end)
+		return CS_DECODE_OK;
+	k = p;
+	if (seq && end - p >= 32)
+		for (int i = seq->first; i >= 0; i = seq->k[i].next)
+			if (seq->k[i].klen && cs__cef_sk_eq(&seq->k[i], p)) {
+				cur = i;
 				break;
-			k = p;
-			cur = -1;
-			if (seq && end - p >= 32)
-				for (int i = seq->first; i >= 0; i = seq->k[i].next)
-					if (seq->k[i].klen && cs__cef_sk_eq(&seq->k[i], p)) {
-						cur = i;
-						break;
-					}
-			if (cur >= 0) {
-				seq->predicted++;
-				kl = seq->k[cur].klen;
-				p += kl;
-				ck = seq->k[cur].ck >= 0 ? &cs__cef_keys[seq->k[cur].ck] : NULL;
-			} else {
-				while (p < end && cs__is_keych(*p))
-					p++;
-				if (p >= end || *p != '=' || p == k)
-					return CS_DECODE_REJECT_BAD_CEF;
-				kl = (size_t)(p - k);
-				ck = cs__cef_key(k, kl);
-				if (seq) {
-					seq->found++;
-					cur = cs__cef_seq_add(seq, &seq->first, k, kl, ck, 1);
+			}
+	if (cur >= 0) {
+		seq->predicted++;
+		p += seq->k[cur].klen;
+		ck = seq->k[cur].ck >= 0 ? &cs__cef_keys[seq->k[cur].ck] : NULL;
+	} else {
+		while (p < end && cs__is_keych(*p))
+			p++;
+		if (p >= end || *p != '=' || p == k)
+			return CS_DECODE_REJECT_BAD_CEF;
+		ck = cs__cef_key(k, (size_t)(p - k));
+		if (seq) {
+			seq->found++;
+			cur = cs__cef_seq_add(seq, &seq->first, k, (size_t)(p - k), ck, 1);
+		}
+	}
+	/* each value, p at the '=' before it; it ends before " key=" */
+	for (;;) {
+		const char *v = p + 1, *ve = end, *q, *next_k = NULL, *next_eq = NULL;
+		int bs = 0, next_node = -1; /* a backslash in the value: unescape it; the next key's node */
+
+		q = cs__find2(v, end, '=', '\\');
+		if (cur >= 0 && q < end && *q == '=' && q - buf >= 32) {
+			/* the common case: no backslash before the next '=', and " key" before it as seen after this key */
+			for (int i = seq->k[cur].kid; i >= 0; i = seq->k[i].next) {
+				const cs__cef_sk_t *sk = &seq->k[i];
+				if (sk->klen && q - v > sk->klen && cs__cef_sk_eq(sk, q - 32)) {
+					ve = q - sk->klen - 1; /* what the backtrack below would find */
+					next_k = ve + 1;
+					next_eq = q;
+					next_node = i;
+					break;
 				}
 			}
 		}
-		v = ++p;
-		/* the value ends before " key=" */
-		ve = end;
-		bs = 0;
-		for (q = v; q < end; q++) {
-			q = cs__find2(q, end, '=', '\\'); /* to the next '=' or '\\' */
-			if (q >= end)
-				break;
-			if (*q == '\\' && q + 1 < end) {
-				bs = 1;
-				q++;
-				continue;
-			}
-			if (*q == '=' ) {
+		if (!next_k) {
+			for (; q < end; q = cs__find2(q + 1, end, '=', '\\')) {
 				const char *s;
-				if (cur >= 0) {
-					const cs__cef_sk_t *sk = NULL;
+				if (*q == '\\') {
+					if (q + 1 < end) {
+						bs = 1;
+						q++;
+					}
+					continue;
+				}
+				/* '=' */
+				if (cur >= 0 && q - buf >= 32) {
 					int i;
+					const cs__cef_sk_t *sk = NULL;
 					for (i = seq->k[cur].kid; i >= 0; i = sk->next) {
 						sk = &seq->k[i];
-						if (sk->klen && q - v > sk->klen && q - buf >= 32 && cs__cef_sk_eq(sk, q - 32))
+						if (sk->klen && q - v > sk->klen && cs__cef_sk_eq(sk, q - 32))
 							break; /* " key" as seen after this one: what the backtrack would find */
 					}
 					if (i >= 0) {
 						ve = q - sk->klen - 1;
 						next_k = ve + 1;
 						next_eq = q;
-						next_ck = sk->ck;
 						next_node = i;
 						break;
 					}
@@ -360,7 +349,6 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 					ve = s - 1;
 					next_k = s;
 					next_eq = q;
-					next_node = -1; /* look it up */
 					break;
 				}
 				if (s == q && q > v && q[-1] == ' ')
@@ -370,14 +358,9 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 		}
 		while (ve > v && ve[-1] == ' ')
 			ve--; /* trailing white space */
-		p = ve;
-		{
+		if (ck && (size_t)(ve - v) <= CS_NORM_MAX_IN && dec->arena_size - dec->arena_used >= (size_t)(ve - v) + 1) {
 			const char *val;
 			size_t vl = 0;
-			if (!ck)
-				continue;
-			if ((size_t)(ve - v) > CS_NORM_MAX_IN || dec->arena_size - dec->arena_used < (size_t)(ve - v) + 1)
-				continue; /* not taken: the next key */
 			if (!bs) { /* as it is in the line: the emitter copies what it keeps */
 				val = v;
 				vl = (size_t)(ve - v);
@@ -406,6 +389,20 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 			} else if ((r = cs__decode_obs(dec, ck->kind, ck->role, val, vl)) != CS_DECODE_OK) {
 				return r;
 			}
+		}
+		if (!next_k)
+			break; /* the value ran to the end of the line */
+		k = next_k;
+		p = next_eq;
+		if (next_node >= 0) { /* predicted: mapped as recorded */
+			cur = next_node;
+			seq->predicted++;
+			ck = seq->k[cur].ck >= 0 ? &cs__cef_keys[seq->k[cur].ck] : NULL;
+		} else {
+			ck = cs__cef_key(k, (size_t)(p - k));
+			if (seq)
+				seq->found++;
+			cur = cur >= 0 ? cs__cef_seq_add(seq, &seq->k[cur].kid, k, (size_t)(p - k), ck, 0) : -1;
 		}
 	}
 	return CS_DECODE_OK;
