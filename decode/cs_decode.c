@@ -216,6 +216,22 @@ cs_decode_reject_t cs__decode_obs_quad(cs_decode_t *dec, cs_dleaf_kind_t kind, c
 	return CS_DECODE_OK;
 }
 
+cs_decode_reject_t cs__decode_text(cs_decode_t *dec, cs_obs_role_t role, const char *s, size_t len, int in_arena) {
+	if (len == 0)
+		return CS_DECODE_OK;
+	for (size_t i = 0; i < dec->obs_cnt; i++) /* the same text twice in one event: once */
+		if (dec->obs[i].type == CS_OBS_TEXT && dec->obs[i].len == len && !memcmp(dec->obs[i].value, s, len))
+			return CS_DECODE_OK;
+	if (dec->obs_cnt == (size_t)dec->conf->max_observables)
+		return CS_DECODE_REJECT_TOO_MANY_OBS;
+	dec->obs[dec->obs_cnt++] = (cs_obs_t){CS_OBS_TEXT, role, s, len};
+	if (in_arena) { /* written at the arena's end: kept */
+		dec->arena[dec->arena_used + len] = '\0';
+		dec->arena_used += len + 1;
+	}
+	return CS_DECODE_OK;
+}
+
 /* Appends the normalized value dst[0..len) (in the arena, NUL-terminated) unless the event has it already. */
 static cs_decode_reject_t cs__decode_obs_push(cs_decode_t *dec, int type, cs_obs_role_t role, char *dst, size_t len) {
 	for (size_t i = 0; i < dec->obs_cnt; i++) /* the same value twice in one event: once */
@@ -372,30 +388,8 @@ cs_decode_reject_t cs__decode_emit_str_any(cs_decode_t *dec, const cs_dleaf_t *l
 		if (dec->ev.severity < 0 && len > 0 && len < 4 && s[0] >= '0' && s[0] <= '9')
 			dec->ev.severity = atoi(s);
 		return CS_DECODE_OK;
-	case CS_DLEAF_TEXT:
-		if (len == 0)
-			return CS_DECODE_OK;
-		if (escaped) { /* already in the arena */
-			size_t at = dec->arena_used;
-			for (size_t i = 0; i < dec->obs_cnt; i++)
-				if (dec->obs[i].type == CS_OBS_TEXT && dec->obs[i].len == len &&
-				    !memcmp(dec->obs[i].value, s, len))
-					return CS_DECODE_OK;
-			if (dec->obs_cnt == (size_t)dec->conf->max_observables)
-				return CS_DECODE_REJECT_TOO_MANY_OBS;
-			dec->arena[at + len] = '\0';
-			dec->obs[dec->obs_cnt++] = (cs_obs_t){CS_OBS_TEXT, (cs_obs_role_t)leaf->role, s, len};
-			dec->arena_used += len + 1;
-			return CS_DECODE_OK;
-		}
-		for (size_t i = 0; i < dec->obs_cnt; i++)
-			if (dec->obs[i].type == CS_OBS_TEXT && dec->obs[i].len == len && !memcmp(dec->obs[i].value, s, len))
-				return CS_DECODE_OK;
-		if (dec->obs_cnt == (size_t)dec->conf->max_observables)
-			return CS_DECODE_REJECT_TOO_MANY_OBS;
-		/* zero-copy: the text points into the message */
-		dec->obs[dec->obs_cnt++] = (cs_obs_t){CS_OBS_TEXT, (cs_obs_role_t)leaf->role, s, len};
-		return CS_DECODE_OK;
+	case CS_DLEAF_TEXT: /* unescaped into the arena, else as it is in the message (zero-copy) */
+		return cs__decode_text(dec, (cs_obs_role_t)leaf->role, s, len, escaped);
 	case CS_DLEAF_URL_HOST:
 		if (len > 0 && len < 1024) {
 			if (dec->arena_size - dec->arena_used < len + 1)
@@ -573,7 +567,7 @@ cs_decode_reject_t cs_decode_one(cs_decode_t *dec, cs_decode_fmt_t fmt, const ch
 				r = cs__decode_obs(dec, CS_DLEAF_URL, CS_OBS_ROLE_URL, u, ul);
 			}
 			if (r == CS_DECODE_OK)
-				r = cs__decode_obs(dec, CS_DLEAF_TEXT, CS_OBS_ROLE_URL_PATH, dec->url_path, dec->url_path_len);
+				r = cs__decode_text(dec, CS_OBS_ROLE_URL_PATH, dec->url_path, dec->url_path_len, 0); /* kept in the arena */
 		}
 		if (r != CS_DECODE_OK) {
 			/* skip to the end of the line, so the next event can still be read */

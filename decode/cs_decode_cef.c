@@ -263,8 +263,8 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 				dec->arena_used += nl + 1;
 				name = u;
 			}
-			if ((r = cs__decode_obs(dec, CS_DLEAF_TEXT, CS_OBS_ROLE_RULE_NAME, name, nl)) != CS_DECODE_OK)
-				return r;
+			if ((r = cs__decode_text(dec, CS_OBS_ROLE_RULE_NAME, name, nl, 0)) != CS_DECODE_OK)
+				return r; /* in the line, or unescaped into the arena and kept there */
 		}
 		dec->ev.severity = cs__sev_word(f[6], fl[6]);
 	}
@@ -386,8 +386,9 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 					dec->ev.category = val;
 					dec->ev.category_len = vl;
 				}
-			} else if ((r = cs__decode_obs(dec, ck->kind, ck->role, val, vl)) != CS_DECODE_OK) {
-				return r;
+			} else if ((r = ck->kind == CS_DLEAF_TEXT ? cs__decode_text(dec, ck->role, val, vl, 0)
+								 : cs__decode_obs(dec, ck->kind, ck->role, val, vl)) != CS_DECODE_OK) {
+				return r; /* a text is kept where it is: in the line, or unescaped into the arena */
 			}
 		}
 		if (!next_k)

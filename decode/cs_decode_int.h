@@ -223,6 +223,13 @@ void cs__decode_event_reset(cs_decode_t *dec);
 cs_decode_reject_t cs__decode_obs(cs_decode_t *dec, cs_dleaf_kind_t kind, cs_obs_role_t role,
 				  const char *s, size_t len);
 
+/**
+ * Appends the text observable s[0..len) unless the event has it already: s
+ * points into the message (zero-copy), or, in_arena, at the arena's end,
+ * where it is then kept (NUL-terminated).
+ */
+cs_decode_reject_t cs__decode_text(cs_decode_t *dec, cs_obs_role_t role, const char *s, size_t len, int in_arena);
+
 /** Decodes JSON string escapes of s[0..len) into out (>= len bytes). Returns the length. */
 size_t cs__json_unescape(const char *s, size_t len, char *out);
 
