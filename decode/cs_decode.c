@@ -438,17 +438,26 @@ static int cs__epoch_ms(const char *s, size_t len, int64_t *ms) {
 	for (; k < i; k++)
 		ip = ip * 10 + (s[k] - '0');
 	if (i < len && s[i] == '.') {
-		nd = cs_digits_count(s + i + 1, len - i - 1);
-		for (k = 0; k < nd && k < 4; k++) /* ten-thousandths */
-			frac = frac * 10 + (s[i + 1 + k] - '0');
-		for (; k < nd; k++)
-			more |= s[i + 1 + k] != '0';
+		const char *f = s + i + 1;
+		size_t fl = len - i - 1;
+		uint32_t w;
+		if (fl >= 4 && (memcpy(&w, f, 4), ((w - 0x30303030u) | (w + 0x46464646u)) & 0x80808080u) == 0) {
+			/* the common fraction: four digits or more, the first four read at once */
+			w -= 0x30303030u;
+			frac = (int)((w & 0xff) * 1000 + (w >> 8 & 0xff) * 100 + (w >> 16 & 0xff) * 10 + (w >> 24));
+			for (nd = 4; nd < fl && (unsigned)(unsigned char)f[nd] - '0' <= 9; nd++)
+				more |= f[nd] != '0';
+		} else {
+			nd = cs_digits_count(f, fl);
+			for (k = 0; k < nd; k++) /* fewer than four */
+				frac = frac * 10 + (f[k] - '0');
+			for (; k < 4; k++)
+				frac *= 10;
+		}
 		i += 1 + nd;
 	}
 	if (i != len)
 		return -1; /* an exponent */
-	for (k = nd; k < 4; k++)
-		frac *= 10;
 	*ms = 0;
 	if (ip > 100000000000LL || (ip == 100000000000LL && (frac || more))) {
 		if (ip < 100000000000000LL)
