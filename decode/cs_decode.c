@@ -134,7 +134,8 @@ cs_decode_t *cs_decode_new(const cs_decode_conf_t *conf, char *errstr, size_t er
 	    !(dec->arena = cs_malloc(dec->arena_size)))
 		goto nomem;
 	if (conf->shape_nodes > 0 && (!(dec->shapes = cs__shapes_new((size_t)conf->shape_nodes)) ||
-				      !(dec->cef_seq = cs_calloc(1, sizeof(*dec->cef_seq)))))
+				      !(dec->cef_seq = cs_calloc(1, sizeof(*dec->cef_seq))) ||
+				      !(dec->hcache = cs_calloc(CS__HC_SLOTS, sizeof(*dec->hcache)))))
 		goto nomem;
 	if (dec->cef_seq)
 		dec->cef_seq->first = -1;
@@ -155,6 +156,7 @@ void cs_decode_destroy(cs_decode_t *dec) {
 	cs_free(dec->zbuf);
 	cs__shapes_destroy(dec->shapes);
 	cs_free(dec->cef_seq);
+	cs_free(dec->hcache);
 	cs_free(dec->stamps);
 	cs_free(dec->obs);
 	cs_free(dec->arena);
@@ -250,12 +252,32 @@ cs_decode_reject_t cs__decode_obs(cs_decode_t *dec, cs_dleaf_kind_t kind, cs_obs
 					    : cs__decode_obs_gen(dec, kind, role, s, len);
 }
 
+/* The slot of the host at p (len 8 to CS__HC_MAX bytes). */
+static inline uint32_t cs__hc_slot(const char *p, size_t len) {
+	uint64_t a, b;
+	memcpy(&a, p, 8);
+	memcpy(&b, p + len - 8, 8);
+	return (uint32_t)(((a * 0x9E3779B97F4A7C15ULL) ^ (b * 0xC2B2AE3D27D4EB4FULL) ^ len) >> 57); /* 128 slots */
+}
+
+/* 1 if e holds the len bytes at p (p has CS__HC_MAX readable bytes). */
+static inline int cs__hc_eq(const cs__hc_t *e, const char *p, size_t len) {
+	uint64_t eq = 0;
+	for (int i = 0; i < CS__HC_MAX; i += 16)
+		eq |= (uint64_t)(uint16_t)_mm_movemask_epi8(
+			      _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(e->raw + i)),
+					     _mm_loadu_si128((const __m128i *)(const void *)(p + i))))
+		      << i;
+	return (~eq & ((1ULL << len) - 1)) == 0;
+}
+
 static cs_decode_reject_t cs__decode_obs_gen(cs_decode_t *dec, cs_dleaf_kind_t kind, cs_obs_role_t role,
 					     const char *s, size_t len) {
 	char *dst;
-	size_t room, hoff = 0, hlen = 0;
+	size_t room, hoff = 0, hlen = 0, rawlen = len;
 	int type = -1, htype = -1;
 	cs_decode_reject_t r;
+	cs__hc_t *hc = NULL; /* the host's slot, when it may be kept */
 
 	if (len == 0)
 		return CS_DECODE_OK;
@@ -272,10 +294,25 @@ static cs_decode_reject_t cs__decode_obs_gen(cs_decode_t *dec, cs_dleaf_kind_t k
 		memcpy(&b, s + len - 8, 8);
 		memcpy(dst, &a, 8);
 		memcpy(dst + len - 8, &b, 8);
+	} else if (len > 16 && len <= 48 && s != dst) {
+		/* most hosts: 16-byte pieces, the last one overlapping, all loaded before any is stored */
+		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)s);
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + (len > 32 ? 16 : len - 16)));
+		__m128i c = _mm_loadu_si128((const __m128i *)(const void *)(s + len - 16));
+		_mm_storeu_si128((__m128i *)(void *)dst, a);
+		_mm_storeu_si128((__m128i *)(void *)(dst + (len > 32 ? 16 : len - 16)), b);
+		_mm_storeu_si128((__m128i *)(void *)(dst + len - 16), c);
 	} else if (s != dst) {
 		memmove(dst, s, len);
 	}
 	dst[len] = '\0';
+	if (dec->hcache && (kind == CS_DLEAF_IP || kind == CS_DLEAF_HOST || kind == CS_DLEAF_URL_HOST) && len >= 8 &&
+	    len <= CS__HC_MAX && s != dst) {
+		uint8_t k = kind == CS_DLEAF_IP ? CS_DLEAF_IP : CS_DLEAF_HOST;
+		hc = &dec->hcache[cs__hc_slot(dst, len)];
+		if (hc->len == len && hc->kind == k && cs__hc_eq(hc, dst, len)) /* the arena has the room to read */
+			return hc->type < 0 ? CS_DECODE_OK : cs__decode_obs_push(dec, hc->type, role, dst, len);
+	}
 	switch (kind) {
 	case CS_DLEAF_IP:
 		type = cs_norm_host(dst, &len, room);
@@ -301,6 +338,12 @@ static cs_decode_reject_t cs__decode_obs_gen(cs_decode_t *dec, cs_dleaf_kind_t k
 		break;
 	default:
 		return CS_DECODE_OK;
+	}
+	if (hc && (type < 0 || (len == rawlen && !memcmp(dst, s, len)))) { /* no host, or a host as it was: kept */
+		memcpy(hc->raw, s, rawlen);
+		hc->len = (uint8_t)rawlen;
+		hc->kind = kind == CS_DLEAF_IP ? CS_DLEAF_IP : CS_DLEAF_HOST;
+		hc->type = (int8_t)type;
 	}
 	if (type < 0)
 		return CS_DECODE_OK; /* not a value of that kind: no observable, not an error */
@@ -508,16 +551,20 @@ void cs__decode_event_reset(cs_decode_t *dec) {
 	dec->arena_used = 0;
 	dec->url_host = dec->url_path = NULL;
 	dec->marker_fmt = dec->first_fmt = CS_DECODE_FMT_AUTO;
-	/* zeroed 16 bytes at a time: gcc makes a memset (or a copy of a zeroed constant) of this size a
-	 * `rep stos`, which is slow to start */
-	char *e = (char *)&dec->ev;
-	const __m128i z = _mm_setzero_si128();
-	size_t i;
-	for (i = 0; i + 16 <= sizeof(dec->ev); i += 16)
-		_mm_storeu_si128((__m128i *)(void *)(e + i), z);
-	if (i < sizeof(dec->ev))
-		memset(e + i, 0, sizeof(dec->ev) - i);
+	/* field by field: gcc makes a memset of the struct (or a loop of vector stores) a `rep stos`, slow to
+	 * start, once per event */
+	_Static_assert(sizeof(void *) != 8 || sizeof(cs_decode_event_t) == 96, "clear every field of cs_decode_event_t");
+	dec->ev.fmt = CS_DECODE_FMT_AUTO;
+	dec->ev.ts_ms = 0;
+	dec->ev.org = NULL;
+	dec->ev.org_len = 0;
 	dec->ev.severity = -1;
+	dec->ev.category = NULL;
+	dec->ev.category_len = 0;
+	dec->ev.obs = NULL;
+	dec->ev.obs_cnt = 0;
+	dec->ev.offset = dec->ev.length = 0;
+	dec->ev.raw = NULL;
 }
 
 /* Finds "CEF:" at the start or behind a syslog header (first 512 bytes of the line). */

@@ -89,6 +89,22 @@ typedef struct cs__cef_seq_s {
 	cs__cef_sk_t k[CS__CEF_NODES];
 } cs__cef_seq_t;
 
+/*
+ * The hosts normalized lately (cs_decode.c): a SOC stream names the same few
+ * hosts again and again (90-96% of the Zeek dns and ssl samples' names are
+ * among the last 256). A host of 8 to 48 bytes whose normalization left it
+ * as it was, or found it no host, is kept by its bytes and the kind of its
+ * field, direct-mapped; found again, it is taken as it is.
+ */
+#define CS__HC_SLOTS 128
+#define CS__HC_MAX 48
+typedef struct cs__hc_s {
+	char raw[CS__HC_MAX];
+	uint8_t len, kind; /* 0: empty */
+	int8_t type;       /* CS_OBS_* or -1 (no host) */
+	uint8_t pad[13];   /* 64 bytes */
+} cs__hc_t;
+
 struct cs_decode_s {
 	const cs_decode_conf_t *conf;
 	uint64_t *stamps; /* [conf->node_cnt]: object serial in which a mapped key was seen */
@@ -104,7 +120,8 @@ struct cs_decode_s {
 	cs_time_memo_t tmemo; /* the date of the last event time read */
 	cs_decode_fmt_t marker_fmt, first_fmt;
 	struct cs__shapes_s *shapes; /* event shapes learned by the JSON scanner, or NULL (cs_decode_json.c) */
-	cs__cef_seq_t *cef_seq;      /* CEF keys of the last line, or NULL (cs_decode_cef.c); both off when shape.nodes is 0 */
+	cs__cef_seq_t *cef_seq;      /* CEF keys of the last line, or NULL (cs_decode_cef.c) */
+	cs__hc_t *hcache;            /* [CS__HC_SLOTS] hosts normalized lately, or NULL; all three off when shape.nodes is 0 */
 	/* decompression */
 	ZSTD_DCtx *zctx;
 	LZ4F_dctx *lctx;

@@ -11,7 +11,9 @@
  * walked), that a full trie learns no more and stays right, and that a stream
  * whose shapes never repeat pauses the walking. CEF lines likewise, with and
  * without learned key sequences: generated lines and mutants, then lines of
- * keys drawn at random (a trie that fills), long keys and '=' in values.
+ * keys drawn at random (a trie that fills), long keys and '=' in values. And
+ * the hosts a decoder keeps once normalized: the same bytes at address and
+ * host fields, hosts normalization changes, no hosts, long hosts, IPv6.
  */
 #include "cs_test.h"
 #include "cs_bench.h"
@@ -209,6 +211,33 @@ int cs_test_0014(void) {
 			both(CS_DECODE_FMT_EVE, cases[i].json, strlen(cases[i].json), "edge again");
 			both(CS_DECODE_FMT_EVE, cases[i].json, strlen(cases[i].json), "edge again");
 		}
+		CS_TEST_EQ_INT(mismatches, 0);
+	}
+
+	/* hosts kept once normalized (the same decoders: with them, without): the same bytes at an address and
+	 * at a host field, hosts that normalization changes, no hosts, 8 to 48 bytes and beyond, hosts that
+	 * differ only in their last bytes or length, IPv6 */
+	{
+		static const char *hosts[] = {
+			"example.com", "EXAMPLE.com", "example.com.", "localhost", "a.b", "abcdefgh.eu",
+			"0123456789abcdef0123456789abcdef0123456789ab.eu", "0123456789abcdef0123456789abcdef0123456789ab.eV",
+			"0123456789abcdef0123456789abcdef0123456789abc.eu", "0123456789abcdef0123456789abcdef0123456789a.eu",
+			"2001:db8::1", "2001:DB8:0:0:0:0:0:1", "::ffff:10.0.0.1", "10.0.0.1.example", "bücher.example",
+			"exa mple.com", "-bad.example", "x.example.com", "x.example.co", "y.example.com",
+			/* the same length, first and last 8 bytes (one slot): a host, no host (an empty label at byte 36) */
+			"abcdefgh.0123456789012345678901234567.ijklmnop", "abcdefgh.012345678901234567890123456..ijklmnop",
+			"abcdefgh.0123456789012345678901234567.ijklmnop", "abcdefgh.01234567890.2345678901234567.ijklmnop"};
+		long before = compared;
+		for (int round = 0; round < 3; round++)
+			for (size_t i = 0; i < CS_ARRAY_SIZE(hosts); i++)
+				for (size_t j = 0; j < CS_ARRAY_SIZE(hosts); j += 7) {
+					int n = snprintf(buf, sizeof(buf),
+							 "{\"src_ip\":\"%s\",\"event_type\":\"dns\",\"dns\":{\"rrname\":\"%s\"},"
+							 "\"tls\":{\"sni\":\"%s\"}}",
+							 hosts[i], hosts[i], hosts[(i + j) % CS_ARRAY_SIZE(hosts)]);
+					both(CS_DECODE_FMT_EVE, buf, (size_t)n, "hosts");
+				}
+		CS_TEST_SAY("hosts: %ld events compared", compared - before);
 		CS_TEST_EQ_INT(mismatches, 0);
 	}
 
