@@ -120,7 +120,7 @@ struct cs_decode_s {
 	cs_time_memo_t tmemo; /* the date of the last event time read */
 	cs_decode_fmt_t marker_fmt, first_fmt;
 	struct cs__shapes_s *shapes; /* event shapes learned by the JSON scanner, or NULL (cs_decode_json.c) */
-	cs__cef_seq_t *cef_seq;      /* CEF keys of the last line, or NULL (cs_decode_cef.c) */
+	cs__cef_seq_t *cef_seq;      /* CEF key sequences seen, or NULL (cs_decode_cef.c) */
 	cs__hc_t *hcache;            /* [CS__HC_SLOTS] hosts normalized lately, or NULL; all three off when shape.nodes is 0 */
 	/* decompression */
 	ZSTD_DCtx *zctx;
