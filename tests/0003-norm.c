@@ -221,6 +221,33 @@ int cs_test_0003(void) {
 			       "domains %ld, ipv4 %ld, rejected %ld", domains, ipv4, rejected);
 	}
 	{
+		/* cs_norm_url_host(): where the normalized URL's host is, when the fast path knows it */
+		static const struct {
+			const char *in, *out;
+			size_t hoff, hlen;
+			int htype;
+		} uh[] = {
+			{"http://Example.COM./a?b=1", "http://example.com/a?b=1", 7, 11, CS_OBS_DOMAIN},
+			{"https://10.0.0.1/x", "https://10.0.0.1/x", 8, 8, CS_OBS_IPV4},
+			{"ftp://a.example/", "ftp://a.example/", 6, 9, CS_OBS_DOMAIN},
+			{"http://[::1]/x", "http://[::1]/x", 0, 0, -1},           /* not the fast path: not known */
+			{"http://a.example:8080/x", "http://a.example:8080/x", 0, 0, -1},
+			{"HTTP://a.example/x", "http://a.example/x", 0, 0, -1},
+		};
+		for (size_t i = 0; i < CS_ARRAY_SIZE(uh); i++) {
+			char u[256];
+			size_t len = strlen(uh[i].in), hoff = 99, hlen = 99;
+			int htype = 99;
+			memcpy(u, uh[i].in, len + 1);
+			CS_TEST_EQ_INT(cs_norm_url_host(u, &len, sizeof(u), &hoff, &hlen, &htype), 0);
+			CS_TEST_EQ_STR(u, uh[i].out);
+			CS_TEST_ASSERT(htype == uh[i].htype, "url %s: host type %d", uh[i].in, htype);
+			if (htype >= 0)
+				CS_TEST_ASSERT(hoff == uh[i].hoff && hlen == uh[i].hlen, "url %s: host at %zu, %zu bytes",
+					       uh[i].in, hoff, hlen);
+		}
+	}
+	{
 		/* The branch-free dotted-quad check (the decoder's) gives the byte-by-byte
 		 * one's answer on 7 to 15 bytes, whatever follows them in the 16 it reads:
 		 * quads of octets up to 299, mangled, and strings of digits and dots. */
