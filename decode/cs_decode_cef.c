@@ -223,6 +223,24 @@ static inline __attribute__((always_inline)) int cs__cef_sk_eq(const cs__cef_sk_
 	return ((lo | hi << 16) & sk->mask) == sk->mask;
 }
 
+/*
+ * The node of the key that ends at the '=' at q, among the keys seen after
+ * node cur, with the value begun at v: " key" as seen, right-aligned before
+ * q, which is what the backtrack from q finds there. -1: none (or q too near
+ * the line's start to load the 32 bytes before it).
+ */
+static inline __attribute__((always_inline)) int cs__cef_next(const cs__cef_seq_t *seq, int cur, const char *v,
+							       const char *q, const char *buf) {
+	if (q - buf < 32)
+		return -1;
+	for (int i = seq->k[cur].kid; i >= 0; i = seq->k[i].next) {
+		const cs__cef_sk_t *sk = &seq->k[i];
+		if (sk->klen && q - v > sk->klen && cs__cef_sk_eq(sk, q - 32))
+			return i;
+	}
+	return -1;
+}
+
 cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len) {
 	const char *f[8], *p = buf + 4, *end = buf + len, *k;
 	size_t fl[8];
@@ -301,60 +319,36 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 		const char *v = p + 1, *ve = end, *q, *next_k = NULL, *next_eq = NULL;
 		int bs = 0, next_node = -1; /* a backslash in the value: unescape it; the next key's node */
 
-		q = cs__find2(v, end, '=', '\\');
-		if (cur >= 0 && q < end && *q == '=' && q - buf >= 32) {
-			/* the common case: no backslash before the next '=', and " key" before it as seen after this key */
-			for (int i = seq->k[cur].kid; i >= 0; i = seq->k[i].next) {
-				const cs__cef_sk_t *sk = &seq->k[i];
-				if (sk->klen && q - v > sk->klen && cs__cef_sk_eq(sk, q - 32)) {
-					ve = q - sk->klen - 1; /* what the backtrack below would find */
-					next_k = ve + 1;
-					next_eq = q;
-					next_node = i;
-					break;
+		for (q = cs__find2(v, end, '=', '\\'); q < end; q = cs__find2(q + 1, end, '=', '\\')) {
+			const char *s;
+			int i;
+			if (*q == '\\') {
+				if (q + 1 < end) {
+					bs = 1;
+					q++;
 				}
+				continue;
 			}
-		}
-		if (!next_k) {
-			for (; q < end; q = cs__find2(q + 1, end, '=', '\\')) {
-				const char *s;
-				if (*q == '\\') {
-					if (q + 1 < end) {
-						bs = 1;
-						q++;
-					}
-					continue;
-				}
-				/* '=' */
-				if (cur >= 0 && q - buf >= 32) {
-					int i;
-					const cs__cef_sk_t *sk = NULL;
-					for (i = seq->k[cur].kid; i >= 0; i = sk->next) {
-						sk = &seq->k[i];
-						if (sk->klen && q - v > sk->klen && cs__cef_sk_eq(sk, q - 32))
-							break; /* " key" as seen after this one: what the backtrack would find */
-					}
-					if (i >= 0) {
-						ve = q - sk->klen - 1;
-						next_k = ve + 1;
-						next_eq = q;
-						next_node = i;
-						break;
-					}
-				}
-				s = q;
-				while (s > v && cs__is_keych(s[-1]))
-					s--;
-				if (s > v && s[-1] == ' ' && s < q) {
-					ve = s - 1;
-					next_k = s;
-					next_eq = q;
-					break;
-				}
-				if (s == q && q > v && q[-1] == ' ')
-					return CS_DECODE_REJECT_BAD_CEF; /* " =value": a key is missing */
-				/* an unescaped '=' inside a value (common in URLs): part of it */
+			/* '=': first the keys seen after this one (the common case), else the backtrack */
+			if (cur >= 0 && (i = cs__cef_next(seq, cur, v, q, buf)) >= 0) {
+				ve = q - seq->k[i].klen - 1;
+				next_k = ve + 1;
+				next_eq = q;
+				next_node = i;
+				break;
 			}
+			s = q;
+			while (s > v && cs__is_keych(s[-1]))
+				s--;
+			if (s > v && s[-1] == ' ' && s < q) {
+				ve = s - 1;
+				next_k = s;
+				next_eq = q;
+				break;
+			}
+			if (s == q && q > v && q[-1] == ' ')
+				return CS_DECODE_REJECT_BAD_CEF; /* " =value": a key is missing */
+			/* an unescaped '=' inside a value (common in URLs): part of it */
 		}
 		while (ve > v && ve[-1] == ' ')
 			ve--; /* trailing white space */
