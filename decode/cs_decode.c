@@ -202,7 +202,8 @@ cs_decode_reject_t cs__decode_obs_quad(cs_decode_t *dec, cs_dleaf_kind_t kind, c
 	dst[len] = '\0';
 	if (!cs_norm_ipv4_canonical16(dst, len)) /* the arena has room for 16 bytes */
 		return cs__decode_obs_gen(dec, kind, role, s, len);
-	for (size_t i = 0; i < dec->obs_cnt; i++) { /* the same address twice in one event: once */
+	/* the same address twice in one event: once (cs__obs_has() with the words already loaded) */
+	for (size_t i = 0; i < dec->obs_cnt; i++) {
 		const cs_obs_t *o = &dec->obs[i];
 		if (o->type == CS_OBS_IPV4 && o->len == len) {
 			uint64_t x, y;
@@ -218,12 +219,17 @@ cs_decode_reject_t cs__decode_obs_quad(cs_decode_t *dec, cs_dleaf_kind_t kind, c
 	return CS_DECODE_OK;
 }
 
+/* 1 if the event has an observable of this type and value already. */
+static inline int cs__obs_has(const cs_decode_t *dec, int type, const char *s, size_t len) {
+	for (size_t i = 0; i < dec->obs_cnt; i++)
+		if ((int)dec->obs[i].type == type && dec->obs[i].len == len && !memcmp(dec->obs[i].value, s, len))
+			return 1;
+	return 0;
+}
+
 cs_decode_reject_t cs__decode_text(cs_decode_t *dec, cs_obs_role_t role, const char *s, size_t len, int in_arena) {
-	if (len == 0)
+	if (len == 0 || cs__obs_has(dec, CS_OBS_TEXT, s, len)) /* the same text twice in one event: once */
 		return CS_DECODE_OK;
-	for (size_t i = 0; i < dec->obs_cnt; i++) /* the same text twice in one event: once */
-		if (dec->obs[i].type == CS_OBS_TEXT && dec->obs[i].len == len && !memcmp(dec->obs[i].value, s, len))
-			return CS_DECODE_OK;
 	if (dec->obs_cnt == (size_t)dec->conf->max_observables)
 		return CS_DECODE_REJECT_TOO_MANY_OBS;
 	dec->obs[dec->obs_cnt++] = (cs_obs_t){CS_OBS_TEXT, role, s, len};
@@ -236,9 +242,8 @@ cs_decode_reject_t cs__decode_text(cs_decode_t *dec, cs_obs_role_t role, const c
 
 /* Appends the normalized value dst[0..len) (in the arena, NUL-terminated) unless the event has it already. */
 static cs_decode_reject_t cs__decode_obs_push(cs_decode_t *dec, int type, cs_obs_role_t role, char *dst, size_t len) {
-	for (size_t i = 0; i < dec->obs_cnt; i++) /* the same value twice in one event: once */
-		if ((int)dec->obs[i].type == type && dec->obs[i].len == len && !memcmp(dec->obs[i].value, dst, len))
-			return CS_DECODE_OK;
+	if (cs__obs_has(dec, type, dst, len)) /* the same value twice in one event: once */
+		return CS_DECODE_OK;
 	if (dec->obs_cnt == (size_t)dec->conf->max_observables)
 		return CS_DECODE_REJECT_TOO_MANY_OBS;
 	dec->obs[dec->obs_cnt++] = (cs_obs_t){(cs_obs_type_t)type, role, dst, len};
@@ -278,6 +283,7 @@ static cs_decode_reject_t cs__decode_obs_gen(cs_decode_t *dec, cs_dleaf_kind_t k
 	int type = -1, htype = -1;
 	cs_decode_reject_t r;
 	cs__hc_t *hc = NULL; /* the host's slot, when it may be kept */
+	uint8_t hk = kind == CS_DLEAF_IP ? CS_DLEAF_IP : CS_DLEAF_HOST; /* the kind it is kept under */
 
 	if (len == 0)
 		return CS_DECODE_OK;
@@ -308,9 +314,8 @@ static cs_decode_reject_t cs__decode_obs_gen(cs_decode_t *dec, cs_dleaf_kind_t k
 	dst[len] = '\0';
 	if (dec->hcache && (kind == CS_DLEAF_IP || kind == CS_DLEAF_HOST || kind == CS_DLEAF_URL_HOST) && len >= 8 &&
 	    len <= CS__HC_MAX && s != dst) {
-		uint8_t k = kind == CS_DLEAF_IP ? CS_DLEAF_IP : CS_DLEAF_HOST;
 		hc = &dec->hcache[cs__hc_slot(dst, len)];
-		if (hc->len == len && hc->kind == k && cs__hc_eq(hc, dst, len)) /* the arena has the room to read */
+		if (hc->len == len && hc->kind == hk && cs__hc_eq(hc, dst, len)) /* the arena has the room to read */
 			return hc->type < 0 ? CS_DECODE_OK : cs__decode_obs_push(dec, hc->type, role, dst, len);
 	}
 	switch (kind) {
@@ -342,7 +347,7 @@ static cs_decode_reject_t cs__decode_obs_gen(cs_decode_t *dec, cs_dleaf_kind_t k
 	if (hc && (type < 0 || (len == rawlen && !memcmp(dst, s, len)))) { /* no host, or a host as it was: kept */
 		memcpy(hc->raw, s, rawlen);
 		hc->len = (uint8_t)rawlen;
-		hc->kind = kind == CS_DLEAF_IP ? CS_DLEAF_IP : CS_DLEAF_HOST;
+		hc->kind = hk;
 		hc->type = (int8_t)type;
 	}
 	if (type < 0)
