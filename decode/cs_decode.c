@@ -473,18 +473,12 @@ cs_decode_reject_t cs__decode_emit_str_any(cs_decode_t *dec, const cs_dleaf_t *l
  */
 static int cs__epoch_ms(const char *s, size_t len, int64_t *ms) {
 	size_t i = cs_digits_count(s, len), k, nd = 0;
-	int64_t ip = 0;
+	int64_t ip;
 	int frac = 0, more = 0;
 
 	if (i == 0 || i > 15)
 		return -1; /* '-', or more digits: strtod decides, as before */
-	k = 0;
-	if (i >= 8) {
-		ip = (int64_t)cs_digits8(s);
-		k = 8;
-	}
-	for (; k < i; k++)
-		ip = ip * 10 + (s[k] - '0');
+	ip = cs__dec_value(s, i);
 	if (i < len && s[i] == '.') {
 		const char *f = s + i + 1;
 		size_t fl = len - i - 1;

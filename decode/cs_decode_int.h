@@ -182,17 +182,22 @@ static inline const cs_dnode_t *cs__dnode_kid(const cs_dnode_t *node, const char
 	return k->klen == klen && !memcmp(k->key, key, klen) ? k : NULL;
 }
 
-/** s[0..len) as a decimal of 1 to 18 digits (no sign): 0 and *v, else -1. */
-static inline int cs__dec_u64(const char *s, size_t len, int64_t *v) {
+/** The value of the n decimal digits at s (all digits, n <= 18), 8 at a time. */
+static inline int64_t cs__dec_value(const char *s, size_t n) {
 	int64_t x = 0;
 	size_t i = 0;
+	for (; n - i >= 8; i += 8)
+		x = x * 100000000 + (int64_t)cs_digits8(s + i);
+	for (; i < n; i++)
+		x = x * 10 + (s[i] - '0');
+	return x;
+}
+
+/** s[0..len) as a decimal of 1 to 18 digits (no sign): 0 and *v, else -1. */
+static inline int cs__dec_u64(const char *s, size_t len, int64_t *v) {
 	if (len == 0 || len > 18 || cs_digits_count(s, len) != len)
 		return -1;
-	for (; len - i >= 8; i += 8)
-		x = x * 100000000 + (int64_t)cs_digits8(s + i);
-	for (; i < len; i++)
-		x = x * 10 + (s[i] - '0');
-	*v = x;
+	*v = cs__dec_value(s, len);
 	return 0;
 }
 
