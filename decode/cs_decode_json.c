@@ -516,13 +516,21 @@ typedef struct cs__snode_s {
 	uint32_t kind;          /* CS__SV_*: what follows it */
 	int32_t kid, next;      /* first kid, next sibling; -1: none */
 	const cs_dnode_t *node; /* the value's field-map node when it has leaves, else NULL */
-	uint64_t pad;           /* 64 bytes */
+	uint32_t lit;           /* an unmapped value's last bytes, hashed */
+	uint8_t same;           /* walks since they last changed */
+	uint8_t changes;        /* times they changed (CS__FOLD_CHANGES: no longer followed) */
+	uint8_t folds;          /* nodes folded from this one */
+	uint8_t pad;            /* 64 bytes */
 } cs__snode_t;
 
 #define CS__SHAPE_POOL_PER_NODE 24 /* segment bytes budgeted per node */
 #define CS__SHAPE_SEEN 512         /* shapes remembered as seen once */
 #define CS__SHAPE_CHECK 1024       /* walks between two checks of the hit rate */
 #define CS__SHAPE_PAUSE 16384      /* events read by the full scan alone after a check found most walks missed */
+#define CS__FOLD_SAME 8            /* walks with an unmapped value unchanged before it is folded */
+#define CS__FOLD_CHANGES 32        /* changes after which an unmapped value is taken as varying */
+#define CS__FOLD_MAX 2             /* folds from one node */
+#define CS__FOLD_SEG 512           /* the longest folded segment */
 
 struct cs__shapes_s {
 	cs__snode_t *nodes;
@@ -532,6 +540,7 @@ struct cs__shapes_s {
 	int32_t first[CS_DECODE_FMT__CNT]; /* the first segments of each format's shapes */
 	uint32_t walks, misses, pause;      /* walks and misses since the last check; events left unwalked */
 	uint64_t walked, missed, flushes;   /* since the decoder was made */
+	uint64_t folded;                    /* nodes made by folding (since the decoder was made) */
 	uint64_t seen[CS__SHAPE_SEEN];      /* hashes of shapes seen once (learned when seen again) */
 	cs__rec_t rec;
 };
@@ -615,22 +624,91 @@ static inline __attribute__((always_inline)) const char *cs__int_fast(const char
 	return p + k;
 }
 
+/*
+ * Folding. An unmapped value that stays the same walk after walk (a version,
+ * a sensor's name, "udp") is worth no scan: once it has been the same for
+ * CS__FOLD_SAME walks, the node before it (A: its segment, then the value)
+ * and the node the walk finds next (B) are folded into a new node M whose
+ * segment is A's segment, the value's bytes and B's segment - the bytes of
+ * the event walked - and which is followed by what follows B (B's value,
+ * leaves and kids). M goes just before A among its siblings. An event that
+ * has M's bytes is one the walk would have read through A and B the same
+ * way: the same bytes scanned from the same place give the same tokens; one
+ * whose value differs fails M's compare and goes on to A. A value is
+ * followed by a hash of its first and last bytes and its length (a
+ * collision folds a value that varies: a compare lost per event, no wrong
+ * result); one that changed CS__FOLD_CHANGES times is no longer followed.
+ * Folds take a quarter of the nodes and pool at most, leaving the rest to
+ * learning; the learning side never takes an M for a segment it records (a
+ * segment holds no value, M's bytes do, and the same bytes read from the
+ * same place cannot be both).
+ */
+static inline __attribute__((always_inline)) uint32_t cs__lit_hash(const char *b, const char *e) {
+	size_t l = (size_t)(e - b);
+	uint64_t w0, w1;
+	memcpy(&w0, b, 8); /* 16 bytes can be loaded at b */
+	memcpy(&w1, b + 8, 8);
+	if (l < 16) {
+		w1 = l > 8 ? w1 & (~0ULL >> (8 * (16 - l))) : 0;
+		w0 = l >= 8 ? w0 : w0 & ~(~0ULL << (8 * l));
+	} else {
+		uint64_t w2;
+		memcpy(&w2, e - 8, 8);
+		w1 ^= w2 * 0x9E3779B97F4A7C15ULL;
+	}
+	return (uint32_t)(((w0 * 0xC2B2AE3D27D4EB4FULL) ^ (w1 * 0x165667B19E3779F9ULL) ^ l) >> 32);
+}
+
+/* Folds the node linked from *link (its segment at pa) with node b, whose segment ends at e: before it. */
+static void cs__shape_fold(struct cs__shapes_s *sh, int32_t *link, const char *pa, const char *e, int32_t b) {
+	size_t seglen = (size_t)(e - pa);
+	cs__snode_t *m;
+	char hb[16] = {0};
+
+	if (seglen > CS__FOLD_SEG || sh->nnodes >= sh->max_nodes - sh->max_nodes / 4 ||
+	    sh->pool_used + seglen > sh->pool_size - sh->pool_size / 4)
+		return;
+	m = &sh->nodes[sh->nnodes];
+	memcpy(hb, pa, seglen < 16 ? seglen : 16);
+	memset(m, 0, sizeof(*m));
+	m->head = _mm_loadu_si128((const __m128i *)(const void *)hb);
+	m->hmask = seglen >= 16 ? 0xffffu : (1u << seglen) - 1;
+	m->seglen = (uint32_t)seglen;
+	if (seglen > 16) {
+		m->rest = (uint32_t)sh->pool_used;
+		memcpy(sh->pool + sh->pool_used, pa + 16, seglen - 16);
+		sh->pool_used += seglen - 16;
+	}
+	m->kind = sh->nodes[b].kind;
+	m->node = sh->nodes[b].node;
+	m->kid = sh->nodes[b].kid;
+	m->next = *link;
+	*link = (int32_t)sh->nnodes++;
+	sh->folded++;
+}
+
 /* Walks the event at buf along the shapes of format f: 1 and *consumed, or 0 (read it again). */
 static int cs__shape_walk(cs__js_t *js, struct cs__shapes_s *sh, int f, const char *buf, size_t *consumed) {
 	const char *p = buf, *end = js->end, *s;
-	const cs__snode_t *nodes = sh->nodes;
-	int32_t i = sh->first[f];
+	cs__snode_t *nodes = sh->nodes;
+	int32_t *link = &sh->first[f], *flink = NULL; /* where the current node is linked from; the node to fold */
+	int32_t i = *link;
+	const char *fp = NULL; /* the segment of the node to fold, NULL: none */
 	size_t len;
 	int esc;
 
 	for (;;) {
-		const cs__snode_t *n = NULL;
+		cs__snode_t *n = NULL;
 		const char *q = NULL;
-		for (; i >= 0; i = n->next) {
+		for (; i >= 0; link = &n->next, i = n->next) {
 			n = &nodes[i];
 			if (!cs__seg_eq(sh, n, p, end))
 				continue;
 			q = p + n->seglen;
+			if (__builtin_expect(fp != NULL, 0)) {
+				cs__shape_fold(sh, flink, fp, q, i);
+				fp = NULL;
+			}
 			if (n->kind == CS__SV_STR) {
 				if (!(q = cs__string(js, q, &s, &len, &esc)))
 					continue;
@@ -653,7 +731,21 @@ static int cs__shape_walk(cs__js_t *js, struct cs__shapes_s *sh, int f, const ch
 		}
 		if (i < 0)
 			return 0;
+		if (!n->node && n->changes < CS__FOLD_CHANGES && n->folds < CS__FOLD_MAX && end - (p + n->seglen) >= 16) {
+			uint32_t h = cs__lit_hash(p + n->seglen, q);
+			if (h != n->lit) {
+				n->lit = h;
+				n->same = 0;
+				n->changes++;
+			} else if (++n->same == CS__FOLD_SAME) {
+				n->same = 0;
+				n->folds++;
+				flink = link;
+				fp = p;
+			}
+		}
 		p = q;
+		link = &n->kid;
 		i = n->kid;
 	}
 }
@@ -862,6 +954,7 @@ void cs_decode_shape_stats(const cs_decode_t *dec, cs_decode_shape_stats_t *st) 
 		st->missed = sh->missed;
 		st->nodes = sh->nnodes;
 		st->flushes = sh->flushes;
+		st->folded = sh->folded;
 		st->paused = sh->pause > 0;
 	}
 	if (dec->cef_seq) {

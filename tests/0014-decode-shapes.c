@@ -9,7 +9,9 @@
  * (escapes, a value of another type, a duplicate key, truncation, bad UTF-8,
  * odd numbers, white space). It also checks that shapes are used (most events
  * walked), that a full trie learns no more and stays right, and that a stream
- * whose shapes never repeat pauses the walking. CEF lines likewise, with and
+ * whose shapes never repeat pauses the walking; that unmapped values that
+ * stay the same are folded into the segments around them, and events whose
+ * values then differ decode the same. CEF lines likewise, with and
  * without learned key sequences: generated lines and mutants, then lines of
  * keys drawn at random (a trie that fills), long keys and '=' in values. And
  * the hosts a decoder keeps once normalized: the same bytes at address and
@@ -323,6 +325,60 @@ int cs_test_0014(void) {
 	CS_TEST_EQ_INT(st.walked, 0);
 	CS_TEST_EQ_INT(st.nodes, 0);
 	CS_TEST_EQ_INT(mismatches, 0);
+	cs_decode_destroy(with);
+	cs_decode_conf_destroy(conf_with);
+
+	/* folding: unmapped values that stay the same (strings, numbers, the last one before the end) are
+	 * folded into the segments around them; then they change for good, alternate, change type, come
+	 * escaped (the same string, other bytes) or badly escaped, and mutants hit the folded bytes */
+	CS_TEST_ASSERT((conf_with = cs_decode_conf_new()), "conf");
+	CS_TEST_ASSERT((with = cs_decode_new(conf_with, errstr, sizeof(errstr))), "%s", errstr);
+	{
+		long fwalked = 0, fevents = 0;
+		uint64_t folded0 = 0, folded2 = 0;
+		for (int i = 0; i < 3000; i++) {
+			int phase = i / 500, n;
+			const char *iface = phase < 2 ? "eth0" : phase == 2 ? "eth1" : phase == 3 ? (i % 10 ? "eth0" : "eth1")
+					  : phase == 4 ? (i % 2 ? "eth0" : "eth1")
+					  : i % 11 == 0 ? "eth\\q" : i % 3 == 0 ? "eth\\u0030" : "eth0";
+			char flow[16], proto[16];
+			snprintf(flow, sizeof(flow), "%d", phase < 3 ? 7 : i % 3);
+			snprintf(proto, sizeof(proto), "%s", phase == 4 && i % 7 == 0 ? "17" : "\"UDP\"");
+			n = snprintf(buf, sizeof(buf),
+				     "{\"timestamp\":\"2026-11-29T11:%02d:%02d.000000+0000\",\"flow_id\":%s,\"in_iface\":\"%s\","
+				     "\"event_type\":\"dns\",\"src_ip\":\"10.0.%d.%d\",\"src_port\":%d,\"dest_ip\":\"10.1.%d.%d\","
+				     "\"dest_port\":53,\"proto\":%s,\"dns\":{\"rrname\":\"h%d.example.eu\",\"type\":\"query\"},"
+				     "\"app_proto\":\"%s\"}",
+				     i / 60 % 60, i % 60, flow, iface, i / 256 % 256, i % 256, 1024 + i * 7 % 60000, i % 7,
+				     i % 250, proto, i % 40, phase == 2 ? "dns2" : "dns");
+			fwalked += both(i % 2 ? CS_DECODE_FMT_EVE : CS_DECODE_FMT_AUTO, buf, (size_t)n, "fold");
+			fevents++;
+			if (i % 5 == 0) {
+				size_t ml = mutate(buf, (size_t)n, mut, json_bytes);
+				both(CS_DECODE_FMT_EVE, mut, ml, "fold mutant");
+			}
+			if (i == 499 || i == 1499) {
+				cs_decode_shape_stats(with, &st);
+				if (i == 499)
+					folded0 = st.folded;
+				else
+					folded2 = st.folded;
+			}
+		}
+		cs_decode_shape_stats(with, &st);
+		CS_TEST_SAY("folding: %ld events, %ld walked; nodes folded: %llu after the constant phase, %llu after "
+			    "the second, %llu in all; %u nodes",
+			    fevents, fwalked, (unsigned long long)folded0, (unsigned long long)folded2,
+			    (unsigned long long)st.folded, st.nodes);
+		CS_TEST_EQ_INT(mismatches, 0);
+		/* flow_id, in_iface, event_type, src_port's neighbours, proto, type, app_proto: several folds */
+		CS_TEST_ASSERT(folded0 >= 3, "folded %llu", (unsigned long long)folded0);
+		CS_TEST_ASSERT(folded2 > folded0, "new constants folded again: %llu, %llu", (unsigned long long)folded2,
+			       (unsigned long long)folded0);
+		CS_TEST_ASSERT(fwalked > fevents * 8 / 10, "walked %ld of %ld", fwalked, fevents);
+		cs_decode_shape_stats(none, &st);
+		CS_TEST_EQ_INT(st.folded, 0);
+	}
 	cs_decode_destroy(with);
 	cs_decode_conf_destroy(conf_with);
 
