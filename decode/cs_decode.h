@@ -115,12 +115,13 @@ void cs_decode_destroy(cs_decode_t *dec);
  * fitted (missed; a shape is learned when it is seen the second time), trie
  * nodes in use, times the trie was full and emptied, nodes made by folding
  * an unmapped value that stayed the same into the segments around it
- * (folded), and whether shapes are paused because most recent events
- * missed. CEF: extension keys found where a learned key sequence had them
+ * (folded) and such nodes dropped again because they missed far more often
+ * than not (unfolded), and whether shapes are paused because most recent
+ * events missed. CEF: extension keys found where a learned key sequence had them
  * (cef_predicted) and by the backtrack from their '=' (cef_found).
  */
 typedef struct cs_decode_shape_stats_s {
-	uint64_t walked, missed, flushes, folded;
+	uint64_t walked, missed, flushes, folded, unfolded;
 	uint32_t nodes;
 	int paused;
 	uint64_t cef_predicted, cef_found;

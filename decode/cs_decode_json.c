@@ -520,7 +520,8 @@ typedef struct cs__snode_s {
 	uint8_t same;           /* walks since they last changed */
 	uint8_t changes;        /* times they changed (CS__FOLD_CHANGES: no longer followed) */
 	uint8_t folds;          /* nodes folded from this one */
-	uint8_t pad;            /* 64 bytes */
+	uint8_t folded;         /* 1: a node made by folding */
+	uint16_t hits, misses;  /* walks that had its segment, walks that tried it and had not (folded nodes) */
 } cs__snode_t;
 
 #define CS__SHAPE_POOL_PER_NODE 24 /* segment bytes budgeted per node */
@@ -530,7 +531,8 @@ typedef struct cs__snode_s {
 #define CS__FOLD_SAME 8            /* walks with an unmapped value unchanged before it is folded */
 #define CS__FOLD_CHANGES 32        /* changes after which an unmapped value is taken as varying */
 #define CS__FOLD_MAX 2             /* folds from one node */
-#define CS__FOLD_SEG 512           /* the longest folded segment */
+#define CS__FOLD_SEG 256           /* the longest folded segment */
+#define CS__FOLD_JUDGE 64          /* a folded node that had its segment fewer than 16 times when it missed 64 is unlinked */
 
 struct cs__shapes_s {
 	cs__snode_t *nodes;
@@ -540,7 +542,7 @@ struct cs__shapes_s {
 	int32_t first[CS_DECODE_FMT__CNT]; /* the first segments of each format's shapes */
 	uint32_t walks, misses, pause;      /* walks and misses since the last check; events left unwalked */
 	uint64_t walked, missed, flushes;   /* since the decoder was made */
-	uint64_t folded;                    /* nodes made by folding (since the decoder was made) */
+	uint64_t folded, unfolded;          /* nodes made by folding, folded nodes unlinked (since the decoder was made) */
 	uint64_t seen[CS__SHAPE_SEEN];      /* hashes of shapes seen once (learned when seen again) */
 	cs__rec_t rec;
 };
@@ -638,8 +640,12 @@ static inline __attribute__((always_inline)) const char *cs__int_fast(const char
  * followed by a hash of its first and last bytes and its length (a
  * collision folds a value that varies: a compare lost per event, no wrong
  * result); one that changed CS__FOLD_CHANGES times is no longer followed.
- * Folds take a quarter of the nodes and pool at most, leaving the rest to
- * learning; the learning side never takes an M for a segment it records (a
+ * A folded node that the walks try and miss far more often than they take
+ * it (16 takes or fewer in 64 misses: its value came back for a while, then
+ * varied) costs more than it saves and is unlinked. Folded segments are of
+ * CS__FOLD_SEG bytes at most (a miss compares up to the first different
+ * byte); folds take a quarter of the nodes and pool at most, leaving the
+ * rest to learning; the learning side never takes an M for a segment it records (a
  * segment holds no value, M's bytes do, and the same bytes read from the
  * same place cannot be both).
  */
@@ -679,6 +685,7 @@ static void cs__shape_fold(struct cs__shapes_s *sh, int32_t *link, const char *p
 		memcpy(sh->pool + sh->pool_used, pa + 16, seglen - 16);
 		sh->pool_used += seglen - 16;
 	}
+	m->folded = 1;
 	m->kind = sh->nodes[b].kind;
 	m->node = sh->nodes[b].node;
 	m->kid = sh->nodes[b].kid;
@@ -700,25 +707,40 @@ static int cs__shape_walk(cs__js_t *js, struct cs__shapes_s *sh, int f, const ch
 	for (;;) {
 		cs__snode_t *n = NULL;
 		const char *q = NULL;
-		for (; i >= 0; link = &n->next, i = n->next) {
+		for (; i >= 0; i = *link) {
 			n = &nodes[i];
-			if (!cs__seg_eq(sh, n, p, end))
+			if (!cs__seg_eq(sh, n, p, end)) {
+				if (__builtin_expect(n->folded, 0) && ++n->misses == CS__FOLD_JUDGE) {
+					if (n->hits < CS__FOLD_JUDGE / 4) { /* it costs more than it saves: unlinked */
+						*link = n->next;
+						sh->unfolded++;
+						continue;
+					}
+					n->hits = n->misses = 0;
+				}
+				link = &n->next;
 				continue;
+			}
+			n->hits++; /* counted for every node (one add), judged for folded ones */
 			q = p + n->seglen;
 			if (__builtin_expect(fp != NULL, 0)) {
 				cs__shape_fold(sh, flink, fp, q, i);
 				fp = NULL;
 			}
 			if (n->kind == CS__SV_STR) {
-				if (!(q = cs__string(js, q, &s, &len, &esc)))
+				if (!(q = cs__string(js, q, &s, &len, &esc))) {
+					link = &n->next;
 					continue;
+				}
 				if (n->node)
 					for (uint32_t l = 0; l < n->node->nleaves; l++)
 						if (cs__decode_emit_str(js->dec, &n->node->leaves[l], s, len, esc) != CS_DECODE_OK)
 							return 0;
 			} else if (n->kind == CS__SV_NUM) {
-				if (!(q = cs__int_fast(q, end, &s, &len)) && !(q = cs__number(js, p + n->seglen, &s, &len)))
+				if (!(q = cs__int_fast(q, end, &s, &len)) && !(q = cs__number(js, p + n->seglen, &s, &len))) {
+					link = &n->next;
 					continue;
+				}
 				if (n->node)
 					for (uint32_t l = 0; l < n->node->nleaves; l++)
 						if (cs__decode_emit_num(js->dec, &n->node->leaves[l], s, len) != CS_DECODE_OK)
@@ -955,6 +977,7 @@ void cs_decode_shape_stats(const cs_decode_t *dec, cs_decode_shape_stats_t *st) 
 		st->nodes = sh->nnodes;
 		st->flushes = sh->flushes;
 		st->folded = sh->folded;
+		st->unfolded = sh->unfolded;
 		st->paused = sh->pause > 0;
 	}
 	if (dec->cef_seq) {
