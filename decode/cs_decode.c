@@ -71,7 +71,8 @@ static const cs_conf_prop_t cs__decode_props[] = {
 	{"shape.nodes", CS_CONF_INT, CS__OFF(shape_nodes), 0, 1 << 20, "4096", 0,
 	 "Event shapes learned per decoder thread (trie nodes: one per scalar value of a shape; 0: none, and no CEF key "
 	 "sequences or hosts kept once normalized either). An event of a learned shape is read by comparing its keys "
-	 "and punctuation as bytes (docs/FORMATS.md, Learned shapes and Learned key sequences)."},
+	 "and punctuation as bytes, and its unmapped values that stay the same too (folded: a quarter of the nodes at "
+	 "most; docs/FORMATS.md, Learned shapes and Learned key sequences)."},
 	{"fields.ecs", CS_CONF_STR, CS__OFF(fields[CS_DECODE_FMT_ECS]), 0, 0, NULL, 0,
 	 "Extra ECS field map entries: `path=type/role,...`; type ip, host, url, hash, email or text."},
 	{"fields.eve", CS_CONF_STR, CS__OFF(fields[CS_DECODE_FMT_EVE]), 0, 0, NULL, 0, "Extra Suricata EVE entries."},
