@@ -110,14 +110,14 @@ cs_decode_t *cs_decode_new(const cs_decode_conf_t *conf, char *errstr, size_t er
 void cs_decode_destroy(cs_decode_t *dec);
 
 /**
- * The decoder's learned event shapes (decode.shape.nodes): events read along
- * a learned shape (walked), events the full scan read after no learned shape
+ * The decoder's learned event shapes (decode.shape.nodes): events read along a
+ * learned shape (walked), events the full scan read after no learned shape
  * fitted (missed; a shape is learned when it is seen the second time), trie
- * nodes in use, times the trie was full and emptied, nodes made by folding
- * an unmapped value that stayed the same into the segments around it
- * (folded) and such nodes dropped again because they missed far more often
- * than not (unfolded), and whether shapes are paused because most recent
- * events missed. CEF: extension keys found where a learned key sequence had them
+ * nodes in use, times the trie was full and emptied, nodes made by folding an
+ * unmapped value that stayed the same into the segments around it (folded) and
+ * such nodes dropped again because they missed far more often than not
+ * (unfolded), and whether shapes are paused because most recent events missed.
+ * CEF: extension keys found where a learned key sequence had them
  * (cef_predicted) and by the backtrack from their '=' (cef_found).
  */
 typedef struct cs_decode_shape_stats_s {

@@ -631,23 +631,25 @@ static inline __attribute__((always_inline)) const char *cs__int_fast(const char
  * a sensor's name, "udp") is worth no scan: once it has been the same for
  * CS__FOLD_SAME walks, the node before it (A: its segment, then the value)
  * and the node the walk finds next (B) are folded into a new node M whose
- * segment is A's segment, the value's bytes and B's segment - the bytes of
- * the event walked - and which is followed by what follows B (B's value,
- * leaves and kids). M goes just before A among its siblings. An event that
- * has M's bytes is one the walk would have read through A and B the same
- * way: the same bytes scanned from the same place give the same tokens; one
- * whose value differs fails M's compare and goes on to A. A value is
- * followed by a hash of its first and last bytes and its length (a
- * collision folds a value that varies: a compare lost per event, no wrong
- * result); one that changed CS__FOLD_CHANGES times is no longer followed.
- * A folded node that the walks try and miss far more often than they take
- * it (16 takes or fewer in 64 misses: its value came back for a while, then
- * varied) costs more than it saves and is unlinked. Folded segments are of
+ * segment is A's segment, the value's bytes and B's segment, the bytes of the
+ * event walked, and which is followed by what follows B (B's value, leaves
+ * and kids). M goes just before A among its siblings. An event that has M's
+ * bytes is one the walk would have read through A and B the same way: the
+ * same bytes scanned from the same place give the same tokens; one whose
+ * value differs fails M's compare and goes on to A. A value is followed by a
+ * hash of its first and last bytes and its length (a collision folds a value
+ * that varies: a compare lost per event, no wrong result); one that changed
+ * CS__FOLD_CHANGES times is no longer followed. A folded node that the walks
+ * try and miss far more often than they take it (16 takes or fewer in 64
+ * misses: its value came back for a while, then varied) costs more than it
+ * saves and is unlinked (a fold made earlier from the list it was in may
+ * still lead to it: it is as right there as anywhere, only slower; its slot
+ * is taken back when the trie is next emptied). Folded segments are of
  * CS__FOLD_SEG bytes at most (a miss compares up to the first different
- * byte); folds take a quarter of the nodes and pool at most, leaving the
- * rest to learning; the learning side never takes an M for a segment it records (a
- * segment holds no value, M's bytes do, and the same bytes read from the
- * same place cannot be both).
+ * byte); folds take a quarter of the nodes and pool at most, leaving the rest
+ * to learning; the learning side never takes an M for a segment it records (a
+ * segment holds no value, M's bytes do, and the same bytes read from the same
+ * place cannot be both).
  */
 static inline __attribute__((always_inline)) uint32_t cs__lit_hash(const char *b, const char *e) {
 	size_t l = (size_t)(e - b);
