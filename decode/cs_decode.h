@@ -118,13 +118,15 @@ void cs_decode_destroy(cs_decode_t *dec);
  * such nodes dropped again because they missed far more often than not
  * (unfolded), and whether shapes are paused because most recent events missed.
  * CEF: extension keys found where a learned key sequence had them
- * (cef_predicted) and by the backtrack from their '=' (cef_found).
+ * (cef_predicted) and by the backtrack from their '=' (cef_found), values
+ * folded (cef_folded: an unmapped value that stayed the same, compared as
+ * bytes with the key after it).
  */
 typedef struct cs_decode_shape_stats_s {
 	uint64_t walked, missed, flushes, folded, unfolded;
 	uint32_t nodes;
 	int paused;
-	uint64_t cef_predicted, cef_found;
+	uint64_t cef_predicted, cef_found, cef_folded;
 } cs_decode_shape_stats_t;
 void cs_decode_shape_stats(const cs_decode_t *dec, cs_decode_shape_stats_t *st);
 

@@ -193,8 +193,9 @@ static int cs__cef_seq_add(cs__cef_seq_t *seq, int16_t *link, const char *k, siz
 	i = (int)seq->n++;
 	sk = &seq->k[i];
 	memset(sk, 0, sizeof(*sk));
+	memset(&seq->lit[i], 0, sizeof(seq->lit[i]));
 	sk->id = id;
-	sk->ck = ck ? (int8_t)(ck - cs__cef_keys) : -1;
+	sk->ck = ck;
 	sk->kid = sk->next = -1;
 	memset(b, 0, sizeof(b));
 	if (first && kl < 32) { /* "key=" from byte 0 */
@@ -239,6 +240,136 @@ static inline __attribute__((always_inline)) int cs__cef_next(const cs__cef_seq_
 			return i;
 	}
 	return -1;
+}
+
+/*
+ * Folded values. A CEF source repeats most of its unmapped values line after
+ * line (a device's name and address, "RuleID", a fixed message). Once the
+ * value after a key has been the same for CS__CEF_FOLD_SAME lines, with the
+ * same key after it, the bytes "value key=" are kept with the key's node
+ * (lit[], 32 bytes at most); when the trie has predicted that key on a later
+ * line, the bytes after its '=' are first compared with them, and if they
+ * are there the scan goes on from the next key's '=' at once: it is where
+ * the scan would find it (the value has no '=' or '\\', the key is key
+ * characters after a space, so the backtrack from that '=' stops at the
+ * space), and an unmapped value is otherwise unused. A last value (no key
+ * after it) is kept right-aligned and compared with the line's last bytes
+ * when the rest of the line has its length. A value that changed
+ * CS__CEF_FOLD_CHANGES times is no longer followed; a folded value missed 64
+ * times with 16 hits or fewer is dropped. The JSON shapes fold their values
+ * the same way (cs_decode_json.c).
+ */
+#define CS__CEF_FOLD_SAME 8
+#define CS__CEF_FOLD_CHANGES 32
+#define CS__CEF_FOLD_JUDGE 64
+
+/* 1 if the 32 bytes at v begin with the folded value l. */
+static inline __attribute__((always_inline)) int cs__cef_lit_eq(const cs__cef_lit_t *l, const char *v) {
+	unsigned lo = (unsigned)_mm_movemask_epi8(
+		_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)v), l->b[0]));
+	unsigned hi = (unsigned)_mm_movemask_epi8(
+		_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(v + 16)), l->b[1]));
+	return ((lo | hi << 16) & l->mask) == l->mask;
+}
+
+/* A hash of the n bytes before e (e - 16 is in the line). */
+static inline uint32_t cs__cef_span_hash(const char *e, size_t n) {
+	uint64_t a, b;
+	memcpy(&a, e - 8, 8);
+	memcpy(&b, e - 16, 8);
+	if (n < 16) {
+		b = n > 8 ? b & (~0ULL << (8 * (16 - n))) : 0;
+		if (n < 8)
+			a &= ~0ULL << (8 * (8 - n));
+	} else if (n > 16) {
+		uint64_t c;
+		memcpy(&c, e - n, 8);
+		b ^= c * 0x9E3779B97F4A7C15ULL;
+	}
+	return (uint32_t)(((a * 0xC2B2AE3D27D4EB4FULL) ^ (b * 0x165667B19E3779F9ULL) ^ n) >> 32);
+}
+
+/*
+ * Follows the unmapped value at v of node cur: up to and with the next key's
+ * '=' (e just after it, next: that key's node), or to the line's end (e,
+ * next -1). Folds it when it has stayed the same.
+ */
+static void cs__cef_follow(cs__cef_seq_t *seq, int cur, const char *v, const char *e, int next, const char *lo) {
+	cs__cef_lit_t *l = &seq->lit[cur];
+	size_t n = (size_t)(e - v);
+	uint32_t h;
+
+	if (e - lo < 16 || n > 32 || n == 0)
+		return;
+	h = cs__cef_span_hash(e, n);
+	if (h != l->h || (int)l->next != next) {
+		l->h = h;
+		l->next = (int16_t)next;
+		l->same = 0;
+		l->changes++;
+		return;
+	}
+	if (++l->same < CS__CEF_FOLD_SAME)
+		return;
+	l->same = 0;
+	{
+		char b[32];
+		for (size_t i = 0; i < n - (next >= 0); i++)
+			if (v[i] == '=' || v[i] == '\\')
+				return;
+		memset(b, 0, sizeof(b));
+		if (next >= 0) { /* "value key=" from byte 0, compared where the value begins */
+			memcpy(b, v, n);
+			l->mask = n == 32 ? ~0u : (1u << n) - 1;
+		} else { /* the last value, right-aligned: compared with the line's last 32 bytes */
+			memcpy(b + 32 - n, v, n);
+			l->mask = n == 32 ? ~0u : ~0u << (32 - n);
+		}
+		l->b[0] = _mm_loadu_si128((const __m128i *)(const void *)b);
+		l->b[1] = _mm_loadu_si128((const __m128i *)(const void *)(b + 16));
+		l->len = (uint8_t)n;
+		l->hits = l->misses = 0;
+		seq->k[cur].folded = 1;
+		seq->folded++;
+	}
+}
+
+/*
+ * p at the '=' of node *curp's key: the folded values from there passed (p
+ * then at the '=' of the key after them, or at the line's last byte when the
+ * last value was folded), *curp and *ckp moved on with them.
+ */
+static inline __attribute__((always_inline)) const char *cs__cef_skip(cs__cef_seq_t *seq, int *curp,
+								      const cs__cef_key_t **ckp, const char *p,
+								      const char *lo, const char *end) {
+	int cur = *curp;
+	while (seq->k[cur].folded) {
+		cs__cef_lit_t *l = &seq->lit[cur];
+		if (l->next >= 0) {
+			if (end - p > 32 && cs__cef_lit_eq(l, p + 1)) {
+				if (l->hits < 0xffff)
+					l->hits++;
+				p += l->len;
+				cur = l->next;
+				seq->predicted++;
+				continue;
+			}
+		} else if (end - (p + 1) == l->len && end - lo >= 32 && cs__cef_lit_eq(l, end - 32)) {
+			if (l->hits < 0xffff)
+				l->hits++;
+			p = end - 1; /* the value ran to the end: nothing left */
+			break;
+		}
+		if (++l->misses == CS__CEF_FOLD_JUDGE) {
+			if (l->hits <= CS__CEF_FOLD_JUDGE / 4)
+				l->len = seq->k[cur].folded = 0;
+			l->hits = l->misses = 0;
+		}
+		break;
+	}
+	*curp = cur;
+	*ckp = seq->k[cur].ck;
+	return p;
 }
 
 cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len) {
@@ -301,8 +432,7 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 			}
 	if (cur >= 0) {
 		seq->predicted++;
-		p += seq->k[cur].klen;
-		ck = seq->k[cur].ck >= 0 ? &cs__cef_keys[seq->k[cur].ck] : NULL;
+		p = cs__cef_skip(seq, &cur, &ck, p + seq->k[cur].klen, buf, end);
 	} else {
 		while (p < end && cs__is_keych(*p))
 			p++;
@@ -385,14 +515,19 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 				return r; /* a text is kept where it is: in the line, or unescaped into the arena */
 			}
 		}
-		if (!next_k)
-			break; /* the value ran to the end of the line */
+		if (!next_k) { /* the value ran to the end of the line */
+			if (!ck && !bs && cur >= 0 && seq->lit[cur].changes < CS__CEF_FOLD_CHANGES && !seq->k[cur].folded)
+				cs__cef_follow(seq, cur, v, end, -1, buf);
+			break;
+		}
 		k = next_k;
 		p = next_eq;
 		if (next_node >= 0) { /* predicted: mapped as recorded */
+			if (!ck && !bs && seq->lit[cur].changes < CS__CEF_FOLD_CHANGES && !seq->k[cur].folded && end - v >= 32)
+				cs__cef_follow(seq, cur, v, next_eq + 1, next_node, buf); /* an unmapped value: as before? */
 			cur = next_node;
 			seq->predicted++;
-			ck = seq->k[cur].ck >= 0 ? &cs__cef_keys[seq->k[cur].ck] : NULL;
+			p = cs__cef_skip(seq, &cur, &ck, p, buf, end);
 		} else {
 			ck = cs__cef_key(k, (size_t)(p - k));
 			if (seq)

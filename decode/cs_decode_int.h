@@ -76,17 +76,36 @@ struct cs_decode_conf_s {
 typedef struct cs__cef_sk_s {
 	__m128i pat[2];
 	uint64_t id;    /* a hash of the key and its length */
+	const struct cs__cef_key_s *ck; /* the key's mapping, NULL: not mapped */
 	uint32_t mask;
 	uint8_t klen;
-	int8_t ck;      /* the mapped key's index, -1: not mapped */
+	uint8_t folded; /* 1: lit[] of this node holds its folded value */
 	int16_t kid, next;
 } cs__cef_sk_t;
 
+/*
+ * A node's folded value (cs_decode_cef.c): an unmapped value that stayed the
+ * same, with the space and the next key after it, "value key=" (32 bytes at
+ * most, no '=' or '\\' before the last byte), compared as bytes where the
+ * value begins; or the line's last value, right-aligned (next -1).
+ */
+typedef struct cs__cef_lit_s {
+	__m128i b[2];
+	uint32_t mask;         /* a bit per byte of it */
+	uint32_t h;            /* the last value (with the next key and its '='), hashed */
+	uint16_t hits, misses; /* lines that had it, lines that had not (since the last judgement) */
+	int16_t next;          /* the next key's node, -1: the value runs to the line's end */
+	uint8_t len;           /* 0: none */
+	uint8_t same, changes; /* lines since the value last changed; times it changed */
+} cs__cef_lit_t;
+
 typedef struct cs__cef_seq_s {
 	uint64_t predicted, found; /* keys found by the trie, by the backtrack */
+	uint64_t folded;           /* values folded */
 	uint32_t n;
 	int16_t first; /* the first keys */
 	cs__cef_sk_t k[CS__CEF_NODES];
+	cs__cef_lit_t lit[CS__CEF_NODES];
 } cs__cef_seq_t;
 
 /*

@@ -985,5 +985,6 @@ void cs_decode_shape_stats(const cs_decode_t *dec, cs_decode_shape_stats_t *st) 
 	if (dec->cef_seq) {
 		st->cef_predicted = dec->cef_seq->predicted;
 		st->cef_found = dec->cef_seq->found;
+		st->cef_folded = dec->cef_seq->folded;
 	}
 }

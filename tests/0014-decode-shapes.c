@@ -13,7 +13,8 @@
  * stay the same are folded into the segments around them, and events whose
  * values then differ decode the same. CEF lines likewise, with and
  * without learned key sequences: generated lines and mutants, then lines of
- * keys drawn at random (a trie that fills), long keys and '=' in values. And
+ * keys drawn at random (a trie that fills), long keys and '=' in values, and
+ * folded values (the same ones, then others, escapes, '=', the last value). And
  * the hosts a decoder keeps once normalized: the same bytes at address and
  * host fields, hosts normalization changes, no hosts, long hosts, IPv6.
  */
@@ -303,7 +304,47 @@ int cs_test_0014(void) {
 			       (unsigned long long)(c2.cef_predicted - c1.cef_predicted));
 		CS_TEST_EQ_INT(mismatches, 0);
 		cs_decode_shape_stats(none, &c2);
-		CS_TEST_EQ_INT(c2.cef_predicted + c2.cef_found, 0);
+		CS_TEST_EQ_INT(c2.cef_predicted + c2.cef_found + c2.cef_folded, 0);
+
+		/* folded CEF values: unmapped values that stay the same (the last one too), then change for good,
+		 * alternate, take an '=' or an escape, come with trailing spaces, empty, too long to fold, with a
+		 * key after the last value; mapped values right after folded ones; mutants */
+		{
+			static const char *msgs[] = {"allowed by policy", "allowed by rule 7", "allowed by policy  ",
+						     "", "a message far too long to be folded as one", "x=y", "a\\=b"};
+			long flines = 0;
+			cs_decode_shape_stats(with, &c1);
+			for (int i = 0; i < 3000; i++) {
+				int phase = i / 500, n;
+				const char *dev = phase < 2 ? "FW node 1" : phase == 2 ? "FW node 2"
+						: phase == 3 ? (i % 2 ? "FW node 1" : "FW node 2")
+						: phase == 4 ? "FW=node" : i % 3 ? "FW node 1" : "FW\\=node";
+				/* a folded last value's bytes at the end of a longer one, a mapped key (cat) before them */
+				const char *msg = phase < 2 ? msgs[0]
+						: phase == 2 ? (i % 50 == 25 ? "x cat=evil allowed by rule 7" : msgs[1])
+						: msgs[rnd() % CS_ARRAY_SIZE(msgs)];
+				n = snprintf(buf, sizeof(buf),
+					     "<134>Nov 29 11:06:%02d fw-01 CEF:0|Forcepoint|NGFW|6.10.1|70018|Connection_Allowed|0|"
+					     "deviceExternalId=%s dvc=10.1.1.40 dvchost=fw-01 src=10.0.%d.%d spt=%d dst=10.9.%d.%d "
+					     "dpt=53 proto=17 act=%s dhost=h%d.example.eu rt=%lld cs1Label=RuleID msg=%s%s",
+					     i % 60, dev, i / 256 % 256, i % 256, 1024 + i % 5000, i % 7, i % 250,
+					     i % 10 ? "Allow" : "Discard", i % 40, 1795950389722LL + i, msg,
+					     i % 13 == 0 ? " dhost=tail.example.eu" : "");
+				both(i % 2 ? CS_DECODE_FMT_CEF : CS_DECODE_FMT_AUTO, buf, (size_t)n, "cef fold");
+				flines++;
+				if (i % 4 == 0) {
+					size_t ml = mutate(buf, (size_t)n, mut, cef_bytes);
+					both(CS_DECODE_FMT_CEF, mut, ml, "cef fold mutant");
+					flines++;
+				}
+			}
+			cs_decode_shape_stats(with, &c2);
+			CS_TEST_SAY("cef folding: %ld lines, values folded %llu", flines,
+				    (unsigned long long)(c2.cef_folded - c1.cef_folded));
+			CS_TEST_ASSERT(c2.cef_folded - c1.cef_folded >= 5, "folded %llu",
+				       (unsigned long long)(c2.cef_folded - c1.cef_folded));
+			CS_TEST_EQ_INT(mismatches, 0);
+		}
 	}
 	cs_decode_destroy(with);
 	cs_decode_conf_destroy(conf_with);
