@@ -102,8 +102,9 @@ void cs_decode_conf_doc_md(void *fp);
 /**
  * A decoder for one thread. conf must outlive it. It owns its scratch: the
  * arena of the current event's values and what it learns (decode.shape.nodes:
- * event shapes, about 100 bytes per node; CEF key sequences, 16 KB; hosts
- * kept once normalized, 8 KB), so that one decoder per thread shares nothing.
+ * event shapes, about 100 bytes per node; CEF key sequences, folded values and
+ * header, 32 KB; hosts kept once normalized, 8 KB), so that one decoder per
+ * thread shares nothing.
  * @returns NULL with errstr set on failure.
  */
 cs_decode_t *cs_decode_new(const cs_decode_conf_t *conf, char *errstr, size_t errstr_size);

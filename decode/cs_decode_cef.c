@@ -372,6 +372,34 @@ static inline __attribute__((always_inline)) const char *cs__cef_skip(cs__cef_se
 	return p;
 }
 
+/*
+ * The header's first four fields (version, vendor, product, device version)
+ * are a source's own: the last line's are kept, and a line that begins with
+ * the same bytes (no backslash among them) has its first four '|' where
+ * that line had them - where the split would find them.
+ */
+static inline __attribute__((always_inline)) int cs__cef_hdr_eq(const cs__cef_seq_t *seq, const char *p) {
+	unsigned lo = (unsigned)_mm_movemask_epi8(
+		_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), seq->hdr[0]));
+	unsigned hi = (unsigned)_mm_movemask_epi8(
+		_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)), seq->hdr[1]));
+	return ((lo | hi << 16) & seq->hmask) == seq->hmask;
+}
+
+/* Keeps the first four fields of the header split at f (32 bytes at most, no backslash). */
+static void cs__cef_hdr_keep(cs__cef_seq_t *seq, const char *const *f) {
+	size_t l = (size_t)(f[4] - f[0]);
+	char b[32];
+	memset(b, 0, sizeof(b));
+	memcpy(b, f[0], l);
+	seq->hdr[0] = _mm_loadu_si128((const __m128i *)(const void *)b);
+	seq->hdr[1] = _mm_loadu_si128((const __m128i *)(const void *)(b + 16));
+	seq->hmask = l == 32 ? ~0u : (1u << l) - 1;
+	seq->hlen = (uint8_t)l;
+	for (int i = 0; i < 4; i++)
+		seq->hpipe[i] = (uint8_t)(f[i + 1] - 1 - f[0]);
+}
+
 cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len) {
 	const char *f[8], *p = buf + 4, *end = buf + len, *k;
 	size_t fl[8];
@@ -380,13 +408,22 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 	int cur = -1; /* the current key's node in the trie, -1: none */
 	const cs__cef_key_t *ck; /* the current key's mapping, NULL: not mapped */
 	unsigned hbs = 0; /* bit n: a backslash in header field n */
+	int hkept = 0;    /* the first four fields were the last line's */
 	cs_decode_reject_t r;
 
 	/* version: digits */
 	if (p >= end || !isdigit((unsigned char)*p))
 		return CS_DECODE_REJECT_BAD_CEF;
-	/* split the 7 header fields (version included) on unescaped '|' */
+	/* split the 7 header fields (version included) on unescaped '|'; the first four as the last line's */
 	f[0] = p;
+	if (seq && seq->hlen && end - p >= 32 && cs__cef_hdr_eq(seq, p)) {
+		hkept = 1;
+		for (; n < 4; n++) {
+			f[n + 1] = f[0] + seq->hpipe[n] + 1;
+			fl[n] = (size_t)(f[n + 1] - 1 - f[n]);
+		}
+		p = f[4];
+	}
 	while (n < 7 && (p = cs__find2(p, end, '|', '\\')) < end) {
 		if (*p == '\\') {
 			hbs |= 1u << n;
@@ -399,6 +436,8 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 	}
 	if (n < 7)
 		return CS_DECODE_REJECT_BAD_CEF;
+	if (seq && !hkept && !(hbs & 0xfu) && (size_t)(f[4] - f[0]) <= 32)
+		cs__cef_hdr_keep(seq, f);
 	/* Name (field 5) is the rule name; Severity (6) */
 	{
 		const char *name = f[5];

@@ -102,6 +102,10 @@ typedef struct cs__cef_lit_s {
 typedef struct cs__cef_seq_s {
 	uint64_t predicted, found; /* keys found by the trie, by the backtrack */
 	uint64_t folded;           /* values folded */
+	__m128i hdr[2];            /* the last header's first four fields "0|vendor|product|version|" (no '\\') */
+	uint32_t hmask;            /* a bit per byte of them */
+	uint8_t hlen;              /* their length (32 at most), 0: none */
+	uint8_t hpipe[4];          /* where their '|' are */
 	uint32_t n;
 	int16_t first; /* the first keys */
 	cs__cef_sk_t k[CS__CEF_NODES];

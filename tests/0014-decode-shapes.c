@@ -339,6 +339,25 @@ int cs_test_0014(void) {
 				}
 			}
 			cs_decode_shape_stats(with, &c2);
+			/* the header's first four fields kept from the last line: other vendors in turn, an escaped '|'
+			 * or '\' in them, more than 32 bytes of them, a short line, the same bytes with another field
+			 * count */
+			{
+				static const char *hdrs[] = {
+					"CEF:0|Forcepoint|NGFW|6.10.1|", "CEF:0|Fortinet|FortiGate|7.2|",
+					"CEF:0|Vendor\\|X|FW|1.0|", "CEF:0|Vendor\\\\|FW|1.0|",
+					"CEF:0|A very long vendor name here|Product|12.3.4|", "CEF:1|Forcepoint|NGFW|6.10.1|",
+					"CEF:0|Forcepoint|NGFW||", "CEF:0|Forcepoint|NGFW|6.10.1\\|"};
+				for (int i = 0; i < 1200; i++) {
+					const char *h = hdrs[i < 400 ? (size_t)(i / 100 % 2) : rnd() % CS_ARRAY_SIZE(hdrs)];
+					int n = i % 17 == 0 ? snprintf(buf, sizeof(buf), "%s1|N|5|x=1", h)
+							    : snprintf(buf, sizeof(buf), "%s%d|Name %d|%d|src=10.0.0.%d dst=10.1.0.%d "
+								       "cat=c%d msg=allowed", h, 100 + i % 3, i % 3, i % 11, i % 250,
+								       i % 7, i % 5);
+					both(i % 2 ? CS_DECODE_FMT_CEF : CS_DECODE_FMT_AUTO, buf, (size_t)n, "cef header");
+					flines++;
+				}
+			}
 			CS_TEST_SAY("cef folding: %ld lines, values folded %llu", flines,
 				    (unsigned long long)(c2.cef_folded - c1.cef_folded));
 			CS_TEST_ASSERT(c2.cef_folded - c1.cef_folded >= 5, "folded %llu",
