@@ -125,19 +125,31 @@ static inline size_t cs_digits_count(const char *s, size_t n) {
 			return i + (size_t)__builtin_ctzll(nd) / 8;
 		i += 8;
 	}
+	if (i < n && n >= 8) {
+		/* the last n - i bytes: the 8 that end there, the first of them digits already */
+		uint64_t x, nd;
+		memcpy(&x, s + n - 8, 8);
+		nd = ((x - 0x3030303030303030ULL) | (x + 0x4646464646464646ULL)) & 0x8080808080808080ULL;
+		return nd ? n - 8 + (size_t)__builtin_ctzll(nd) / 8 : n;
+	}
 	while (i < n && (unsigned)(unsigned char)s[i] - '0' <= 9)
 		i++;
 	return i;
 }
 
-/** The value of the 8 decimal digits at s (all digits: see cs_digits_count()), in a few multiplies. */
-static inline uint64_t cs_digits8(const char *s) {
-	uint64_t v;
-	memcpy(&v, s, 8);
+/** The value of the 8 decimal digits in v, loaded from memory (little-endian), in a few multiplies. */
+static inline uint64_t cs_digits8w(uint64_t v) {
 	v -= 0x3030303030303030ULL;
 	v = v * 10 + (v >> 8); /* each byte pair: its two digits' value in the low byte */
 	return ((v & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32)) +
 		((v >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32))) >> 32;
+}
+
+/** The value of the 8 decimal digits at s (all digits: see cs_digits_count()). */
+static inline uint64_t cs_digits8(const char *s) {
+	uint64_t v;
+	memcpy(&v, s, 8);
+	return cs_digits8w(v);
 }
 
 #endif /* CS_COMMON_H */

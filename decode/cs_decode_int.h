@@ -207,10 +207,17 @@ static inline const cs_dnode_t *cs__dnode_kid(const cs_dnode_t *node, const char
 
 /** The value of the n decimal digits at s (all digits, n <= 18), 8 at a time. */
 static inline int64_t cs__dec_value(const char *s, size_t n) {
+	static const int64_t p10[8] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
 	int64_t x = 0;
 	size_t i = 0;
 	for (; n - i >= 8; i += 8)
 		x = x * 100000000 + (int64_t)cs_digits8(s + i);
+	if (i < n && n >= 8) {
+		/* the last n - i digits: the 8 bytes that end there, the ones before them made '0' */
+		uint64_t v, keep = ~0ULL << (8 * (8 - (n - i)));
+		memcpy(&v, s + n - 8, 8);
+		return x * p10[n - i] + (int64_t)cs_digits8w((v & keep) | (0x3030303030303030ULL & ~keep));
+	}
 	for (; i < n; i++)
 		x = x * 10 + (s[i] - '0');
 	return x;

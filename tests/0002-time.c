@@ -76,5 +76,31 @@ int cs_test_0002(void) {
 	CS_TEST_EQ_STR(buf, "2026-11-29T03:14:20Z");
 	CS_TEST_EQ_STR(cs_err2name(CS_ERR_STALE), "CS_ERR_STALE");
 	CS_TEST_ASSERT(strlen(cs_err2str(CS_ERR_NOMEM)) > 0, "no string");
+	/* the digit helpers the time and number readers use: cs_digits_count (8 bytes at a time, the
+	 * last 1-7 from the 8 that end there) against a byte loop, cs_digits8 against arithmetic */
+	{
+		uint64_t r = 0x9E3779B97F4A7C15ULL;
+		char d[40];
+		for (int t = 0; t < 200000; t++) {
+			size_t n, want = 0, at;
+			r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+			n = (size_t)(r % 25);
+			for (size_t i = 0; i < n; i++)
+				d[i] = (char)('0' + (r >> (i % 40)) % 10);
+			at = (size_t)(r >> 40) % 32; /* a non-digit at a random place, or none */
+			if (at < n)
+				d[at] = "/:a\x80 .\x00-"[(r >> 20) % 8];
+			while (want < n && d[want] >= '0' && d[want] <= '9')
+				want++;
+			CS_TEST_ASSERT(cs_digits_count(d, n) == want, "cs_digits_count(%.*s, %zu) = %zu, expected %zu",
+				       (int)n, d, n, cs_digits_count(d, n), want);
+			if (n >= 8 && want >= 8) {
+				uint64_t v = 0;
+				for (int i = 0; i < 8; i++)
+					v = v * 10 + (uint64_t)(d[i] - '0');
+				CS_TEST_ASSERT(cs_digits8(d) == v, "cs_digits8(%.8s)", d);
+			}
+		}
+	}
 	return 0;
 }

@@ -153,6 +153,24 @@ int cs_test_0005(void) {
 				       (long long)ev.ts_ms, (long long)epochs[i].ms);
 		}
 	}
+	{
+		/* CEF rt as epoch milliseconds of 10 to 18 digits (8 read at a time, then the rest from the 8
+		 * bytes that end there), against strtoll */
+		uint64_t r = 0x2545F4914F6CDD1DULL;
+		for (int t = 0; t < 2000; t++) {
+			char cline[160], digits[24];
+			size_t nd;
+			r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+			nd = 10 + (size_t)(r % 9);
+			digits[0] = (char)('1' + (r >> 8) % 9);
+			for (size_t i = 1; i < nd; i++)
+				digits[i] = (char)('0' + (r >> (i * 3 % 60)) % 10);
+			digits[nd] = '\0';
+			snprintf(cline, sizeof(cline), "CEF:0|V|P|1|2|N|5|src=10.0.0.1 rt=%s msg=x", digits);
+			CS_TEST_EQ_INT(decodef(CS_DECODE_FMT_CEF, cline), CS_DECODE_OK);
+			CS_TEST_ASSERT(ev.ts_ms == strtoll(digits, NULL, 10), "rt=%s: %lld", digits, (long long)ev.ts_ms);
+		}
+	}
 	/* custom field map entries from configuration */
 	CS_TEST_EQ_INT(decodef(CS_DECODE_FMT_EVE, "{\"custom\":{\"c2\":\"X.Evil.EU\",\"cmd\":\"powershell -enc AAA\"}}"), CS_DECODE_OK);
 	EXPECT("custom", "domain|destination|x.evil.eu", "text|command line|powershell -enc AAA");
