@@ -299,8 +299,8 @@ static void cs__cef_follow(cs__cef_seq_t *seq, int cur, const char *v, const cha
 	size_t n = (size_t)(e - v);
 	uint32_t h;
 
-	if (e - lo < 16 || n > 32 || n == 0)
-		return;
+	if (e - lo < 16 || n > 32 || n == 0 || seq->k[cur].ck)
+		return; /* a node folds only for a key it knows as unmapped (not one that shares its id) */
 	h = cs__cef_span_hash(e, n);
 	if (h != l->h || (int)l->next != next) {
 		l->h = h;
