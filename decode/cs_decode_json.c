@@ -627,6 +627,33 @@ static inline __attribute__((always_inline)) const char *cs__int_fast(const char
 }
 
 /*
+ * A new node (the next free one; the caller has checked there is one, and
+ * pool room for the segment's bytes beyond 16) for the segment seg[0..seglen)
+ * followed by a value of that kind and node; no kid, no sibling yet.
+ */
+static inline __attribute__((always_inline)) cs__snode_t *cs__snode_new(struct cs__shapes_s *sh, const char *seg,
+									  uint32_t seglen, uint32_t kind,
+									  const cs_dnode_t *node) {
+	cs__snode_t *n = &sh->nodes[sh->nnodes++];
+	char head[16] = {0};
+
+	memcpy(head, seg, seglen < 16 ? seglen : 16);
+	memset(n, 0, sizeof(*n));
+	n->head = _mm_loadu_si128((const __m128i *)(const void *)head);
+	n->hmask = seglen >= 16 ? 0xffffu : (1u << seglen) - 1;
+	n->seglen = seglen;
+	n->kind = kind;
+	n->kid = n->next = -1;
+	n->node = node;
+	if (seglen > 16) {
+		n->rest = (uint32_t)sh->pool_used;
+		memcpy(sh->pool + sh->pool_used, seg + 16, seglen - 16);
+		sh->pool_used += seglen - 16;
+	}
+	return n;
+}
+
+/*
  * Folding. An unmapped value that stays the same walk after walk (a version,
  * a sensor's name, "udp") is worth no scan: once it has been the same for
  * CS__FOLD_SAME walks, the node before it (A: its segment, then the value)
@@ -671,28 +698,15 @@ static inline __attribute__((always_inline)) uint32_t cs__lit_hash(const char *b
 static void cs__shape_fold(struct cs__shapes_s *sh, int32_t *link, const char *pa, const char *e, int32_t b) {
 	size_t seglen = (size_t)(e - pa);
 	cs__snode_t *m;
-	char hb[16] = {0};
 
 	if (seglen > CS__FOLD_SEG || sh->nnodes >= sh->max_nodes - sh->max_nodes / 4 ||
 	    sh->pool_used + seglen > sh->pool_size - sh->pool_size / 4)
 		return;
-	m = &sh->nodes[sh->nnodes];
-	memcpy(hb, pa, seglen < 16 ? seglen : 16);
-	memset(m, 0, sizeof(*m));
-	m->head = _mm_loadu_si128((const __m128i *)(const void *)hb);
-	m->hmask = seglen >= 16 ? 0xffffu : (1u << seglen) - 1;
-	m->seglen = (uint32_t)seglen;
-	if (seglen > 16) {
-		m->rest = (uint32_t)sh->pool_used;
-		memcpy(sh->pool + sh->pool_used, pa + 16, seglen - 16);
-		sh->pool_used += seglen - 16;
-	}
+	m = cs__snode_new(sh, pa, (uint32_t)seglen, sh->nodes[b].kind, sh->nodes[b].node);
 	m->folded = 1;
-	m->kind = sh->nodes[b].kind;
-	m->node = sh->nodes[b].node;
 	m->kid = sh->nodes[b].kid;
 	m->next = *link;
-	*link = (int32_t)sh->nnodes++;
+	*link = (int32_t)(m - sh->nodes);
 	sh->folded++;
 }
 
@@ -839,21 +853,7 @@ static void cs__shape_learn(struct cs__shapes_s *sh, int f, const char *buf, con
 			link = &sh->nodes[i].next;
 		}
 		if (i < 0) {
-			cs__snode_t *n = &sh->nodes[i = (int32_t)sh->nnodes++];
-			char head[16] = {0};
-			memcpy(head, prev, seglen < 16 ? seglen : 16);
-			memset(n, 0, sizeof(*n));
-			n->head = _mm_loadu_si128((const __m128i *)(const void *)head);
-			n->hmask = seglen >= 16 ? 0xffffu : (1u << seglen) - 1;
-			n->seglen = seglen;
-			n->kind = kind;
-			n->kid = n->next = -1;
-			n->node = rec->v[k].node;
-			if (seglen > 16) {
-				n->rest = (uint32_t)sh->pool_used;
-				memcpy(sh->pool + sh->pool_used, prev + 16, seglen - 16);
-				sh->pool_used += seglen - 16;
-			}
+			i = (int32_t)(cs__snode_new(sh, prev, seglen, kind, rec->v[k].node) - sh->nodes);
 			*link = i;
 		}
 		link = &sh->nodes[i].kid;
