@@ -161,6 +161,24 @@ static inline int cs__is_keych(char c) {
 }
 
 /*
+ * 32-byte patterns: the key sequences' keys, the folded values and the kept
+ * header are each compared as one (bytes, a bit for each byte that counts).
+ */
+static inline void cs__cef_pat_set(__m128i pat[2], const char b[32]) {
+	pat[0] = _mm_loadu_si128((const __m128i *)(const void *)b);
+	pat[1] = _mm_loadu_si128((const __m128i *)(const void *)(b + 16));
+}
+
+/* 1 if the 32 bytes at p have pat's bytes wherever mask has a bit. */
+static inline __attribute__((always_inline)) int cs__cef_pat_eq(const __m128i pat[2], uint32_t mask, const char *p) {
+	unsigned lo = (unsigned)_mm_movemask_epi8(
+		_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), pat[0]));
+	unsigned hi = (unsigned)_mm_movemask_epi8(
+		_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)), pat[1]));
+	return ((lo | hi << 16) & mask) == mask;
+}
+
+/*
  * The key sequences seen (cs__cef_seq_t). A CEF source writes the same keys
  * in the same order, so the key after a value is first looked for among the
  * keys seen after the current one: the bytes " key" just before the '='
@@ -209,19 +227,9 @@ static int cs__cef_seq_add(cs__cef_seq_t *seq, int16_t *link, const char *k, siz
 		sk->mask = ~0u << (31 - kl);
 		sk->klen = (uint8_t)kl;
 	}
-	sk->pat[0] = _mm_loadu_si128((const __m128i *)(const void *)b);
-	sk->pat[1] = _mm_loadu_si128((const __m128i *)(const void *)(b + 16));
+	cs__cef_pat_set(sk->pat, b);
 	*link = (int16_t)i;
 	return i;
-}
-
-/* 1 if the 32 bytes at p, compared with sk's pattern, have its bytes. */
-static inline __attribute__((always_inline)) int cs__cef_sk_eq(const cs__cef_sk_t *sk, const char *p) {
-	unsigned lo = (unsigned)_mm_movemask_epi8(
-		_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), sk->pat[0]));
-	unsigned hi = (unsigned)_mm_movemask_epi8(
-		_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)), sk->pat[1]));
-	return ((lo | hi << 16) & sk->mask) == sk->mask;
 }
 
 /*
@@ -236,7 +244,7 @@ static inline __attribute__((always_inline)) int cs__cef_next(const cs__cef_seq_
 		return -1;
 	for (int i = seq->k[cur].kid; i >= 0; i = seq->k[i].next) {
 		const cs__cef_sk_t *sk = &seq->k[i];
-		if (sk->klen && q - v > sk->klen && cs__cef_sk_eq(sk, q - 32))
+		if (sk->klen && q - v > sk->klen && cs__cef_pat_eq(sk->pat, sk->mask, q - 32))
 			return i;
 	}
 	return -1;
@@ -262,15 +270,6 @@ static inline __attribute__((always_inline)) int cs__cef_next(const cs__cef_seq_
 #define CS__CEF_FOLD_SAME 8
 #define CS__CEF_FOLD_CHANGES 32
 #define CS__CEF_FOLD_JUDGE 64
-
-/* 1 if the 32 bytes at v begin with the folded value l. */
-static inline __attribute__((always_inline)) int cs__cef_lit_eq(const cs__cef_lit_t *l, const char *v) {
-	unsigned lo = (unsigned)_mm_movemask_epi8(
-		_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)v), l->b[0]));
-	unsigned hi = (unsigned)_mm_movemask_epi8(
-		_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(v + 16)), l->b[1]));
-	return ((lo | hi << 16) & l->mask) == l->mask;
-}
 
 /* A hash of the n bytes before e (e - 16 is in the line). */
 static inline uint32_t cs__cef_span_hash(const char *e, size_t n) {
@@ -325,13 +324,17 @@ static void cs__cef_follow(cs__cef_seq_t *seq, int cur, const char *v, const cha
 			memcpy(b + 32 - n, v, n);
 			l->mask = n == 32 ? ~0u : ~0u << (32 - n);
 		}
-		l->b[0] = _mm_loadu_si128((const __m128i *)(const void *)b);
-		l->b[1] = _mm_loadu_si128((const __m128i *)(const void *)(b + 16));
+		cs__cef_pat_set(l->b, b);
 		l->len = (uint8_t)n;
 		l->hits = l->misses = 0;
 		seq->k[cur].folded = 1;
 		seq->folded++;
 	}
+}
+
+/* 1 if the unmapped values of node cur are followed: not folded yet, not seen to vary. */
+static inline int cs__cef_following(const cs__cef_seq_t *seq, int cur) {
+	return seq->lit[cur].changes < CS__CEF_FOLD_CHANGES && !seq->k[cur].folded;
 }
 
 /*
@@ -346,7 +349,7 @@ static inline __attribute__((always_inline)) const char *cs__cef_skip(cs__cef_se
 	while (seq->k[cur].folded) {
 		cs__cef_lit_t *l = &seq->lit[cur];
 		if (l->next >= 0) {
-			if (end - p > 32 && cs__cef_lit_eq(l, p + 1)) {
+			if (end - p > 32 && cs__cef_pat_eq(l->b, l->mask, p + 1)) {
 				if (l->hits < 0xffff)
 					l->hits++;
 				p += l->len;
@@ -354,7 +357,7 @@ static inline __attribute__((always_inline)) const char *cs__cef_skip(cs__cef_se
 				seq->predicted++;
 				continue;
 			}
-		} else if (end - (p + 1) == l->len && end - lo >= 32 && cs__cef_lit_eq(l, end - 32)) {
+		} else if (end - (p + 1) == l->len && end - lo >= 32 && cs__cef_pat_eq(l->b, l->mask, end - 32)) {
 			if (l->hits < 0xffff)
 				l->hits++;
 			p = end - 1; /* the value ran to the end: nothing left */
@@ -376,24 +379,15 @@ static inline __attribute__((always_inline)) const char *cs__cef_skip(cs__cef_se
  * The header's first four fields (version, vendor, product, device version)
  * are a source's own: the last line's are kept, and a line that begins with
  * the same bytes (no backslash among them) has its first four '|' where
- * that line had them - where the split would find them.
+ * that line had them - where the split would find them. Keeps those of the
+ * header split at f (32 bytes at most, no backslash).
  */
-static inline __attribute__((always_inline)) int cs__cef_hdr_eq(const cs__cef_seq_t *seq, const char *p) {
-	unsigned lo = (unsigned)_mm_movemask_epi8(
-		_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), seq->hdr[0]));
-	unsigned hi = (unsigned)_mm_movemask_epi8(
-		_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)), seq->hdr[1]));
-	return ((lo | hi << 16) & seq->hmask) == seq->hmask;
-}
-
-/* Keeps the first four fields of the header split at f (32 bytes at most, no backslash). */
 static void cs__cef_hdr_keep(cs__cef_seq_t *seq, const char *const *f) {
 	size_t l = (size_t)(f[4] - f[0]);
 	char b[32];
 	memset(b, 0, sizeof(b));
 	memcpy(b, f[0], l);
-	seq->hdr[0] = _mm_loadu_si128((const __m128i *)(const void *)b);
-	seq->hdr[1] = _mm_loadu_si128((const __m128i *)(const void *)(b + 16));
+	cs__cef_pat_set(seq->hdr, b);
 	seq->hmask = l == 32 ? ~0u : (1u << l) - 1;
 	seq->hlen = (uint8_t)l;
 	for (int i = 0; i < 4; i++)
@@ -416,7 +410,7 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 		return CS_DECODE_REJECT_BAD_CEF;
 	/* split the 7 header fields (version included) on unescaped '|'; the first four as the last line's */
 	f[0] = p;
-	if (seq && seq->hlen && end - p >= 32 && cs__cef_hdr_eq(seq, p)) {
+	if (seq && seq->hlen && end - p >= 32 && cs__cef_pat_eq(seq->hdr, seq->hmask, p)) {
 		hkept = 1;
 		for (; n < 4; n++) {
 			f[n + 1] = f[0] + seq->hpipe[n] + 1;
@@ -465,7 +459,7 @@ cs_decode_reject_t cs__decode_cef(cs_decode_t *dec, const char *buf, size_t len)
 	k = p;
 	if (seq && end - p >= 32)
 		for (int i = seq->first; i >= 0; i = seq->k[i].next)
-			if (seq->k[i].klen && cs__cef_sk_eq(&seq->k[i], p)) {
+			if (seq->k[i].klen && cs__cef_pat_eq(seq->k[i].pat, seq->k[i].mask, p)) {
 				cur = i;
 				break;
 			}
