@@ -123,6 +123,8 @@ int main(int argc, char **argv) {
 	const char *plot = NULL, *sizes_arg = "10000,100000";
 	cs_bench_gen_t *gen;
 
+	cs_proc_init("cshield-bench");
+
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {

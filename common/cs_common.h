@@ -60,9 +60,6 @@ void cs_free(void *ptr);
  */
 int cs_array_reserve(void *pptr, size_t *cap, size_t want, size_t elem_size);
 
-/** Writes s[0..len) as a JSON string (quotes included, controls escaped). */
-void cs_json_write_str(FILE *fp, const char *s, size_t len);
-
 /* ---- logging: JSON lines on stderr ---- */
 typedef enum cs_log_level_e {
 	CS_LOG_ERROR = 0,
@@ -77,6 +74,12 @@ void cs_log_set_level(cs_log_level_t level);
 int cs_log_level_parse(const char *s);
 /** Sets the program name printed in every log line (borrowed, must outlive logging). */
 void cs_log_set_program(const char *prog);
+/**
+ * What every program calls first: ignores SIGPIPE process-wide (every writer
+ * checks its writes: a closed socket or pipe is an error, never the end of the
+ * process) and names the program in the log. @locality main thread, first
+ */
+void cs_proc_init(const char *prog);
 /** Logs one JSON line: {"ts":..,"level":..,"prog":..,"mod":..,"msg":..}. @locality any thread */
 void cs_log(cs_log_level_t level, const char *mod, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -1,7 +1,9 @@
 /*
  * cs_log.c - JSON-lines logging to stderr.
- * DESIGN: one line per call, written with a single fputs under stdio's own
- * lock, so lines from several threads never interleave. The level is an atomic
+ * DESIGN: one line per call, written with a single fwrite under stdio's own
+ * lock, so lines from several threads never interleave. Module and message
+ * are escaped by cs_json_escape(): a line stays valid JSON whatever bytes it
+ * quotes (invalid UTF-8 becomes U+FFFD). The level is an atomic
  * read on every call; it is set before workers start.
  */
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include <time.h>
 
 #include "cs_common.h"
+#include "cs_json.h"
 
 static atomic_int cs__log_level = CS_LOG_INFO;
 static const char *cs__log_prog = "cshield";
@@ -31,24 +34,9 @@ int cs_log_level_parse(const char *s) {
 	return -1;
 }
 
-/* Appends s to buf as a JSON string body (no quotes). */
-static size_t cs__json_esc(char *buf, size_t of, size_t size, const char *s) {
-	for (; *s && of + 7 < size; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			buf[of++] = '\\';
-			buf[of++] = (char)c;
-		} else if (c < 0x20) {
-			of += (size_t)snprintf(buf + of, size - of, "\\u%04x", c);
-		} else {
-			buf[of++] = (char)c;
-		}
-	}
-	return of;
-}
-
 void cs_log(cs_log_level_t level, const char *mod, const char *fmt, ...) {
-	char msg[2048], line[4608], tbuf[32];
+	char msg[2048], tbuf[32];
+	char line[128 + CS_JSON_ESC_MAX * (sizeof(msg) + 64)];
 	struct timespec ts;
 	struct tm tm;
 	va_list ap;
@@ -66,9 +54,12 @@ void cs_log(cs_log_level_t level, const char *mod, const char *fmt, ...) {
 	of = (size_t)snprintf(line, sizeof(line),
 			      "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"prog\":\"%s\",\"mod\":\"",
 			      tbuf, ts.tv_nsec / 1000000L, cs__level_names[level], cs__log_prog);
-	of = cs__json_esc(line, of, sizeof(line), mod);
-	of += (size_t)snprintf(line + of, sizeof(line) - of, "\",\"msg\":\"");
-	of = cs__json_esc(line, of, sizeof(line), msg);
-	snprintf(line + of, sizeof(line) - of, "\"}\n");
-	fputs(line, stderr);
+	of += cs_json_escape(line + of, mod, strnlen(mod, 64));
+	memcpy(line + of, "\",\"msg\":\"", 9);
+	of += 9;
+	of += cs_json_escape(line + of, msg, strlen(msg)); /* a message cut short is still valid: see cs_json.h */
+	memcpy(line + of, "\"}\n", 3);
+	of += 3;
+	/* one write of the whole line; a closed pipe (EPIPE, SIGPIPE ignored) loses the line, not the process */
+	fwrite(line, 1, of, stderr);
 }

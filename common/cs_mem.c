@@ -66,17 +66,3 @@ int cs_array_reserve(void *pptr, size_t *cap, size_t want, size_t elem_size) {
 	*cap = ncap;
 	return 0;
 }
-
-void cs_json_write_str(FILE *fp, const char *s, size_t len) {
-	fputc('"', fp);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
-			fprintf(fp, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(fp, "\\u%04x", c);
-		else
-			fputc(c, fp);
-	}
-	fputc('"', fp);
-}

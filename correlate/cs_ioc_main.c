@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "cs_json.h"
 #include "cs_correlate.h"
 #include "cs_decode.h"
 
@@ -119,7 +120,7 @@ int main(int argc, char **argv) {
 	cs_corr_load_opts_t opts = {NULL, CS_TLP_AMBER, NULL};
 	int all_prefixes = 0;
 
-	cs_log_set_program("cshield-ioc");
+	cs_proc_init("cshield-ioc");
 	if (!cmd || !strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
 		cs__usage(cmd ? stdout : stderr);
 		return cmd ? 0 : 2;

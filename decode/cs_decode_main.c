@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cs_json.h"
 #include "cs_decode.h"
 
 static void cs__usage(FILE *fp) {
@@ -75,7 +76,7 @@ int main(int argc, char **argv) {
 	cs__stats_t st = {0, 0};
 	int rc = 0;
 
-	cs_log_set_program("cshield-decode");
+	cs_proc_init("cshield-decode");
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 pkgs=(build-essential cmake ninja-build pkg-config git ca-certificates
-      librdkafka-dev libhiredis-dev libzstd-dev liblz4-dev libjansson-dev
+      librdkafka-dev libhiredis-dev libzstd-dev liblz4-dev libjansson-dev libmicrohttpd-dev
       redis-server redis-tools kcat clang
       libsimdjson-dev)                           # bench baseline only (cshield-bench decode)
 case "$(dpkg --print-architecture)" in

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "cs_ingest_int.h"
+#include "cs_json.h"
 
 #define CS__MOD "ingest"
 
@@ -577,6 +578,7 @@ static cs_err_t cs__alert(cs__msg_ctx_t *mc, const cs_decode_event_t *ev, const 
 	char *id = NULL, *json = NULL, tbuf[32];
 	size_t idlen = 0, jlen = 0;
 	FILE *fp;
+	cs_jw_t jw;
 	rd_kafka_resp_err_t kerr;
 
 	if (!(fp = open_memstream(&id, &idlen)))
@@ -588,52 +590,56 @@ static cs_err_t cs__alert(cs__msg_ctx_t *mc, const cs_decode_event_t *ev, const 
 		return CS_ERR_NOMEM;
 	}
 	cs_time_format_iso8601(ts >= 0 ? ts / 1000 : -((-ts + 999) / 1000), tbuf, sizeof(tbuf));
-	fputs("{\"id\":", fp);
-	cs_json_write_str(fp, id, idlen);
-	fprintf(fp, ",\"time\":\"%s\",\"tlp\":\"%s\",\"indicator\":{\"id\":", tbuf, cs_tlp2str(tlp));
-	cs_json_write_str(fp, ind->origin, strlen(ind->origin));
-	fprintf(fp, ",\"type\":\"%s\",\"value\":", type);
-	cs_json_write_str(fp, ind->value, strlen(ind->value));
-	fputs(",\"source\":", fp);
-	cs_json_write_str(fp, ind->source, strlen(ind->source));
+	cs_jw_init(&jw, fp);
+	cs_jw_obj_begin(&jw);
+	cs_jw_kstrn(&jw, "id", id, idlen);
+	cs_jw_kstr(&jw, "time", tbuf);
+	cs_jw_kstr(&jw, "tlp", cs_tlp2str(tlp));
+	cs_jw_key(&jw, "indicator");
+	cs_jw_obj_begin(&jw);
+	cs_jw_kstr(&jw, "id", ind->origin);
+	cs_jw_kstr(&jw, "type", type);
+	cs_jw_kstr(&jw, "value", ind->value);
+	cs_jw_kstr(&jw, "source", ind->source);
 	if (ind->confidence >= 0)
-		fprintf(fp, ",\"confidence\":%d", ind->confidence);
-	if (*ind->tags) {
-		fputs(",\"tags\":", fp);
-		cs_json_write_str(fp, ind->tags, strlen(ind->tags));
-	}
-	fprintf(fp, ",\"tlp\":\"%s\",\"set_version\":%llu},\"observable\":", cs_tlp2str(ind->tlp),
-		(unsigned long long)cs_corr_db_version(w->db));
-	cs_json_write_str(fp, obs->value, obs->len);
-	fprintf(fp, ",\"observable_type\":\"%s\",\"role\":\"%s\"", cs_obs_type2str(obs->type),
-		cs_obs_role2str(obs->role));
+		cs_jw_kint(&jw, "confidence", ind->confidence);
+	if (*ind->tags)
+		cs_jw_kstr(&jw, "tags", ind->tags);
+	cs_jw_kstr(&jw, "tlp", cs_tlp2str(ind->tlp));
+	cs_jw_kuint(&jw, "set_version", cs_corr_db_version(w->db));
+	cs_jw_obj_end(&jw);
+	cs_jw_kstrn(&jw, "observable", obs->value, obs->len);
+	cs_jw_kstr(&jw, "observable_type", cs_obs_type2str(obs->type));
+	cs_jw_kstr(&jw, "role", cs_obs_role2str(obs->role));
 	if (pt) { /* a registered participant */
-		fputs(",\"org\":", fp);
-		cs_json_write_str(fp, pt->id, strlen(pt->id));
-		fprintf(fp, ",\"participant\":{\"name\":");
-		cs_json_write_str(fp, pt->name, strlen(pt->name));
-		fprintf(fp, ",\"kind\":\"%s\",\"member_state\":\"%s\",\"sector\":", pt->kind, pt->member_state);
-		cs_json_write_str(fp, pt->sector, strlen(pt->sector));
-		fputc('}', fp);
+		cs_jw_kstr(&jw, "org", pt->id);
+		cs_jw_key(&jw, "participant");
+		cs_jw_obj_begin(&jw);
+		cs_jw_kstr(&jw, "name", pt->name);
+		cs_jw_kstr(&jw, "kind", pt->kind);
+		cs_jw_kstr(&jw, "member_state", pt->member_state);
+		cs_jw_kstr(&jw, "sector", pt->sector);
+		cs_jw_obj_end(&jw);
 	} else if (ev->org) {
-		fputs(",\"org\":", fp);
-		cs_json_write_str(fp, ev->org, ev->org_len);
+		cs_jw_kstrn(&jw, "org", ev->org, ev->org_len);
 	} else if (m->key_len && m->key_len < 256) {
-		fputs(",\"org\":", fp); /* the producer's key names the reporting organization */
-		cs_json_write_str(fp, m->key, m->key_len);
+		cs_jw_kstrn(&jw, "org", m->key, m->key_len); /* the producer's key names the reporting organization */
 	}
 	if (mc->late)
-		fputs(",\"late\":true", fp);
+		cs_jw_kbool(&jw, "late", 1);
 	if (ev->severity >= 0)
-		fprintf(fp, ",\"severity\":%d", ev->severity);
-	if (ev->category) {
-		fputs(",\"category\":", fp);
-		cs_json_write_str(fp, ev->category, ev->category_len);
-	}
-	fprintf(fp, ",\"format\":\"%s\",\"source\":{\"topic\":", cs_decode_fmt2str(ev->fmt));
-	cs_json_write_str(fp, topic, strlen(topic));
-	fprintf(fp, ",\"partition\":%d,\"offset\":%lld,\"event_offset\":%zu}}", (int)m->partition,
-		(long long)m->offset, ev->offset);
+		cs_jw_kint(&jw, "severity", ev->severity);
+	if (ev->category)
+		cs_jw_kstrn(&jw, "category", ev->category, ev->category_len);
+	cs_jw_kstr(&jw, "format", cs_decode_fmt2str(ev->fmt));
+	cs_jw_key(&jw, "source");
+	cs_jw_obj_begin(&jw);
+	cs_jw_kstr(&jw, "topic", topic);
+	cs_jw_kint(&jw, "partition", m->partition);
+	cs_jw_kint(&jw, "offset", m->offset);
+	cs_jw_kuint(&jw, "event_offset", ev->offset);
+	cs_jw_obj_end(&jw);
+	cs_jw_obj_end(&jw);
 	fclose(fp);
 	if (*w->conf->alerts_topic) {
 		while ((kerr = rd_kafka_producev(w->prod, RD_KAFKA_V_TOPIC(w->conf->alerts_topic),

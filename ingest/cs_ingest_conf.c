@@ -89,6 +89,11 @@ static const cs_conf_prop_t cs__ingest_props[] = {
 	 "HOST:PORT of the HTTP endpoint serving Prometheus text metrics (GET /metrics) and a health "
 	 "check (GET /health: 200, or 503 with the reason when a worker is stuck or every partition is "
 	 "paused). Port 0 picks a free port (logged). Empty: no endpoint."},
+	{"metrics.connection.limit", CS_CONF_INT, CS__OFF(metrics_conn_limit), 1, 10000, "256", 0,
+	 "Connections the metrics endpoint holds at once (idle ones included); beyond it new ones are "
+	 "closed at once until others end or time out."},
+	{"metrics.connection.timeout.s", CS_CONF_INT, CS__OFF(metrics_conn_timeout_s), 1, 3600, "10", 0,
+	 "A metrics connection that sends or reads nothing for this long is closed."},
 	{"dlq.timeout.ms", CS_CONF_INT, CS__OFF(dlq_timeout_ms), 100, 600000, "10000", 0,
 	 "How long a flush waits for the dead-letter and alert deliveries it covers."},
 	{.name = NULL},

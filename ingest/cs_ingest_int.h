@@ -6,6 +6,7 @@
 
 #include <stdatomic.h>
 #include <pthread.h>
+#include <microhttpd.h>
 #include <librdkafka/rdkafka.h>
 #include <hiredis/hiredis.h>
 
@@ -46,6 +47,8 @@ struct cs_ingest_conf_s {
 	char *dlq_topic;
 	char *alerts_topic;
 	char *metrics_listen;
+	int64_t metrics_conn_limit;
+	int64_t metrics_conn_timeout_s;
 	char *participants_file;
 	char *unregistered_tlp;
 	int64_t alerts_stream_maxlen;
@@ -262,9 +265,8 @@ struct cs_ingest_s {
 	atomic_int stop;
 	cs_ingest_worker_t *workers; /* [worker_cnt] */
 	int worker_cnt;
-	int metrics_fd;              /* listening socket of metrics.listen, -1 when off */
-	pthread_t metrics_thread;
-	int metrics_started;
+	int metrics_fd;              /* listening socket of metrics.listen until the server takes it; -1 */
+	struct MHD_Daemon *metrics_mhd; /* the metrics and health server (its own thread); NULL when off */
 	atomic_llong reloads_failed;
 	pthread_mutex_t reg_lock;    /* guards reg (the pointer, not the registry: it is immutable) */
 	cs_ingest_reg_t *reg;        /* current registry (holds one reference); NULL when none */

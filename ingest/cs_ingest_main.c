@@ -53,7 +53,7 @@ int main(int argc, char **argv) {
 	cs_err_t err;
 	struct sigaction sa;
 
-	cs_log_set_program("cshield-ingest");
+	cs_proc_init("cshield-ingest");
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			cs__usage(stdout);

@@ -1,13 +1,18 @@
 /*
- * cs_ingest_metrics.c - Prometheus text metrics and a health check over a
- * minimal HTTP/1.0 endpoint (metrics.listen).
+ * cs_ingest_metrics.c - Prometheus text metrics and a health check over HTTP
+ * (metrics.listen), served by libmicrohttpd.
  *
- * DESIGN: one thread, one connection at a time, no keep-alive: a scrape every
- * few seconds does not need more, and nothing here is on the event path. The
- * workers only bump relaxed atomics (cs_ingest_metrics_t); this thread reads
- * them. The health check answers 503 when a worker has not polled for 30 s
- * (stuck), or when every worker's partitions are paused (Redis down), with the
- * reason.
+ * DESIGN: libmicrohttpd's own thread polls every connection (epoll), so an
+ * idle, slow or hostile peer holds only its own connection: concurrent
+ * scrapes, a per-connection timeout (metrics.connection.timeout.s), a
+ * connection limit (metrics.connection.limit) and a per-connection memory
+ * limit, which bounds the request line and headers (an oversized request gets
+ * 414 or 431). Nothing here is on the event path: the workers only bump
+ * relaxed atomics (cs_ingest_metrics_t), the server's thread reads them. The
+ * health check answers 503 when a worker has not polled for 30 s (stuck), or
+ * when every worker's partitions are paused (Redis down), with the reason.
+ * The listening socket is bound here (so a bad address is a start-up error),
+ * then handed to the daemon, which closes it on stop.
  */
 #include <errno.h>
 #include <poll.h>
@@ -16,11 +21,16 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <sys/socket.h>
+#include <microhttpd.h>
 
 #include "cs_ingest_int.h"
+#include "cs_json.h"
 
 #define CS__MOD "metrics"
+/* request line and headers of one connection, and its read buffer */
+#define CS__MHD_MEM_LIMIT (16 * 1024)
 
 static const int64_t cs__buckets_ms[7] = {5, 10, 25, 50, 100, 250, 1000};
 
@@ -47,9 +57,9 @@ cs_err_t cs_ingest_metrics_listen(cs_ingest_t *ing, char *errstr, size_t errstr_
 		return CS_ERR_CONF_VALUE;
 	}
 	sa.sin_port = htons((uint16_t)atoi(colon + 1));
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    listen(fd, 16) || getsockname(fd, (struct sockaddr *)&sa, &sl)) {
+	    listen(fd, 128) || getsockname(fd, (struct sockaddr *)&sa, &sl)) {
 		cs_errstr_set(errstr, errstr_size, "metrics.listen %s: %s", spec, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -169,84 +179,106 @@ static int cs__health(cs_ingest_t *ing, char *why, size_t size) {
 	return 200;
 }
 
-static void cs__serve(cs_ingest_t *ing, int fd) {
-	char req[2048], *body = NULL, why[200];
-	size_t blen = 0, got = 0;
-	const char *status = "200 OK", *ctype = "text/plain; version=0.0.4";
-	FILE *fp;
-	struct pollfd p = {fd, POLLIN, 0};
-
-	/* the request line is enough; wait at most 1 s for it */
-	while (got < sizeof(req) - 1 && poll(&p, 1, 1000) == 1) {
-		ssize_t n = read(fd, req + got, sizeof(req) - 1 - got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		req[got] = '\0';
-		if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n"))
-			break;
+/* The answer to one request: status, content type and a malloc'ed body (MHD frees it). */
+static enum MHD_Result cs__answer(struct MHD_Connection *conn, unsigned status, const char *ctype, char *body,
+				  size_t len) {
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	enum MHD_Result ret;
+	if (!resp) {
+		free(body);
+		return MHD_NO; /* MHD closes the connection */
 	}
-	req[got] = '\0';
-	if (!(fp = open_memstream(&body, &blen)))
-		return;
-	if (!strncmp(req, "GET /metrics", 12)) {
-		cs__metrics(fp, ing);
-	} else if (!strncmp(req, "GET /health", 11)) {
-		int code = cs__health(ing, why, sizeof(why));
-		status = code == 200 ? "200 OK" : "503 Service Unavailable";
-		ctype = "application/json";
-		fprintf(fp, "{\"status\":\"%s\",\"reason\":", code == 200 ? "ok" : "unhealthy");
-		cs_json_write_str(fp, why, strlen(why));
-		fputs("}\n", fp);
-	} else {
-		status = "404 Not Found";
-		fputs("GET /metrics or GET /health\n", fp);
-	}
-	fclose(fp);
-	{
-		char head[256];
-		int hl = snprintf(head, sizeof(head),
-				  "HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-				  status, ctype, blen);
-		if (write(fd, head, (size_t)hl) == hl)
-			for (size_t off = 0; off < blen;) {
-				ssize_t n = write(fd, body + off, blen - off);
-				if (n <= 0)
-					break;
-				off += (size_t)n;
-			}
-	}
-	free(body);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
 }
 
-static void *cs__metrics_main(void *arg) {
-	cs_ingest_t *ing = arg;
-	while (!atomic_load(&ing->stop)) {
-		struct pollfd p = {ing->metrics_fd, POLLIN, 0};
-		int c;
-		if (poll(&p, 1, 200) != 1)
-			continue;
-		if ((c = accept4(ing->metrics_fd, NULL, NULL, SOCK_CLOEXEC)) < 0)
-			continue;
-		cs__serve(ing, c);
-		close(c);
+/*
+ * Every request: GET (or HEAD) /metrics or /health. The body is built in
+ * memory before a byte is sent, so a slow reader holds only its own
+ * connection's buffer, never this thread.
+ */
+static enum MHD_Result cs__on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+				      const char *version, const char *upload_data, size_t *upload_data_size,
+				      void **con_cls) {
+	cs_ingest_t *ing = cls;
+	char *body = NULL;
+	size_t blen = 0;
+	FILE *fp;
+	unsigned status = MHD_HTTP_OK;
+	const char *ctype = "text/plain; version=0.0.4";
+
+	if (*upload_data_size) { /* a body was sent: not read, not needed */
+		*upload_data_size = 0;
+		return MHD_YES;
 	}
-	return NULL;
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
+		if (!(body = cs_strdup("GET /metrics or GET /health\n")))
+			return MHD_NO;
+		return cs__answer(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", body, strlen(body));
+	}
+	if (!(fp = open_memstream(&body, &blen)))
+		return MHD_NO;
+	if (!strcmp(url, "/metrics")) {
+		cs__metrics(fp, ing);
+	} else if (!strcmp(url, "/health")) {
+		char why[200];
+		int code = cs__health(ing, why, sizeof(why));
+		cs_jw_t jw;
+		status = (unsigned)code;
+		ctype = "application/json";
+		cs_jw_init(&jw, fp);
+		cs_jw_obj_begin(&jw);
+		cs_jw_kstr(&jw, "status", code == 200 ? "ok" : "unhealthy");
+		cs_jw_kstr(&jw, "reason", why);
+		cs_jw_obj_end(&jw);
+		fputc('\n', fp);
+	} else {
+		status = MHD_HTTP_NOT_FOUND;
+		ctype = "text/plain";
+		fputs("GET /metrics or GET /health\n", fp);
+	}
+	if (fclose(fp)) {
+		free(body);
+		return MHD_NO;
+	}
+	return cs__answer(conn, status, ctype, body, blen);
+}
+
+static void cs__mhd_log(void *cls, const char *fmt, va_list ap) {
+	char msg[512];
+	size_t n;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	CS_LOG_D(CS__MOD, "%s", msg); /* a peer's bad request: not the operator's problem */
 }
 
 void cs_ingest_metrics_start(cs_ingest_t *ing) {
+	const cs_ingest_conf_t *conf = ing->conf;
 	if (ing->metrics_fd < 0)
 		return;
-	if (pthread_create(&ing->metrics_thread, NULL, cs__metrics_main, ing))
-		CS_LOG_E(CS__MOD, "cannot start the metrics thread: no metrics");
+	ing->metrics_mhd = MHD_start_daemon(
+		MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC, 0, NULL, NULL, cs__on_request, ing,
+		MHD_OPTION_LISTEN_SOCKET, ing->metrics_fd,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)conf->metrics_conn_limit,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)conf->metrics_conn_timeout_s,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CS__MHD_MEM_LIMIT,
+		MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1, /* ignored process-wide (cs_proc_init) */
+		MHD_OPTION_EXTERNAL_LOGGER, cs__mhd_log, ing, MHD_OPTION_END);
+	if (!ing->metrics_mhd)
+		CS_LOG_E(CS__MOD, "cannot start the metrics endpoint (libmicrohttpd): no metrics");
 	else
-		ing->metrics_started = 1;
+		ing->metrics_fd = -1; /* the daemon owns and closes the socket now */
 }
 
 void cs_ingest_metrics_stop(cs_ingest_t *ing) {
-	if (ing->metrics_started) {
-		pthread_join(ing->metrics_thread, NULL);
-		ing->metrics_started = 0;
+	if (ing->metrics_mhd) {
+		MHD_stop_daemon(ing->metrics_mhd); /* closes every connection and the socket */
+		ing->metrics_mhd = NULL;
 	}
 	if (ing->metrics_fd >= 0)
 		close(ing->metrics_fd);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <stdlib.h>
 
+#include "cs_json.h"
 #include "cs_ingest_int.h"
 
 static const char cs__flush_lua[] =

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <hiredis/hiredis.h>
 
+#include "cs_json.h"
 #include "cs_report.h"
 
 struct cs_report_s {

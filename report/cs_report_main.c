@@ -7,6 +7,7 @@
 #include <string.h>
 #include <errno.h>
 
+#include "cs_json.h"
 #include "cs_report.h"
 
 static void cs__usage(FILE *fp) {
@@ -53,7 +54,7 @@ int main(int argc, char **argv) {
 	int json = 0;
 	cs_report_t *rep;
 
-	cs_log_set_program("cshield-report");
+	cs_proc_init("cshield-report");
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {

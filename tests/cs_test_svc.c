@@ -725,7 +725,7 @@ int cs_svc_http_get(int port, const char *path, char *buf, size_t size) {
 	}
 	buf[got] = '\0';
 	close(fd);
-	if (!strncmp(buf, "HTTP/1.0 ", 9))
+	if (!strncmp(buf, "HTTP/1.", 7) && buf[8] == ' ')
 		status = atoi(buf + 9);
 	return status;
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cs_test.h"
+#include "cs_common.h"
 
 #define CS_TESTS(XX)                                                     \
 	XX(0001, "conf", "property tables, files, pass-through")       \
@@ -42,7 +43,8 @@
 	XX(0111, "late", "events older than the grace period counted in their arrival window, as late, alike after a replay") \
 	XX(0112, "dead-letters", "every rejection reason interleaved with good events: each dead-lettered once with its reason and source, the good counted exactly") \
 	XX(0113, "alerts-blocked", "the alerts topic refuses every alert: no hit recorded, offsets held; once it accepts, all counted once") \
-	XX(0114, "bytes-cap", "flush.max.bytes alone drives the flushes: nearly all recorded long before the interval, exact counts")
+	XX(0114, "bytes-cap", "flush.max.bytes alone drives the flushes: nearly all recorded long before the interval, exact counts") \
+	XX(0115, "hostile-peers", "idle, garbage, oversized, reset and slow peers on the metrics port, the log pipe closed: /health within 1 s, exact counts, exit 0")
 
 #define CS__DECL(num, name, desc) int cs_test_##num(void);
 CS_TESTS(CS__DECL)
@@ -108,6 +110,8 @@ static int cs__run(const cs__test_t *t) {
 
 int main(int argc, char **argv) {
 	int failed = 0, passed = 0, skipped = 0;
+
+	cs_proc_init("cs-tests");
 
 	if (argc > 1 && !strcmp(argv[1], "--list")) {
 		for (size_t i = 0; i < sizeof(cs__tests) / sizeof(*cs__tests); i++)
