@@ -25,6 +25,7 @@
 #include "cs_common.h"
 #include "cs_bench.h"
 #include "cs_bench_modes.h"
+#include "cs_keys.h"
 
 extern char **environ;
 
@@ -230,7 +231,7 @@ static int cs__latency(redisContext *rc, const char *prefix, const char *brokers
 	l->topic = topic;
 	for (size_t i = 0; i < CS__LAT_N; i++)
 		l->off[i] = -1;
-	snprintf(key, sizeof(key), "%s:alerts", prefix);
+	cs_keys_alerts(key, sizeof(key), prefix);
 	{ /* start reading after the last alert already there */
 		redisReply *r = redisCommand(rc, "XREVRANGE %s + - COUNT 1", key);
 		if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 1)
@@ -376,7 +377,7 @@ int cs_bench_e2e(long events, size_t nind, int workers, int json) {
 		posix_spawn_file_actions_destroy(&fa);
 	}
 	for (;;) {
-		long long off = cs__redis_offsets(rc, (snprintf(cmd, sizeof(cmd), "%s:off:%s", prefix, group), cmd));
+		long long off = cs__redis_offsets(rc, (cs_keys_off(cmd, sizeof(cmd), prefix, group), cmd));
 		long h = cs__hwm_kb(pid);
 		if (h > hwm)
 			hwm = h;

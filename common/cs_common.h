@@ -28,7 +28,8 @@
 	XX(-9, HS, "Hyperscan error")                                      \
 	XX(-10, STALE, "stale offsets: partition state moved on elsewhere") \
 	XX(-11, TOO_LARGE, "input exceeds a configured limit")             \
-	XX(-12, NOT_FOUND, "not found")
+	XX(-12, NOT_FOUND, "not found")                                    \
+	XX(-13, REFUSED, "refused: the stored state is not what cshield wrote")
 
 typedef enum cs_err_e {
 #define CS__ERR_ENUM(code, name, str) CS_ERR_##name = code,

@@ -103,6 +103,24 @@ static int64_t cs__backoff(int64_t *ms, int64_t first, int64_t cap) {
 	return *ms;
 }
 
+/*
+ * What the worker cannot get past on its own (a recorded offset that is not one,
+ * a partition held, Redis refusing its flushes), for /health; NULL fmt: nothing.
+ */
+static void cs__status(cs_ingest_worker_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void cs__status(cs_ingest_worker_t *w, const char *fmt, ...) {
+	va_list ap;
+	pthread_mutex_lock(&w->problem_lock);
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(w->problem, sizeof(w->problem), fmt, ap);
+		va_end(ap);
+	} else {
+		w->problem[0] = '\0';
+	}
+	pthread_mutex_unlock(&w->problem_lock);
+}
+
 static void cs__pause_list(cs_ingest_worker_t *w, rd_kafka_topic_partition_list_t *l, int pause) {
 	rd_kafka_resp_err_t kerr;
 
@@ -154,7 +172,7 @@ static void cs__fallback_offsets(cs_ingest_worker_t *w, rd_kafka_topic_partition
  */
 static cs_err_t cs__settle(cs_ingest_worker_t *w, int in_callback) {
 	cs_ingest_part_t *tmp = NULL;
-	size_t n = 0, unassigned = 0;
+	size_t n = 0, unassigned = 0, bad = 0;
 	cs_err_t err = CS_ERR_OK;
 	rd_kafka_topic_partition_list_t *add = NULL, *seek = NULL, *seek_nostart = NULL;
 
@@ -190,6 +208,13 @@ static cs_err_t cs__settle(cs_ingest_worker_t *w, int in_callback) {
 		}
 		p->start = tmp[k++].start;
 		p->next = -1;
+		if (p->start == CS_INGEST_OFFSET_BAD) {
+			/* what Redis holds is not an offset: this partition waits (not fetched, not
+			 * counted) until someone mends it; the worker's other partitions go on */
+			p->start = -1;
+			bad++;
+			continue;
+		}
 		if (via_assign)
 			rd_kafka_topic_partition_list_add(add, p->topic, p->partition)->offset =
 				p->start >= 0 ? p->start : RD_KAFKA_OFFSET_INVALID;
@@ -252,9 +277,17 @@ assign:
 		w->settle_retry_ms = cs_clock_ms() + cs__backoff(&w->settle_backoff_ms, 100, 5000);
 		CS_LOG_E(CS__MOD, "worker %d: reading start offsets of %zu partitions: %s (not consuming them; retry in %lld ms)",
 			 w->id, n, w->redis.errstr, (long long)w->settle_backoff_ms);
+	} else if (bad) {
+		w->settle_pending = 1;
+		w->settle_retry_ms = cs_clock_ms() + cs__backoff(&w->settle_backoff_ms, 1000, 30000);
+		CS_LOG_E(CS__MOD, "worker %d: %zu partition%s not consumed: %s; mend or delete the field (docs/REDIS.md), "
+				  "read again in %lld ms",
+			 w->id, bad, bad > 1 ? "s" : "", w->redis.errstr, (long long)w->settle_backoff_ms);
+		cs__status(w, "%s", w->redis.errstr);
 	} else {
 		w->settle_pending = 0;
 		w->settle_backoff_ms = 0;
+		cs__status(w, NULL);
 	}
 	return err;
 }
@@ -357,6 +390,8 @@ static cs_err_t cs__flush(cs_ingest_worker_t *w) {
 	}
 	if (err) {
 		atomic_fetch_add_explicit(&w->m.flush_failures, 1, memory_order_relaxed);
+		if (err == CS_ERR_REFUSED) /* not a passing fault: someone must mend what Redis holds */
+			cs__status(w, "flushes refused: %s", w->redis.errstr);
 		w->redis.next_retry_ms = cs_clock_ms() + cs__backoff(&w->redis.backoff_ms, 100, 5000);
 		CS_LOG_E(CS__MOD, "flush of %lld events failed: %s (retry in %lld ms)",
 			 (long long)w->pending_events, w->redis.errstr,
@@ -365,6 +400,8 @@ static cs_err_t cs__flush(cs_ingest_worker_t *w) {
 		return err;
 	}
 	w->redis.backoff_ms = 0;
+	if (w->problem[0] && !strncmp(w->problem, "flushes refused", 15))
+		cs__status(w, NULL);
 	{
 		int64_t ms = cs_clock_ms() - t0;
 		int b = 0;
@@ -679,16 +716,12 @@ static const cs_ingest_participant_t *cs__participant(const cs_ingest_worker_t *
 	return i >= 0 ? &w->reg->v[i] : NULL;
 }
 
-/* Adds one dimension count "<tlp>|<what>|<name>:<value>" (a '|' in the value becomes '/'). */
+/* Adds one dimension count (cs_keys_dim_field(): "<tlp>|<what>|<name>:<value>"). */
 static cs_err_t cs__dim(cs_ingest_worker_t *w, int64_t window, cs_tlp_t tlp, const char *what, const char *name,
 			const char *value, size_t len, int64_t cnt) {
-	char f[200];
-	int n = snprintf(f, sizeof(f), "%s|%s|%s:", cs_tlp2str(tlp), what, name);
-	if (len > 64)
-		len = 64; /* event-supplied: bounded */
-	for (size_t i = 0; i < len && (size_t)n + 1 < sizeof(f); i++)
-		f[n++] = value[i] == '|' || (unsigned char)value[i] < 0x20 ? '/' : value[i];
-	f[n] = '\0';
+	char f[256];
+	if (cs_keys_dim_field(f, sizeof(f), tlp, what, name, value, len) < 0)
+		return CS_ERR_INVAL; /* names are ours and short, values cut at CS_KEYS_DIM_VALUE_MAX */
 	return cs_ingest_agg_dim(&w->agg, window, f, cnt);
 }
 
@@ -775,12 +808,10 @@ static int cs__on_event(void *opaque, const cs_decode_event_t *ev, cs_decode_rej
 		{
 			/* a hit is as restricted as the stricter of the indicator and the event */
 			cs_tlp_t tlp = ind->tlp > ev_tlp ? ind->tlp : ev_tlp;
-			char src[600];
 			if (cs_ingest_agg_add(&w->agg, window, w->ev_hits[i].ind, tlp, 1) ||
 			    cs__dims(w, window, tlp, "hits", pt, ev) ||
 			    (late && cs__dim(w, window, tlp, "hits", "late", day, 10, 1)) ||
-			    (pt && (snprintf(src, sizeof(src), "src|%.500s|%s", ind->value, pt->id),
-				    cs_ingest_agg_dim(&w->agg, window, src, 1))) ||
+			    (pt && cs_ingest_agg_src(&w->agg, window, ind->value, pt->id)) ||
 			    ((*w->conf->alerts_topic || w->conf->alerts_stream_maxlen > 0) &&
 			     cs__alert(mc, ev, ind, &ev->obs[w->ev_hits[i].obs], ts, tlp, pt))) {
 				mc->failed = 1;
@@ -890,6 +921,7 @@ static cs_err_t cs__worker_init(cs_ingest_worker_t *w, cs_ingest_t *ing, int id,
 	char kerrstr[512], *tdup = NULL, *tok, *save, cid[64];
 	cs_err_t err = CS_ERR_INVAL;
 
+	pthread_mutex_init(&w->problem_lock, NULL);
 	w->id = id;
 	w->conf = ing->conf;
 	w->live = ing->live;
@@ -977,6 +1009,7 @@ static void cs__worker_fini(cs_ingest_worker_t *w) {
 	w->db = NULL;
 	cs__reg_release(w->reg);
 	w->reg = NULL;
+	pthread_mutex_destroy(&w->problem_lock);
 }
 
 /* indicators.file: one or more files, comma-separated, into paths (pointing into *dup). */

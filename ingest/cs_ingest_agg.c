@@ -89,10 +89,15 @@ cs_err_t cs_ingest_agg_events(cs_ingest_agg_t *agg, int64_t window, int32_t pidx
 	return CS_ERR_OK;
 }
 
-static uint64_t cs__dim_hash(int64_t window, const char *field) {
+static uint64_t cs__dim_hash(int64_t window, const char *field, const char *member) {
 	uint64_t h = 1469598103934665603ULL ^ (uint64_t)window * 0x9E3779B97F4A7C15ULL;
 	for (const unsigned char *p = (const unsigned char *)field; *p; p++)
 		h = (h ^ *p) * 1099511628211ULL;
+	if (member) {
+		h = (h ^ 0x100) * 1099511628211ULL; /* ("a", "bc") and ("ab", "c") differ */
+		for (const unsigned char *p = (const unsigned char *)member; *p; p++)
+			h = (h ^ *p) * 1099511628211ULL;
+	}
 	return h ^ (h >> 31);
 }
 
@@ -115,27 +120,42 @@ static cs_err_t cs__dim_grow(cs_ingest_agg_t *agg) {
 	return CS_ERR_OK;
 }
 
-cs_err_t cs_ingest_agg_dim(cs_ingest_agg_t *agg, int64_t window, const char *field, int64_t n) {
-	uint64_t h = cs__dim_hash(window, field);
+/* Adds n to the entry (window, field, member); member NULL: a count. Both strings are copied. */
+static cs_err_t cs__dim_add(cs_ingest_agg_t *agg, int64_t window, const char *field, const char *member, int64_t n) {
+	uint64_t h = cs__dim_hash(window, field, member);
 	size_t j;
 
 	if ((agg->dim_cnt + 1) * 2 > agg->dim_size && cs__dim_grow(agg))
 		return CS_ERR_NOMEM;
 	for (j = h & (agg->dim_size - 1); agg->dims[j].field; j = (j + 1) & (agg->dim_size - 1)) {
 		cs_ingest_dim_ent_t *e = &agg->dims[j];
-		if (e->hash == h && e->window == window && !strcmp(e->field, field)) {
+		if (e->hash == h && e->window == window && !strcmp(e->field, field) &&
+		    (member ? e->member && !strcmp(e->member, member) : !e->member)) {
 			e->count += n;
 			return CS_ERR_OK;
 		}
 	}
 	if (!(agg->dims[j].field = cs_strdup(field)))
 		return CS_ERR_NOMEM;
+	if (member && !(agg->dims[j].member = cs_strdup(member))) {
+		cs_free(agg->dims[j].field);
+		agg->dims[j].field = NULL;
+		return CS_ERR_NOMEM;
+	}
 	agg->dims[j].window = window;
 	agg->dims[j].hash = h;
 	agg->dims[j].count = n;
 	agg->dim_cnt++;
-	agg->bytes += 2 * sizeof(*agg->dims) + strlen(field) + 1;
+	agg->bytes += 2 * sizeof(*agg->dims) + strlen(field) + 1 + (member ? strlen(member) + 1 : 0);
 	return CS_ERR_OK;
+}
+
+cs_err_t cs_ingest_agg_dim(cs_ingest_agg_t *agg, int64_t window, const char *field, int64_t n) {
+	return cs__dim_add(agg, window, field, NULL, n);
+}
+
+cs_err_t cs_ingest_agg_src(cs_ingest_agg_t *agg, int64_t window, const char *value, const char *org) {
+	return cs__dim_add(agg, window, value, org, 1);
 }
 
 cs_err_t cs_ingest_agg_alert(cs_ingest_agg_t *agg, char *id, char *json) {
@@ -159,8 +179,10 @@ void cs_ingest_agg_clear(cs_ingest_agg_t *agg) {
 		memset(agg->ents, 0, agg->size * sizeof(*agg->ents));
 	agg->cnt = 0;
 	if (agg->dim_cnt) {
-		for (size_t i = 0; i < agg->dim_size; i++)
+		for (size_t i = 0; i < agg->dim_size; i++) {
 			cs_free(agg->dims[i].field);
+			cs_free(agg->dims[i].member);
+		}
 		memset(agg->dims, 0, agg->dim_size * sizeof(*agg->dims));
 		agg->dim_cnt = 0;
 	}

@@ -14,6 +14,7 @@
 #include "cs_obs.h"
 #include "cs_correlate.h"
 #include "cs_decode.h"
+#include "cs_keys.h"
 
 /* ---- configuration ---- */
 typedef struct cs_ingest_redis_conf_s {
@@ -73,12 +74,14 @@ typedef struct cs_ingest_agg_ent_s {
 
 /*
  * A dimension count: field "<tlp>|hits|org:<id>", "<tlp>|events|ms:<cc>"...
- * (docs/REDIS.md), or "src|<indicator value>|<org id>" for the distinct
- * reporting organizations of an indicator (a HyperLogLog in Redis).
+ * (cs_keys_dim_field()), member NULL; or, with a member, a reporting
+ * organization (member) of an indicator (field: its value), for the distinct
+ * sources of the indicator (a HyperLogLog in Redis), count unused.
  */
 typedef struct cs_ingest_dim_ent_s {
 	int64_t window;
-	char *field; /* owned; NULL = free slot */
+	char *field;  /* owned; NULL = free slot */
+	char *member; /* owned; NULL: a count */
 	uint64_t hash;
 	int64_t count;
 } cs_ingest_dim_ent_t;
@@ -112,16 +115,21 @@ cs_err_t cs_ingest_agg_add(cs_ingest_agg_t *agg, int64_t window, uint32_t ind, c
 cs_err_t cs_ingest_agg_events(cs_ingest_agg_t *agg, int64_t window, int32_t pidx, cs_tlp_t tlp, int64_t n);
 /** Adds n to the dimension count (window, field); field is copied. */
 cs_err_t cs_ingest_agg_dim(cs_ingest_agg_t *agg, int64_t window, const char *field, int64_t n);
+/** Records that participant org reported a hit on the indicator value in window (both copied). */
+cs_err_t cs_ingest_agg_src(cs_ingest_agg_t *agg, int64_t window, const char *value, const char *org);
 /** Adds an alert (id and JSON, both taken over, freed on error too). */
 cs_err_t cs_ingest_agg_alert(cs_ingest_agg_t *agg, char *id, char *json);
 void cs_ingest_agg_clear(cs_ingest_agg_t *agg);
 void cs_ingest_agg_destroy(cs_ingest_agg_t *agg);
 
 /* ---- Redis sink ---- */
+/* a recorded offset that is not one ("abc", " 100", "-5"): the partition is not consumed */
+#define CS_INGEST_OFFSET_BAD (-2)
+
 typedef struct cs_ingest_part_s {
 	char *topic;
 	int32_t partition;
-	int64_t start; /* offset recorded in Redis when the batch began; -1 = none */
+	int64_t start; /* offset recorded in Redis when the batch began; -1 = none; CS_INGEST_OFFSET_BAD */
 	int64_t next;  /* next offset to consume (last consumed + 1); -1 = nothing yet */
 	int assigned;  /* in librdkafka's assignment (fetching) */
 	int ready;     /* start offset known and fetch positioned there: messages count */
@@ -130,8 +138,7 @@ typedef struct cs_ingest_part_s {
 typedef struct cs_ingest_redis_s {
 	const cs_ingest_conf_t *conf;
 	redisContext *rc; /* NULL while disconnected */
-	char offsets_key[256];
-	char alerts_key[256];
+	char offsets_key[CS_KEYS_MAX];
 	char sha[41]; /* SHA1 of the flush script, from SCRIPT LOAD */
 	char errstr[512];
 	int64_t next_retry_ms, backoff_ms;
@@ -141,11 +148,17 @@ void cs_ingest_redis_init(cs_ingest_redis_t *r, const cs_ingest_conf_t *conf);
 void cs_ingest_redis_close(cs_ingest_redis_t *r);
 /** Connects if not connected. */
 cs_err_t cs_ingest_redis_connect(cs_ingest_redis_t *r);
-/** Reads the recorded next offset of each partition into parts[i].start (-1 if none). */
+/**
+ * Reads the recorded next offset of each partition into parts[i].start (-1 if
+ * none; CS_INGEST_OFFSET_BAD, with r->errstr naming the key and field, if
+ * what is recorded is not an offset).
+ */
 cs_err_t cs_ingest_redis_offsets_get(cs_ingest_redis_t *r, cs_ingest_part_t *parts, size_t cnt);
 /**
  * Applies agg and records parts[i].next atomically, if every partition's
- * recorded offset still equals parts[i].start (else CS_ERR_STALE, nothing applied).
+ * recorded offset still equals parts[i].start (else CS_ERR_STALE, nothing
+ * applied) and Redis holds nothing in the way (else CS_ERR_REFUSED, nothing
+ * applied, r->errstr names the key): see cs_ingest_flush.lua.
  */
 cs_err_t cs_ingest_redis_flush(cs_ingest_redis_t *r, const cs_ingest_agg_t *agg,
 			       const cs_corr_db_t *db, const cs_ingest_part_t *parts, size_t cnt);
@@ -249,6 +262,8 @@ typedef struct cs_ingest_worker_s {
 	cs_ingest_metrics_t m;
 	atomic_int *final_failed;  /* shared: set when this worker's final flush did not succeed */
 	int64_t lag_at_ms;       /* when lag was last computed */
+	pthread_mutex_t problem_lock; /* guards problem: the worker writes, the metrics thread reads */
+	char problem[512];       /* why /health answers 503 for this worker; "" when nothing */
 	pthread_t thread;
 	cs_err_t result;
 } cs_ingest_worker_t;

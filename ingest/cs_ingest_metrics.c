@@ -161,6 +161,7 @@ static void cs__metrics(FILE *fp, cs_ingest_t *ing) {
 static int cs__health(cs_ingest_t *ing, char *why, size_t size) {
 	int64_t now = cs_clock_ms();
 	int all_paused = ing->worker_cnt > 0;
+	*why = '\0';
 	for (int i = 0; i < ing->worker_cnt; i++) {
 		cs_ingest_metrics_t *m = &ing->workers[i].m;
 		int64_t last = CS__LD(m->last_poll_ms);
@@ -170,6 +171,15 @@ static int cs__health(cs_ingest_t *ing, char *why, size_t size) {
 		}
 		if (!atomic_load(&m->paused) || !atomic_load(&m->partitions))
 			all_paused = 0;
+	}
+	for (int i = 0; i < ing->worker_cnt; i++) {
+		cs_ingest_worker_t *w = &ing->workers[i];
+		pthread_mutex_lock(&w->problem_lock);
+		if (w->problem[0])
+			snprintf(why, size, "worker %d: %s", i, w->problem);
+		pthread_mutex_unlock(&w->problem_lock);
+		if (*why)
+			return 503;
 	}
 	if (all_paused) {
 		snprintf(why, size, "every partition is paused: Redis does not take the flushes");
@@ -224,7 +234,7 @@ static enum MHD_Result cs__on_request(void *cls, struct MHD_Connection *conn, co
 	if (!strcmp(url, "/metrics")) {
 		cs__metrics(fp, ing);
 	} else if (!strcmp(url, "/health")) {
-		char why[200];
+		char why[600];
 		int code = cs__health(ing, why, sizeof(why));
 		cs_jw_t jw;
 		status = (unsigned)code;

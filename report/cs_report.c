@@ -8,6 +8,7 @@
 
 #include "cs_json.h"
 #include "cs_report.h"
+#include "cs_keys.h"
 
 struct cs_report_s {
 	cs_report_row_t *rows;
@@ -17,6 +18,7 @@ struct cs_report_s {
 	cs_tlp_t audience;
 	size_t withheld_rows;
 	int64_t withheld_hits;
+	int64_t shown_hits; /* the sum of the rows' hits */
 };
 
 static int cs__row_cmp(const void *a, const void *b) {
@@ -52,66 +54,44 @@ static int cs__row_key_cmp(const void *a, const void *b) {
 	return strcmp(x->indicator, y->indicator);
 }
 
-/* The "tlp" of an indicator record ({"type":..,"tlp":"amber",...}); RED when unreadable. */
-static cs_tlp_t cs__record_tlp(const char *rec) {
-	const char *p = rec ? strstr(rec, "\"tlp\":\"") : NULL;
-	const char *e;
-	int t;
-	if (!p)
-		return CS_TLP_RED;
-	p += 7;
-	if (!(e = strchr(p, '"')) || (t = cs_tlp_parse(p, (size_t)(e - p))) < 0)
-		return CS_TLP_RED;
-	return (cs_tlp_t)t;
-}
-
-/* Looks up each row's TLP in P:indicators and withholds what the audience may not see. */
-static int cs__apply_tlp(cs_report_t *rep, redisContext *rc, const char *prefix, char *errstr, size_t errstr_size) {
+/*
+ * Per (window, indicator): the parts the audience may see are summed (the
+ * row's TLP is the strictest of them); a row none of whose parts it may see
+ * is withheld. Sums that would leave 64 bits are an error, not a wrap.
+ */
+static int cs__apply_tlp(cs_report_t *rep, char *errstr, size_t errstr_size) {
 	size_t keep = 0;
-	for (size_t i = 0; i < rep->cnt; i += 256) {
-		size_t n = rep->cnt - i < 256 ? rep->cnt - i : 256;
-		const char *argv[258];
-		char key[300];
-		redisReply *r;
-		snprintf(key, sizeof(key), "%s:indicators", prefix);
-		argv[0] = "HMGET";
-		argv[1] = key;
-		for (size_t k = 0; k < n; k++)
-			argv[k + 2] = rep->rows[i + k].indicator;
-		r = redisCommandArgv(rc, (int)n + 2, argv, NULL);
-		if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != n) {
-			cs_errstr_set(errstr, errstr_size, "redis HMGET %s: %s", key,
-				      rc->err ? rc->errstr : r && r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-			if (r)
-				freeReplyObject(r);
-			return -1;
-		}
-		for (size_t k = 0; k < n; k++)
-			if (rep->rows[i + k].tlp == CS_TLP__CNT)
-				rep->rows[i + k].tlp =
-					cs__record_tlp(r->element[k]->type == REDIS_REPLY_STRING ? r->element[k]->str : NULL);
-		freeReplyObject(r);
-	}
-	/* per (window, indicator): the parts the audience may see are summed (the row's TLP is
-	 * the strictest of them); a row none of whose parts it may see is withheld */
+	int rc = 0;
 	qsort(rep->rows, rep->cnt, sizeof(*rep->rows), cs__row_key_cmp);
 	for (size_t i = 0; i < rep->cnt;) {
 		size_t j = i;
 		int64_t shown = 0, hidden = 0;
+		int any = 0;
 		cs_tlp_t tlp = CS_TLP_CLEAR;
 		for (; j < rep->cnt && rep->rows[j].window == rep->rows[i].window &&
 		       !strcmp(rep->rows[j].indicator, rep->rows[i].indicator);
 		     j++) {
+			int64_t *sum = rep->rows[j].tlp <= rep->audience ? &shown : &hidden;
+			if (__builtin_add_overflow(*sum, rep->rows[j].hits, sum) && !rc) {
+				cs_errstr_set(errstr, errstr_size, "the hits of %.200s in window %lld add up beyond 64 bits",
+					      rep->rows[j].indicator, (long long)rep->rows[j].window);
+				rc = -1;
+			}
 			if (rep->rows[j].tlp <= rep->audience) {
-				shown += rep->rows[j].hits;
+				any = 1;
 				if (rep->rows[j].tlp > tlp)
 					tlp = rep->rows[j].tlp;
-			} else {
-				hidden += rep->rows[j].hits;
 			}
 		}
-		rep->withheld_hits += hidden;
-		if (shown) {
+		if (__builtin_add_overflow(rep->withheld_hits, hidden, &rep->withheld_hits) && !rc) {
+			cs_errstr_set(errstr, errstr_size, "the withheld hits add up beyond 64 bits");
+			rc = -1;
+		}
+		if (any && __builtin_add_overflow(rep->shown_hits, shown, &rep->shown_hits) && !rc) {
+			cs_errstr_set(errstr, errstr_size, "the hits shown add up beyond 64 bits");
+			rc = -1;
+		}
+		if (any) {
 			cs_report_row_t row = rep->rows[i];
 			row.hits = shown;
 			row.tlp = tlp;
@@ -121,12 +101,12 @@ static int cs__apply_tlp(cs_report_t *rep, redisContext *rc, const char *prefix,
 			rep->withheld_rows++;
 		}
 		for (size_t k = i; k < j; k++)
-			if (rep->rows[k].indicator && !(k == i && shown))
+			if (rep->rows[k].indicator && !(k == i && any))
 				cs_free(rep->rows[k].indicator);
 		i = j;
 	}
 	rep->cnt = keep;
-	return 0;
+	return rc;
 }
 
 void cs_report_withheld(const cs_report_t *rep, size_t *rows, int64_t *hits) {
@@ -134,11 +114,34 @@ void cs_report_withheld(const cs_report_t *rep, size_t *rows, int64_t *hits) {
 	*hits = rep->withheld_hits;
 }
 
+/* A count as ingest writes it: a non-negative 64-bit integer. */
+static int cs__count(const redisReply *e, int64_t *out) {
+	return e->type == REDIS_REPLY_STRING && !cs_keys_parse_i64(e->str, e->len, out) && *out >= 0 ? 0 : -1;
+}
+
+/* Runs a command whose reply must be an array; errors name the command and key. */
+static redisReply *cs__cmd_array(redisContext *rc, char *errstr, size_t errstr_size, const char *what,
+				 const char *key, const char *fmt, ...) {
+	redisReply *r;
+	va_list ap;
+	va_start(ap, fmt);
+	r = redisvCommand(rc, fmt, ap);
+	va_end(ap);
+	if (r && r->type == REDIS_REPLY_ARRAY)
+		return r;
+	cs_errstr_set(errstr, errstr_size, "redis %s %.300s: %.300s", what, key,
+		      !r ? (rc->err ? rc->errstr : "no reply") : r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+	if (r)
+		freeReplyObject(r);
+	return NULL;
+}
+
 cs_report_t *cs_report_fetch(const cs_report_opts_t *opts, char *errstr, size_t errstr_size) {
 	struct timeval tv = {5, 0};
 	redisContext *rc = redisConnectWithTimeout(opts->redis_host, opts->redis_port, tv);
 	redisReply *wins = NULL, *r = NULL;
 	cs_report_t *rep = NULL;
+	char key[CS_KEYS_MAX];
 
 	if (!rc || rc->err) {
 		cs_errstr_set(errstr, errstr_size, "redis %s:%d: %s", opts->redis_host,
@@ -150,41 +153,53 @@ cs_report_t *cs_report_fetch(const cs_report_opts_t *opts, char *errstr, size_t 
 		goto nomem;
 	rep->window_s = opts->window_s;
 	rep->audience = opts->audience;
-	wins = redisCommand(rc, "ZRANGEBYSCORE %s:wins:%lld %lld %lld", opts->key_prefix,
-			    (long long)opts->window_s, (long long)opts->from, (long long)opts->to);
-	if (!wins || wins->type != REDIS_REPLY_ARRAY)
-		goto rerr;
+	cs_keys_wins(key, sizeof(key), opts->key_prefix, opts->window_s);
+	if (!(wins = cs__cmd_array(rc, errstr, errstr_size, "ZRANGEBYSCORE", key, "ZRANGEBYSCORE %s %lld %lld", key,
+				   (long long)opts->from, (long long)opts->to)))
+		goto err;
 	for (size_t i = 0; i < wins->elements; i++) {
-		const char *w = wins->element[i]->str;
-		/* hits per (TLP, indicator) when ingest recorded them (P:wtlp), else totals whose
-		 * TLP is the indicator's (P:indicators) */
-		r = redisCommand(rc, "HGETALL %s:wtlp:%lld:%s", opts->key_prefix, (long long)opts->window_s, w);
-		if (!r || r->type != REDIS_REPLY_ARRAY)
-			goto rerr;
-		if (r->elements == 0) {
-			freeReplyObject(r);
-			r = redisCommand(rc, "HGETALL %s:win:%lld:%s", opts->key_prefix, (long long)opts->window_s, w);
-			if (!r || r->type != REDIS_REPLY_ARRAY)
-				goto rerr;
+		const redisReply *m = wins->element[i];
+		int64_t w;
+		if (m->type != REDIS_REPLY_STRING || cs_keys_parse_i64(m->str, m->len, &w)) {
+			cs_errstr_set(errstr, errstr_size, "%s holds \"%.40s\", not a window start", key,
+				      m->type == REDIS_REPLY_STRING ? m->str : "?");
+			goto err;
 		}
+		/* hits per (TLP, indicator): the TLP of each part is in its field */
+		cs_keys_wtlp(key, sizeof(key), opts->key_prefix, opts->window_s, w);
+		if (!(r = cs__cmd_array(rc, errstr, errstr_size, "HGETALL", key, "HGETALL %s", key)))
+			goto err;
 		for (size_t j = 0; j + 1 < r->elements; j += 2) {
-			const char *f = r->element[j]->str, *bar = strchr(f, '|');
-			int t = bar ? cs_tlp_parse(f, (size_t)(bar - f)) : -1;
-			if (cs__row_add(rep, strtoll(w, NULL, 10), t >= 0 ? bar + 1 : f,
-					strtoll(r->element[j + 1]->str, NULL, 10)))
+			const char *f = r->element[j]->str, *value;
+			cs_tlp_t t;
+			int64_t hits;
+			if (cs_keys_wtlp_parse(f, &t, &value)) {
+				cs_errstr_set(errstr, errstr_size, "%s field \"%.80s\" is not <tlp>|<indicator>", key, f);
+				goto err;
+			}
+			if (cs__count(r->element[j + 1], &hits)) {
+				cs_errstr_set(errstr, errstr_size, "%s field \"%.80s\" holds \"%.40s\", not a count", key, f,
+					      r->element[j + 1]->type == REDIS_REPLY_STRING ? r->element[j + 1]->str : "?");
+				goto err;
+			}
+			if (cs__row_add(rep, w, value, hits))
 				goto nomem;
-			rep->rows[rep->cnt - 1].tlp = t >= 0 ? (cs_tlp_t)t : CS_TLP__CNT; /* __CNT: look it up */
+			rep->rows[rep->cnt - 1].tlp = t;
 		}
 		freeReplyObject(r);
 		r = NULL;
 	}
-	if (cs__apply_tlp(rep, rc, opts->key_prefix, errstr, errstr_size))
+	if (cs__apply_tlp(rep, errstr, errstr_size))
 		goto err;
-	r = redisCommand(rc, "HMGET %s:stats events hits", opts->key_prefix);
-	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2)
-		goto rerr;
-	rep->events = r->element[0]->type == REDIS_REPLY_STRING ? strtoll(r->element[0]->str, NULL, 10) : 0;
-	rep->hits = r->element[1]->type == REDIS_REPLY_STRING ? strtoll(r->element[1]->str, NULL, 10) : 0;
+	cs_keys_stats(key, sizeof(key), opts->key_prefix);
+	if (!(r = cs__cmd_array(rc, errstr, errstr_size, "HMGET", key, "HMGET %s %s %s", key, CS_KEYS_STAT_EVENTS,
+				CS_KEYS_STAT_HITS)))
+		goto err;
+	if ((r->element[0]->type != REDIS_REPLY_NIL && cs__count(r->element[0], &rep->events)) ||
+	    (r->element[1]->type != REDIS_REPLY_NIL && cs__count(r->element[1], &rep->hits))) {
+		cs_errstr_set(errstr, errstr_size, "%s: events or hits is not a count", key);
+		goto err;
+	}
 	freeReplyObject(r);
 	freeReplyObject(wins);
 	redisFree(rc);
@@ -193,13 +208,6 @@ cs_report_t *cs_report_fetch(const cs_report_opts_t *opts, char *errstr, size_t 
 
 nomem:
 	cs_errstr_set(errstr, errstr_size, "out of memory");
-	goto err;
-rerr:
-	cs_errstr_set(errstr, errstr_size, "redis: %s",
-		      rc->err ? rc->errstr
-			      : (r && r->type == REDIS_REPLY_ERROR) || (!r && wins && wins->type == REDIS_REPLY_ERROR)
-				       ? (r ? r->str : wins->str)
-				       : "unexpected reply");
 err:
 	if (r)
 		freeReplyObject(r);
@@ -236,7 +244,6 @@ static const char *cs__upper(const char *s) {
 }
 
 void cs_report_print_table(const cs_report_t *rep, FILE *fp) {
-	int64_t total = 0;
 	int w = 9;
 
 	for (size_t i = 0; i < rep->cnt; i++) {
@@ -253,10 +260,9 @@ void cs_report_print_table(const cs_report_t *rep, FILE *fp) {
 		cs_time_format_iso8601(rep->rows[i].window, ts, sizeof(ts));
 		fprintf(fp, "%-20s  %-*.*s  %-12s  %10lld\n", ts, w, w, rep->rows[i].indicator,
 			cs_tlp2str(rep->rows[i].tlp), (long long)rep->rows[i].hits);
-		total += rep->rows[i].hits;
 	}
 	fprintf(fp, "%zu rows, %lld hits in range (%lld s windows); all time: %lld events, %lld hits\n",
-		rep->cnt, (long long)total, (long long)rep->window_s, (long long)rep->events,
+		rep->cnt, (long long)rep->shown_hits, (long long)rep->window_s, (long long)rep->events,
 		(long long)rep->hits);
 }
 
@@ -264,12 +270,17 @@ void cs_report_print_table(const cs_report_t *rep, FILE *fp) {
 void cs_report_print_jsonl(const cs_report_t *rep, FILE *fp) {
 	for (size_t i = 0; i < rep->cnt; i++) {
 		char ts[32];
+		cs_jw_t jw;
 		cs_time_format_iso8601(rep->rows[i].window, ts, sizeof(ts));
-		fprintf(fp, "{\"window\":%lld,\"window_utc\":\"%s\",\"indicator\":",
-			(long long)rep->rows[i].window, ts);
-		cs_json_write_str(fp, rep->rows[i].indicator, strlen(rep->rows[i].indicator));
-		fprintf(fp, ",\"tlp\":\"%s\",\"hits\":%lld}\n", cs_tlp2str(rep->rows[i].tlp),
-			(long long)rep->rows[i].hits);
+		cs_jw_init(&jw, fp);
+		cs_jw_obj_begin(&jw);
+		cs_jw_kint(&jw, "window", rep->rows[i].window);
+		cs_jw_kstr(&jw, "window_utc", ts);
+		cs_jw_kstr(&jw, "indicator", rep->rows[i].indicator);
+		cs_jw_kstr(&jw, "tlp", cs_tlp2str(rep->rows[i].tlp));
+		cs_jw_kint(&jw, "hits", rep->rows[i].hits);
+		cs_jw_obj_end(&jw);
+		fputc('\n', fp);
 	}
 }
 

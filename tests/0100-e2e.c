@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "cs_test_svc.h"
+#include "cs_keys.h"
 
 #define PARTS 4
 #define EVENTS 12000
@@ -111,16 +112,16 @@ int cs_test_0100(void) {
 		kill(pid, SIGKILL);
 		CS_TEST_FAIL("aggregates in Redis differ from the produced workload");
 	}
-	r = redisCommand(rc, "HGET %s:stats events", run.prefix);
+	r = redisCommand(rc, "HGET %s %s", run.k_stats, CS_KEYS_STAT_EVENTS);
 	CS_TEST_ASSERT(r && r->type == REDIS_REPLY_STRING, "stats");
 	CS_TEST_EQ_INT(strtoll(r->str, NULL, 10), EVENTS);
 	freeReplyObject(r);
-	r = redisCommand(rc, "HGET %s:rejects truncated", run.prefix); /* the malformed events are cut short */
+	r = redisCommand(rc, "HGET %s truncated", run.k_rejects); /* the malformed events are cut short */
 	CS_TEST_ASSERT(r && r->type == REDIS_REPLY_STRING, "rejects");
 	CS_TEST_EQ_INT(strtoll(r->str, NULL, 10), malformed);
 	freeReplyObject(r);
 
-	r = redisCommand(rc, "HGET %s:suppressed %s", run.prefix, "test benign");
+	r = redisCommand(rc, "HGET %s %s", run.k_suppressed, "test benign");
 	CS_TEST_ASSERT(r && r->type == REDIS_REPLY_STRING, "suppressed");
 	CS_TEST_EQ_INT(strtoll(r->str, NULL, 10), suppressed);
 	freeReplyObject(r);
@@ -136,11 +137,26 @@ int cs_test_0100(void) {
 		long want = (long)cs_svc_counts_hits(&exp);
 		CS_TEST_ASSERT(!cs_svc_check_alert_stream(rc, &run, &exp), "alert stream");
 		CS_TEST_ASSERT(!cs_svc_check_alert_topic(alerts, &exp, want, 1), "alerts topic");
-		/* and each counted indicator's record, with its TLP, for the report */
-		r = redisCommand(rc, "HGET %s:indicators %s", run.prefix, exp.v[0].ind);
-		CS_TEST_ASSERT(r && r->type == REDIS_REPLY_STRING && strstr(r->str, "\"tlp\":\"amber\""), "%s:indicators %s",
-			       run.prefix, exp.v[0].ind);
-		freeReplyObject(r);
+		/* and each counted indicator's record, a field each, for the report */
+		for (size_t i = 0; i < exp.cnt; i++) {
+			char key[CS_KEYS_MAX];
+			cs_keys_ind(key, sizeof(key), run.prefix, exp.v[i].ind);
+			r = redisCommand(rc, "HMGET %s %s %s %s %s", key, CS_KEYS_IND_TLP, CS_KEYS_IND_TYPE, CS_KEYS_IND_SOURCE,
+					 CS_KEYS_IND_ID);
+			CS_TEST_ASSERT(r && r->type == REDIS_REPLY_ARRAY && r->elements == 4, "%s", key);
+			CS_TEST_ASSERT(cs_test_streq(r->element[0]->str, "amber") && r->element[1]->str &&
+					       (strchr(exp.v[i].ind, '/') ? cs_test_streq(r->element[1]->str, "url")
+						: strspn(exp.v[i].ind, "0123456789.") == strlen(exp.v[i].ind)
+							? cs_test_streq(r->element[1]->str, "ipv4")
+							: cs_test_streq(r->element[1]->str, "domain")) &&
+					       cs_test_streq(r->element[2]->str, "indicators.txt") && r->element[3]->str &&
+					       !strncmp(r->element[3]->str, run.ind, strlen(run.ind)) &&
+					       r->element[3]->str[strlen(run.ind)] == ':',
+				       "%s: tlp %s, type %s, source %s, id %s", key, cs_test_str(r->element[0]->str),
+				       cs_test_str(r->element[1]->str), cs_test_str(r->element[2]->str),
+				       cs_test_str(r->element[3]->str));
+			freeReplyObject(r);
+		}
 	}
 
 	/* the metrics endpoint tells the same story */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cs_test_svc.h"
+#include "cs_keys.h"
 
 static long long hget(redisContext *rc, const char *key, const char *field) {
 	redisReply *r = redisCommand(rc, "HGET %s %s", key, field);
@@ -101,7 +102,7 @@ int cs_test_0106(void) {
 	CS_TEST_ASSERT((pid = cs_svc_ingest_start(run.conf, run.logf)) > 0, "spawn");
 	CS_TEST_ASSERT(!cs_svc_wait_lag0(rc, &run, 1, 18, pid, 60000), "lag never reached 0");
 
-	snprintf(dim, sizeof(dim), "%s:dim:60:%lld", run.prefix, (long long)w);
+	cs_keys_dim(dim, sizeof(dim), run.prefix, 60, w);
 	{
 		static const struct {
 			const char *field;
@@ -124,18 +125,18 @@ int cs_test_0106(void) {
 				       want[i].field, hget(rc, dim, want[i].field), want[i].n);
 	}
 	/* hits per TLP: the stricter of event and indicator (indicators are TLP:CLEAR here) */
-	snprintf(wtlp, sizeof(wtlp), "%s:wtlp:60:%lld", run.prefix, (long long)w);
+	cs_keys_wtlp(wtlp, sizeof(wtlp), run.prefix, 60, w);
 	CS_TEST_EQ_INT(hget(rc, wtlp, "red|203.0.113.10"), 10);
 	CS_TEST_EQ_INT(hget(rc, wtlp, "green|c2-0.evil-test.eu"), 5);
 	CS_TEST_EQ_INT(hget(rc, wtlp, "amber|c2-1.evil-test.eu"), 3);
 	/* distinct reporting organizations per indicator (HyperLogLog), daily top per TLP */
-	snprintf(key, sizeof(key), "%s:src:60:%lld:203.0.113.10", run.prefix, (long long)w);
+	cs_keys_src(key, sizeof(key), run.prefix, 60, w, "203.0.113.10");
 	CS_TEST_EQ_INT(cmd_int(rc, "PFCOUNT %s", key, NULL), 1);
-	snprintf(key, sizeof(key), "%s:top:%lld:red", run.prefix, (long long)(w / 86400 * 86400));
+	cs_keys_top(key, sizeof(key), run.prefix, w, CS_TLP_RED);
 	CS_TEST_EQ_INT(cmd_int(rc, "ZSCORE %s %s", key, "203.0.113.10"), 10);
 	/* the alert names the participant */
 	{
-		redisReply *r = redisCommand(rc, "XRANGE %s:alerts - + COUNT 1", run.prefix);
+		redisReply *r = redisCommand(rc, "XRANGE %s - + COUNT 1", run.k_alerts);
 		CS_TEST_ASSERT(r && r->type == REDIS_REPLY_ARRAY && r->elements == 1, "alert stream");
 		CS_TEST_ASSERT(strstr(r->element[0]->element[1]->element[3]->str,
 				      "\"org\":\"de-bank-soc\",\"participant\":{\"name\":\"Example Bank SOC\",\"kind\":\"SOC\","
@@ -167,7 +168,7 @@ int cs_test_0106(void) {
 	cs_svc_sleep_ms(300); /* the worker picks it up between events */
 	CS_TEST_EQ_INT(produce(run.topic, 2, w2 * 1000 + 1000, NULL, "circl", NULL, "c2-0.evil-test.eu"), 0);
 	CS_TEST_ASSERT(!cs_svc_wait_lag0(rc, &run, 1, 20, pid, 60000), "lag never reached 0 after the reload");
-	snprintf(dim, sizeof(dim), "%s:dim:60:%lld", run.prefix, (long long)w2);
+	cs_keys_dim(dim, sizeof(dim), run.prefix, 60, w2);
 	CS_TEST_EQ_INT(hget(rc, dim, "clear|events|org:lu-circl"), 2);
 	CS_TEST_EQ_INT(hget(rc, dim, "clear|hits|org:lu-circl"), 2);
 	CS_TEST_EQ_INT(hget(rc, dim, "green|events|org:lu-circl"), -1);

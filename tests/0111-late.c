@@ -15,12 +15,14 @@
 
 #include "cs_common.h"
 #include "cs_test_svc.h"
+#include "cs_keys.h"
 
 #define PARTS 2
 #define EVENTS 6000
 
 int cs_test_0111(void) {
 	cs_svc_run_t run;
+	char key[CS_KEYS_MAX];
 	int64_t total, t0, arrival, late_dim = 0, late_hits = 0, late_first;
 	cs_svc_counts_t exp = {0};
 	long malformed = 0, late = 0, late2 = 0;
@@ -80,7 +82,8 @@ int cs_test_0111(void) {
 	/* the late dimension: all in the arrival window, named by the day they happened */
 	cs_time_format_iso8601(t0, day, sizeof(day));
 	day[10] = '\0';
-	r = redisCommand(rc, "HGETALL %s:dim:60:%lld", run.prefix, (long long)(arrival / 1000 / 60 * 60));
+	cs_keys_dim(key, sizeof(key), run.prefix, 60, arrival / 1000 / 60 * 60);
+	r = redisCommand(rc, "HGETALL %s", key);
 	CS_TEST_ASSERT(r && r->type == REDIS_REPLY_ARRAY, "dim");
 	for (size_t i = 0; i + 1 < r->elements; i += 2) {
 		char want[64];
@@ -98,7 +101,7 @@ int cs_test_0111(void) {
 	/* the alerts of late hits say so: as many as the late hits */
 	{
 		long late_alerts = 0;
-		r = redisCommand(rc, "XRANGE %s:alerts - +", run.prefix);
+		r = redisCommand(rc, "XRANGE %s - +", run.k_alerts);
 		CS_TEST_ASSERT(r && r->type == REDIS_REPLY_ARRAY, "alerts");
 		for (size_t i = 0; i < r->elements; i++) {
 			redisReply *f = r->element[i]->element[1];

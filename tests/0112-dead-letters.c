@@ -17,6 +17,7 @@
 
 #include "cs_common.h"
 #include "cs_test_svc.h"
+#include "cs_keys.h"
 
 #define ROUNDS 40 /* each round: every bad case once, good events around it */
 
@@ -192,7 +193,7 @@ int cs_test_0112(void) {
 	CS_TEST_ASSERT(!cs_svc_wait_lag0(rc, &run, 1, total, pid, 90000), "lag never reached 0");
 	CS_TEST_ASSERT(!cs_svc_check_counts(rc, &run, &exp, pid), "good events miscounted");
 	for (int k = 0; k < NCASES; k++) {
-		redisReply *r = redisCommand(rc, "HGET %s:rejects %s", run.prefix, cases[k].reason);
+		redisReply *r = redisCommand(rc, "HGET %s %s", run.k_rejects, cases[k].reason);
 		CS_TEST_ASSERT(r && r->type == REDIS_REPLY_STRING, "P:rejects has no %s", cases[k].reason);
 		if (strtoll(r->str, NULL, 10) != per_reason[k]) {
 			cs_svc_dump_log(run.logf);

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include "cs_test_svc.h"
+#include "cs_keys.h"
 
 #define PARTS 2
 #define EVENTS 4000
@@ -53,10 +54,10 @@ int cs_test_0113(void) {
 		    (long long)total);
 	CS_TEST_ASSERT(off_b < total, "offsets reached the log end with no alert delivered");
 	CS_TEST_EQ_INT(off_b, off_a);
-	r = redisCommand(rc, "HGET %s:stats hits", run.prefix);
+	r = redisCommand(rc, "HGET %s %s", run.k_stats, CS_KEYS_STAT_HITS);
 	CS_TEST_ASSERT(r && r->type == REDIS_REPLY_NIL, "hits recorded although their alerts were refused");
 	freeReplyObject(r);
-	r = redisCommand(rc, "XLEN %s:alerts", run.prefix);
+	r = redisCommand(rc, "XLEN %s", run.k_alerts);
 	CS_TEST_ASSERT(r && r->type == REDIS_REPLY_INTEGER && r->integer == 0, "alert stream written");
 	freeReplyObject(r);
 	{

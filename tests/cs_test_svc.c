@@ -11,6 +11,7 @@
 
 #include "cs_common.h"
 #include "cs_test_svc.h"
+#include "cs_keys.h"
 
 extern char **environ;
 
@@ -261,14 +262,18 @@ void cs_svc_counts_free(cs_svc_counts_t *c) {
 }
 
 int cs_svc_counts_from_redis(redisContext *rc, const char *prefix, int64_t window_s, cs_svc_counts_t *c) {
-	redisReply *wins = redisCommand(rc, "ZRANGE %s:wins:%lld 0 -1", prefix, (long long)window_s);
+	char key[CS_KEYS_MAX];
+	redisReply *wins;
+	cs_keys_wins(key, sizeof(key), prefix, window_s);
+	wins = redisCommand(rc, "ZRANGE %s 0 -1", key);
 	if (!wins || wins->type != REDIS_REPLY_ARRAY) {
 		fprintf(stderr, "  ZRANGE failed\n");
 		return -1;
 	}
 	for (size_t i = 0; i < wins->elements; i++) {
-		redisReply *h = redisCommand(rc, "HGETALL %s:win:%lld:%s", prefix, (long long)window_s,
-					     wins->element[i]->str);
+		redisReply *h;
+		cs_keys_win(key, sizeof(key), prefix, window_s, strtoll(wins->element[i]->str, NULL, 10));
+		h = redisCommand(rc, "HGETALL %s", key);
 		if (!h || h->type != REDIS_REPLY_ARRAY) {
 			fprintf(stderr, "  HGETALL failed\n");
 			return -1;
@@ -310,8 +315,12 @@ int64_t cs_svc_redis_offsets(redisContext *rc, const char *prefix, const char *g
 			     const char *topic, int partitions, int64_t *per_part) {
 	int64_t sum = 0;
 	for (int p = 0; p < partitions; p++) {
-		redisReply *r = redisCommand(rc, "HGET %s:off:%s %s/%d", prefix, group, topic, p);
+		char key[CS_KEYS_MAX], field[CS_KEYS_MAX];
+		redisReply *r;
 		int64_t v = 0;
+		cs_keys_off(key, sizeof(key), prefix, group);
+		cs_keys_off_field(field, sizeof(field), topic, p);
+		r = redisCommand(rc, "HGET %s %s", key, field);
 		if (!r)
 			return -1;
 		if (r->type == REDIS_REPLY_STRING)
@@ -460,6 +469,11 @@ int cs_svc_run_init(cs_svc_run_t *r, const char *name, const char *extra) {
 	snprintf(r->ind, sizeof(r->ind), "%s/indicators.txt", cs_test_tmpdir());
 	snprintf(r->conf, sizeof(r->conf), "%s/ingest.conf", cs_test_tmpdir());
 	snprintf(r->logf, sizeof(r->logf), "%s/ingest.log", cs_test_tmpdir());
+	cs_keys_stats(r->k_stats, sizeof(r->k_stats), r->prefix);
+	cs_keys_rejects(r->k_rejects, sizeof(r->k_rejects), r->prefix);
+	cs_keys_alerts(r->k_alerts, sizeof(r->k_alerts), r->prefix);
+	cs_keys_suppressed(r->k_suppressed, sizeof(r->k_suppressed), r->prefix);
+	cs_keys_off(r->k_off, sizeof(r->k_off), r->prefix, r->group);
 	if (cs_svc_work_indicators(r->ind))
 		return -1;
 	snprintf(buf, sizeof(buf),
@@ -552,10 +566,10 @@ int cs_svc_check_alert_stream(redisContext *rc, const cs_svc_run_t *run, const c
 	int rc_ = -1;
 
 	for (;;) {
-		redisReply *r = redisCommand(rc, "XRANGE %s:alerts %s + COUNT 1000", run->prefix, last);
+		redisReply *r = redisCommand(rc, "XRANGE %s %s + COUNT 1000", run->k_alerts, last);
 		size_t first = strcmp(last, "-") ? 1 : 0; /* the range includes the last id read */
 		if (!r || r->type != REDIS_REPLY_ARRAY) {
-			CS_TEST_SAY("XRANGE %s:alerts failed", run->prefix);
+			CS_TEST_SAY("XRANGE %s failed", run->k_alerts);
 			freeReplyObject(r);
 			goto out;
 		}

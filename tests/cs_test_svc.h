@@ -108,6 +108,8 @@ long cs_svc_consume(const char *topic, long n, int timeout_ms, void (*cb)(void *
 /** Names and files of one service test's run. */
 typedef struct cs_svc_run_s {
 	char topic[128], group[160], prefix[64], ind[512], conf[512], logf[512];
+	/* the run's keys that do not depend on a window (common/cs_keys.h) */
+	char k_stats[128], k_rejects[128], k_alerts[128], k_suppressed[128], k_off[256];
 } cs_svc_run_t;
 
 /**

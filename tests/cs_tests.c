@@ -29,6 +29,8 @@
 	XX(0012, "bench-gen", "the benchmark generator: hits where it says, none where it does not, every format, deterministic") \
 	XX(0013, "overlay", "indicator changes layered over a loaded set: revoke, redefine, add, later wins, rejections") \
 	XX(0014, "decode-shapes", "events read along learned shapes decode exactly as the full scan decodes them") \
+	XX(0015, "json", "the one JSON writer: escaping (controls, ill-formed UTF-8 as U+FFFD) read back by jansson, commas, log lines") \
+	XX(0016, "flush-enc", "the flush call's KEYS and ARGV read back by the documented layout; the key schema's names") \
 	XX(0100, "e2e", "Kafka -> cshield-ingest -> Redis, exact counts") \
 	XX(0101, "restart", "kill -9 and restart: nothing lost, nothing twice") \
 	XX(0102, "churn", "members join and leave while consuming: exact counts") \
@@ -132,6 +134,15 @@ int main(int argc, char **argv) {
 			skipped++;
 		else
 			failed++;
+	}
+	for (int a = 1; a < argc; a++) {
+		int known = 0;
+		for (size_t i = 0; i < sizeof(cs__tests) / sizeof(*cs__tests); i++)
+			known |= !strncmp(argv[a], cs__tests[i].num, 4);
+		if (!known) {
+			fprintf(stderr, "cs-tests: no test %s (cs-tests --list)\n", argv[a]);
+			failed++;
+		}
 	}
 	if (argc == 2 && passed + failed + skipped == 1)
 		return failed ? 1 : skipped ? CS_TEST_SKIP : 0;

@@ -1,0 +1,102 @@
+/*
+ * cs_keys.h - the Redis contract: every key name and field format cshield
+ * writes or reads, in one place. cshield-ingest's flush (ingest/
+ * cs_ingest_flush.c and the script it runs, cs_ingest_flush.lua), the report,
+ * the tests and the bench name keys and fields only through this header.
+ * docs/REDIS.md describes the same schema for people.
+ *
+ * P is aggregate.key.prefix (default "cs"), W is aggregate.window.s.
+ *
+ *   P:win:W:<start>          hash   indicator value -> hits in the window
+ *   P:wtlp:W:<start>         hash   "<tlp>|<value>" -> hits of that TLP in the window
+ *   P:dim:W:<start>          hash   "<tlp>|<events|hits>|<dim>:<value>" -> count
+ *   P:src:W:<start>:<value>  HLL    ids of the participants that reported a hit on value
+ *   P:top:<day start>:<tlp>  zset   value, score = hits of that TLP during the UTC day
+ *   P:wins:W                 zset   every window start with data (member = score = start)
+ *   P:ind:<value>            hash   the indicator: type, tlp, source, tags, confidence, id
+ *   P:off:<group>            hash   "<topic>/<partition>" -> next offset to consume
+ *   P:stats                  hash   events, hits, suppressed, late
+ *   P:rejects                hash   rejection reason code -> events
+ *   P:suppressed             hash   warning list name -> hits not counted
+ *   P:alerts                 stream fields id, alert (JSON)
+ *
+ * Every builder writes a NUL-terminated name into buf and returns its length,
+ * or -1 when it does not fit (nothing useful is written then).
+ * @locality any thread; no allocation
+ */
+#ifndef CS_KEYS_H
+#define CS_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cs_obs.h"
+
+/* the longest key or field cshield builds: an indicator value (at most 4096
+ * bytes) with a key prefix (at most 64) and the rest of its name */
+#define CS_KEYS_MAX (4096 + 256)
+
+int cs_keys_win(char *buf, size_t size, const char *prefix, int64_t window_s, int64_t start);
+int cs_keys_wtlp(char *buf, size_t size, const char *prefix, int64_t window_s, int64_t start);
+int cs_keys_dim(char *buf, size_t size, const char *prefix, int64_t window_s, int64_t start);
+int cs_keys_src(char *buf, size_t size, const char *prefix, int64_t window_s, int64_t start, const char *value);
+/** The day's top for TLP tlp; day_start is any second of the day (rounded down to midnight UTC). */
+int cs_keys_top(char *buf, size_t size, const char *prefix, int64_t day, cs_tlp_t tlp);
+int cs_keys_wins(char *buf, size_t size, const char *prefix, int64_t window_s);
+int cs_keys_ind(char *buf, size_t size, const char *prefix, const char *value);
+int cs_keys_off(char *buf, size_t size, const char *prefix, const char *group);
+int cs_keys_stats(char *buf, size_t size, const char *prefix);
+int cs_keys_rejects(char *buf, size_t size, const char *prefix);
+int cs_keys_suppressed(char *buf, size_t size, const char *prefix);
+int cs_keys_alerts(char *buf, size_t size, const char *prefix);
+
+/* ---- fields ---- */
+
+/* P:stats */
+#define CS_KEYS_STAT_EVENTS "events"
+#define CS_KEYS_STAT_HITS "hits"
+#define CS_KEYS_STAT_SUPPRESSED "suppressed"
+#define CS_KEYS_STAT_LATE "late"
+/* P:ind:<value> */
+#define CS_KEYS_IND_TYPE "type"
+#define CS_KEYS_IND_TLP "tlp"
+#define CS_KEYS_IND_SOURCE "source"
+#define CS_KEYS_IND_TAGS "tags"
+#define CS_KEYS_IND_CONFIDENCE "confidence" /* absent when the feed gave none */
+#define CS_KEYS_IND_ID "id"
+/* P:alerts entries */
+#define CS_KEYS_ALERT_ID "id"
+#define CS_KEYS_ALERT_JSON "alert"
+/* P:dim: what is counted */
+#define CS_KEYS_DIM_EVENTS "events"
+#define CS_KEYS_DIM_HITS "hits"
+
+/** P:off field of a partition: "<topic>/<partition>". */
+int cs_keys_off_field(char *buf, size_t size, const char *topic, int32_t partition);
+/** P:wtlp field: "<tlp>|<value>". */
+int cs_keys_wtlp_field(char *buf, size_t size, cs_tlp_t tlp, const char *value);
+/**
+ * Splits a P:wtlp field into its TLP and value (*value points into field).
+ * @returns 0, or -1 when it is not "<tlp>|<value>" with a known label.
+ */
+int cs_keys_wtlp_parse(const char *field, cs_tlp_t *tlp, const char **value);
+
+/** The most bytes of an event-supplied value kept in a dimension field. */
+#define CS_KEYS_DIM_VALUE_MAX 64
+/**
+ * P:dim field "<tlp>|<what>|<dim>:<value>": what is CS_KEYS_DIM_EVENTS or
+ * CS_KEYS_DIM_HITS, dim "org", "ms", "sector", "kind", "category",
+ * "severity" or "late"; value[0..len) is cut at CS_KEYS_DIM_VALUE_MAX bytes
+ * and '|' and control characters in it become '/'.
+ */
+int cs_keys_dim_field(char *buf, size_t size, cs_tlp_t tlp, const char *what, const char *dim, const char *value,
+		      size_t len);
+
+/**
+ * Reads a count or an offset as Redis writes integers: an optional '-', then
+ * "0" or a digit 1-9 and digits, fitting in 64 bits; nothing before or after.
+ * @returns 0, or -1 when s[0..len) is not one.
+ */
+int cs_keys_parse_i64(const char *s, size_t len, int64_t *out);
+
+#endif /* CS_KEYS_H */
