@@ -220,50 +220,62 @@ typedef struct cs_ingest_metrics_s {
 
 /*
  * One worker: a consumer in the group and everything it needs, owned by its
- * thread (shared-nothing). Only conf, db and stop are shared, all read-only
- * or atomic.
+ * thread (shared-nothing). Only what is marked shared is touched by other
+ * threads, read-only or atomically.
  */
 typedef struct cs_ingest_worker_s {
+	/* who it is, and what it shares */
 	int id;
 	const cs_ingest_conf_t *conf; /* shared, read-only */
+	struct cs_ingest_s *ing;      /* for the registry swap only */
+	atomic_int *stop;             /* shared: the signal handler sets it */
+	atomic_int *final_failed;     /* shared: set when this worker's final flush did not succeed */
+
+	/* matching (cs_ingest_event.c, cs_ingest_loader.c) */
 	const cs_corr_db_t *db;       /* shared, immutable; held by reference from ing->live */
 	cs_corr_live_t *live;
 	uint64_t gen;                 /* generation of db in live */
+	cs_corr_scratch_t *scr;
+	cs_decode_t *dec;
 	cs_ingest_reg_t *reg;         /* held by reference; NULL without participants.file */
 	uint64_t reg_gen;
 	cs_tlp_t unregistered_tlp;    /* participants.unregistered.tlp */
-	struct cs_ingest_s *ing;      /* for the registry swap only */
-	atomic_int *stop;             /* shared */
-	cs_corr_scratch_t *scr;
-	rd_kafka_t *rk;
-	cs_ingest_redis_t redis;
-	cs_ingest_agg_t agg;
-	cs_ingest_part_t *parts; /* current assignment */
-	size_t part_cnt;
-	int64_t pending_events; /* consumed since the last flush */
-	int64_t last_flush_ms;
-	int dirty;  /* offsets moved since the last flush */
-	int paused; /* partitions paused while Redis is unreachable */
-	int assigned_once; /* an assignment callback has run at least once */
-	int abandon_rk;    /* never destroy rk (see cs__await_first_assignment) */
-	int coop;   /* the group runs the COOPERATIVE (incremental) rebalance protocol */
-	int settle_pending;          /* some partitions are not ready: read their offsets later */
-	int64_t settle_retry_ms, settle_backoff_ms;
-	cs_decode_t *dec;
-	rd_kafka_t *prod;        /* dead letters and alerts; NULL when dlq.topic and alerts.topic are empty */
-	atomic_long prod_failed; /* deliveries failed since the last flush (librdkafka thread) */
-	int64_t prod_pending;    /* produced since the last flush */
-	int64_t prod_backoff_ms; /* wait before replaying a batch whose deliveries failed */
 	struct cs_ingest_ev_hit_s {
 		uint32_t ind, obs; /* indicator id, index of the first observable it matched */
-	} *ev_hits;              /* distinct indicators hit by the current event */
+	} *ev_hits;                   /* distinct indicators hit by the current event */
 	size_t ev_hit_cnt, ev_hit_cap;
-	uint32_t cur_obs;        /* the observable being matched */
-	cs_ingest_metrics_t m;
-	atomic_int *final_failed;  /* shared: set when this worker's final flush did not succeed */
-	int64_t lag_at_ms;       /* when lag was last computed */
+	uint32_t cur_obs;             /* the observable being matched */
+
+	/* the consumer and its partitions (cs_ingest_parts.c) */
+	rd_kafka_t *rk;
+	cs_ingest_part_t *parts;      /* current assignment */
+	size_t part_cnt;
+	int coop;                     /* the group runs the COOPERATIVE (incremental) rebalance protocol */
+	int paused;                   /* partitions paused while Redis does not take the flushes */
+	int assigned_once;            /* an assignment callback has run at least once */
+	int abandon_rk;               /* never destroy rk (see cs__ingest_await_first_assignment) */
+	int settle_pending;           /* some partitions are not ready: read their offsets later */
+	int64_t settle_retry_ms, settle_backoff_ms;
+
+	/* the batch (cs_ingest_batch.c, cs_ingest_redis.c) */
+	cs_ingest_agg_t agg;
+	cs_ingest_redis_t redis;
+	int64_t pending_events;       /* consumed since the last flush */
+	int64_t last_flush_ms;
+	int dirty;                    /* offsets moved since the last flush */
+
+	/* dead letters and alerts (cs_ingest_kafka.c) */
+	rd_kafka_t *prod;             /* NULL when dlq.topic and alerts.topic are empty */
+	atomic_long prod_failed;      /* shared: deliveries failed since the last flush (librdkafka's thread) */
+	int64_t prod_pending;         /* produced since the last flush */
+	int64_t prod_backoff_ms;      /* wait before replaying a batch whose deliveries failed */
+
+	/* what it shows (cs_ingest_metrics.c reads these) */
+	cs_ingest_metrics_t m;        /* shared: relaxed atomics */
+	int64_t lag_at_ms;            /* when lag was last computed */
 	pthread_mutex_t problem_lock; /* guards problem: the worker writes, the metrics thread reads */
-	char problem[512];       /* why /health answers 503 for this worker; "" when nothing */
+	char problem[512];            /* why /health answers 503 for this worker; "" when nothing */
+
 	pthread_t thread;
 	cs_err_t result;
 } cs_ingest_worker_t;
@@ -290,6 +302,69 @@ struct cs_ingest_s {
 	atomic_int final_failed;     /* a worker's final flush failed (or has not finished) */
 	int64_t started_ms;
 };
+
+
+/* ---- internal functions shared between the files of ingest/ (worker thread unless said) ---- */
+
+/* the message being handled, for the decoder's callback (cs_ingest_event.c) */
+typedef struct cs_ingest_msg_s {
+	cs_ingest_worker_t *w;
+	const rd_kafka_message_t *m;
+	int64_t kafka_ts;
+	int failed;
+	int late; /* the current event is late (aggregate.late.grace.s) */
+} cs_ingest_msg_t;
+
+/* cs_ingest_parts.c: partitions, assignment, rebalancing */
+void cs__ingest_parts_clear(cs_ingest_worker_t *w);
+cs_ingest_part_t *cs__ingest_part_find(cs_ingest_worker_t *w, const char *topic, int32_t partition);
+/** The assigned partitions (only_moved: those with consumed messages, at their next offset). */
+rd_kafka_topic_partition_list_t *cs__ingest_parts_list(const cs_ingest_worker_t *w, int only_moved);
+void cs__ingest_pause_list(cs_ingest_worker_t *w, rd_kafka_topic_partition_list_t *l, int pause);
+void cs__ingest_set_paused(cs_ingest_worker_t *w, int pause);
+/** Makes every partition that is not ready ready (Redis offsets, assign or seek); never waits on Redis. */
+cs_err_t cs__ingest_settle(cs_ingest_worker_t *w, int in_callback);
+/** Drops what was consumed since the last flush; every partition must be settled again. */
+void cs__ingest_drop_unflushed(cs_ingest_worker_t *w);
+/** cs__ingest_drop_unflushed(), then settles at once. */
+cs_err_t cs__ingest_resync(cs_ingest_worker_t *w);
+void cs__ingest_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *list,
+			     void *opaque);
+void cs__ingest_await_first_assignment(cs_ingest_worker_t *w, int64_t deadline);
+
+/* cs_ingest_batch.c: the batch */
+/** The next wait of an exponential backoff: first, then doubled up to cap. Returns it. */
+int64_t cs__ingest_backoff(int64_t *ms, int64_t first, int64_t cap);
+/** What the worker cannot get past on its own, for /health; NULL fmt: nothing. */
+void cs__ingest_status(cs_ingest_worker_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** Writes the batch and its offsets to Redis; then commits them to Kafka (lag only) and empties it. */
+cs_err_t cs__ingest_flush(cs_ingest_worker_t *w);
+
+/* cs_ingest_event.c: one message */
+void cs__ingest_handle(cs_ingest_worker_t *w, rd_kafka_message_t *m);
+/** The dimension counts of cnt events (what = "events") or of one hit ("hits"). */
+cs_err_t cs__ingest_dims_n(cs_ingest_worker_t *w, int64_t window, cs_tlp_t tlp, const char *what,
+			   const cs_ingest_participant_t *pt, const cs_decode_event_t *ev, int64_t cnt);
+
+/* cs_ingest_alert.c */
+cs_err_t cs__ingest_alert(cs_ingest_msg_t *mc, const cs_decode_event_t *ev, const cs_corr_ind_t *ind,
+			  const cs_obs_t *obs, int64_t ts, cs_tlp_t tlp, const cs_ingest_participant_t *pt);
+
+/* cs_ingest_loader.c: indicator sets and the registry */
+cs_ingest_reg_t *cs__ingest_reg_acquire(cs_ingest_t *ing, uint64_t *gen);
+void cs__ingest_reg_release(cs_ingest_reg_t *r);
+/** Loads participants.file (if set) and publishes it. @locality main or loader thread */
+cs_err_t cs__ingest_reg_reload(cs_ingest_t *ing, char *errstr, size_t errstr_size);
+/** Loads the indicator files as set `version`. @locality main or loader thread */
+cs_corr_db_t *cs__ingest_load_set(cs_ingest_t *ing, uint64_t version, char *errstr, size_t errstr_size);
+/** The loader thread. */
+void *cs__ingest_loader_main(void *arg);
+/** Moves the worker to a newly published set and registry once nothing is unflushed. */
+void cs__ingest_maybe_swap(cs_ingest_worker_t *w);
+
+/* cs_ingest_kafka.c: client builders (main thread, start-up) */
+rd_kafka_t *cs__ingest_producer_new(cs_ingest_worker_t *w, char *errstr, size_t errstr_size);
+cs_err_t cs__ingest_consumer_new(cs_ingest_worker_t *w, char *errstr, size_t errstr_size);
 
 /* cs_ingest_metrics.c: the HTTP endpoint (GET /metrics, GET /health). */
 cs_err_t cs_ingest_metrics_listen(cs_ingest_t *ing, char *errstr, size_t errstr_size);
