@@ -149,7 +149,7 @@ void cs_ingest_stop(cs_ingest_t *ing) {
 
 /* The worker's gauges for the metrics endpoint; lag at most once a second. */
 static void cs__gauges(cs_ingest_worker_t *w, int64_t now) {
-	long long unsettled = 0, lag = 0;
+	long long unsettled = 0, lag = 0, held = 0;
 	cs_decode_shape_stats_t st;
 	cs_decode_shape_stats(w->dec, &st);
 	atomic_store_explicit(&w->m.shape_walked, (long long)st.walked, memory_order_relaxed);
@@ -164,6 +164,7 @@ static void cs__gauges(cs_ingest_worker_t *w, int64_t now) {
 		const cs_ingest_part_t *p = &w->parts[i];
 		int64_t lo, hi, pos = p->next >= 0 ? p->next : p->start;
 		unsettled += !p->ready;
+		held += p->held;
 		/* the log end as the last fetch saw it: no request to the broker */
 		if (p->ready && pos >= 0 && !rd_kafka_get_watermark_offsets(w->rk, p->topic, p->partition, &lo, &hi) &&
 		    hi > pos)
@@ -173,6 +174,20 @@ static void cs__gauges(cs_ingest_worker_t *w, int64_t now) {
 	atomic_store_explicit(&w->m.partitions, (long long)w->part_cnt, memory_order_relaxed);
 	atomic_store_explicit(&w->m.paused, w->paused ? (long long)w->part_cnt : 0, memory_order_relaxed);
 	atomic_store_explicit(&w->m.unsettled, unsettled, memory_order_relaxed);
+	atomic_store_explicit(&w->m.held, held, memory_order_relaxed);
+	if (!held && w->problem[CS_INGEST_PROBLEM_HELD][0])
+		cs__ingest_status(w, CS_INGEST_PROBLEM_HELD, NULL); /* the held partitions went elsewhere */
+}
+
+/* One message or consumer event; destroys it. */
+static void cs__consume(cs_ingest_worker_t *w, rd_kafka_message_t *m) {
+	if (!m->err)
+		cs__ingest_handle(w, m);
+	else if (m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE || m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET)
+		CS_LOG_E(CS__MOD, "worker %d: consumer: %s (see offsets.out.of.range)", w->id, rd_kafka_message_errstr(m));
+	else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+		CS_LOG_W(CS__MOD, "worker %d: consumer: %s", w->id, rd_kafka_message_errstr(m));
+	rd_kafka_message_destroy(m);
 }
 
 /* A worker's life: consume until stop, then drain, flush, commit, leave the group. */
@@ -187,24 +202,13 @@ static cs_err_t cs__worker_run(cs_ingest_worker_t *w) {
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(w->rk, 100);
 		int64_t now;
 
+		if (m)
+			cs__consume(w, m);
 		/* the clock is read when idle or every 64 messages, not per message */
 		if (m && ++since_clock < 64 && w->pending_events < w->conf->flush_max_events &&
-		    w->agg.bytes < (size_t)w->conf->flush_max_bytes) {
-			if (!m->err)
-				cs__ingest_handle(w, m);
-			else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-				CS_LOG_W(CS__MOD, "worker %d: consumer: %s", w->id, rd_kafka_message_errstr(m));
-			rd_kafka_message_destroy(m);
+		    w->agg.bytes < (size_t)w->conf->flush_max_bytes)
 			continue;
-		}
 		since_clock = 0;
-		if (m) {
-			if (!m->err)
-				cs__ingest_handle(w, m);
-			else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-				CS_LOG_W(CS__MOD, "worker %d: consumer: %s", w->id, rd_kafka_message_errstr(m));
-			rd_kafka_message_destroy(m);
-		}
 		if (w->prod)
 			rd_kafka_poll(w->prod, 0);
 		now = cs_clock_ms();

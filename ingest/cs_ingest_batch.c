@@ -29,17 +29,17 @@ int64_t cs__ingest_backoff(int64_t *ms, int64_t first, int64_t cap) {
 
 /*
  * What the worker cannot get past on its own (a recorded offset that is not one,
- * a partition held, Redis refusing its flushes), for /health; NULL fmt: nothing.
+ * a partition held, Redis refusing its flushes), for /health; NULL fmt: cleared.
  */
-void cs__ingest_status(cs_ingest_worker_t *w, const char *fmt, ...) {
+void cs__ingest_status(cs_ingest_worker_t *w, cs_ingest_problem_t kind, const char *fmt, ...) {
 	va_list ap;
 	pthread_mutex_lock(&w->problem_lock);
 	if (fmt) {
 		va_start(ap, fmt);
-		vsnprintf(w->problem, sizeof(w->problem), fmt, ap);
+		vsnprintf(w->problem[kind], sizeof(w->problem[kind]), fmt, ap);
 		va_end(ap);
 	} else {
-		w->problem[0] = '\0';
+		w->problem[kind][0] = '\0';
 	}
 	pthread_mutex_unlock(&w->problem_lock);
 }
@@ -120,7 +120,7 @@ cs_err_t cs__ingest_flush(cs_ingest_worker_t *w) {
 	if (err) {
 		atomic_fetch_add_explicit(&w->m.flush_failures, 1, memory_order_relaxed);
 		if (err == CS_ERR_REFUSED) /* not a passing fault: someone must mend what Redis holds */
-			cs__ingest_status(w, "flushes refused: %s", w->redis.errstr);
+			cs__ingest_status(w, CS_INGEST_PROBLEM_FLUSH, "flushes refused: %s", w->redis.errstr);
 		w->redis.next_retry_ms = cs_clock_ms() + cs__ingest_backoff(&w->redis.backoff_ms, 100, 5000);
 		CS_LOG_E(CS__MOD, "flush of %lld events failed: %s (retry in %lld ms)",
 			 (long long)w->pending_events, w->redis.errstr,
@@ -129,8 +129,8 @@ cs_err_t cs__ingest_flush(cs_ingest_worker_t *w) {
 		return err;
 	}
 	w->redis.backoff_ms = 0;
-	if (w->problem[0] && !strncmp(w->problem, "flushes refused", 15))
-		cs__ingest_status(w, NULL);
+	if (w->problem[CS_INGEST_PROBLEM_FLUSH][0])
+		cs__ingest_status(w, CS_INGEST_PROBLEM_FLUSH, NULL);
 	{
 		int64_t ms = cs_clock_ms() - t0;
 		int b = 0;
@@ -157,7 +157,7 @@ cs_err_t cs__ingest_flush(cs_ingest_worker_t *w) {
 		 (long long)(cs_clock_ms() - t0));
 	for (size_t i = 0; i < w->part_cnt; i++)
 		if (w->parts[i].next >= 0)
-			w->parts[i].start = w->parts[i].next;
+			w->parts[i].start = w->parts[i].next, w->parts[i].reset = 0;
 	l = cs__ingest_parts_list(w, 1);
 	if (l->cnt) {
 		rd_kafka_resp_err_t kerr = rd_kafka_commit(w->rk, l, 1 /*async*/);

@@ -94,6 +94,13 @@ static const cs_conf_prop_t cs__ingest_props[] = {
 	 "closed at once until others end or time out."},
 	{"metrics.connection.timeout.s", CS_CONF_INT, CS__OFF(metrics_conn_timeout_s), 1, 3600, "10", 0,
 	 "A metrics connection that sends or reads nothing for this long is closed."},
+	{"offsets.out.of.range", CS_CONF_STR, CS__OFF(offsets_out_of_range), 0, 0, "hold", 0,
+	 "What to do with a partition whose offset recorded in Redis lies beyond its log (the topic was "
+	 "re-created, restored, or is another cluster's; the client then restarts at auto.offset.reset). "
+	 "Either way it is logged as an error naming the partition and the Redis field. hold: the partition "
+	 "is paused and not counted, /health answers 503, until the field is mended or deleted (nothing is "
+	 "counted twice, nothing is skipped). reset: it is counted from where the client restarted and the "
+	 "next flush records the new offset (cshield_offsets_reset_total)."},
 	{"dlq.timeout.ms", CS_CONF_INT, CS__OFF(dlq_timeout_ms), 100, 600000, "10000", 0,
 	 "How long a flush waits for the dead-letter and alert deliveries it covers."},
 	{.name = NULL},
@@ -287,6 +294,11 @@ cs_err_t cs__ingest_conf_check(const cs_ingest_conf_t *conf, char *errstr, size_
 		cs_errstr_set(errstr, errstr_size,
 			      "property \"participants.unregistered.tlp\": \"%s\" is not clear, green, amber, amber+strict or red",
 			      conf->unregistered_tlp);
+		return CS_ERR_CONF_VALUE;
+	}
+	if (strcmp(conf->offsets_out_of_range, "hold") && strcmp(conf->offsets_out_of_range, "reset")) {
+		cs_errstr_set(errstr, errstr_size, "property \"offsets.out.of.range\": \"%s\" is not hold or reset",
+			      conf->offsets_out_of_range);
 		return CS_ERR_CONF_VALUE;
 	}
 	if (cs_tlp_parse(conf->indicators_tlp, strlen(conf->indicators_tlp)) < 0) {

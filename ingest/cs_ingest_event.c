@@ -210,14 +210,20 @@ void cs__ingest_handle(cs_ingest_worker_t *w, rd_kafka_message_t *m) {
 	char encoding[32] = "";
 	cs_ingest_msg_t mc = {w, m, rd_kafka_message_timestamp(m, &tt), 0, 0};
 
-	if (!p || !p->ready) {
-		/* not ours, or fetched before the worker knew where Redis says it starts */
-		CS_LOG_D(CS__MOD, "message from %s %s [%d] ignored", p ? "unsettled" : "unassigned", topic,
-			 (int)m->partition);
+	if (!p || !p->ready || p->held) {
+		/* not ours, fetched before the worker knew where Redis says it starts, or held */
+		CS_LOG_D(CS__MOD, "message from %s %s [%d] ignored", p ? p->held ? "held" : "unsettled" : "unassigned",
+			 topic, (int)m->partition);
 		return;
 	}
-	if (m->offset < p->next || (p->start >= 0 && m->offset < p->start))
-		return; /* a duplicate delivery: already counted in this batch or in Redis */
+	if (p->start >= 0 && m->offset < p->start && !p->reset) {
+		/* below the offset Redis holds: nothing cshield does reads there, so the client reset
+		 * its position: the recorded offset lies beyond the partition's log */
+		if (cs__ingest_out_of_range(w, p, m->offset))
+			return; /* held */
+	}
+	if (m->offset < p->next)
+		return; /* a duplicate delivery: already counted in this batch */
 
 	if (!rd_kafka_message_headers(m, &hdrs)) {
 		const void *v;

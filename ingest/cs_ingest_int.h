@@ -48,6 +48,7 @@ struct cs_ingest_conf_s {
 	char *dlq_topic;
 	char *alerts_topic;
 	char *metrics_listen;
+	char *offsets_out_of_range; /* "hold" or "reset" */
 	int64_t metrics_conn_limit;
 	int64_t metrics_conn_timeout_s;
 	char *participants_file;
@@ -133,6 +134,8 @@ typedef struct cs_ingest_part_s {
 	int64_t next;  /* next offset to consume (last consumed + 1); -1 = nothing yet */
 	int assigned;  /* in librdkafka's assignment (fetching) */
 	int ready;     /* start offset known and fetch positioned there: messages count */
+	int held;      /* its recorded offset lies beyond its log (offsets.out.of.range=hold): paused, not counted */
+	int reset;     /* ... (offsets.out.of.range=reset): counted from where the client restarted, below start */
 } cs_ingest_part_t;
 
 typedef struct cs_ingest_redis_s {
@@ -210,13 +213,22 @@ typedef struct cs_ingest_metrics_s {
 	atomic_llong flush_ms_sum;                   /* successful flushes */
 	atomic_llong flush_ms_buckets[8];            /* <= 5, 10, 25, 50, 100, 250, 1000 ms, +Inf */
 	atomic_llong lag;                            /* sum over its partitions: log end - next */
-	atomic_llong partitions, paused, unsettled;
+	atomic_llong partitions, paused, unsettled, held;
+	atomic_llong offsets_reset;                  /* partitions counted from where the client reset (offsets.out.of.range=reset) */
 	atomic_llong last_poll_ms;                   /* when the worker last polled: a stall shows */
 	atomic_llong set_version;
 	atomic_llong shape_walked, shape_missed;     /* the decoder's learned shapes (cs_decode_shape_stats) */
 } cs_ingest_metrics_t;
 
 /* ---- the runtime ---- */
+
+/* What a worker cannot get past on its own, each kind set and cleared apart (/health shows them). */
+typedef enum cs_ingest_problem_e {
+	CS_INGEST_PROBLEM_OFFSET, /* a recorded offset that is not one: partitions not consumed */
+	CS_INGEST_PROBLEM_HELD,   /* partitions held: their recorded offset lies beyond their log */
+	CS_INGEST_PROBLEM_FLUSH,  /* Redis refuses the flushes: it holds something cshield did not write */
+	CS_INGEST_PROBLEM__CNT
+} cs_ingest_problem_t;
 
 /*
  * One worker: a consumer in the group and everything it needs, owned by its
@@ -274,7 +286,7 @@ typedef struct cs_ingest_worker_s {
 	cs_ingest_metrics_t m;        /* shared: relaxed atomics */
 	int64_t lag_at_ms;            /* when lag was last computed */
 	pthread_mutex_t problem_lock; /* guards problem: the worker writes, the metrics thread reads */
-	char problem[512];            /* why /health answers 503 for this worker; "" when nothing */
+	char problem[CS_INGEST_PROBLEM__CNT][512]; /* why /health answers 503 for this worker; "" when nothing */
 
 	pthread_t thread;
 	cs_err_t result;
@@ -331,12 +343,22 @@ cs_err_t cs__ingest_resync(cs_ingest_worker_t *w);
 void cs__ingest_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *list,
 			     void *opaque);
 void cs__ingest_await_first_assignment(cs_ingest_worker_t *w, int64_t deadline);
+/**
+ * A message at offset below p's recorded start offset: the recorded offset
+ * lies beyond the partition's log (a topic re-created, a restore, another
+ * cluster) and the client reset its position. Said loudly; then, as
+ * offsets.out.of.range says, the partition is held (returns 1: paused, not
+ * counted, /health 503) or counted from the offset the client reset to
+ * (returns 0; the next flush replaces the recorded offset).
+ */
+int cs__ingest_out_of_range(cs_ingest_worker_t *w, cs_ingest_part_t *p, int64_t offset);
 
 /* cs_ingest_batch.c: the batch */
 /** The next wait of an exponential backoff: first, then doubled up to cap. Returns it. */
 int64_t cs__ingest_backoff(int64_t *ms, int64_t first, int64_t cap);
-/** What the worker cannot get past on its own, for /health; NULL fmt: nothing. */
-void cs__ingest_status(cs_ingest_worker_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** Sets (fmt) or clears (NULL) one kind of problem of the worker, for /health. */
+void cs__ingest_status(cs_ingest_worker_t *w, cs_ingest_problem_t kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /** Writes the batch and its offsets to Redis; then commits them to Kafka (lag only) and empties it. */
 cs_err_t cs__ingest_flush(cs_ingest_worker_t *w);
 

@@ -113,6 +113,8 @@ static void cs__metrics(FILE *fp, cs_ingest_t *ing) {
 		{"cshield_partitions_assigned", "gauge", "Partitions the worker holds.", offsetof(cs_ingest_metrics_t, partitions)},
 		{"cshield_partitions_paused", "gauge", "Partitions paused while Redis does not answer.", offsetof(cs_ingest_metrics_t, paused)},
 		{"cshield_partitions_unsettled", "gauge", "Partitions assigned whose start offset could not yet be read from Redis.", offsetof(cs_ingest_metrics_t, unsettled)},
+		{"cshield_partitions_held", "gauge", "Partitions held because their recorded offset lies beyond their log (offsets.out.of.range=hold).", offsetof(cs_ingest_metrics_t, held)},
+		{"cshield_offsets_reset_total", "counter", "Partitions counted from where the client reset because their recorded offset lay beyond their log (offsets.out.of.range=reset).", offsetof(cs_ingest_metrics_t, offsets_reset)},
 		{"cshield_pending_bytes", "gauge", "Bytes held by the worker's unflushed aggregates and alerts (flush.max.bytes caps it).", offsetof(cs_ingest_metrics_t, pending_bytes)},
 		{"cshield_indicator_set_version", "gauge", "Version of the indicator set the worker matches with.", offsetof(cs_ingest_metrics_t, set_version)},
 		{"cshield_decode_shape_walked_total", "counter", "JSON events read along a learned shape (decode.shape.nodes).", offsetof(cs_ingest_metrics_t, shape_walked)},
@@ -175,8 +177,9 @@ static int cs__health(cs_ingest_t *ing, char *why, size_t size) {
 	for (int i = 0; i < ing->worker_cnt; i++) {
 		cs_ingest_worker_t *w = &ing->workers[i];
 		pthread_mutex_lock(&w->problem_lock);
-		if (w->problem[0])
-			snprintf(why, size, "worker %d: %s", i, w->problem);
+		for (int k = 0; k < CS_INGEST_PROBLEM__CNT && !*why; k++)
+			if (w->problem[k][0])
+				snprintf(why, size, "worker %d: %s", i, w->problem[k]);
 		pthread_mutex_unlock(&w->problem_lock);
 		if (*why)
 			return 503;

@@ -41,7 +41,7 @@ rd_kafka_topic_partition_list_t *cs__ingest_parts_list(const cs_ingest_worker_t 
 	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)w->part_cnt);
 	for (size_t i = 0; i < w->part_cnt; i++) {
 		const cs_ingest_part_t *p = &w->parts[i];
-		if (!p->assigned || (only_moved && p->next < 0))
+		if (!p->assigned || p->held || (only_moved && p->next < 0))
 			continue;
 		rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = p->next;
 	}
@@ -207,14 +207,15 @@ assign:
 	} else if (bad) {
 		w->settle_pending = 1;
 		w->settle_retry_ms = cs_clock_ms() + cs__ingest_backoff(&w->settle_backoff_ms, 1000, 30000);
+		/* before the log line: what it says is true by then */
+		cs__ingest_status(w, CS_INGEST_PROBLEM_OFFSET, "%s", w->redis.errstr);
 		CS_LOG_E(CS__MOD, "worker %d: %zu partition%s not consumed: %s; mend or delete the field (docs/REDIS.md), "
 				  "read again in %lld ms",
 			 w->id, bad, bad > 1 ? "s" : "", w->redis.errstr, (long long)w->settle_backoff_ms);
-		cs__ingest_status(w, "%s", w->redis.errstr);
 	} else {
 		w->settle_pending = 0;
 		w->settle_backoff_ms = 0;
-		cs__ingest_status(w, NULL);
+		cs__ingest_status(w, CS_INGEST_PROBLEM_OFFSET, NULL);
 	}
 	return err;
 }
@@ -229,7 +230,10 @@ void cs__ingest_drop_unflushed(cs_ingest_worker_t *w) {
 	w->pending_events = 0;
 	w->dirty = 0;
 	for (size_t i = 0; i < w->part_cnt; i++) {
+		if (w->parts[i].held)
+			continue; /* nothing of it is pending, and it stays where it is */
 		w->parts[i].ready = 0;
+		w->parts[i].reset = 0;
 		w->parts[i].next = -1;
 	}
 }
@@ -284,10 +288,10 @@ static void cs__on_revoke(cs_ingest_worker_t *w, rd_kafka_topic_partition_list_t
 		cs__ingest_drop_unflushed(w);
 		w->settle_pending = 1; /* settled from the poll loop, not in this callback */
 	}
-	if (w->paused) { /* do not hand paused partitions back (see cs__ingest_settle) */
+	{ /* do not hand paused or held partitions back paused (see cs__ingest_settle) */
 		rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(list->cnt);
 		for (size_t i = 0; i < w->part_cnt; i++)
-			if (w->parts[i].assigned &&
+			if (w->parts[i].assigned && (w->paused || w->parts[i].held) &&
 			    rd_kafka_topic_partition_list_find(list, w->parts[i].topic, w->parts[i].partition))
 				rd_kafka_topic_partition_list_add(l, w->parts[i].topic, w->parts[i].partition);
 		cs__ingest_pause_list(w, l, 0);
@@ -373,4 +377,42 @@ void cs__ingest_await_first_assignment(cs_ingest_worker_t *w, int64_t deadline) 
 				  "destroying the consumer (librdkafka 2.0.2 would abort)", w->id);
 		w->abandon_rk = 1;
 	}
+}
+
+int cs__ingest_out_of_range(cs_ingest_worker_t *w, cs_ingest_part_t *p, int64_t offset) {
+	int64_t lo = -1, hi = -1;
+	int hold = strcmp(w->conf->offsets_out_of_range, "reset") != 0;
+	char field[CS_KEYS_MAX];
+
+	rd_kafka_get_watermark_offsets(w->rk, p->topic, p->partition, &lo, &hi);
+	cs_keys_off_field(field, sizeof(field), p->topic, p->partition);
+	if (hold) /* before the log line: what it says is true by then */
+		cs__ingest_status(w, CS_INGEST_PROBLEM_HELD,
+				  "%s [%d] held: the recorded offset %lld (%s field \"%s\") lies beyond the partition's log "
+				  "(%lld..%lld); mend or delete the field, or set offsets.out.of.range=reset",
+				  p->topic, (int)p->partition, (long long)p->start, w->redis.offsets_key, field, (long long)lo,
+				  (long long)hi);
+	CS_LOG_E(CS__MOD,
+		 "worker %d: %s [%d]: the offset recorded in Redis (%s field \"%s\": %lld) lies beyond the partition's "
+		 "log (%lld..%lld as last fetched): the topic was re-created, restored or is another cluster's, and the "
+		 "client restarted at %lld. %s",
+		 w->id, p->topic, (int)p->partition, w->redis.offsets_key, field, (long long)p->start, (long long)lo,
+		 (long long)hi, (long long)offset,
+		 hold ? "Holding the partition (offsets.out.of.range=hold): nothing of it is counted until the field is "
+			"mended or deleted, or offsets.out.of.range=reset is set (docs/REDIS.md)"
+		      : "Counting it from there (offsets.out.of.range=reset); the next flush records the new offset");
+	if (!hold) {
+		atomic_fetch_add_explicit(&w->m.offsets_reset, 1, memory_order_relaxed);
+		p->next = -1; /* what came before in this batch was another log's: the duplicate check starts over */
+		p->reset = 1; /* start stays what Redis holds, for the flush's check; said once */
+		return 0;
+	}
+	p->held = 1;
+	{
+		rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+		rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
+		cs__ingest_pause_list(w, l, 1);
+		rd_kafka_topic_partition_list_destroy(l);
+	}
+	return 1;
 }

@@ -53,7 +53,7 @@ int cs_test_0016(void) {
 	cs_ingest_agg_t agg = {0};
 	cs_corr_db_t *db;
 	cs_ingest_flush_t *f;
-	cs_ingest_part_t parts[3] = {{"soc-events", 0, 100, 250, 1, 1}, {"soc-events", 1, -1, 40, 1, 1}, {"soc-events", 2, 7, 7, 1, 1}};
+	cs_ingest_part_t parts[3] = {{"soc-events", 0, 100, 250, 1, 1, 0, 0}, {"soc-events", 1, -1, 40, 1, 1, 0, 0}, {"soc-events", 2, 7, 7, 1, 1, 0, 0}};
 	cs__recs_t recs = {0};
 	const char **argv;
 	const size_t *argvlen;

@@ -467,8 +467,8 @@ int cs_svc_run_init(cs_svc_run_t *r, const char *name, const char *extra) {
 	snprintf(r->group, sizeof(r->group), "%s-g", r->topic);
 	snprintf(r->prefix, sizeof(r->prefix), "%s%d", name, (int)getpid());
 	snprintf(r->ind, sizeof(r->ind), "%s/indicators.txt", cs_test_tmpdir());
-	snprintf(r->conf, sizeof(r->conf), "%s/ingest.conf", cs_test_tmpdir());
-	snprintf(r->logf, sizeof(r->logf), "%s/ingest.log", cs_test_tmpdir());
+	snprintf(r->conf, sizeof(r->conf), "%s/ingest-%s.conf", cs_test_tmpdir(), name);
+	snprintf(r->logf, sizeof(r->logf), "%s/ingest-%s.log", cs_test_tmpdir(), name);
 	cs_keys_stats(r->k_stats, sizeof(r->k_stats), r->prefix);
 	cs_keys_rejects(r->k_rejects, sizeof(r->k_rejects), r->prefix);
 	cs_keys_alerts(r->k_alerts, sizeof(r->k_alerts), r->prefix);

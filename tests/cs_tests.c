@@ -46,7 +46,8 @@
 	XX(0112, "dead-letters", "every rejection reason interleaved with good events: each dead-lettered once with its reason and source, the good counted exactly") \
 	XX(0113, "alerts-blocked", "the alerts topic refuses every alert: no hit recorded, offsets held; once it accepts, all counted once") \
 	XX(0114, "bytes-cap", "flush.max.bytes alone drives the flushes: nearly all recorded long before the interval, exact counts") \
-	XX(0115, "hostile-peers", "idle, garbage, oversized, reset and slow peers on the metrics port, the log pipe closed: /health within 1 s, exact counts, exit 0")
+	XX(0115, "hostile-peers", "idle, garbage, oversized, reset and slow peers on the metrics port, the log pipe closed: /health within 1 s, exact counts, exit 0") \
+	XX(0116, "hostile-redis", "wrong types, non-integer and overflowing counts, malformed and beyond-the-log offsets in Redis: refused with the key named, nothing written, exact once mended")
 
 #define CS__DECL(num, name, desc) int cs_test_##num(void);
 CS_TESTS(CS__DECL)
