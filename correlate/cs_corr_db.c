@@ -103,26 +103,80 @@ static void cs__strset_add(cs_corr_exact_t *set, const cs_corr_ind_t *inds, size
 
 #define CS__PAT_FLAGS (HS_FLAG_SINGLEMATCH | HS_FLAG_DOTALL)
 
-/* Checks one pattern with Hyperscan. Returns NULL if it is fine, else why not (in buf). */
+/* Ordinary text no indicator pattern should match most of: URLs, user agents, paths, names. */
+static const char *const cs__probes[] = {
+	"http://www.example.org/index.html",
+	"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)",
+	"www.google.com",
+	"192.168.1.10",
+	"GET /favicon.ico HTTP/1.1",
+	"C:\\Windows\\System32\\svchost.exe -k netsvcs",
+	"smtp.mail.example.net",
+	"/usr/bin/python3 -m pip install requests",
+	"q7Zk2Lm9Xw4Rt8Yp",
+	"d41d8cd98f00b204e9800998ecf8427e",
+};
+
+#define CS__PAT_MIN_WIDTH 4 /* a pattern that matches fewer bytes matches too much text */
+
+static int cs__probe_hit(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
+			 void *ctx) {
+	(*(int *)ctx)++;
+	return 1; /* one match tells */
+}
+
+/*
+ * Checks one pattern with Hyperscan: it must compile, never match the empty
+ * string or fewer than CS__PAT_MIN_WIDTH bytes, and match at most 2 of the
+ * ordinary strings above ("re:.", "re:[\\s\\S]", "lit:/", "re:[a-z]{4}" do
+ * not pass, as prefixes shorter than /8 do not). Returns NULL if it is fine,
+ * else why not (in buf).
+ */
 static const char *cs__pattern_check(const char *re, char *buf, size_t size) {
 	hs_expr_info_t *info = NULL;
 	hs_compile_error_t *cerr = NULL;
+	hs_database_t *db = NULL;
+	hs_scratch_t *scr = NULL;
+	int hits = 0;
+	unsigned minw;
 	if (hs_expression_info(re, CS__PAT_FLAGS, &info, &cerr) != HS_SUCCESS) {
 		snprintf(buf, size, "pattern rejected by Hyperscan: %s", cerr ? cerr->message : "?");
 		hs_free_compile_error(cerr);
 		return buf;
 	}
-	if (info->min_width == 0) {
-		free(info);
-		return "pattern matches the empty string: too broad";
-	}
+	minw = info->min_width;
 	free(info);
+	if (minw == 0)
+		return "pattern matches the empty string: too broad";
+	if (minw < CS__PAT_MIN_WIDTH) {
+		snprintf(buf, size, "pattern matches text of %u byte%s: too broad (at least %d)", minw, minw > 1 ? "s" : "",
+			 CS__PAT_MIN_WIDTH);
+		return buf;
+	}
+	if (hs_compile(re, CS__PAT_FLAGS, HS_MODE_BLOCK, NULL, &db, &cerr) != HS_SUCCESS) {
+		snprintf(buf, size, "pattern rejected by Hyperscan: %s", cerr ? cerr->message : "?");
+		hs_free_compile_error(cerr);
+		return buf;
+	}
+	if (hs_alloc_scratch(db, &scr) == HS_SUCCESS)
+		for (size_t i = 0; i < CS_ARRAY_SIZE(cs__probes); i++) {
+			int hit = 0;
+			hs_scan(db, cs__probes[i], (unsigned)strlen(cs__probes[i]), 0, scr, cs__probe_hit, &hit);
+			hits += hit != 0;
+		}
+	hs_free_scratch(scr);
+	hs_free_database(db);
+	if (hits > 2) {
+		snprintf(buf, size, "pattern matches %d of %zu ordinary strings (a URL, a user agent, a host name...): "
+			 "too broad", hits, CS_ARRAY_SIZE(cs__probes));
+		return buf;
+	}
 	return NULL;
 }
 
 /* ---- patterns Hyperscan accepted before: a memo in the cache directory ---- */
 
-#define CS__OK_MAGIC "CSHSOK01"
+#define CS__OK_MAGIC "CSHSOK02" /* 02: checked for breadth too; 01 memos are not read */
 #define CS__OK_MAX (1u << 22) /* entries kept; beyond, the memo starts again */
 
 static uint64_t cs__ok_hash(const char *re) {
@@ -495,6 +549,16 @@ static int cs__cidr_parse(char *buf, size_t *lenp, size_t cap, int *v6, int *ple
 		return -1;
 	if (n < 0 || n > (*v6 ? 128 : 32))
 		return -1;
+	if (*v6 && n >= 96) {
+		/* an IPv4-mapped prefix (::ffff:10.0.0.0/104): events carry such addresses as IPv4
+		 * (cs_norm_host), so the prefix becomes the IPv4 one it means, and is judged as one */
+		static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+		if (!memcmp(net, mapped, 12)) {
+			memmove(net, net + 12, 4);
+			*v6 = 0;
+			n -= 96;
+		}
+	}
 	if (n < (*v6 ? 16 : 8)) {
 		*why = "prefix shorter than /8 (IPv4) or /16 (IPv6): too broad";
 		return -1;
@@ -896,6 +960,12 @@ cs_err_t cs__corr_load_list(cs_corr_builder_t *b, const char *path, FILE *fp, ch
 		size_t len;
 
 		lineno++;
+		if (memchr(line, '\0', (size_t)n)) { /* never cut at it: "safe.example\0evil" is not safe.example */
+			snprintf(origin, sizeof(origin), "%.255s:%ld", path, lineno);
+			if ((err = cs__corr_reject(b, origin, "a NUL byte in the line", line, strlen(line))))
+				break;
+			continue;
+		}
 		for (char *c = s; *c; c++) /* inline comment: white space then '#' */
 			if (*c == '#' && c > s && isspace((unsigned char)c[-1])) {
 				*c = '\0';

@@ -103,6 +103,11 @@ static cs_err_t cs__load_zeek(cs_corr_builder_t *b, const char *path, FILE *fp, 
 		long scope;
 		int nf = 0;
 		lineno++;
+		if (memchr(line, '\0', (size_t)n)) {
+			snprintf(origin, sizeof(origin), "%.255s:%ld", path, lineno);
+			err = cs__corr_reject(b, origin, "a NUL byte in the line", line, strlen(line));
+			continue;
+		}
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
 		if (!strncmp(line, "#fields", 7)) {
@@ -184,44 +189,141 @@ static cs_err_t cs__load_zeek(cs_corr_builder_t *b, const char *path, FILE *fp, 
 
 /* ---- CSV blocklists with a header row (abuse.ch style) ---- */
 
-/* Splits a CSV line in place (quotes, "" escapes). Returns the field count. */
-static int cs__csv_split(char *s, char **f, int max) {
-	int n = 0;
-	while (n < max) {
-		char *o;
-		while (*s == ' ')
-			s++;
-		f[n++] = o = s;
-		if (*s == '"') {
-			s++;
-			for (;;) {
-				if (!*s)
-					break;
-				if (*s == '"' && s[1] == '"') {
-					*o++ = '"';
-					s += 2;
-				} else if (*s == '"') {
-					s++;
-					break;
-				} else {
-					*o++ = *s++;
-				}
-			}
-			while (*s && *s != ',')
-				s++;
-		} else {
-			while (*s && *s != ',')
-				o++, s++;
-		}
-		if (*s == ',') {
-			*o = '\0';
-			s++;
+/*
+ * One CSV record as RFC 4180 reads it: fields separated by ',', a quoted
+ * field may hold ',', '"' (doubled) and line breaks, records end at a line
+ * break outside quotes (CRLF or LF). Spaces before a field are skipped. A
+ * line that starts with '#' where a record would start is a comment, blank
+ * lines are skipped. The fields are NUL-terminated in *buf, f[] points at
+ * them. Returns 1 (a record), 0 (the end of the file) or -1: a record that
+ * is not well formed (*why; the rest of the record is consumed, so the next
+ * call starts at the next record). *line is the record's first line.
+ */
+typedef struct cs__csv_s {
+	FILE *fp;
+	char *buf;
+	size_t cap;
+	long lineno; /* lines read so far */
+} cs__csv_t;
+
+static int cs__csv_put(cs__csv_t *c, size_t *len, int ch) {
+	if (*len + 1 >= c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 1024;
+		char *n = cs_realloc(c->buf, ncap);
+		if (!n)
+			return -1;
+		c->buf = n;
+		c->cap = ncap;
+	}
+	c->buf[(*len)++] = (char)ch;
+	return 0;
+}
+
+static int cs__csv_record(cs__csv_t *c, char **f, size_t *off, int max, int *nf, long *line, const char **why) {
+	enum { START, UNQUOTED, QUOTED, CLOSED } st = START;
+	size_t len = 0;
+	int ch, bad = 0;
+
+	*nf = 0;
+	*why = NULL;
+	/* skip blank lines and comments between records */
+	for (;;) {
+		ch = getc(c->fp);
+		if (ch == EOF)
+			return 0;
+		if (ch == '\n') {
+			c->lineno++;
 			continue;
 		}
-		*o = '\0';
+		if (ch == '\r')
+			continue;
+		if (ch == '#') {
+			while ((ch = getc(c->fp)) != EOF && ch != '\n')
+				;
+			c->lineno++;
+			if (ch == EOF)
+				return 0;
+			continue;
+		}
 		break;
 	}
-	return n;
+	*line = c->lineno + 1;
+	off[(*nf)++] = 0;
+	for (;; ch = getc(c->fp)) {
+		if (ch == EOF) {
+			if (st == QUOTED && !bad)
+				bad = 1, *why = "a quoted field is never closed";
+			break;
+		}
+		if (ch == '\0' && !bad)
+			bad = 1, *why = "a NUL byte in a field";
+		if (st == QUOTED) {
+			if (ch == '"') {
+				int nx = getc(c->fp);
+				if (nx == '"') {
+					if (cs__csv_put(c, &len, '"'))
+						return -2;
+					continue;
+				}
+				st = CLOSED;
+				if (nx == EOF)
+					break;
+				ch = nx; /* what follows the closing quote, handled below */
+			} else {
+				if (ch == '\n')
+					c->lineno++;
+				if (cs__csv_put(c, &len, ch))
+					return -2;
+				continue;
+			}
+		}
+		if (ch == '\r') {
+			int nx = getc(c->fp);
+			if (nx == '\n' || nx == EOF) {
+				if (nx == '\n')
+					c->lineno++;
+				break;
+			}
+			ungetc(nx, c->fp);
+		}
+		if (ch == '\n') {
+			c->lineno++;
+			break;
+		}
+		if (ch == ',') {
+			if (cs__csv_put(c, &len, '\0'))
+				return -2;
+			if (*nf == max) {
+				if (!bad)
+					bad = 1, *why = "more fields than cshield reads (64)";
+				continue;
+			}
+			off[(*nf)++] = len;
+			st = START;
+			continue;
+		}
+		if (st == CLOSED) {
+			if (!bad)
+				bad = 1, *why = "text after a closing quote";
+			continue;
+		}
+		if (st == START) {
+			if (ch == ' ')
+				continue;
+			if (ch == '"') {
+				st = QUOTED;
+				continue;
+			}
+			st = UNQUOTED;
+		}
+		if (cs__csv_put(c, &len, ch))
+			return -2;
+	}
+	if (cs__csv_put(c, &len, '\0'))
+		return -2;
+	for (int i = 0; i < *nf; i++)
+		f[i] = c->buf + off[i];
+	return bad ? -1 : 1;
 }
 
 /* A name -> value table (names compared in any case); 0 for a name it lacks. */
@@ -261,22 +363,32 @@ static int cs__csv_meta(const char *name) {
 }
 
 static cs_err_t cs__load_csv(cs_corr_builder_t *b, const char *path, FILE *fp, char *errstr, size_t errstr_size) {
-	char *line = NULL, tags[512];
-	size_t cap = 0;
-	ssize_t n;
-	long lineno = 0;
-	int kinds[64] = {0}, metas[64] = {0}, have_header = 0, ncols = 0;
+	char tags[512];
+	cs__csv_t c = {fp, NULL, 0, 0};
+	int kinds[64] = {0}, metas[64] = {0}, have_header = 0, ncols = 0, hcols = 0;
 	cs_err_t err = CS_ERR_OK;
 
-	while (!err && (n = getline(&line, &cap, fp)) != -1) {
+	while (!err) {
 		char *f[64], origin[320];
-		int nf, bad = 0;
-		lineno++;
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		if (!*line || line[0] == '#')
+		size_t off[64];
+		const char *why;
+		long line = 0;
+		int nf, bad = 0, r = cs__csv_record(&c, f, off, 64, &nf, &line, &why);
+		if (r == 0)
+			break;
+		if (r == -2) {
+			err = CS_ERR_NOMEM;
+			break;
+		}
+		snprintf(origin, sizeof(origin), "%.255s:%ld", path, line);
+		if (r < 0) { /* never guessed at: a row cut short would lose its TLP column */
+			err = cs__corr_reject(b, origin, why, f[0], strlen(f[0]));
+			if (!have_header && !err) {
+				cs_errstr_set(errstr, errstr_size, "%s:%ld: the header is not a CSV record: %s", path, line, why);
+				err = CS_ERR_PARSE;
+			}
 			continue;
-		nf = cs__csv_split(line, f, 64);
+		}
 		if (!have_header) {
 			for (int i = 0; i < nf; i++) {
 				if ((kinds[i] = cs__csv_kind(f[i])))
@@ -284,16 +396,22 @@ static cs_err_t cs__load_csv(cs_corr_builder_t *b, const char *path, FILE *fp, c
 				metas[i] = cs__csv_meta(f[i]);
 			}
 			have_header = 1;
+			hcols = nf;
 			if (!ncols) {
 				cs_errstr_set(errstr, errstr_size,
 					      "%s:%ld: no indicator column in the header (dst_ip, ip, domain, url, "
 					      "md5_hash, sha256_hash, ioc, indicator, value...)",
-					      path, lineno);
+					      path, line);
 				err = CS_ERR_PARSE;
 			}
 			continue;
 		}
-		snprintf(origin, sizeof(origin), "%.255s:%ld", path, lineno);
+		if (nf != hcols) {
+			char why2[96];
+			snprintf(why2, sizeof(why2), "%d fields where the header has %d", nf, hcols);
+			err = cs__corr_reject(b, origin, why2, f[0], strlen(f[0]));
+			continue;
+		}
 		cs__corr_meta_reset(b);
 		tags[0] = '\0';
 		for (int i = 0; i < nf && !err && !bad; i++) {
@@ -330,7 +448,7 @@ static cs_err_t cs__load_csv(cs_corr_builder_t *b, const char *path, FILE *fp, c
 			if (kinds[i] && *f[i])
 				err = cs__add_or_reject(b, kinds[i], f[i], strlen(f[i]), origin);
 	}
-	cs_free(line);
+	cs_free(c.buf);
 	if (err == CS_ERR_NOMEM)
 		cs_errstr_set(errstr, errstr_size, "%s: out of memory", path);
 	return err;
@@ -339,32 +457,83 @@ static cs_err_t cs__load_csv(cs_corr_builder_t *b, const char *path, FILE *fp, c
 /* ---- MISP: {"Event":{...}}, {"response":[{"Event":{...}}]} or a list of them ---- */
 
 /*
- * MISP tags: "tlp:amber" sets the label (the most restrictive wins), every
- * other tag name is appended to tags. Event tags first, then the attribute's.
+ * The label a MISP tag names: -1 when it is not a "tlp:" tag; the label
+ * (spaces around it, any case, and "amber-strict", "amber_strict" or "amber
+ * strict" for amber+strict: never less strict than what was meant); -2 for a
+ * "tlp:" tag that names no label cshield knows ("tlp:rouge"): the indicator
+ * is rejected, never given the default TLP. MISP's "tlp:ex:..." extensions
+ * are not labels: plain tags.
  */
-static void cs__misp_tags(json_t *tagl, int *tlp, char *tags, size_t size) {
+static int cs__misp_tlp_tag(const char *name) {
+	char buf[32];
+	size_t n = 0;
+	while (*name == ' ')
+		name++;
+	if (strncasecmp(name, "tlp", 3))
+		return -1;
+	name += 3;
+	while (*name == ' ')
+		name++;
+	if (*name != ':')
+		return -1;
+	name++;
+	while (*name == ' ')
+		name++;
+	if (!strncasecmp(name, "ex:", 3))
+		return -1;
+	for (; *name && n + 1 < sizeof(buf); name++)
+		buf[n++] = (char)tolower((unsigned char)*name);
+	if (*name)
+		return -2; /* too long for a label */
+	while (n && buf[n - 1] == ' ')
+		n--;
+	buf[n] = '\0';
+	if (n == 12 && !strncmp(buf, "amber", 5) && (buf[5] == '-' || buf[5] == '_' || buf[5] == ' ') &&
+	    !strcmp(buf + 6, "strict"))
+		return CS_TLP_AMBER_STRICT;
+	{
+		int t = cs_tlp_parse(buf, n);
+		return t >= 0 ? t : -2;
+	}
+}
+
+/*
+ * MISP tags: a "tlp:" tag sets the label (the most restrictive wins), every
+ * other tag name is appended to tags. Event tags first, then the attribute's.
+ * Returns 0, or -1 with *bad the first "tlp:" tag that names no label.
+ */
+static int cs__misp_tags(json_t *tagl, int *tlp, char *tags, size_t size, const char **bad) {
 	json_t *t;
 	size_t i;
+	int rc = 0;
 	json_array_foreach(tagl, i, t) {
 		const char *name = json_string_value(json_object_get(t, "name"));
 		int l;
 		size_t used = strlen(tags);
 		if (!name)
 			continue;
-		if (!strncasecmp(name, "tlp:", 4) && (l = cs_tlp_parse(name, strlen(name))) >= 0) {
+		if ((l = cs__misp_tlp_tag(name)) >= 0) {
 			if (l > *tlp)
 				*tlp = l;
+			continue;
+		}
+		if (l == -2) {
+			if (!rc)
+				*bad = name;
+			rc = -1;
 			continue;
 		}
 		if (used + strlen(name) + 2 < size)
 			snprintf(tags + used, size - used, "%s%s", used ? "," : "", name);
 	}
+	return rc;
 }
 
 typedef struct cs__misp_ev_meta_s {
 	const char *source;
 	int tlp;
 	char tags[1024];
+	const char *bad_tlp; /* a "tlp:" tag of the event that names no label: every attribute is rejected */
 } cs__misp_ev_meta_t;
 
 static cs_err_t cs__misp_attr(cs_corr_builder_t *b, const char *path, json_t *a, const cs__misp_ev_meta_t *em) {
@@ -378,12 +547,18 @@ static cs_err_t cs__misp_attr(cs_corr_builder_t *b, const char *path, json_t *a,
 
 	char tags[1024];
 	int tlp = em->tlp;
+	const char *bad = em->bad_tlp;
 
 	if (!type || !value)
 		return CS_ERR_OK;
 	snprintf(origin, sizeof(origin), "%.255s:misp:%.64s", path, uuid ? uuid : "?");
 	snprintf(tags, sizeof(tags), "%s", em->tags);
-	cs__misp_tags(json_object_get(a, "Tag"), &tlp, tags, sizeof(tags));
+	if (cs__misp_tags(json_object_get(a, "Tag"), &tlp, tags, sizeof(tags), &bad) || bad) {
+		char why[160];
+		snprintf(why, sizeof(why), "the tag \"%.60s\" names no TLP label (clear, green, amber, amber+strict, red)",
+			 bad);
+		return cs__corr_reject(b, origin, why, value, strlen(value));
+	}
 	cs__corr_meta_reset(b);
 	b->meta.source = em->source;
 	b->meta.tlp = tlp;
@@ -427,12 +602,12 @@ static cs_err_t cs__misp_event(cs_corr_builder_t *b, const char *path, json_t *e
 	json_t *attrs = json_object_get(ev, "Attribute"), *objs = json_object_get(ev, "Object"), *a, *o;
 	size_t i, j;
 	cs_err_t err = CS_ERR_OK;
-	cs__misp_ev_meta_t em = {NULL, -1, ""};
+	cs__misp_ev_meta_t em = {NULL, -1, "", NULL};
 
 	em.source = json_string_value(json_object_get(json_object_get(ev, "Orgc"), "name"));
 	if (!em.source)
 		em.source = json_string_value(json_object_get(json_object_get(ev, "Org"), "name"));
-	cs__misp_tags(json_object_get(ev, "Tag"), &em.tlp, em.tags, sizeof(em.tags));
+	cs__misp_tags(json_object_get(ev, "Tag"), &em.tlp, em.tags, sizeof(em.tags), &em.bad_tlp);
 	json_array_foreach(attrs, i, a) if (!err) err = cs__misp_attr(b, path, a, &em);
 	json_array_foreach(objs, i, o) {
 		json_t *oattrs = json_object_get(o, "Attribute");

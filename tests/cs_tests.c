@@ -31,6 +31,7 @@
 	XX(0014, "decode-shapes", "events read along learned shapes decode exactly as the full scan decodes them") \
 	XX(0015, "json", "the one JSON writer: escaping (controls, ill-formed UTF-8 as U+FFFD) read back by jansson, commas, log lines") \
 	XX(0016, "flush-enc", "the flush call's KEYS and ARGV read back by the documented layout; the key schema's names") \
+	XX(0017, "hostile-feeds", "CSV as RFC 4180 reads it, MISP tags that almost name a label, NUL bytes, too-broad patterns, mapped IPv6 prefixes") \
 	XX(0100, "e2e", "Kafka -> cshield-ingest -> Redis, exact counts") \
 	XX(0101, "restart", "kill -9 and restart: nothing lost, nothing twice") \
 	XX(0102, "churn", "members join and leave while consuming: exact counts") \
