@@ -15,7 +15,8 @@
  *   P:wins:W                 zset   every window start with data (member = score = start)
  *   P:ind:<value>            hash   the indicator: type, tlp, source, tags, confidence, id
  *   P:off:<group>            hash   "<topic>/<partition>" -> next offset to consume
- *   P:stats                  hash   events, hits, suppressed, late
+ *   P:stats                  hash   events, hits, suppressed, late, future, values_skipped,
+ *                                   observables_dropped
  *   P:rejects                hash   rejection reason code -> events
  *   P:suppressed             hash   warning list name -> hits not counted
  *   P:alerts                 stream fields id, alert (JSON)
@@ -57,6 +58,9 @@ int cs_keys_alerts(char *buf, size_t size, const char *prefix);
 #define CS_KEYS_STAT_HITS "hits"
 #define CS_KEYS_STAT_SUPPRESSED "suppressed"
 #define CS_KEYS_STAT_LATE "late"
+#define CS_KEYS_STAT_FUTURE "future"                   /* events too far ahead of their arrival */
+#define CS_KEYS_STAT_STRINGS_SKIPPED "values_skipped"  /* longer than decode.max.string.bytes */
+#define CS_KEYS_STAT_OBS_DROPPED "observables_dropped" /* beyond decode.max.observables */
 /* P:ind:<value> */
 #define CS_KEYS_IND_TYPE "type"
 #define CS_KEYS_IND_TLP "tlp"

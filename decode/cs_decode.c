@@ -183,13 +183,49 @@ static inline __attribute__((always_inline)) void cs__words(const char *s, size_
 static cs_decode_reject_t cs__decode_obs_gen(cs_decode_t *dec, cs_dleaf_kind_t kind, cs_obs_role_t role,
 					     const char *s, size_t len);
 
+/*
+ * The observable array is full (decode.max.observables): where a new one of
+ * this role goes, or -1 when it is dropped. A role that holds more than half
+ * of the array gives its last slot up to another role's observable, so one
+ * over-full field (300 DNS answers) cannot crowd the event's other
+ * observables out (its destination, its query); otherwise the newcomer is
+ * dropped. Either way one observable is dropped and counted: the event is
+ * kept. Off the fast path: only when the array is full.
+ */
+static long cs__obs_room(cs_decode_t *dec, cs_obs_role_t role) {
+	size_t cnt[CS_OBS__ROLE_CNT] = {0};
+	int top = 0;
+	dec->dropped_obs++;
+	for (size_t i = 0; i < dec->obs_cnt; i++)
+		cnt[dec->obs[i].role]++;
+	for (int r = 1; r < CS_OBS__ROLE_CNT; r++)
+		if (cnt[r] > cnt[top])
+			top = r;
+	if (top == (int)role || cnt[top] * 2 <= dec->obs_cnt)
+		return -1;
+	for (size_t i = dec->obs_cnt; i-- > 0;)
+		if ((int)dec->obs[i].role == top)
+			return (long)i;
+	return -1;
+}
+
+/* The slot of a new observable: the next one, or what cs__obs_room() gives when the array is full (-1: drop). */
+static inline long cs__obs_slot(cs_decode_t *dec, cs_obs_role_t role) {
+	if (__builtin_expect(dec->obs_cnt < (size_t)dec->conf->max_observables, 1))
+		return (long)dec->obs_cnt++;
+	return cs__obs_room(dec, role);
+}
+
 cs_decode_reject_t cs__decode_obs_quad(cs_decode_t *dec, cs_dleaf_kind_t kind, cs_obs_role_t role, const char *s,
 				       size_t len) {
 	char *dst;
 	uint64_t a, b;
+	long at;
 
-	if (dec->arena_size - dec->arena_used < CS_NORM_CAP)
-		return CS_DECODE_REJECT_TOO_MANY_OBS;
+	if (dec->arena_size - dec->arena_used < CS_NORM_CAP) {
+		dec->dropped_obs++; /* the event's values fill the arena: this one is dropped, the event kept */
+		return CS_DECODE_OK;
+	}
 	dst = dec->arena + dec->arena_used;
 	cs__words(s, len, &a, &b);
 	if (len >= 8) { /* two overlapping words */
@@ -213,9 +249,9 @@ cs_decode_reject_t cs__decode_obs_quad(cs_decode_t *dec, cs_dleaf_kind_t kind, c
 				return CS_DECODE_OK;
 		}
 	}
-	if (dec->obs_cnt == (size_t)dec->conf->max_observables)
-		return CS_DECODE_REJECT_TOO_MANY_OBS;
-	dec->obs[dec->obs_cnt++] = (cs_obs_t){CS_OBS_IPV4, role, dst, len};
+	if ((at = cs__obs_slot(dec, role)) < 0)
+		return CS_DECODE_OK;
+	dec->obs[at] = (cs_obs_t){CS_OBS_IPV4, role, dst, len};
 	dec->arena_used += len + 1;
 	return CS_DECODE_OK;
 }
@@ -229,11 +265,12 @@ static inline int cs__obs_has(const cs_decode_t *dec, int type, const char *s, s
 }
 
 cs_decode_reject_t cs__decode_text(cs_decode_t *dec, cs_obs_role_t role, const char *s, size_t len, int in_arena) {
+	long at;
 	if (len == 0 || cs__obs_has(dec, CS_OBS_TEXT, s, len)) /* the same text twice in one event: once */
 		return CS_DECODE_OK;
-	if (dec->obs_cnt == (size_t)dec->conf->max_observables)
-		return CS_DECODE_REJECT_TOO_MANY_OBS;
-	dec->obs[dec->obs_cnt++] = (cs_obs_t){CS_OBS_TEXT, role, s, len};
+	if ((at = cs__obs_slot(dec, role)) < 0)
+		return CS_DECODE_OK;
+	dec->obs[at] = (cs_obs_t){CS_OBS_TEXT, role, s, len};
 	if (in_arena) { /* written at the arena's end: kept */
 		dec->arena[dec->arena_used + len] = '\0';
 		dec->arena_used += len + 1;
@@ -243,11 +280,12 @@ cs_decode_reject_t cs__decode_text(cs_decode_t *dec, cs_obs_role_t role, const c
 
 /* Appends the normalized value dst[0..len) (in the arena, NUL-terminated) unless the event has it already. */
 static cs_decode_reject_t cs__decode_obs_push(cs_decode_t *dec, int type, cs_obs_role_t role, char *dst, size_t len) {
+	long at;
 	if (cs__obs_has(dec, type, dst, len)) /* the same value twice in one event: once */
 		return CS_DECODE_OK;
-	if (dec->obs_cnt == (size_t)dec->conf->max_observables)
-		return CS_DECODE_REJECT_TOO_MANY_OBS;
-	dec->obs[dec->obs_cnt++] = (cs_obs_t){(cs_obs_type_t)type, role, dst, len};
+	if ((at = cs__obs_slot(dec, role)) < 0)
+		return CS_DECODE_OK;
+	dec->obs[at] = (cs_obs_t){(cs_obs_type_t)type, role, dst, len};
 	dec->arena_used += len + 1;
 	return CS_DECODE_OK;
 }
@@ -291,8 +329,10 @@ static cs_decode_reject_t cs__decode_obs_gen(cs_decode_t *dec, cs_dleaf_kind_t k
 	if (kind != CS_DLEAF_TEXT && len > CS_NORM_MAX_IN)
 		return CS_DECODE_OK; /* too long to be an address, host, URL, hash or e-mail */
 	room = dec->arena_size - dec->arena_used;
-	if (room < (kind == CS_DLEAF_TEXT ? len + 1 : CS_NORM_CAP))
-		return CS_DECODE_REJECT_TOO_MANY_OBS;
+	if (room < (kind == CS_DLEAF_TEXT ? len + 1 : CS_NORM_CAP)) {
+		dec->dropped_obs++; /* the event's values fill the arena: this one is dropped, the event kept */
+		return CS_DECODE_OK;
+	}
 	dst = dec->arena + dec->arena_used;
 	if (len >= 8 && len <= 16) {
 		/* most values: two overlapping 8-byte words, both loaded before either is stored */
@@ -358,8 +398,10 @@ static cs_decode_reject_t cs__decode_obs_gen(cs_decode_t *dec, cs_dleaf_kind_t k
 		/* the URL's host is an observable of its own: as the URL's normalization made it, which is what
 		 * cs_norm_host() makes of it again */
 		const char *url = dst; /* kept, or where the next value goes when it was a duplicate */
-		if (dec->arena_size - dec->arena_used < CS_NORM_CAP)
-			return CS_DECODE_REJECT_TOO_MANY_OBS;
+		if (dec->arena_size - dec->arena_used < CS_NORM_CAP) {
+			dec->dropped_obs++;
+			return CS_DECODE_OK;
+		}
 		dst = dec->arena + dec->arena_used;
 		memmove(dst, url + hoff, hlen);
 		dst[hlen] = '\0';
@@ -379,6 +421,8 @@ static cs_decode_reject_t cs__decode_obs_gen(cs_decode_t *dec, cs_dleaf_kind_t k
 }
 
 cs_decode_reject_t cs__decode_emit_str(cs_decode_t *dec, const cs_dleaf_t *leaf, const char *s, size_t len, int escaped) {
+	if (__builtin_expect(escaped > 1, 0))
+		return CS_DECODE_OK; /* longer than decode.max.string.bytes: skipped (counted where it was read) */
 	if (leaf->kind == CS_DLEAF_MARKER) {
 		if (dec->first_fmt == CS_DECODE_FMT_AUTO)
 			dec->first_fmt = (cs_decode_fmt_t)leaf->fmt;
@@ -403,8 +447,10 @@ cs_decode_reject_t cs__decode_emit_str_any(cs_decode_t *dec, const cs_dleaf_t *l
 		dec->first_fmt = (cs_decode_fmt_t)leaf->fmt;
 	if (escaped) { /* decode the escapes first: into the arena for text, else a bounded copy */
 		if (leaf->kind == CS_DLEAF_TEXT) {
-			if (dec->arena_size - dec->arena_used < len + 1)
-				return CS_DECODE_REJECT_TOO_MANY_OBS;
+			if (dec->arena_size - dec->arena_used < len + 1) {
+				dec->dropped_obs++; /* the event's values fill the arena: dropped, the event kept */
+				return CS_DECODE_OK;
+			}
 			len = cs__json_unescape(s, len, dec->arena + dec->arena_used);
 			s = dec->arena + dec->arena_used;
 		} else {
@@ -441,8 +487,10 @@ cs_decode_reject_t cs__decode_emit_str_any(cs_decode_t *dec, const cs_dleaf_t *l
 		return cs__decode_text(dec, (cs_obs_role_t)leaf->role, s, len, escaped);
 	case CS_DLEAF_URL_HOST:
 		if (len > 0 && len < 1024) {
-			if (dec->arena_size - dec->arena_used < len + 1)
-				return CS_DECODE_REJECT_TOO_MANY_OBS;
+			if (dec->arena_size - dec->arena_used < len + 1) {
+				dec->dropped_obs++;
+				return CS_DECODE_OK;
+			}
 			/* remember the raw host for a URL split over two fields */
 			memcpy(dec->arena + dec->arena_used, s, len);
 			dec->url_host = dec->arena + dec->arena_used;
@@ -542,6 +590,11 @@ cs_decode_reject_t cs__decode_emit_num(cs_decode_t *dec, const cs_dleaf_t *leaf,
 			dec->ev.severity = (int)v;
 	}
 	return CS_DECODE_OK;
+}
+
+void cs_decode_capped(const cs_decode_t *dec, uint64_t *strings_skipped, uint64_t *observables_dropped) {
+	*strings_skipped = dec->skipped_strings;
+	*observables_dropped = dec->dropped_obs;
 }
 
 /* ---- one event ---- */

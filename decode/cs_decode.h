@@ -45,9 +45,7 @@ typedef enum cs_decode_fmt_e {
 	XX(DUP_KEY, "duplicate_key", "a mapped key appears twice in one object")          \
 	XX(NUMBER, "bad_number", "number malformed or longer than 64 characters")         \
 	XX(DEPTH, "too_deep", "nesting deeper than decode.max.depth")                     \
-	XX(STRING, "string_too_long", "string longer than decode.max.string.bytes")      \
 	XX(TOO_LARGE, "too_large", "message larger than decode.max.message.bytes")       \
-	XX(TOO_MANY_OBS, "too_many_observables", "more observables than decode.max.observables") \
 	XX(BAD_CEF, "bad_cef", "malformed CEF header or extension")                       \
 	XX(ENCODING, "unknown_encoding", "content-encoding is not zstd or lz4")           \
 	XX(DECOMPRESS, "decompress", "payload does not decompress")                       \
@@ -130,6 +128,15 @@ typedef struct cs_decode_shape_stats_s {
 	uint64_t cef_predicted, cef_found, cef_folded;
 } cs_decode_shape_stats_t;
 void cs_decode_shape_stats(const cs_decode_t *dec, cs_decode_shape_stats_t *st);
+
+/**
+ * What the decoder left out of events it kept, since it was created: values
+ * longer than decode.max.string.bytes (skipped: not matched), and observables
+ * beyond decode.max.observables (dropped: an over-full field gives way to the
+ * event's other fields, see docs/FORMATS.md). Neither rejects the event.
+ * @locality the thread that owns dec
+ */
+void cs_decode_capped(const cs_decode_t *dec, uint64_t *strings_skipped, uint64_t *observables_dropped);
 
 /**
  * Called once per event in a message: reject is CS_DECODE_OK and ev is

@@ -140,6 +140,8 @@ struct cs_decode_s {
 	const char *url_host, *url_path;
 	size_t url_host_len, url_path_len;
 	cs_decode_event_t ev;
+	uint64_t skipped_strings; /* values longer than max.string.bytes, skipped (the events kept) */
+	uint64_t dropped_obs;     /* observables beyond max.observables or the arena, dropped (the events kept) */
 	cs_time_memo_t tmemo; /* the date of the last event time read */
 	cs_decode_fmt_t marker_fmt, first_fmt;
 	struct cs__shapes_s *shapes; /* event shapes learned by the JSON scanner, or NULL (cs_decode_json.c) */

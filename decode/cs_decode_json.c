@@ -119,8 +119,12 @@ special:
 			*sp = start;
 			*lenp = (size_t)(p - start);
 			*escaped = esc;
-			if (*lenp > js->max_str)
-				return CS__FAIL(js, CS_DECODE_REJECT_STRING);
+			if (__builtin_expect(*lenp > js->max_str, 0)) {
+				/* longer than decode.max.string.bytes: the value is skipped, the event kept (one
+				 * oversized field must not hide the event's other observables) */
+				js->dec->skipped_strings++;
+				*escaped = 2;
+			}
 			return p + 1;
 		}
 		switch (*p) {

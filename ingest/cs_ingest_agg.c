@@ -193,7 +193,8 @@ void cs_ingest_agg_clear(cs_ingest_agg_t *agg) {
 	memset(agg->rejects, 0, sizeof(agg->rejects));
 	if (agg->suppressed)
 		memset(agg->suppressed, 0, agg->suppressed_cnt * sizeof(*agg->suppressed));
-	agg->events = agg->hits = agg->late = 0;
+	agg->events = agg->hits = agg->late = agg->future = 0;
+	agg->strings_skipped = agg->obs_dropped = 0;
 	agg->bytes = 0;
 	/* a table a burst made large is given back rather than kept (and cleared) for ever */
 	if (agg->size > CS__AGG_KEEP_SLOTS) {

@@ -79,6 +79,8 @@ cs_err_t cs__ingest_alert(cs_ingest_msg_t *mc, const cs_decode_event_t *ev, cons
 	}
 	if (mc->late)
 		cs_jw_kbool(&jw, "late", 1);
+	if (mc->future)
+		cs_jw_kbool(&jw, "future", 1);
 	if (ev->severity >= 0)
 		cs_jw_kint(&jw, "severity", ev->severity);
 	if (ev->category)

@@ -144,6 +144,9 @@ cs_err_t cs__ingest_flush(cs_ingest_worker_t *w) {
 		atomic_fetch_add_explicit(&m->events, w->agg.events, memory_order_relaxed);
 		atomic_fetch_add_explicit(&m->hits, w->agg.hits, memory_order_relaxed);
 		atomic_fetch_add_explicit(&m->late, w->agg.late, memory_order_relaxed);
+		atomic_fetch_add_explicit(&m->future, w->agg.future, memory_order_relaxed);
+		atomic_fetch_add_explicit(&m->strings_skipped, w->agg.strings_skipped, memory_order_relaxed);
+		atomic_fetch_add_explicit(&m->obs_dropped, w->agg.obs_dropped, memory_order_relaxed);
 		atomic_fetch_add_explicit(&m->alerts, (long long)w->agg.alert_cnt, memory_order_relaxed);
 		for (size_t k = 0; k < w->agg.suppressed_cnt; k++)
 			sup += (size_t)w->agg.suppressed[k];

@@ -50,6 +50,11 @@ static const cs_conf_prop_t cs__ingest_props[] = {
 	 "its own (already reported) window, and counted as late (P:stats late, P:dim "
 	 "\"<tlp>|events|late:<day>\" with the UTC day of its own time). Replays classify alike. "
 	 "0: every event counts in its own window, however old."},
+	{"aggregate.future.grace.s", CS_CONF_INT, CS__OFF(future_grace_s), 0, 10LL * 365 * 86400, "3600", 0,
+	 "An event whose own time is more than this many seconds after its arrival in Kafka (a sensor's "
+	 "clock or time zone wrong, a forged time in the year 2100) is counted, with its hits, in the "
+	 "window of its arrival, and counted in P:stats future (alerts say \"future\":true), as late ones "
+	 "are: no window that no report will ever read. Replays classify alike. 0: no such check."},
 	{"aggregate.ttl.s", CS_CONF_INT, CS__OFF(ttl_s), 0, 10LL * 365 * 86400, "2592000", 0,
 	 "Expiry of window hashes in Redis, seconds after the last write; 0 = never."},
 	{"flush.interval.ms", CS_CONF_INT, CS__OFF(flush_interval_ms), 10, 3600000, "1000", 0,

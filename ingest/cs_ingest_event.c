@@ -145,10 +145,13 @@ static int cs__on_event(void *opaque, const cs_decode_event_t *ev, cs_decode_rej
 	}
 	arrival = mc->kafka_ts > 0 ? mc->kafka_ts : cs_wall_ms();
 	ts = ev->ts_ms ? ev->ts_ms : arrival;
-	/* late: counted when it arrived, so windows already reported stay as they were */
+	/* late: counted when it arrived, so windows already reported stay as they were; far ahead
+	 * of its arrival (a wrong clock, a forged time): counted when it arrived too */
 	late = w->conf->late_grace_s > 0 && ts < arrival - w->conf->late_grace_s * 1000;
-	window = cs__window(late ? arrival : ts, w->conf->window_s);
+	mc->future = w->conf->future_grace_s > 0 && ts - arrival > w->conf->future_grace_s * 1000;
+	window = cs__window(late || mc->future ? arrival : ts, w->conf->window_s);
 	mc->late = late;
+	w->agg.future += mc->future;
 	/* who sent it, and so the TLP of what it shows (no registry: the indicators' TLP alone) */
 	pt = cs__participant(w, ev, mc->m);
 	ev_tlp = pt ? pt->tlp : w->reg ? w->unregistered_tlp : CS_TLP_CLEAR;
@@ -208,7 +211,8 @@ void cs__ingest_handle(cs_ingest_worker_t *w, rd_kafka_message_t *m) {
 	rd_kafka_headers_t *hdrs = NULL;
 	rd_kafka_timestamp_type_t tt;
 	char encoding[32] = "";
-	cs_ingest_msg_t mc = {w, m, rd_kafka_message_timestamp(m, &tt), 0, 0};
+	cs_ingest_msg_t mc = {w, m, rd_kafka_message_timestamp(m, &tt), 0, 0, 0};
+	uint64_t skipped0, dropped0, skipped, dropped;
 
 	if (!p || !p->ready || p->held) {
 		/* not ours, fetched before the worker knew where Redis says it starts, or held */
@@ -235,8 +239,12 @@ void cs__ingest_handle(cs_ingest_worker_t *w, rd_kafka_message_t *m) {
 			encoding[vs] = '\0';
 		}
 	}
+	cs_decode_capped(w->dec, &skipped0, &dropped0);
 	cs_decode_message(w->dec, cs__topic_fmt(w->conf, topic), encoding, m->payload ? m->payload : "",
 			  m->len, cs__on_event, &mc);
+	cs_decode_capped(w->dec, &skipped, &dropped);
+	w->agg.strings_skipped += (int64_t)(skipped - skipped0);
+	w->agg.obs_dropped += (int64_t)(dropped - dropped0);
 	if (mc.failed) {
 		/* cannot count it: do not move past it; drop the batch and replay */
 		CS_LOG_E(CS__MOD, "out of memory aggregating; resyncing from Redis offsets");

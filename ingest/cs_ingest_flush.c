@@ -194,7 +194,12 @@ static int cs__encode_counts(cs_ingest_flush_t *f, const cs_ingest_conf_t *conf,
 	    !(wins = CS__KEY(f, kb, cs_keys_wins(kb, sizeof(kb), pre, W), "zset", NULL)))
 		return -1;
 	if (cs__rec(f, CS_INGEST_FLUSH_HINCRBY, stats, CS_KEYS_STAT_EVENTS, cs__i64(n, agg->events)) ||
-	    (agg->late && cs__rec(f, CS_INGEST_FLUSH_HINCRBY, stats, CS_KEYS_STAT_LATE, cs__i64(n, agg->late))))
+	    (agg->late && cs__rec(f, CS_INGEST_FLUSH_HINCRBY, stats, CS_KEYS_STAT_LATE, cs__i64(n, agg->late))) ||
+	    (agg->future && cs__rec(f, CS_INGEST_FLUSH_HINCRBY, stats, CS_KEYS_STAT_FUTURE, cs__i64(n, agg->future))) ||
+	    (agg->strings_skipped && cs__rec(f, CS_INGEST_FLUSH_HINCRBY, stats, CS_KEYS_STAT_STRINGS_SKIPPED,
+					     cs__i64(n, agg->strings_skipped))) ||
+	    (agg->obs_dropped &&
+	     cs__rec(f, CS_INGEST_FLUSH_HINCRBY, stats, CS_KEYS_STAT_OBS_DROPPED, cs__i64(n, agg->obs_dropped))))
 		return -1;
 	for (int r = 0; r < CS_DECODE_REJECT__CNT; r++) {
 		if (!agg->rejects[r])

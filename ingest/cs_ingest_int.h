@@ -38,6 +38,7 @@ struct cs_ingest_conf_s {
 	int64_t reload_interval_ms;
 	int64_t window_s;
 	int64_t late_grace_s;
+	int64_t future_grace_s;
 	int64_t ttl_s;
 	int64_t flush_interval_ms;
 	int64_t flush_max_events;
@@ -95,6 +96,8 @@ typedef struct cs_ingest_agg_s {
 	size_t suppressed_cnt;
 	int64_t events, hits;
 	int64_t late;   /* events counted in their arrival window (older than the grace period) */
+	int64_t future; /* events counted in their arrival window (further ahead than aggregate.future.grace.s) */
+	int64_t strings_skipped, obs_dropped; /* left out of events that were kept (cs_decode_capped()) */
 	size_t bytes;   /* heap held by the pending aggregates and alerts (approximate): flush.max.bytes */
 	char **alerts; /* [alert_cnt * 2]: alert id, alert JSON; owned; for the Redis stream */
 	size_t alert_cnt, alert_cap;
@@ -205,7 +208,8 @@ cs_corr_db_t *cs_ingest_changes_layer(cs_ingest_changes_t *c, const cs_corr_db_t
 /* ---- metrics: written by one worker (relaxed atomics), read by the metrics thread ---- */
 typedef struct cs_ingest_metrics_s {
 	atomic_llong messages;                       /* Kafka messages consumed */
-	atomic_llong events, hits, suppressed, alerts, late; /* as flushed (recorded in Redis) */
+	atomic_llong events, hits, suppressed, alerts, late, future; /* as flushed (recorded in Redis) */
+	atomic_llong strings_skipped, obs_dropped;   /* as flushed */
 	atomic_llong pending_bytes;                  /* held by the unflushed aggregates and alerts */
 	atomic_llong rejects[CS_DECODE_REJECT__CNT];  /* as flushed */
 	atomic_llong flushes, flush_failures, flush_stale;
@@ -324,7 +328,8 @@ typedef struct cs_ingest_msg_s {
 	const rd_kafka_message_t *m;
 	int64_t kafka_ts;
 	int failed;
-	int late; /* the current event is late (aggregate.late.grace.s) */
+	int late;   /* the current event is late (aggregate.late.grace.s) */
+	int future; /* ... or ahead of its message (aggregate.future.grace.s) */
 } cs_ingest_msg_t;
 
 /* cs_ingest_parts.c: partitions, assignment, rebalancing */

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "cs_test_svc.h"
+#include "cs_keys.h"
 
 #define PARTS 3
 #define EVENTS_A 30000
@@ -70,7 +71,7 @@ int cs_test_0101(void) {
 		CS_TEST_ASSERT(!cs_svc_check_alert_topic(alerts, &exp, want, 0), "alerts topic after kill -9");
 	}
 	{
-		redisReply *r = redisCommand(rc, "HGET %s:stats events", run.prefix);
+		redisReply *r = redisCommand(rc, "HGET %s %s", run.k_stats, CS_KEYS_STAT_EVENTS);
 		CS_TEST_ASSERT(r && r->type == REDIS_REPLY_STRING, "stats");
 		CS_TEST_EQ_INT(strtoll(r->str, NULL, 10), total);
 		freeReplyObject(r);

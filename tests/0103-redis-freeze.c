@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 
 #include "cs_test_svc.h"
+#include "cs_keys.h"
 
 #define PARTS 3
 #define EVENTS 40000
@@ -95,7 +96,7 @@ int cs_test_0103(void) {
 	CS_TEST_ASSERT(!cs_svc_wait_lag0(rc, &run, PARTS, total, pid, 120000), "lag never reached 0");
 	CS_TEST_ASSERT(!cs_svc_check_counts(rc, &run, &exp, pid), "aggregates differ after Redis was frozen");
 	{
-		redisReply *r = redisCommand(rc, "HGET %s:stats events", run.prefix);
+		redisReply *r = redisCommand(rc, "HGET %s %s", run.k_stats, CS_KEYS_STAT_EVENTS);
 		CS_TEST_ASSERT(r && r->type == REDIS_REPLY_STRING, "stats");
 		CS_TEST_EQ_INT(strtoll(r->str, NULL, 10), total);
 		freeReplyObject(r);

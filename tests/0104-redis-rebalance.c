@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "cs_test_svc.h"
+#include "cs_keys.h"
 
 #define PARTS 4
 #define EVENTS 30000
@@ -71,7 +72,7 @@ static int cs__rebalance_during_outage(const char *name, const char *strategy, p
 		CS_TEST_FAIL("%s: aggregates differ after a rebalance during the outage", strategy);
 	}
 	{
-		redisReply *r = redisCommand(rc, "HGET %s:stats events", run.prefix);
+		redisReply *r = redisCommand(rc, "HGET %s %s", run.k_stats, CS_KEYS_STAT_EVENTS);
 		CS_TEST_ASSERT(r && r->type == REDIS_REPLY_STRING, "stats");
 		CS_TEST_EQ_INT(strtoll(r->str, NULL, 10), total);
 		freeReplyObject(r);

@@ -6,7 +6,9 @@
  * the late counter of the metrics, "late":true in its alerts); the others in
  * their own window. The Kafka timestamps are set by the test, so the
  * expected windows are exact. A cshield-ingest restart mid-way replays part
- * of it: the classification, and so the counts, must not change.
+ * of it: the classification, and so the counts, must not change. Events far
+ * ahead of their arrival (the year 2100, a CEF rt in the year 3,170,843) are
+ * counted in their arrival window too (P:stats future, "future":true).
  */
 #include <signal.h>
 #include <time.h>
@@ -65,7 +67,7 @@ int cs_test_0111(void) {
 	cs_svc_wait_offsets(rc, &run, PARTS, total / 3, 60000);
 	kill(pid, SIGKILL);
 	cs_svc_wait(pid, 10000);
-	r = redisCommand(rc, "HGET %s:stats late", run.prefix); /* what the first run recorded */
+	r = redisCommand(rc, "HGET %s %s", run.k_stats, CS_KEYS_STAT_LATE); /* what the first run recorded */
 	CS_TEST_ASSERT(r, "stats");
 	late_first = r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : 0;
 	freeReplyObject(r);
@@ -73,7 +75,7 @@ int cs_test_0111(void) {
 	CS_TEST_ASSERT(!cs_svc_wait_lag0(rc, &run, PARTS, total, pid, 90000), "lag never reached 0");
 	CS_TEST_ASSERT(!cs_svc_check_counts(rc, &run, &exp, pid), "aggregates differ");
 
-	r = redisCommand(rc, "HMGET %s:stats events late", run.prefix);
+	r = redisCommand(rc, "HMGET %s %s %s", run.k_stats, CS_KEYS_STAT_EVENTS, CS_KEYS_STAT_LATE);
 	CS_TEST_ASSERT(r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->str, "stats");
 	CS_TEST_EQ_INT(strtoll(r->element[0]->str, NULL, 10), EVENTS);
 	CS_TEST_EQ_INT(strtoll(r->element[1]->str, NULL, 10), late);
@@ -118,6 +120,45 @@ int cs_test_0111(void) {
 		/* the second run counted what the first had not recorded */
 		CS_TEST_EQ_INT(cs_svc_metric_sum(m, "cshield_events_late_total", NULL), late - late_first);
 		CS_TEST_ASSERT(strstr(m, "cshield_pending_bytes{"), "pending bytes gauge");
+	}
+	/* far ahead of their arrival: the year 2100, and a CEF rt in the year 3,170,843; counted when
+	 * they arrived (aggregate.future.grace.s, default an hour), never in windows no report reads */
+	{
+		int64_t arrival2 = (t0 + 3 * 3600) * 1000 + 500, w2 = arrival2 / 1000 / 60 * 60;
+		rd_kafka_t *rk = cs_svc_producer("none");
+		long future_alerts = 0;
+		char buf[512];
+		CS_TEST_ASSERT(rk, "producer");
+		for (int i = 0; i < 20; i++) {
+			int len = snprintf(buf, sizeof(buf),
+					   "{\"timestamp\":\"2100-01-01T00:00:%02dZ\",\"event_type\":\"dns\",\"src_ip\":\"10.7.0.%d\","
+					   "\"dns\":{\"rrname\":\"c2-7.evil-test.eu\"}}",
+					   i, i);
+			CS_TEST_EQ_INT(cs_svc_produce(rk, run.topic, i % PARTS, buf, (size_t)len, arrival2), 0);
+			cs_svc_counts_add(&exp, w2, "c2-7.evil-test.eu", 1);
+		}
+		for (int i = 0; i < 10; i++) {
+			int len = snprintf(buf, sizeof(buf),
+					   "CEF:0|Vendor|IDS|1.0|100|C2 contact|5|rt=100000000000000000 src=10.7.1.%d dst=203.0.113.15",
+					   i);
+			CS_TEST_EQ_INT(cs_svc_produce(rk, run.topic, i % PARTS, buf, (size_t)len, arrival2), 0);
+			cs_svc_counts_add(&exp, w2, "203.0.113.15", 1);
+		}
+		CS_TEST_EQ_INT(cs_svc_producer_close(rk), 0);
+		CS_TEST_ASSERT(!cs_svc_wait_lag0(rc, &run, PARTS, total + 30, pid, 60000), "lag never reached 0");
+		CS_TEST_ASSERT(!cs_svc_check_counts(rc, &run, &exp, pid), "far-future events miscounted");
+		r = redisCommand(rc, "HGET %s %s", run.k_stats, CS_KEYS_STAT_FUTURE);
+		CS_TEST_ASSERT(r && r->type == REDIS_REPLY_STRING, "P:stats future");
+		CS_TEST_EQ_INT(strtoll(r->str, NULL, 10), 30);
+		freeReplyObject(r);
+		r = redisCommand(rc, "XRANGE %s - +", run.k_alerts);
+		CS_TEST_ASSERT(r && r->type == REDIS_REPLY_ARRAY, "alerts");
+		for (size_t i = 0; i < r->elements; i++) {
+			redisReply *f = r->element[i]->element[1];
+			future_alerts += f->elements == 4 && strstr(f->element[3]->str, "\"future\":true") != NULL;
+		}
+		freeReplyObject(r);
+		CS_TEST_EQ_INT(future_alerts, 30);
 	}
 	kill(pid, SIGTERM);
 	CS_TEST_EQ_INT(cs_svc_wait(pid, 30000), 0);
