@@ -18,9 +18,10 @@ static const cs_conf_prop_t *cs__conf_find(const cs_conf_schema_t *schema, const
 	return NULL;
 }
 
-static cs_err_t cs__conf_apply(const cs_conf_prop_t *p, void *obj, const char *value, char *errstr,
-			       size_t errstr_size) {
+static cs_err_t cs__conf_apply(const cs_conf_schema_t *schema, const cs_conf_prop_t *p, void *obj, const char *value,
+			       char *errstr, size_t errstr_size) {
 	char *base = (char *)obj + p->offset;
+	const char *pre = schema->doc_prefix ? schema->doc_prefix : "";
 
 	switch (p->type) {
 	case CS_CONF_STR: {
@@ -40,13 +41,13 @@ static cs_err_t cs__conf_apply(const cs_conf_prop_t *p, void *obj, const char *v
 		errno = 0;
 		v = strtoll(value, &end, 10);
 		if (errno || end == value || *end) {
-			cs_errstr_set(errstr, errstr_size, "property \"%s\": \"%s\" is not an integer",
+			cs_errstr_set(errstr, errstr_size, "property \"%s%s\": \"%s\" is not an integer", pre,
 				      p->name, value);
 			return CS_ERR_CONF_VALUE;
 		}
 		if (v < p->min || v > p->max) {
 			cs_errstr_set(errstr, errstr_size,
-				      "property \"%s\": %lld is out of range [%lld..%lld]", p->name, v,
+				      "property \"%s%s\": %lld is out of range [%lld..%lld]", pre, p->name, v,
 				      (long long)p->min, (long long)p->max);
 			return CS_ERR_CONF_VALUE;
 		}
@@ -63,7 +64,7 @@ static cs_err_t cs__conf_apply(const cs_conf_prop_t *p, void *obj, const char *v
 			v = 0;
 		else {
 			cs_errstr_set(errstr, errstr_size,
-				      "property \"%s\": \"%s\" is not a boolean (true/false)", p->name,
+				      "property \"%s%s\": \"%s\" is not a boolean (true/false)", pre, p->name,
 				      value);
 			return CS_ERR_CONF_VALUE;
 		}
@@ -71,7 +72,7 @@ static cs_err_t cs__conf_apply(const cs_conf_prop_t *p, void *obj, const char *v
 		return CS_ERR_OK;
 	}
 	}
-	cs_errstr_set(errstr, errstr_size, "property \"%s\": bad type in table", p->name);
+	cs_errstr_set(errstr, errstr_size, "property \"%s%s\": bad type in table", pre, p->name);
 	return CS_ERR_INVAL;
 }
 
@@ -81,7 +82,7 @@ cs_err_t cs_conf_defaults(const cs_conf_schema_t *schema, void *obj, char *errst
 		cs_err_t err;
 		if (!p->def)
 			continue;
-		if ((err = cs__conf_apply(p, obj, p->def, errstr, errstr_size)))
+		if ((err = cs__conf_apply(schema, p, obj, p->def, errstr, errstr_size)))
 			return err;
 	}
 	return CS_ERR_OK;
@@ -92,14 +93,15 @@ cs_err_t cs_conf_set(const cs_conf_schema_t *schema, void *obj, const char *key,
 	const cs_conf_prop_t *p = cs__conf_find(schema, key);
 
 	if (p)
-		return cs__conf_apply(p, obj, value, errstr, errstr_size);
+		return cs__conf_apply(schema, p, obj, value, errstr, errstr_size);
 
 	for (const cs_conf_passthru_t *pt = schema->passthru; pt && pt->prefix; pt++) {
 		size_t n = strlen(pt->prefix);
 		if (!strncmp(key, pt->prefix, n) && key[n])
 			return pt->cb(pt->opaque, key + n, value, errstr, errstr_size);
 	}
-	cs_errstr_set(errstr, errstr_size, "unknown property \"%s\"", key);
+	cs_errstr_set(errstr, errstr_size, "unknown property \"%s%s\"", schema->doc_prefix ? schema->doc_prefix : "",
+		      key);
 	return CS_ERR_CONF_UNKNOWN;
 }
 
@@ -135,19 +137,44 @@ cs_err_t cs_conf_set_kv(const cs_conf_schema_t *schema, void *obj, const char *k
 	return err;
 }
 
+/*
+ * A value as written in a file: a '#' after white space starts a comment
+ * ("redis.host=10.0.0.5  # the primary"), "\\#" is a literal '#'; trimmed.
+ */
+static char *cs__value_uncomment(char *v) {
+	char *o = v;
+	for (char *p = v; *p; p++) {
+		if (p[0] == '\\' && p[1] == '#') {
+			*o++ = '#';
+			p++;
+			continue;
+		}
+		if (*p == '#' && p > v && isspace((unsigned char)p[-1]))
+			break;
+		*o++ = *p;
+	}
+	*o = '\0';
+	return cs__trim(v);
+}
+
 cs_err_t cs_conf_load_file(const cs_conf_schema_t *schema, void *obj, const char *path,
 			   char *errstr, size_t errstr_size) {
 	FILE *fp = fopen(path, "r");
 	char line[8192], inner[512];
 	int lineno = 0;
 	cs_err_t err = CS_ERR_OK;
+	struct {
+		char *key;
+		int line;
+	} *seen = NULL;
+	size_t nseen = 0, cap = 0;
 
 	if (!fp) {
 		cs_errstr_set(errstr, errstr_size, "%s: %s", path, strerror(errno));
 		return CS_ERR_IO;
 	}
 	while (fgets(line, sizeof(line), fp)) {
-		char *s, *eq;
+		char *s, *eq, *key;
 		lineno++;
 		if (!strchr(line, '\n') && !feof(fp)) {
 			cs_errstr_set(errstr, errstr_size, "%s:%d: line longer than %zu bytes", path,
@@ -155,7 +182,10 @@ cs_err_t cs_conf_load_file(const cs_conf_schema_t *schema, void *obj, const char
 			err = CS_ERR_CONF_VALUE;
 			break;
 		}
-		s = cs__trim(line);
+		s = line;
+		if (lineno == 1 && !memcmp(s, "\xef\xbb\xbf", 3))
+			s += 3; /* a UTF-8 byte order mark, as some editors write */
+		s = cs__trim(s);
 		if (!*s || *s == '#' || *s == '!')
 			continue;
 		if (!(eq = strchr(s, '='))) {
@@ -165,13 +195,31 @@ cs_err_t cs_conf_load_file(const cs_conf_schema_t *schema, void *obj, const char
 			break;
 		}
 		*eq = '\0';
-		if ((err = cs_conf_set(schema, obj, cs__trim(s), cs__trim(eq + 1), inner,
-				       sizeof(inner)))) {
+		key = cs__trim(s);
+		for (size_t i = 0; i < nseen; i++)
+			if (!strcmp(seen[i].key, key)) {
+				cs_errstr_set(errstr, errstr_size, "%s:%d: \"%s\" is set twice (line %d and line %d)", path,
+					      lineno, key, seen[i].line, lineno);
+				err = CS_ERR_CONF_VALUE;
+				break;
+			}
+		if (err)
+			break;
+		if (cs_array_reserve(&seen, &cap, nseen + 1, sizeof(*seen)) || !(seen[nseen].key = cs_strdup(key))) {
+			cs_errstr_set(errstr, errstr_size, "out of memory");
+			err = CS_ERR_NOMEM;
+			break;
+		}
+		seen[nseen++].line = lineno;
+		if ((err = cs_conf_set(schema, obj, key, cs__value_uncomment(eq + 1), inner, sizeof(inner)))) {
 			cs_errstr_set(errstr, errstr_size, "%s:%d: %s", path, lineno, inner);
 			break;
 		}
 	}
 	fclose(fp);
+	for (size_t i = 0; i < nseen; i++)
+		cs_free(seen[i].key);
+	cs_free(seen);
 	return err;
 }
 
@@ -182,8 +230,8 @@ cs_err_t cs_conf_check(const cs_conf_schema_t *schema, const void *obj, char *er
 			continue;
 		const char *v = *(char *const *)((const char *)obj + p->offset);
 		if (!v || !*v) {
-			cs_errstr_set(errstr, errstr_size, "required property \"%s\" is not set",
-				      p->name);
+			cs_errstr_set(errstr, errstr_size, "required property \"%s%s\" is not set",
+				      schema->doc_prefix ? schema->doc_prefix : "", p->name);
 			return CS_ERR_CONF_VALUE;
 		}
 	}

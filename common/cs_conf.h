@@ -66,8 +66,10 @@ cs_err_t cs_conf_set(const cs_conf_schema_t *schema, void *obj, const char *key,
 		     const char *value, char *errstr, size_t errstr_size);
 
 /**
- * Reads a properties file: one key=value a line, '#' or '!' comments, blank
- * lines, surrounding white space trimmed. Errors name "path:line".
+ * Reads a properties file: one key=value a line, '#' or '!' comment lines,
+ * blank lines, surrounding white space trimmed, a '#' after white space in a
+ * value starts a comment ("\\#": a literal '#'), a UTF-8 byte order mark
+ * ignored. A key set twice in the file is an error. Errors name "path:line".
  */
 cs_err_t cs_conf_load_file(const cs_conf_schema_t *schema, void *obj, const char *path,
 			   char *errstr, size_t errstr_size);

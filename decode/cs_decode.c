@@ -104,15 +104,11 @@ void cs_decode_conf_destroy(cs_decode_conf_t *conf) {
 
 cs_err_t cs_decode_conf_set(cs_decode_conf_t *conf, const char *key, const char *value, char *errstr,
 			    size_t errstr_size) {
-	char inner[256];
-	cs_err_t err;
 	if (conf->built) {
 		cs_errstr_set(errstr, errstr_size, "decode.%s: the configuration is in use", key);
 		return CS_ERR_INVAL;
 	}
-	if ((err = cs_conf_set(&cs__decode_schema, conf, key, value, inner, sizeof(inner))))
-		cs_errstr_set(errstr, errstr_size, "decode.%s", inner);
-	return err;
+	return cs_conf_set(&cs__decode_schema, conf, key, value, errstr, errstr_size); /* errors name decode.<key> */
 }
 
 void cs_decode_conf_doc_md(void *fp) {

@@ -11,11 +11,20 @@ cat <<'HEAD'
 # Configuration
 
 cshield-ingest reads a properties file in librdkafka's style (`cshield-ingest -c FILE`):
-one `key=value` a line, `#` or `!` comments, blank lines, white space around keys and values
-trimmed. `-X key=value` on the command line sets one more property after the file.
+one `key=value` a line, `#` or `!` comment lines, blank lines, white space around keys and
+values trimmed, a UTF-8 byte order mark ignored. In a value, a `#` after white space starts a
+comment (`redis.host=10.0.0.5  # the primary`); write `\#` for a `#` that belongs to the value.
+`-X key=value` (`--set`) on the command line sets one more property; every `-X` is applied
+after every file, whatever their order on the command line.
 
 - An **unknown key is an error** that names the key, the file and the line
-  (`ingest.conf:4: unknown property "flush.intervall.ms"`), exit code 2.
+  (`ingest.conf:4: unknown property "flush.intervall.ms"`), exit code 2. So is a key set twice
+  in one file (`ingest.conf:9: "topics" is set twice (line 2 and line 9)`), a value out of its
+  range or type, and what only the whole configuration can judge (a required property unset,
+  an unknown TLP label or log level, `aggregate.key.prefix` empty or with characters other than
+  letters, digits, `.`, `_` and `-`, a `metrics.listen` that is not `IPv4:PORT`): every
+  configuration error exits 2 before anything connects; errors of `redis.*` and `decode.*` keys
+  name the whole key (`property "redis.port": "x" is not an integer`).
 - `kafka.*` keys pass through to librdkafka (`kafka.fetch.wait.max.ms=100` is
   `fetch.wait.max.ms=100` on the consumer); librdkafka validates them, and its error is
   reported with the line. `kafka.group.id`, `kafka.enable.auto.commit` and

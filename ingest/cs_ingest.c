@@ -25,7 +25,6 @@
 
 #define CS__MOD "ingest"
 
-cs_err_t cs__ingest_conf_check(const cs_ingest_conf_t *conf, char *errstr, size_t errstr_size);
 
 /* Sets up worker w: decoder, scratch, Redis, dead-letter producer, consumer. */
 static cs_err_t cs__worker_init(cs_ingest_worker_t *w, cs_ingest_t *ing, int id, char *errstr, size_t errstr_size) {
@@ -90,7 +89,7 @@ cs_ingest_t *cs_ingest_new(cs_ingest_conf_t *conf, char *errstr, size_t errstr_s
 	cs_ingest_t *ing = NULL;
 	long n;
 
-	if (cs__ingest_conf_check(conf, errstr, errstr_size))
+	if (cs_ingest_conf_check(conf, errstr, errstr_size))
 		goto err;
 	cs_log_set_level((cs_log_level_t)cs_log_level_parse(conf->log_level));
 	if (!(ing = cs_calloc(1, sizeof(*ing)))) {

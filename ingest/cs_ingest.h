@@ -30,6 +30,12 @@ cs_err_t cs_ingest_conf_load(cs_ingest_conf_t *conf, const char *path, char *err
 /** "key=value" from the command line. */
 cs_err_t cs_ingest_conf_set_kv(cs_ingest_conf_t *conf, const char *kv, char *errstr,
 			       size_t errstr_size);
+/**
+ * Checks what each property alone cannot: required properties, labels,
+ * log level, the key prefix, the metrics address. cs_ingest_new() checks it
+ * too; call it first to tell a configuration error (exit 2) from a run-time one.
+ */
+cs_err_t cs_ingest_conf_check(const cs_ingest_conf_t *conf, char *errstr, size_t errstr_size);
 /** Writes the property tables as Markdown (docs/CONFIGURATION.md). */
 void cs_ingest_conf_doc_md(FILE *fp);
 

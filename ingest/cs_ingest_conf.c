@@ -150,11 +150,7 @@ static cs_err_t cs__kafka_passthru(void *opaque, const char *key, const char *va
 static cs_err_t cs__redis_passthru(void *opaque, const char *key, const char *value, char *errstr,
 				   size_t errstr_size) {
 	cs_ingest_conf_t *conf = opaque;
-	char inner[256];
-	cs_err_t err = cs_conf_set(&cs__redis_schema, &conf->redis, key, value, inner, sizeof(inner));
-	if (err)
-		cs_errstr_set(errstr, errstr_size, "redis.%s", inner);
-	return err;
+	return cs_conf_set(&cs__redis_schema, &conf->redis, key, value, errstr, errstr_size); /* errors name redis.<key> */
 }
 
 static cs_err_t cs__decode_passthru(void *opaque, const char *key, const char *value, char *errstr,
@@ -284,8 +280,7 @@ cs_err_t cs_ingest_conf_set_kv(cs_ingest_conf_t *conf, const char *kv, char *err
 	return cs_conf_set_kv(&schema, conf, kv, errstr, errstr_size);
 }
 
-cs_err_t cs__ingest_conf_check(const cs_ingest_conf_t *conf, char *errstr, size_t errstr_size);
-cs_err_t cs__ingest_conf_check(const cs_ingest_conf_t *conf, char *errstr, size_t errstr_size) {
+cs_err_t cs_ingest_conf_check(const cs_ingest_conf_t *conf, char *errstr, size_t errstr_size) {
 	cs_conf_schema_t schema;
 	cs_conf_passthru_t pt[5];
 	cs__ingest_schema(&schema, pt, (cs_ingest_conf_t *)conf);
@@ -301,6 +296,19 @@ cs_err_t cs__ingest_conf_check(const cs_ingest_conf_t *conf, char *errstr, size_
 			      conf->unregistered_tlp);
 		return CS_ERR_CONF_VALUE;
 	}
+	{
+		/* every key cshield writes starts with it: a name of its own in a shared Redis */
+		size_t n = strlen(conf->key_prefix);
+		if (n == 0 || n > 64 || strspn(conf->key_prefix, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+								  "0123456789._-") != n) {
+			cs_errstr_set(errstr, errstr_size,
+				      "property \"aggregate.key.prefix\": \"%s\" is not 1 to 64 letters, digits, '.', '_' or '-'",
+				      conf->key_prefix);
+			return CS_ERR_CONF_VALUE;
+		}
+	}
+	if (*conf->metrics_listen && cs_ingest_metrics_addr(conf->metrics_listen, NULL, errstr, errstr_size))
+		return CS_ERR_CONF_VALUE;
 	if (strcmp(conf->offsets_out_of_range, "hold") && strcmp(conf->offsets_out_of_range, "reset")) {
 		cs_errstr_set(errstr, errstr_size, "property \"offsets.out.of.range\": \"%s\" is not hold or reset",
 			      conf->offsets_out_of_range);

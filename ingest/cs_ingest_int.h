@@ -394,6 +394,9 @@ rd_kafka_t *cs__ingest_producer_new(cs_ingest_worker_t *w, char *errstr, size_t 
 cs_err_t cs__ingest_consumer_new(cs_ingest_worker_t *w, char *errstr, size_t errstr_size);
 
 /* cs_ingest_metrics.c: the HTTP endpoint (GET /metrics, GET /health). */
+struct sockaddr_in;
+/** Parses metrics.listen ("HOST:PORT", IPv4, port 0..65535) into *out (NULL: only checks). */
+cs_err_t cs_ingest_metrics_addr(const char *spec, struct sockaddr_in *out, char *errstr, size_t errstr_size);
 cs_err_t cs_ingest_metrics_listen(cs_ingest_t *ing, char *errstr, size_t errstr_size);
 void cs_ingest_metrics_start(cs_ingest_t *ing);
 void cs_ingest_metrics_stop(cs_ingest_t *ing);

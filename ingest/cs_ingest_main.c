@@ -5,7 +5,10 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <errno.h>
+#include <getopt.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include <librdkafka/rdkafka.h>
 
@@ -26,6 +29,17 @@ static void cs__on_signal(int sig) {
 		cs_ingest_stop(cs__ing);
 }
 
+/* The status of a program that wrote to stdout: 0, or 1 when the writes failed (a full disk; a
+ * closed pipe is EPIPE, SIGPIPE being ignored). */
+static int cs__stdout_status(void) {
+	if (fflush(stdout) || ferror(stdout)) {
+		if (errno != EPIPE)
+			fprintf(stderr, "cshield-ingest: writing to stdout: %s\n", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 static void cs__usage(FILE *fp) {
 	fprintf(fp,
 		"Usage: cshield-ingest -c FILE [-X key=value]...\n"
@@ -35,8 +49,9 @@ static void cs__usage(FILE *fp) {
 		"configured indicators and writes per-window hit counts to Redis together\n"
 		"with the Kafka offsets they cover (exactly once).\n"
 		"\n"
-		"  -c, --config FILE    properties file (key=value), see docs/CONFIGURATION.md\n"
-		"  -X key=value         set one property (after the file)\n"
+		"  -c, --config FILE    properties file (key=value), see docs/CONFIGURATION.md;\n"
+		"                       several are read in order\n"
+		"  -X, --set key=value  set one property; every -X is applied after every file\n"
 		"      --dump-config-md print every property as Markdown and exit\n"
 		"  -h, --help           this text\n"
 		"  -V, --version        print the version and exit\n"
@@ -47,53 +62,69 @@ static void cs__usage(FILE *fp) {
 }
 
 int main(int argc, char **argv) {
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, 'X'},
+		{"dump-config-md", no_argument, NULL, 'D'}, {"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0}};
 	cs_ingest_conf_t *conf;
 	char errstr[1024];
-	int have_config = 0;
+	const char **files = NULL, **sets = NULL;
+	int nfiles = 0, nsets = 0, c;
 	cs_err_t err;
 	struct sigaction sa;
 
 	cs_proc_init("cshield-ingest");
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			cs__usage(stdout);
-			return 0;
-		}
-		if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
-			printf("cshield-ingest %s (librdkafka %s)\n", CS_VERSION_STR,
-			       rd_kafka_version_str());
-			return 0;
-		}
-		if (!strcmp(argv[i], "--dump-config-md")) {
+	if (!(files = calloc((size_t)argc, sizeof(*files))) || !(sets = calloc((size_t)argc, sizeof(*sets)))) {
+		fprintf(stderr, "cshield-ingest: out of memory\n");
+		return 1;
+	}
+	while ((c = getopt_long(argc, argv, "c:X:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			files[nfiles++] = optarg;
+			break;
+		case 'X':
+			sets[nsets++] = optarg;
+			break;
+		case 'D':
 			cs_ingest_conf_doc_md(stdout);
-			return 0;
+			return cs__stdout_status();
+		case 'h':
+			cs__usage(stdout);
+			return cs__stdout_status();
+		case 'V':
+			printf("cshield-ingest %s (librdkafka %s)\n", CS_VERSION_STR, rd_kafka_version_str());
+			return cs__stdout_status();
+		default:
+			cs__usage(stderr);
+			return 2;
 		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "cshield-ingest: unexpected argument \"%s\"\n\n", argv[optind]);
+		cs__usage(stderr);
+		return 2;
+	}
+	if (nfiles + nsets == 0) {
+		cs__usage(stderr);
+		return 2;
 	}
 	if (!(conf = cs_ingest_conf_new())) {
 		fprintf(stderr, "cshield-ingest: out of memory\n");
 		return 1;
 	}
-	for (int i = 1; i < argc; i++) {
-		if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc) {
-			if (cs_ingest_conf_load(conf, argv[++i], errstr, sizeof(errstr)))
-				goto conf_err;
-			have_config = 1;
-		} else if (!strcmp(argv[i], "-X") && i + 1 < argc) {
-			if (cs_ingest_conf_set_kv(conf, argv[++i], errstr, sizeof(errstr)))
-				goto conf_err;
-			have_config = 1;
-		} else {
-			fprintf(stderr, "cshield-ingest: unknown argument \"%s\"\n\n", argv[i]);
-			cs__usage(stderr);
-			cs_ingest_conf_destroy(conf);
-			return 2;
-		}
-	}
-	if (!have_config) {
-		cs__usage(stderr);
-		cs_ingest_conf_destroy(conf);
-		return 2;
-	}
+	/* the files first, in order, then every -X: the command line wins, whatever the order */
+	for (int i = 0; i < nfiles; i++)
+		if (cs_ingest_conf_load(conf, files[i], errstr, sizeof(errstr)))
+			goto conf_err;
+	for (int i = 0; i < nsets; i++)
+		if (cs_ingest_conf_set_kv(conf, sets[i], errstr, sizeof(errstr)))
+			goto conf_err;
+	free(files);
+	free(sets);
+	files = sets = NULL;
+	if (cs_ingest_conf_check(conf, errstr, sizeof(errstr)))
+		goto conf_err;
 
 	/* SIGTERM/SIGINT handled from here on, start-up included: a clean stop, exit 0 */
 	memset(&sa, 0, sizeof(sa));
@@ -126,5 +157,7 @@ int main(int argc, char **argv) {
 conf_err:
 	fprintf(stderr, "cshield-ingest: %s\n", errstr);
 	cs_ingest_conf_destroy(conf);
+	free(files);
+	free(sets);
 	return 2;
 }

@@ -34,19 +34,18 @@
 
 static const int64_t cs__buckets_ms[7] = {5, 10, 25, 50, 100, 250, 1000};
 
-cs_err_t cs_ingest_metrics_listen(cs_ingest_t *ing, char *errstr, size_t errstr_size) {
-	const char *spec = ing->conf->metrics_listen, *colon = strrchr(spec, ':');
+cs_err_t cs_ingest_metrics_addr(const char *spec, struct sockaddr_in *out, char *errstr, size_t errstr_size) {
+	const char *colon = strrchr(spec, ':');
 	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
 	char host[64];
-	int fd, one = 1;
+	long port = -1;
+	char *end;
 
-	ing->metrics_fd = -1;
-	if (!*spec)
-		return CS_ERR_OK;
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
-	if (!colon || (size_t)(colon - spec) >= sizeof(host) || atoi(colon + 1) < 0 || atoi(colon + 1) > 65535) {
+	if (colon && colon[1] >= '0' && colon[1] <= '9')
+		port = strtol(colon + 1, &end, 10);
+	if (!colon || (size_t)(colon - spec) >= sizeof(host) || port < 0 || port > 65535 || *end) {
 		cs_errstr_set(errstr, errstr_size, "property \"metrics.listen\": \"%s\" is not HOST:PORT", spec);
 		return CS_ERR_CONF_VALUE;
 	}
@@ -56,7 +55,25 @@ cs_err_t cs_ingest_metrics_listen(cs_ingest_t *ing, char *errstr, size_t errstr_
 		cs_errstr_set(errstr, errstr_size, "property \"metrics.listen\": \"%s\" is not an IPv4 address", host);
 		return CS_ERR_CONF_VALUE;
 	}
-	sa.sin_port = htons((uint16_t)atoi(colon + 1));
+	sa.sin_port = htons((uint16_t)port);
+	if (out)
+		*out = sa;
+	return CS_ERR_OK;
+}
+
+cs_err_t cs_ingest_metrics_listen(cs_ingest_t *ing, char *errstr, size_t errstr_size) {
+	const char *spec = ing->conf->metrics_listen;
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	char host[INET_ADDRSTRLEN];
+	int fd, one = 1;
+	cs_err_t err;
+
+	ing->metrics_fd = -1;
+	if (!*spec)
+		return CS_ERR_OK;
+	if ((err = cs_ingest_metrics_addr(spec, &sa, errstr, errstr_size)))
+		return err;
 	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
 	    listen(fd, 128) || getsockname(fd, (struct sockaddr *)&sa, &sl)) {
@@ -66,6 +83,7 @@ cs_err_t cs_ingest_metrics_listen(cs_ingest_t *ing, char *errstr, size_t errstr_
 		return CS_ERR_IO;
 	}
 	ing->metrics_fd = fd;
+	inet_ntop(AF_INET, &sa.sin_addr, host, sizeof(host));
 	CS_LOG_I(CS__MOD, "metrics on http://%s:%d/metrics, health on /health", host, (int)ntohs(sa.sin_port));
 	return CS_ERR_OK;
 }

@@ -47,7 +47,13 @@ int cs_test_0001(void) {
 	CS_TEST_EQ_INT(conf->redis.port, 7001);
 	CS_TEST_EQ_INT(cs_ingest_conf_set(conf, "redis.timeout", "1", errstr, sizeof(errstr)),
 		       CS_ERR_CONF_UNKNOWN);
-	CS_TEST_ASSERT(strstr(errstr, "redis.") && strstr(errstr, "timeout"), "%s", errstr);
+	CS_TEST_ASSERT(strstr(errstr, "unknown property \"redis.timeout\""), "%s", errstr);
+	CS_TEST_EQ_INT(cs_ingest_conf_set(conf, "redis.port", "x", errstr, sizeof(errstr)), CS_ERR_CONF_VALUE);
+	CS_TEST_ASSERT(strstr(errstr, "property \"redis.port\": \"x\" is not an integer"), "%s", errstr);
+	CS_TEST_EQ_INT(cs_ingest_conf_set(conf, "decode.max.depth", "0", errstr, sizeof(errstr)), CS_ERR_CONF_VALUE);
+	CS_TEST_ASSERT(strstr(errstr, "property \"decode.max.depth\": 0 is out of range"), "%s", errstr);
+	CS_TEST_EQ_INT(cs_ingest_conf_set(conf, "decode.nope", "1", errstr, sizeof(errstr)), CS_ERR_CONF_UNKNOWN);
+	CS_TEST_ASSERT(strstr(errstr, "unknown property \"decode.nope\""), "%s", errstr);
 
 	/* files: comments, blanks, white space; errors name file:line */
 	snprintf(path, sizeof(path), "%s/good.conf", cs_test_tmpdir());
@@ -65,6 +71,43 @@ int cs_test_0001(void) {
 	CS_TEST_EQ_INT(cs_test_write_file(path, "topics\n"), 0);
 	CS_TEST_EQ_INT(cs_ingest_conf_load(conf, path, errstr, sizeof(errstr)), CS_ERR_CONF_VALUE);
 	CS_TEST_ASSERT(strstr(errstr, "bad.conf:1:"), "%s", errstr);
+
+	/* inline comments, a literal '#', a byte order mark, a key set twice */
+	CS_TEST_EQ_INT(cs_test_write_file(path, "\xef\xbb\xbftopics=t1  # the SOC topic\n"
+						"aggregate.key.prefix=cs2\t# a prefix of its own\n"
+						"redis.password=pa\\#ss#not-a-comment\n"),
+		       0);
+	CS_TEST_EQ_INT(cs_ingest_conf_load(conf, path, errstr, sizeof(errstr)), 0);
+	CS_TEST_EQ_STR(conf->topics, "t1");
+	CS_TEST_EQ_STR(conf->key_prefix, "cs2");
+	CS_TEST_EQ_STR(conf->redis.password, "pa#ss#not-a-comment");
+	CS_TEST_EQ_INT(cs_test_write_file(path, "topics=a\nflush.interval.ms=50\ntopics=b\n"), 0);
+	CS_TEST_EQ_INT(cs_ingest_conf_load(conf, path, errstr, sizeof(errstr)), CS_ERR_CONF_VALUE);
+	CS_TEST_ASSERT(strstr(errstr, "bad.conf:3: \"topics\" is set twice (line 1 and line 3)"), "%s", errstr);
+
+	/* what the properties alone cannot say */
+	CS_TEST_EQ_INT(cs_ingest_conf_set(conf, "indicators.file", "/x", errstr, sizeof(errstr)), 0);
+	CS_TEST_EQ_INT(cs_ingest_conf_check(conf, errstr, sizeof(errstr)), 0);
+	{
+		static const struct {
+			const char *key, *value, *says;
+		} bad[] = {{"aggregate.key.prefix", "", "aggregate.key.prefix"},
+			   {"aggregate.key.prefix", "a b", "aggregate.key.prefix"},
+			   {"aggregate.key.prefix", "x:y", "aggregate.key.prefix"},
+			   {"metrics.listen", "127.0.0.1:80x", "metrics.listen"},
+			   {"metrics.listen", "localhost:9000", "not an IPv4 address"},
+			   {"offsets.out.of.range", "skip", "offsets.out.of.range"},
+			   {"log.level", "loud", "log.level"}};
+		for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+			cs_ingest_conf_t *c2 = cs_ingest_conf_new();
+			CS_TEST_EQ_INT(cs_ingest_conf_set(c2, "topics", "t", errstr, sizeof(errstr)), 0);
+			CS_TEST_EQ_INT(cs_ingest_conf_set(c2, "indicators.file", "/x", errstr, sizeof(errstr)), 0);
+			CS_TEST_EQ_INT(cs_ingest_conf_set(c2, bad[i].key, bad[i].value, errstr, sizeof(errstr)), 0);
+			CS_TEST_EQ_INT(cs_ingest_conf_check(c2, errstr, sizeof(errstr)), CS_ERR_CONF_VALUE);
+			CS_TEST_ASSERT(strstr(errstr, bad[i].says), "%s=%s: %s", bad[i].key, bad[i].value, errstr);
+			cs_ingest_conf_destroy(c2);
+		}
+	}
 
 	/* -X key=value */
 	CS_TEST_EQ_INT(cs_ingest_conf_set_kv(conf, "log.level=debug", errstr, sizeof(errstr)), 0);

@@ -37,10 +37,24 @@ int cs_test_0007(void) {
 	CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 2);
 	CS_TEST_ASSERT(strstr(out, "typo.conf:4:") && strstr(out, "prot"), "%s", out);
 
-	/* a missing required property */
+	/* a missing required property, a bad value only the whole can judge: configuration errors, 2 */
 	CS_TEST_EQ_INT(cs_test_write_file(path, "topics=t\n"), 0);
-	CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 1);
+	CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 2);
 	CS_TEST_ASSERT(strstr(out, "\"indicators.file\""), "%s", out);
+	CS_TEST_EQ_INT(cs_test_write_file(path, "topics=t\nindicators.file=/dev/null\naggregate.key.prefix=\n"), 0);
+	CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 2);
+	CS_TEST_ASSERT(strstr(out, "aggregate.key.prefix"), "%s", out);
+	/* the command line wins over the file, whatever the order: -X before -c */
+	CS_TEST_EQ_INT(cs_test_write_file(path, "topics=t\nindicators.file=/dev/null\nlog.level=loud\n"), 0);
+	snprintf(cmd, sizeof(cmd), "%s/ingest/cshield-ingest -X log.level=warn -c %s 2>&1", cs_test_bindir(), path);
+	CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 1); /* past the configuration: no indicator in /dev/null */
+	CS_TEST_ASSERT(!strstr(out, "log.level") && strstr(out, "indicator"), "%s", out);
+	snprintf(cmd, sizeof(cmd), "%s/ingest/cshield-ingest -c %s --set log.level=louder 2>&1", cs_test_bindir(), path);
+	CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 2);
+	CS_TEST_ASSERT(strstr(out, "\"louder\""), "%s", out);
+	snprintf(cmd, sizeof(cmd), "%s/ingest/cshield-ingest -c %s extra 2>&1", cs_test_bindir(), path);
+	CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 2);
+	snprintf(cmd, sizeof(cmd), "%s/ingest/cshield-ingest -c %s 2>&1", cs_test_bindir(), path);
 
 	/* docs/CONFIGURATION.md carries the tables as the code generates them */
 	if (getenv("CS_SOURCE_DIR")) {
