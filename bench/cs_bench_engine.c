@@ -630,7 +630,7 @@ int cs_bench_indicators(const size_t *sizes, int nsizes, int json, const char *p
 	for (int k = 0; k < nsizes && k < 16; k++) {
 		char ind[64], errstr[512];
 		const char *ip = ind;
-		cs_corr_load_opts_t opts = {NULL, CS_TLP_AMBER, cache};
+		cs_corr_load_opts_t opts = {NULL, CS_TLP_AMBER, cache, NULL};
 		int64_t rss0, t0;
 		double secs, csecs, rss, swap, p99[2] = {-1, -1};
 		cs_corr_db_t *db, *db2;

@@ -948,27 +948,129 @@ static int cs__ends(const char *s, const char *suffix) {
 	return a >= b && !strcasecmp(s + a - b, suffix);
 }
 
-static cs_err_t cs__load_file(cs_corr_builder_t *b, const char *path, char *errstr, size_t errstr_size) {
-	FILE *fp = fopen(path, "r");
+/* ---- the last good contents of each file (cs_corr_store_t) ---- */
+
+struct cs_corr_store_s {
+	struct cs__stored_s {
+		char *path;
+		char *data;
+		size_t len;
+		int64_t at_ms; /* when it was read */
+	} *v;
+	size_t cnt, cap;
+	char **notes; /* the files the last load took from the store, and why */
+	size_t note_cnt, note_cap;
+};
+
+cs_corr_store_t *cs_corr_store_new(void) {
+	return cs_calloc(1, sizeof(cs_corr_store_t));
+}
+
+static void cs__store_notes_clear(cs_corr_store_t *st) {
+	for (size_t i = 0; i < st->note_cnt; i++)
+		cs_free(st->notes[i]);
+	st->note_cnt = 0;
+}
+
+void cs_corr_store_destroy(cs_corr_store_t *st) {
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->cnt; i++) {
+		cs_free(st->v[i].path);
+		cs_free(st->v[i].data);
+	}
+	cs_free(st->v);
+	cs__store_notes_clear(st);
+	cs_free(st->notes);
+	cs_free(st);
+}
+
+size_t cs_corr_store_fallback_count(const cs_corr_store_t *st) {
+	return st ? st->note_cnt : 0;
+}
+
+const char *cs_corr_store_fallback(const cs_corr_store_t *st, size_t i) {
+	return st && i < st->note_cnt ? st->notes[i] : NULL;
+}
+
+static struct cs__stored_s *cs__store_find(cs_corr_store_t *st, const char *path) {
+	for (size_t i = 0; st && i < st->cnt; i++)
+		if (!strcmp(st->v[i].path, path))
+			return &st->v[i];
+	return NULL;
+}
+
+/* Keeps data (taken over) as the last good contents of path. */
+static void cs__store_put(cs_corr_store_t *st, const char *path, char *data, size_t len) {
+	struct cs__stored_s *e = cs__store_find(st, path);
+	if (!e) {
+		char *p = cs_strdup(path);
+		if (!p || cs_array_reserve(&st->v, &st->cap, st->cnt + 1, sizeof(*st->v))) {
+			cs_free(p);
+			cs_free(data);
+			return; /* a fallback lost, nothing else */
+		}
+		e = &st->v[st->cnt++];
+		memset(e, 0, sizeof(*e));
+		e->path = p;
+	}
+	cs_free(e->data);
+	e->data = data;
+	e->len = len;
+	e->at_ms = cs_wall_ms();
+}
+
+/* A whole file in memory (NUL-terminated); NULL with errstr set. */
+static char *cs__slurp(const char *path, size_t *len, char *errstr, size_t errstr_size) {
+	FILE *fp = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+	if (!fp) {
+		cs_errstr_set(errstr, errstr_size, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		size_t got;
+		if (cs_array_reserve(&buf, &cap, n + 65536 + 1, 1)) {
+			cs_errstr_set(errstr, errstr_size, "%s: out of memory", path);
+			goto err;
+		}
+		got = fread(buf + n, 1, cap - n - 1, fp);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(fp)) {
+		cs_errstr_set(errstr, errstr_size, "%s: read error: %s", path, strerror(errno));
+		goto err;
+	}
+	fclose(fp);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+err:
+	fclose(fp);
+	cs_free(buf);
+	return NULL;
+}
+
+/* Loads one file's contents, data[0..n) (its name: path), in the format they are in. */
+static cs_err_t cs__load_data(cs_corr_builder_t *b, const char *path, const char *data, size_t n, char *errstr,
+			      size_t errstr_size) {
+	FILE *fp;
 	char head[512];
-	size_t n;
+	size_t hn = n < sizeof(head) - 1 ? n : sizeof(head) - 1;
 	int c = 0;
 	cs_err_t err;
 
-	if (!fp) {
-		cs_errstr_set(errstr, errstr_size, "%s: %s", path, strerror(errno));
-		return CS_ERR_IO;
-	}
-	n = fread(head, 1, sizeof(head) - 1, fp);
-	head[n] = '\0';
-	rewind(fp);
-	for (size_t i = 0; i < n && !c; i++)
+	memcpy(head, data, hn);
+	head[hn] = '\0';
+	for (size_t i = 0; i < hn && !c; i++)
 		if (!isspace((unsigned char)head[i]))
 			c = head[i];
 	if (c == '{' || c == '[') {
 		json_error_t jerr;
-		json_t *root = json_loadf(fp, 0, &jerr);
-		fclose(fp);
+		json_t *root = json_loadb(data, n, 0, &jerr);
 		if (!root) {
 			cs_errstr_set(errstr, errstr_size, "%s:%d:%d: invalid JSON: %s", path, jerr.line, jerr.column,
 				      jerr.text);
@@ -988,6 +1090,12 @@ static cs_err_t cs__load_file(cs_corr_builder_t *b, const char *path, char *errs
 			cs_errstr_set(errstr, errstr_size, "%s: out of memory", path);
 		return err;
 	}
+	if (!(fp = fmemopen((void *)data, n ? n : 1, "r"))) {
+		cs_errstr_set(errstr, errstr_size, "%s: %s", path, strerror(errno));
+		return CS_ERR_NOMEM;
+	}
+	if (n == 0)
+		fgetc(fp); /* fmemopen wants a size; an empty file reads as empty */
 	if (strstr(head, "#fields\tindicator") || cs__ends(path, ".intel"))
 		err = cs__load_zeek(b, path, fp, errstr, errstr_size);
 	else if (cs__ends(path, ".csv"))
@@ -998,6 +1106,43 @@ static cs_err_t cs__load_file(cs_corr_builder_t *b, const char *path, char *errs
 	return err;
 }
 
+/*
+ * Loads one file. With a store: a file that loads is kept there; one that
+ * cannot be read or does not parse as a whole (it vanished during a feed
+ * sync, it was cut short) is loaded from its last good contents instead,
+ * and a note says so (cs_corr_store_fallback()).
+ */
+static cs_err_t cs__load_file(cs_corr_builder_t *b, cs_corr_store_t *st, const char *path, char *errstr,
+			      size_t errstr_size) {
+	size_t n = 0;
+	char *data = cs__slurp(path, &n, errstr, errstr_size);
+	cs_err_t err = data ? cs__load_data(b, path, data, n, errstr, errstr_size) : CS_ERR_IO;
+	struct cs__stored_s *e;
+
+	if (!err) {
+		if (st)
+			cs__store_put(st, path, data, n), data = NULL;
+	} else if (err != CS_ERR_NOMEM && (e = cs__store_find(st, path))) {
+		char note[700], when[32];
+		cs_err_t err2;
+		/* what the broken read added is thrown away with the builder's state of this file: a
+		 * parse error leaves no indicator of it (JSON, a CSV header), a vanished file none */
+		cs_time_format_iso8601(e->at_ms / 1000, when, sizeof(when));
+		snprintf(note, sizeof(note), "%.500s; its last good contents (%zu bytes, read %s) are loaded instead",
+			 errstr, e->len, when);
+		if (!(err2 = cs__load_data(b, path, e->data, e->len, errstr, errstr_size))) {
+			char *dup = cs_strdup(note);
+			if (dup && !cs_array_reserve(&st->notes, &st->note_cap, st->note_cnt + 1, sizeof(*st->notes)))
+				st->notes[st->note_cnt++] = dup;
+			else
+				cs_free(dup);
+		}
+		err = err2;
+	}
+	cs_free(data);
+	return err;
+}
+
 cs_corr_db_t *cs_corr_db_load(const char *const *paths, size_t cnt, uint64_t version, char *errstr,
 			      size_t errstr_size) {
 	return cs_corr_db_load_ex(paths, cnt, NULL, version, errstr, errstr_size);
@@ -1005,7 +1150,7 @@ cs_corr_db_t *cs_corr_db_load(const char *const *paths, size_t cnt, uint64_t ver
 
 cs_corr_db_t *cs_corr_db_load_ex(const char *const *paths, size_t cnt, const char *warninglists_dir,
 				 uint64_t version, char *errstr, size_t errstr_size) {
-	cs_corr_load_opts_t opts = {warninglists_dir, CS_TLP_AMBER, NULL};
+	cs_corr_load_opts_t opts = {warninglists_dir, CS_TLP_AMBER, NULL, NULL};
 	return cs_corr_db_load_opts(paths, cnt, &opts, version, errstr, errstr_size);
 }
 
@@ -1024,13 +1169,15 @@ cs_corr_db_t *cs_corr_db_load_opts(const char *const *paths, size_t cnt, const c
 		b.default_tlp = opts->default_tlp;
 		b.cache_dir = opts->cache_dir && *opts->cache_dir ? opts->cache_dir : NULL;
 	}
+	if (opts && opts->store)
+		cs__store_notes_clear(opts->store);
 	for (size_t i = 0; i < cnt; i++) {
 		char ferr[512] = "";
 		const char *slash = strrchr(paths[i], '/');
 		cs_err_t err;
 		b.file_source = slash ? slash + 1 : paths[i];
 		cs__corr_meta_reset(&b);
-		err = cs__load_file(&b, paths[i], ferr, sizeof(ferr));
+		err = cs__load_file(&b, opts ? opts->store : NULL, paths[i], ferr, sizeof(ferr));
 		size_t pl = strlen(paths[i]);
 		const char *why = !strncmp(ferr, paths[i], pl) && ferr[pl] == ':' ? ferr + pl + (ferr[pl + 1] == ' ' ? 2 : 1) : ferr;
 		if (err == CS_ERR_NOMEM || (!err ? 0 : cs__corr_reject(&b, paths[i], why, "", 0))) {
@@ -1079,6 +1226,8 @@ cs_corr_db_t *cs_corr_db_overlay(const cs_corr_db_t *base, const cs_corr_change_
 		b.default_tlp = opts->default_tlp;
 		b.cache_dir = opts->cache_dir && *opts->cache_dir ? opts->cache_dir : NULL;
 	}
+	if (opts && opts->store)
+		cs__store_notes_clear(opts->store);
 	b.file_source = "indicator changes";
 	for (size_t i = 0; i < cnt && !err; i++) {
 		const cs_corr_change_t *c = &changes[i];

@@ -71,7 +71,21 @@ typedef struct cs_corr_load_opts_s {
 	 * A cache file that does not deserialize is ignored and rewritten.
 	 */
 	const char *cache_dir;
+	/*
+	 * The last good contents of each file, kept by the caller across loads
+	 * (cs_corr_store_new()): a file that vanished or does not parse as a whole
+	 * is loaded from them, and cs_corr_store_fallback() says so. NULL: none.
+	 */
+	struct cs_corr_store_s *store;
 } cs_corr_load_opts_t;
+
+typedef struct cs_corr_store_s cs_corr_store_t;
+/** An empty store of last good file contents. @locality the loader's thread */
+cs_corr_store_t *cs_corr_store_new(void);
+void cs_corr_store_destroy(cs_corr_store_t *st);
+/** Files the last load with this store took from it: their count, and each one's note (path, why, when). */
+size_t cs_corr_store_fallback_count(const cs_corr_store_t *st);
+const char *cs_corr_store_fallback(const cs_corr_store_t *st, size_t i);
 
 typedef struct cs_corr_hit_s {
 	const cs_corr_ind_t *ind; /* borrowed from the db */

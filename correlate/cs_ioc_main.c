@@ -117,7 +117,7 @@ int main(int argc, char **argv) {
 	int64_t t0;
 	long rss0;
 	cs_corr_db_t *db;
-	cs_corr_load_opts_t opts = {NULL, CS_TLP_AMBER, NULL};
+	cs_corr_load_opts_t opts = {NULL, CS_TLP_AMBER, NULL, NULL};
 	int all_prefixes = 0;
 
 	cs_proc_init("cshield-ioc");

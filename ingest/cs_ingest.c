@@ -101,6 +101,10 @@ cs_ingest_t *cs_ingest_new(cs_ingest_conf_t *conf, char *errstr, size_t errstr_s
 	pthread_mutex_init(&ing->reg_lock, NULL);
 	ing->started_ms = cs_clock_ms();
 	conf = NULL;
+	if (!(ing->store = cs_corr_store_new())) {
+		cs_errstr_set(errstr, errstr_size, "out of memory");
+		goto err;
+	}
 
 	{
 		cs_corr_db_t *db = cs__ingest_load_set(ing, ++ing->version, errstr, errstr_size);
@@ -352,6 +356,7 @@ void cs_ingest_destroy(cs_ingest_t *ing) {
 	cs_corr_live_destroy(ing->live);
 	cs_corr_db_destroy(ing->base);
 	cs_ingest_changes_destroy(ing->changes);
+	cs_corr_store_destroy(ing->store);
 	cs__ingest_reg_release(ing->reg);
 	pthread_mutex_destroy(&ing->reg_lock);
 	cs_ingest_conf_destroy(ing->conf);

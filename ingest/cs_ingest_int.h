@@ -301,6 +301,7 @@ struct cs_ingest_s {
 	cs_corr_live_t *live;      /* the current indicator set, replaced by the loader thread */
 	cs_corr_db_t *base;        /* the set loaded from the files (a reference), under the change layer */
 	cs_ingest_changes_t *changes; /* indicators.topic; NULL when not set */
+	cs_corr_store_t *store;    /* the last good contents of each indicator file (start-up, then loader thread) */
 	uint64_t version;          /* of the last set loaded (loader thread) */
 	atomic_int reload;         /* SIGHUP: load the files again */
 	pthread_t loader;

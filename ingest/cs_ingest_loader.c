@@ -73,14 +73,20 @@ static size_t cs__indicator_paths(const cs_ingest_conf_t *conf, char **dup, cons
 	return np;
 }
 
+/* How the indicator files are loaded: warning lists, default TLP, cache, the last good contents. */
+static cs_corr_load_opts_t cs__load_opts(cs_ingest_t *ing) {
+	cs_corr_load_opts_t opts = {ing->conf->warninglists_dir,
+				    (cs_tlp_t)cs_tlp_parse(ing->conf->indicators_tlp, strlen(ing->conf->indicators_tlp)),
+				    ing->conf->indicators_cache_dir, ing->store};
+	return opts;
+}
+
 /* Loads the indicator files as set `version`, logging its rejections and size. */
 cs_corr_db_t *cs__ingest_load_set(cs_ingest_t *ing, uint64_t version, char *errstr, size_t errstr_size) {
 	char *dup = NULL;
 	const char *paths[64];
 	size_t np = cs__indicator_paths(ing->conf, &dup, paths, CS_ARRAY_SIZE(paths));
-	cs_corr_load_opts_t opts = {ing->conf->warninglists_dir,
-				    (cs_tlp_t)cs_tlp_parse(ing->conf->indicators_tlp, strlen(ing->conf->indicators_tlp)),
-				    ing->conf->indicators_cache_dir};
+	cs_corr_load_opts_t opts = cs__load_opts(ing);
 	int64_t t0 = cs_clock_ms();
 	cs_corr_db_t *db;
 
@@ -92,6 +98,8 @@ cs_corr_db_t *cs__ingest_load_set(cs_ingest_t *ing, uint64_t version, char *errs
 	cs_free(dup);
 	if (!db)
 		return NULL;
+	for (size_t i = 0; i < cs_corr_store_fallback_count(ing->store); i++) /* a feed sync under way, a file cut short */
+		CS_LOG_W("correlate", "indicator file %s", cs_corr_store_fallback(ing->store, i));
 	for (size_t i = 0; i < cs_corr_db_reject_count(db); i++)
 		CS_LOG_W("correlate", "indicator rejected: %s", cs_corr_db_reject(db, i));
 	CS_LOG_I("correlate", "indicator set version %llu: %zu indicators from %s (%zu rejected, %zu on %zu warning lists; %s) in %lld ms",
@@ -139,9 +147,7 @@ static void cs__publish(cs_ingest_t *ing, cs_corr_db_t *newbase) {
 	}
 	if (ing->changes && cs_ingest_changes_count(ing->changes)) {
 		char errstr[1024];
-		cs_corr_load_opts_t opts = {ing->conf->warninglists_dir,
-					    (cs_tlp_t)cs_tlp_parse(ing->conf->indicators_tlp, strlen(ing->conf->indicators_tlp)),
-					    ing->conf->indicators_cache_dir};
+		cs_corr_load_opts_t opts = cs__load_opts(ing);
 		cs_corr_db_t *top = cs_ingest_changes_layer(ing->changes, ing->base, &opts, ing->version + 1, errstr,
 							    sizeof(errstr));
 		if (top) {

@@ -39,7 +39,7 @@ static const cs_corr_ind_t *find(const cs_corr_db_t *db, const char *value) {
 int cs_test_0010(void) {
 	char csv[512], zeek[512], stix[512], misp[512], errstr[512];
 	const char *paths[4];
-	cs_corr_load_opts_t opts = {NULL, CS_TLP_GREEN, NULL};
+	cs_corr_load_opts_t opts = {NULL, CS_TLP_GREEN, NULL, NULL};
 	const cs_corr_ind_t *ind;
 	cs_corr_db_t *db;
 	cs_corr_scratch_t *scr;
@@ -226,7 +226,7 @@ int cs_test_0010(void) {
 	{
 		char dir[600], list[600], cmd[1400];
 		const char *lp = list;
-		cs_corr_load_opts_t co = {NULL, CS_TLP_AMBER, dir};
+		cs_corr_load_opts_t co = {NULL, CS_TLP_AMBER, dir, NULL};
 		snprintf(dir, sizeof(dir), "%s/hscache", cs_test_tmpdir());
 		snprintf(list, sizeof(list), "%s/patterns.txt", cs_test_tmpdir());
 		CS_TEST_EQ_INT(mkdir(dir, 0700), 0);

@@ -56,7 +56,7 @@ static int write_bytes(const char *path, const char *s, size_t len) {
 
 static cs_corr_db_t *load(const char *path, cs_tlp_t def) {
 	char errstr[512];
-	cs_corr_load_opts_t opts = {NULL, def, NULL};
+	cs_corr_load_opts_t opts = {NULL, def, NULL, NULL};
 	cs_corr_db_t *db = cs_corr_db_load_opts(&path, 1, &opts, 1, errstr, sizeof(errstr));
 	if (!db)
 		CS_TEST_SAY("load %s: %s", path, errstr);
@@ -141,7 +141,7 @@ int cs_test_0017(void) {
 	{
 		char errstr[512];
 		const char *p1 = path;
-		cs_corr_load_opts_t opts = {NULL, CS_TLP_CLEAR, NULL};
+		cs_corr_load_opts_t opts = {NULL, CS_TLP_CLEAR, NULL, NULL};
 		CS_TEST_ASSERT(!(db = cs_corr_db_load_opts(&p1, 1, &opts, 1, errstr, sizeof(errstr))), "loaded");
 		CS_TEST_ASSERT(strstr(errstr, "2 rejected") && strstr(errstr, "tlp:amber+"), "%s", errstr);
 	}

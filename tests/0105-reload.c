@@ -3,14 +3,18 @@
  * Version 1 lacks one indicator (X); the file is rewritten with X and
  * without another (Y): the change is picked up (indicators.reload.interval.ms),
  * loaded aside and swapped in without a restart, and events produced after it
- * count X and no longer Y. A SIGHUP loads again; a broken file leaves the
- * current set in use. Exact counts in Redis for each phase.
+ * count X and no longer Y. A SIGHUP loads again. A file that breaks (its
+ * contents no longer an indicator list) or vanishes (a feed sync that removes
+ * it for a moment) is loaded from its last good contents, said at warn level
+ * with the file named: the set never shrinks under a sync. Exact counts in
+ * Redis for each phase, the second feed's indicator included.
  */
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
 
+#include "cs_common.h"
 #include "cs_test_svc.h"
 
 #define PARTS 3
@@ -50,6 +54,7 @@ static int write_set(const cs_svc_run_t *run, const char *drop, const char *add)
 
 int cs_test_0105(void) {
 	cs_svc_run_t run;
+	char feed2[512];
 	cs_svc_counts_t exp = {0};
 	int rc_check;
 	redisContext *rc;
@@ -61,6 +66,22 @@ int cs_test_0105(void) {
 	CS_TEST_EQ_INT(cs_svc_run_init(&run, "reload",
 				       "flush.interval.ms=50\nworkers=2\nindicators.reload.interval.ms=200\n"),
 		       0);
+	/* a second feed: its own file, one indicator the workload never carries */
+	snprintf(feed2, sizeof(feed2), "%s/feed2.txt", cs_test_tmpdir());
+	CS_TEST_EQ_INT(cs_test_write_file(feed2, "feed2-only.evil-test.eu\n"), 0);
+	{ /* indicators.file names both */
+		static char conf[8192], out[8192];
+		char line[1200], *at;
+		FILE *fp = fopen(run.conf, "r");
+		size_t n = fp ? fread(conf, 1, sizeof(conf) - 1, fp) : 0;
+		CS_TEST_ASSERT(fp && !fclose(fp), "conf");
+		conf[n] = '\0';
+		snprintf(line, sizeof(line), "indicators.file=%s\n", run.ind);
+		CS_TEST_ASSERT((at = strstr(conf, line)), "no indicators.file line");
+		snprintf(out, sizeof(out), "%.*sindicators.file=%s,%s\n%s", (int)(at - conf), conf, run.ind, feed2,
+			 at + strlen(line));
+		CS_TEST_EQ_INT(cs_test_write_file(run.conf, out), 0);
+	}
 	CS_TEST_ASSERT((rc = cs_svc_redis()), "redis");
 	CS_TEST_EQ_INT(cs_svc_topic_create(run.topic, PARTS), 0);
 	t0 = (int64_t)time(NULL) / 60 * 60 - 6 * 3600;
@@ -84,12 +105,36 @@ int cs_test_0105(void) {
 	CS_TEST_EQ_INT(kill(pid, SIGHUP), 0);
 	CS_TEST_ASSERT(!cs_svc_wait_log(run.logf, "indicator set version 2 -> 3", 2, 20000, pid),
 		       "SIGHUP did not load version 3");
-	CS_TEST_EQ_INT(cs_test_write_file(run.ind, "# nothing valid\nnot an indicator\n"), 0);
-	CS_TEST_ASSERT(!cs_svc_wait_log(run.logf, "new indicator set not loaded, version 3 stays in use", 1, 20000, pid),
-		       "a broken file was not refused");
+	/* the first file breaks: loaded from its last good contents (version 4, version 3's indicators) */
+	CS_TEST_EQ_INT(cs_test_write_file(run.ind, "{\"type\": \"bundle\", cut short"), 0);
+	CS_TEST_ASSERT(!cs_svc_wait_log(run.logf, "its last good contents", 1, 20000, pid),
+		       "a broken file was not loaded from its last good contents");
+	CS_TEST_ASSERT(cs_svc_log_count(run.logf, "indicator file ") >= 1 && cs_svc_log_count(run.logf, "invalid JSON") >= 1,
+		       "the warning does not name the file and why");
+	CS_TEST_ASSERT(!cs_svc_wait_log(run.logf, "indicator set version 3 -> 4", 2, 20000, pid), "version 4");
 	CS_TEST_EQ_INT(cs_svc_work_produce_without(run.topic, PARTS, BATCH, 63, t0 + 7200, Y, &exp), 0);
 	CS_TEST_ASSERT(!cs_svc_wait_lag0(rc, &run, PARTS, 3 * BATCH, pid, 60000), "phase 3: lag never reached 0");
-	CS_TEST_ASSERT(!cs_svc_check_counts(rc, &run, &exp, pid), "phase 3: counts with version 3 after a broken file");
+	CS_TEST_ASSERT(!cs_svc_check_counts(rc, &run, &exp, pid), "phase 3: counts after a broken file");
+
+	/* the second feed vanishes for a while: its indicator still counts */
+	CS_TEST_EQ_INT(unlink(feed2), 0);
+	CS_TEST_ASSERT(!cs_svc_wait_log(run.logf, "indicator set version 4 -> 5", 2, 20000, pid), "version 5");
+	CS_TEST_ASSERT(cs_svc_log_count(run.logf, "feed2.txt: No such file or directory; its last good contents") >= 1,
+		       "the vanished feed was not said");
+	{
+		rd_kafka_t *rk = cs_svc_producer("none");
+		char buf[300], ts[32];
+		int len;
+		cs_time_format_iso8601(t0 + 9000, ts, sizeof(ts));
+		CS_TEST_ASSERT(rk, "producer");
+		len = snprintf(buf, sizeof(buf), "{\"timestamp\":\"%s\",\"event_type\":\"dns\",\"dns\":{\"rrname\":\"www.feed2-only.evil-test.eu\"}}", ts);
+		for (int i = 0; i < 7; i++)
+			CS_TEST_EQ_INT(cs_svc_produce(rk, run.topic, i % PARTS, buf, (size_t)len, 0), 0);
+		CS_TEST_EQ_INT(cs_svc_producer_close(rk), 0);
+		cs_svc_counts_add(&exp, (t0 + 9000) / 60 * 60, "feed2-only.evil-test.eu", 7);
+	}
+	CS_TEST_ASSERT(!cs_svc_wait_lag0(rc, &run, PARTS, 3 * BATCH + 7, pid, 60000), "phase 4: lag never reached 0");
+	CS_TEST_ASSERT(!cs_svc_check_counts(rc, &run, &exp, pid), "phase 4: counts while a feed file is gone");
 
 	kill(pid, SIGTERM);
 	CS_TEST_EQ_INT(cs_svc_wait(pid, 30000), 0);
