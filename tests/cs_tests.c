@@ -48,7 +48,8 @@
 	XX(0113, "alerts-blocked", "the alerts topic refuses every alert: no hit recorded, offsets held; once it accepts, all counted once") \
 	XX(0114, "bytes-cap", "flush.max.bytes alone drives the flushes: nearly all recorded long before the interval, exact counts") \
 	XX(0115, "hostile-peers", "idle, garbage, oversized, reset and slow peers on the metrics port, the log pipe closed: /health within 1 s, exact counts, exit 0") \
-	XX(0116, "hostile-redis", "wrong types, non-integer and overflowing counts, malformed and beyond-the-log offsets in Redis: refused with the key named, nothing written, exact once mended")
+	XX(0116, "hostile-redis", "wrong types, non-integer and overflowing counts, malformed and beyond-the-log offsets in Redis: refused with the key named, nothing written, exact once mended") \
+	XX(0117, "report-hostile", "cshield-report: plain dates, --from after --to, and counts, fields and types in Redis it did not write: errors naming the key")
 
 #define CS__DECL(num, name, desc) int cs_test_##num(void);
 CS_TESTS(CS__DECL)
