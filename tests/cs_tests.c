@@ -10,46 +10,13 @@
 #include <unistd.h>
 
 #include <time.h>
+#include <ftw.h>
+#include <sys/stat.h>
 
 #include "cs_test.h"
 #include "cs_common.h"
 
-#define CS_TESTS(XX)                                                     \
-	XX(0001, "conf", "property tables, files, pass-through")       \
-	XX(0002, "time", "ISO 8601 parsing")                            \
-	XX(0003, "norm", "host and URL normalization")                  \
-	XX(0004, "corr", "indicator list loading and matching")         \
-	XX(0005, "decode", "event decoding on real samples")            \
-	XX(0006, "agg", "pre-aggregation table")                        \
-	XX(0007, "cli", "command-line behaviour of the programs")       \
-	XX(0008, "decode-diff", "streaming decoder vs jansson reference on real samples") \
-	XX(0009, "feeds", "real indicator feeds in every format; real events x real indicators") \
-	XX(0010, "ind-meta", "indicator metadata per format (source, TLP, confidence, tags, validity, scope) and its match-time semantics") \
-	XX(0011, "hot-swap", "a live indicator set replaced 60 times under 4 matching threads (TSan build too)") \
-	XX(0012, "bench-gen", "the benchmark generator: hits where it says, none where it does not, every format, deterministic") \
-	XX(0013, "overlay", "indicator changes layered over a loaded set: revoke, redefine, add, later wins, rejections") \
-	XX(0014, "decode-shapes", "events read along learned shapes decode exactly as the full scan decodes them") \
-	XX(0015, "json", "the one JSON writer: escaping (controls, ill-formed UTF-8 as U+FFFD) read back by jansson, commas, log lines") \
-	XX(0016, "flush-enc", "the flush call's KEYS and ARGV read back by the documented layout; the key schema's names") \
-	XX(0017, "hostile-feeds", "CSV as RFC 4180 reads it, MISP tags that almost name a label, NUL bytes, too-broad patterns, mapped IPv6 prefixes") \
-	XX(0100, "e2e", "Kafka -> cshield-ingest -> Redis, exact counts") \
-	XX(0101, "restart", "kill -9 and restart: nothing lost, nothing twice") \
-	XX(0102, "churn", "members join and leave while consuming: exact counts") \
-	XX(0103, "redis-freeze", "redis-server frozen (SIGSTOP) mid-stream: exact counts after the thaw") \
-	XX(0104, "redis-rebalance", "the group rebalances while Redis is frozen (eager and cooperative): exact counts after the thaw") \
-	XX(0105, "reload", "indicator files change under a running ingest (file change, SIGHUP, broken file): exact counts per version") \
-	XX(0106, "participants", "participant registry: attribution, TLP per event and hit, dimension counts, report per audience, reload") \
-	XX(0107, "redis-restart", "redis-server killed twice mid-stream, back from its AOF: exact counts and alerts") \
-	XX(0108, "broker-restart", "the Kafka broker killed mid-stream and restarted: exact counts and alerts") \
-	XX(0109, "changes", "indicator changes from a Kafka topic layered over the files' set, live and after a restart: exact counts") \
-	XX(0110, "mock-faults", "Fetch and OffsetCommit errors, dropped connections, broker down (librdkafka mock cluster): exact counts") \
-	XX(0111, "late", "events older than the grace period counted in their arrival window, as late, alike after a replay") \
-	XX(0112, "dead-letters", "every rejection reason interleaved with good events: each dead-lettered once with its reason and source, the good counted exactly") \
-	XX(0113, "alerts-blocked", "the alerts topic refuses every alert: no hit recorded, offsets held; once it accepts, all counted once") \
-	XX(0114, "bytes-cap", "flush.max.bytes alone drives the flushes: nearly all recorded long before the interval, exact counts") \
-	XX(0115, "hostile-peers", "idle, garbage, oversized, reset and slow peers on the metrics port, the log pipe closed: /health within 1 s, exact counts, exit 0") \
-	XX(0116, "hostile-redis", "wrong types, non-integer and overflowing counts, malformed and beyond-the-log offsets in Redis: refused with the key named, nothing written, exact once mended") \
-	XX(0117, "report-hostile", "cshield-report: plain dates, --from after --to, and counts, fields and types in Redis it did not write: errors naming the key")
+#include "cs_tests_table.h" /* CS_TESTS(XX), generated from tests/tests.tsv */
 
 #define CS__DECL(num, name, desc) int cs_test_##num(void);
 CS_TESTS(CS__DECL)
@@ -83,11 +50,13 @@ void cs_test_sleep_ms(int ms) {
 	nanosleep(&ts, NULL);
 }
 
+static char cs__tmpdir[256]; /* this process's temp folder, once made */
+
 const char *cs_test_tmpdir(void) {
-	static char dir[256];
+	char *dir = cs__tmpdir;
 	if (!dir[0]) {
 		const char *base = getenv("TMPDIR");
-		snprintf(dir, sizeof(dir), "%s/cs-test-XXXXXX", base ? base : "/tmp");
+		snprintf(dir, sizeof(cs__tmpdir), "%s/cs-test-XXXXXX", base ? base : "/tmp");
 		if (!mkdtemp(dir)) {
 			perror("mkdtemp");
 			exit(1);
@@ -104,12 +73,36 @@ int cs_test_write_file(const char *path, const char *s) {
 	return fclose(fp) ? -1 : 0;
 }
 
+static int cs__rm(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+	return remove(path);
+}
+
+/*
+ * A test's temp folder is removed when it passes or skips; one that fails
+ * keeps it (logs, configurations) and says where. CS_TEST_KEEP=1 keeps all.
+ */
+static void cs__tmpdir_done(int rc) {
+	const char *keep = getenv("CS_TEST_KEEP");
+	if (!cs__tmpdir[0])
+		return;
+	if (rc && rc != CS_TEST_SKIP) {
+		fprintf(stderr, "    (its files are kept in %s)\n", cs__tmpdir);
+		return;
+	}
+	if (keep && !strcmp(keep, "1"))
+		return;
+	if (nftw(cs__tmpdir, cs__rm, 16, FTW_DEPTH | FTW_PHYS))
+		fprintf(stderr, "    (could not remove %s)\n", cs__tmpdir);
+	cs__tmpdir[0] = '\0';
+}
+
 static int cs__run(const cs__test_t *t) {
 	int rc;
 	fprintf(stderr, "=== %s-%s: %s\n", t->num, t->name, t->desc);
 	rc = t->fn();
 	fprintf(stderr, "=== %s-%s: %s\n", t->num, t->name,
 		rc == 0 ? "PASS" : rc == CS_TEST_SKIP ? "SKIP" : "FAIL");
+	cs__tmpdir_done(rc);
 	return rc;
 }
 
