@@ -10,6 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <librdkafka/rdkafka.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
 
 #include "cs_common.h"
 #include "cs_bench.h"
@@ -111,7 +115,44 @@ static int cs__produce(cs_bench_gen_t *gen, int fmt, long events, const char *br
 	return failed ? 1 : 0;
 }
 
+/* A whole unsigned decimal number; 0 or -1. */
+static int cs__num_u64(const char *s, uint64_t *out) {
+	char *end;
+	unsigned long long v;
+	errno = 0;
+	if (!*s || *s == '-')
+		return -1;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* A whole finite number; 0 or -1. */
+static int cs__num_double(const char *s, double *out) {
+	char *end;
+	double v;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v))
+		return -1;
+	*out = v;
+	return 0;
+}
+
 int main(int argc, char **argv) {
+	static const struct option opts[] = {
+		{"seed", required_argument, NULL, 's'},     {"indicators", required_argument, NULL, 'i'},
+		{"events", required_argument, NULL, 'n'},   {"format", required_argument, NULL, 'f'},
+		{"threads", required_argument, NULL, 't'},  {"plot", required_argument, NULL, 'p'},
+		{"sizes", required_argument, NULL, 'z'},    {"seconds", required_argument, NULL, 'S'},
+		{"hit-rate", required_argument, NULL, 'H'}, {"start", required_argument, NULL, 'a'},
+		{"span", required_argument, NULL, 'A'},     {"brokers", required_argument, NULL, 'b'},
+		{"topic", required_argument, NULL, 'T'},    {"compression", required_argument, NULL, 'C'},
+		{"json", no_argument, NULL, 'j'},           {"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},        {NULL, 0, NULL, 0}};
+	int c, optidx = 0, bad = 0;
 	cs_bench_gen_opts_t o = {1, 0.001, 0, 600, 1000};
 	long events = 100000;
 	const char *cmd = NULL, *brokers = getenv("CS_KAFKA_BOOTSTRAP"), *topic = "cshield.events";
@@ -124,66 +165,95 @@ int main(int argc, char **argv) {
 	cs_bench_gen_t *gen;
 
 	cs_proc_init("cshield-bench");
-
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+	while ((c = getopt_long(argc, argv, "hV", opts, &optidx)) != -1) {
+		switch (c) {
+		case 'h':
 			cs__usage(stdout);
-			return 0;
-		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			return cs_proc_stdout_status("cshield-bench");
+		case 'V':
 			printf("cshield-bench %s\n", CS_VERSION_STR);
-			return 0;
-		} else if (a[0] != '-' && !cmd) {
-			cmd = a;
-			continue;
-		} else if (!strcmp(a, "--json")) {
+			return cs_proc_stdout_status("cshield-bench");
+		case 'j':
 			json = 1;
-			continue;
-		} else if (!v) {
-			fprintf(stderr, "cshield-bench: \"%s\" needs a value or is unknown\n", a);
-			return 2;
-		} else if (!strcmp(a, "--seed")) {
-			o.seed = strtoull(v, NULL, 10);
-		} else if (!strcmp(a, "--indicators")) {
-			o.indicators = strtoull(v, NULL, 10);
+			break;
+		case 's':
+			bad |= cs__num_u64(optarg, &o.seed);
+			break;
+		case 'i':
+			bad |= cs__num_u64(optarg, &o.indicators);
 			have_ind = 1;
-		} else if (!strcmp(a, "--events")) {
-			events = strtol(v, NULL, 10);
+			break;
+		case 'n': {
+			uint64_t n = 0;
+			bad |= cs__num_u64(optarg, &n) || n > LONG_MAX;
+			events = (long)n;
 			have_events = 1;
-		} else if (!strcmp(a, "--format")) {
-			if ((fmt = cs_bench_fmt_parse(v)) < 0) {
-				fprintf(stderr, "cshield-bench: unknown format \"%s\"\n", v);
+			break;
+		}
+		case 'f':
+			if ((fmt = cs_bench_fmt_parse(optarg)) < 0) {
+				fprintf(stderr, "cshield-bench: unknown format \"%s\"\n", optarg);
 				return 2;
 			}
-			fmt_name = v;
+			fmt_name = optarg;
 			have_fmt = 1;
-		} else if (!strcmp(a, "--threads")) {
-			threads = atoi(v);
-		} else if (!strcmp(a, "--plot")) {
-			plot = v;
-		} else if (!strcmp(a, "--sizes")) {
-			sizes_arg = v;
-		} else if (!strcmp(a, "--seconds")) {
-			seconds = strtod(v, NULL);
-		} else if (!strcmp(a, "--hit-rate")) {
-			o.hit_rate = strtod(v, NULL);
+			break;
+		case 't': {
+			uint64_t n = 0;
+			bad |= cs__num_u64(optarg, &n) || n < 1 || n > 1024;
+			threads = (int)n;
+			break;
+		}
+		case 'p':
+			plot = optarg;
+			break;
+		case 'z':
+			sizes_arg = optarg;
+			break;
+		case 'S':
+			bad |= cs__num_double(optarg, &seconds) || seconds <= 0;
+			break;
+		case 'H':
+			bad |= cs__num_double(optarg, &o.hit_rate);
 			have_hit = 1;
-		} else if (!strcmp(a, "--start")) {
-			o.ts_start_s = strtoll(v, NULL, 10);
+			break;
+		case 'a': {
+			uint64_t n = 0;
+			bad |= cs__num_u64(optarg, &n) || n > INT64_MAX;
+			o.ts_start_s = (int64_t)n;
 			have_start = 1;
-		} else if (!strcmp(a, "--span")) {
-			o.ts_span_s = strtoll(v, NULL, 10);
-		} else if (!strcmp(a, "--brokers")) {
-			brokers = v;
-		} else if (!strcmp(a, "--topic")) {
-			topic = v;
-		} else if (!strcmp(a, "--compression")) {
-			compression = v;
-		} else {
-			fprintf(stderr, "cshield-bench: unknown option \"%s\"\n", a);
+			break;
+		}
+		case 'A': {
+			uint64_t n = 0;
+			bad |= cs__num_u64(optarg, &n) || n > INT64_MAX;
+			o.ts_span_s = (int64_t)n;
+			break;
+		}
+		case 'b':
+			brokers = optarg;
+			break;
+		case 'T':
+			topic = optarg;
+			break;
+		case 'C':
+			compression = optarg;
+			break;
+		default:
+			cs__usage(stderr);
 			return 2;
 		}
-		i++;
+		if (bad) {
+			fprintf(stderr, "cshield-bench: --%s \"%s\" is not a valid value\n", opts[optidx].name, optarg);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		cmd = argv[optind++];
+	if (optind < argc) {
+		fprintf(stderr, "cshield-bench: unexpected argument \"%s\"\n\n", argv[optind]);
+		cs__usage(stderr);
+		return 2;
 	}
 	if (!cmd) {
 		cs__usage(stderr);
@@ -236,5 +306,5 @@ int main(int argc, char **argv) {
 		rc = 2;
 	}
 	cs_bench_gen_destroy(gen);
-	return rc;
+	return rc ? rc : cs_proc_stdout_status("cshield-bench");
 }

@@ -81,6 +81,11 @@ void cs_log_set_program(const char *prog);
  * process) and names the program in the log. @locality main thread, first
  */
 void cs_proc_init(const char *prog);
+/**
+ * What a program that wrote to stdout exits with: 0, or 1 when a write failed
+ * (said on stderr, unless the reader went away: EPIPE).
+ */
+int cs_proc_stdout_status(const char *prog);
 /** Logs one JSON line: {"ts":..,"level":..,"prog":..,"mod":..,"msg":..}. @locality any thread */
 void cs_log(cs_log_level_t level, const char *mod, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

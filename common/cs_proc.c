@@ -2,7 +2,9 @@
  * cs_proc.c - what every cshield program does first.
  * DESIGN: main thread, before any other thread or socket exists.
  */
+#include <errno.h>
 #include <signal.h>
+#include <string.h>
 
 #include "cs_common.h"
 
@@ -12,4 +14,13 @@ void cs_proc_init(const char *prog) {
 	 * the default SIGPIPE would end the process instead. */
 	signal(SIGPIPE, SIG_IGN);
 	cs_log_set_program(prog);
+}
+
+int cs_proc_stdout_status(const char *prog) {
+	if (fflush(stdout) || ferror(stdout)) {
+		if (errno != EPIPE) /* a reader that went away (`| head`) is no error of ours */
+			fprintf(stderr, "%s: writing to stdout: %s\n", prog, strerror(errno));
+		return 1;
+	}
+	return 0;
 }

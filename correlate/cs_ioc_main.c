@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <getopt.h>
 #include <sys/resource.h>
 
 #include "cs_json.h"
@@ -48,22 +49,26 @@ typedef struct {
 
 static int cs__on_hit(void *opaque, const cs_corr_hit_t *hit) {
 	cs__mctx_t *mc = opaque;
-	printf("{\"event\":%ld,\"indicator\":", mc->event);
-	cs_json_write_str(stdout, hit->ind->origin, strlen(hit->ind->origin));
-	printf(",\"type\":\"%s\",\"value\":", hit->ind->pattern ? "pattern" : cs_obs_type2str(hit->ind->type));
-	cs_json_write_str(stdout, hit->ind->value, strlen(hit->ind->value));
-	printf(",\"observable\":");
-	cs_json_write_str(stdout, hit->obs->value, hit->obs->len);
-	printf(",\"observable_type\":\"%s\",\"role\":\"%s\",\"tlp\":\"%s\",\"source\":", cs_obs_type2str(hit->obs->type),
-	       cs_obs_role2str(hit->obs->role), cs_tlp2str(hit->ind->tlp));
-	cs_json_write_str(stdout, hit->ind->source, strlen(hit->ind->source));
-	if (hit->ind->confidence >= 0)
-		printf(",\"confidence\":%d", hit->ind->confidence);
-	if (*hit->ind->tags) {
-		printf(",\"tags\":");
-		cs_json_write_str(stdout, hit->ind->tags, strlen(hit->ind->tags));
-	}
-	printf(",\"set_version\":%llu}\n", (unsigned long long)hit->db_version);
+	const cs_corr_ind_t *ind = hit->ind;
+	cs_jw_t jw;
+	cs_jw_init(&jw, stdout);
+	cs_jw_obj_begin(&jw);
+	cs_jw_kint(&jw, "event", mc->event);
+	cs_jw_kstr(&jw, "indicator", ind->origin);
+	cs_jw_kstr(&jw, "type", ind->pattern ? "pattern" : cs_obs_type2str(ind->type));
+	cs_jw_kstr(&jw, "value", ind->value);
+	cs_jw_kstrn(&jw, "observable", hit->obs->value, hit->obs->len);
+	cs_jw_kstr(&jw, "observable_type", cs_obs_type2str(hit->obs->type));
+	cs_jw_kstr(&jw, "role", cs_obs_role2str(hit->obs->role));
+	cs_jw_kstr(&jw, "tlp", cs_tlp2str(ind->tlp));
+	cs_jw_kstr(&jw, "source", ind->source);
+	if (ind->confidence >= 0)
+		cs_jw_kint(&jw, "confidence", ind->confidence);
+	if (*ind->tags)
+		cs_jw_kstr(&jw, "tags", ind->tags);
+	cs_jw_kuint(&jw, "set_version", hit->db_version);
+	cs_jw_obj_end(&jw);
+	putchar('\n');
 	return 0;
 }
 
@@ -110,56 +115,74 @@ out:
 }
 
 int main(int argc, char **argv) {
-	const char *cmd = argc > 1 ? argv[1] : NULL, *events = NULL, **paths;
+	static const struct option opts[] = {
+		{"events", required_argument, NULL, 'e'}, {"format", required_argument, NULL, 'f'},
+		{"tlp", required_argument, NULL, 't'},    {"all-prefixes", no_argument, NULL, 'a'},
+		{"cache", required_argument, NULL, 'c'},  {"indicators", no_argument, NULL, 'i'},
+		{"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0}};
+	const char *cmd, *events = NULL, **paths;
 	char errstr[1024];
 	size_t np = 0;
 	int fmt = CS_DECODE_FMT_AUTO, rc = 0;
 	int64_t t0;
 	long rss0;
 	cs_corr_db_t *db;
-	cs_corr_load_opts_t opts = {NULL, CS_TLP_AMBER, NULL, NULL};
-	int all_prefixes = 0;
+	cs_corr_load_opts_t opts_load = {NULL, CS_TLP_AMBER, NULL, NULL};
+	int all_prefixes = 0, c;
 
 	cs_proc_init("cshield-ioc");
-	if (!cmd || !strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
-		cs__usage(cmd ? stdout : stderr);
-		return cmd ? 0 : 2;
-	}
-	if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
-		printf("cshield-ioc %s\n", CS_VERSION_STR);
-		return 0;
-	}
 	if (!(paths = calloc((size_t)argc, sizeof(*paths))))
 		return 1;
-	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--events") && i + 1 < argc)
-			events = argv[++i];
-		else if (!strcmp(argv[i], "--format") && i + 1 < argc) {
-			if ((fmt = cs_decode_fmt_parse(argv[++i])) < 0) {
-				fprintf(stderr, "cshield-ioc: unknown format \"%s\"\n", argv[i]);
+	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			cs__usage(stdout);
+			free(paths);
+			return cs_proc_stdout_status("cshield-ioc");
+		case 'V':
+			printf("cshield-ioc %s\n", CS_VERSION_STR);
+			free(paths);
+			return cs_proc_stdout_status("cshield-ioc");
+		case 'e':
+			events = optarg;
+			break;
+		case 'f':
+			if ((fmt = cs_decode_fmt_parse(optarg)) < 0) {
+				fprintf(stderr, "cshield-ioc: unknown format \"%s\"\n", optarg);
 				free(paths);
 				return 2;
 			}
-		} else if (!strcmp(argv[i], "--tlp") && i + 1 < argc) {
-			int t = cs_tlp_parse(argv[i + 1], strlen(argv[i + 1]));
+			break;
+		case 't': {
+			int t = cs_tlp_parse(optarg, strlen(optarg));
 			if (t < 0) {
 				fprintf(stderr, "cshield-ioc: unknown TLP label \"%s\" (clear, green, amber, amber+strict, red)\n",
-					argv[i + 1]);
+					optarg);
 				free(paths);
 				return 2;
 			}
-			opts.default_tlp = (cs_tlp_t)t;
-			i++;
-		} else if (!strcmp(argv[i], "--all-prefixes")) {
+			opts_load.default_tlp = (cs_tlp_t)t;
+			break;
+		}
+		case 'a':
 			all_prefixes = 1;
-		} else if (!strcmp(argv[i], "--cache") && i + 1 < argc) {
-			opts.cache_dir = argv[++i];
-		} else if (!strcmp(argv[i], "--indicators"))
-			continue;
-		else
-			paths[np++] = argv[i];
+			break;
+		case 'c':
+			opts_load.cache_dir = optarg;
+			break;
+		case 'i': /* --indicators: the paths that follow (a marker, as before) */
+			break;
+		default:
+			cs__usage(stderr);
+			free(paths);
+			return 2;
+		}
 	}
-	if (!np || (strcmp(cmd, "validate") && strcmp(cmd, "describe") && strcmp(cmd, "match")) ||
+	cmd = optind < argc ? argv[optind++] : NULL;
+	while (optind < argc)
+		paths[np++] = argv[optind++];
+	if (!cmd || !np || (strcmp(cmd, "validate") && strcmp(cmd, "describe") && strcmp(cmd, "match")) ||
 	    (!strcmp(cmd, "match") && !events)) {
 		cs__usage(stderr);
 		free(paths);
@@ -167,7 +190,7 @@ int main(int argc, char **argv) {
 	}
 	rss0 = cs__maxrss_kb();
 	t0 = cs_clock_ms();
-	db = cs_corr_db_load_opts(paths, np, &opts, 1, errstr, sizeof(errstr));
+	db = cs_corr_db_load_opts(paths, np, &opts_load, 1, errstr, sizeof(errstr));
 	if (!db) {
 		fprintf(stderr, "cshield-ioc: %s\n", errstr);
 		free(paths);
@@ -189,24 +212,36 @@ int main(int argc, char **argv) {
 			else
 				by[ind->type]++;
 		}
-		printf("{\"indicators\":%zu,\"rejected\":%zu,\"build_ms\":%lld,\"max_rss_growth_kb\":%ld,\"by_type\":{",
-		       cs_corr_db_count(db), cs_corr_db_reject_count(db), (long long)(cs_clock_ms() - t0),
-		       cs__maxrss_kb() - rss0);
-		for (int t = 0, first = 1; t < CS_OBS__TYPE_CNT; t++)
-			if (by[t] && t != CS_OBS_TEXT) {
-				printf("%s\"%s\":%zu", first ? "" : ",", cs_obs_type2str((cs_obs_type_t)t), by[t]);
-				first = 0;
-			}
-		printf("%s\"pattern\":%zu},\"by_tlp\":{", ",", patterns);
-		for (int t = 0; t < CS_TLP__CNT; t++)
-			printf("%s\"%s\":%zu", t ? "," : "", cs_tlp2str((cs_tlp_t)t), tlp[t]);
-		printf("},\"scoped\":%zu,\"time_bounded\":%zu,\"patterns\":", scoped, bounded);
-		cs_json_write_str(stdout, cs_corr_db_patterns_note(db), strlen(cs_corr_db_patterns_note(db)));
-		printf("}\n");
+		{
+			cs_jw_t jw;
+			cs_jw_init(&jw, stdout);
+			cs_jw_obj_begin(&jw);
+			cs_jw_kuint(&jw, "indicators", cs_corr_db_count(db));
+			cs_jw_kuint(&jw, "rejected", cs_corr_db_reject_count(db));
+			cs_jw_kint(&jw, "build_ms", cs_clock_ms() - t0);
+			cs_jw_kint(&jw, "max_rss_growth_kb", cs__maxrss_kb() - rss0);
+			cs_jw_key(&jw, "by_type");
+			cs_jw_obj_begin(&jw);
+			for (int t = 0; t < CS_OBS__TYPE_CNT; t++)
+				if (by[t] && t != CS_OBS_TEXT)
+					cs_jw_kuint(&jw, cs_obs_type2str((cs_obs_type_t)t), by[t]);
+			cs_jw_kuint(&jw, "pattern", patterns);
+			cs_jw_obj_end(&jw);
+			cs_jw_key(&jw, "by_tlp");
+			cs_jw_obj_begin(&jw);
+			for (int t = 0; t < CS_TLP__CNT; t++)
+				cs_jw_kuint(&jw, cs_tlp2str((cs_tlp_t)t), tlp[t]);
+			cs_jw_obj_end(&jw);
+			cs_jw_kuint(&jw, "scoped", scoped);
+			cs_jw_kuint(&jw, "time_bounded", bounded);
+			cs_jw_kstr(&jw, "patterns", cs_corr_db_patterns_note(db));
+			cs_jw_obj_end(&jw);
+			putchar('\n');
+		}
 	} else {
 		rc = cs__match(db, events, fmt, all_prefixes);
 	}
 	cs_corr_db_destroy(db);
 	free(paths);
-	return rc;
+	return rc ? rc : cs_proc_stdout_status("cshield-ioc");
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <getopt.h>
 
 #include "cs_json.h"
 #include "cs_decode.h"
@@ -20,7 +21,7 @@ static void cs__usage(FILE *fp) {
 		"  --format F     auto (default), ecs, eve, zeek, ocsf or cef\n"
 		"  --encoding E   the input is one zstd or lz4 frame (as with a Kafka header\n"
 		"                 content-encoding)\n"
-		"  -X key=value   a decoder property (decode.max.depth=32, decode.fields.eve=...)\n"
+		"  -X, --set key=value  a decoder property (decode.max.depth=32, decode.fields.eve=...)\n"
 		"  --fields-md    print the built-in field maps as Markdown and exit\n"
 		"  -h, --help     this text\n"
 		"  -V, --version  print the version and exit\n");
@@ -33,39 +34,67 @@ typedef struct {
 
 static int cs__print(void *opaque, const cs_decode_event_t *ev, cs_decode_reject_t r) {
 	cs__stats_t *st = opaque;
-	printf("{\"event\":%ld,\"offset\":%zu", st->n++, ev->offset);
+	cs_jw_t jw;
+	cs_jw_init(&jw, stdout);
+	cs_jw_obj_begin(&jw);
+	cs_jw_kint(&jw, "event", st->n++);
+	cs_jw_kuint(&jw, "offset", ev->offset);
 	if (r != CS_DECODE_OK) {
 		st->rejected++;
-		printf(",\"rejected\":\"%s\",\"reason\":\"%s\"}\n", cs_decode_reject2code(r), cs_decode_reject2str(r));
-		return 0;
+		cs_jw_kstr(&jw, "rejected", cs_decode_reject2code(r));
+		cs_jw_kstr(&jw, "reason", cs_decode_reject2str(r));
+	} else {
+		cs_jw_kstr(&jw, "format", cs_decode_fmt2str(ev->fmt));
+		if (ev->ts_ms) {
+			char ts[32];
+			cs_time_format_iso8601(ev->ts_ms / 1000, ts, sizeof(ts));
+			cs_jw_kint(&jw, "time_ms", ev->ts_ms);
+			cs_jw_kstr(&jw, "time", ts);
+		}
+		if (ev->org)
+			cs_jw_kstrn(&jw, "org", ev->org, ev->org_len);
+		if (ev->severity >= 0)
+			cs_jw_kint(&jw, "severity", ev->severity);
+		if (ev->category)
+			cs_jw_kstrn(&jw, "category", ev->category, ev->category_len);
+		cs_jw_key(&jw, "observables");
+		cs_jw_arr_begin(&jw);
+		for (size_t i = 0; i < ev->obs_cnt; i++) {
+			cs_jw_obj_begin(&jw);
+			cs_jw_kstr(&jw, "type", cs_obs_type2str(ev->obs[i].type));
+			cs_jw_kstrn(&jw, "value", ev->obs[i].value, ev->obs[i].len);
+			cs_jw_kstr(&jw, "role", cs_obs_role2str(ev->obs[i].role));
+			cs_jw_obj_end(&jw);
+		}
+		cs_jw_arr_end(&jw);
 	}
-	printf(",\"format\":\"%s\"", cs_decode_fmt2str(ev->fmt));
-	if (ev->ts_ms) {
-		char ts[32];
-		cs_time_format_iso8601(ev->ts_ms / 1000, ts, sizeof(ts));
-		printf(",\"time_ms\":%lld,\"time\":\"%s\"", (long long)ev->ts_ms, ts);
-	}
-	if (ev->org) {
-		printf(",\"org\":");
-		cs_json_write_str(stdout, ev->org, ev->org_len);
-	}
-	if (ev->severity >= 0)
-		printf(",\"severity\":%d", ev->severity);
-	if (ev->category) {
-		printf(",\"category\":");
-		cs_json_write_str(stdout, ev->category, ev->category_len);
-	}
-	printf(",\"observables\":[");
-	for (size_t i = 0; i < ev->obs_cnt; i++) {
-		printf("%s{\"type\":\"%s\",\"value\":", i ? "," : "", cs_obs_type2str(ev->obs[i].type));
-		cs_json_write_str(stdout, ev->obs[i].value, ev->obs[i].len);
-		printf(",\"role\":\"%s\"}", cs_obs_role2str(ev->obs[i].role));
-	}
-	printf("]}\n");
+	cs_jw_obj_end(&jw);
+	putchar('\n');
 	return 0;
 }
 
+static void cs__fields_md(void) {
+	for (int f = CS_DECODE_FMT_ECS; f < CS_DECODE_FMT_CEF; f++) {
+		const char *mpath, *kind;
+		cs_obs_role_t role;
+		printf("### %s\n\n| path | kind | role |\n|---|---|---|\n", cs_decode_fmt2str((cs_decode_fmt_t)f));
+		for (size_t k = 0; cs_decode_map_entry((cs_decode_fmt_t)f, k, &mpath, &kind, &role) == 0; k++)
+			printf("| `%s` | %s | %s |\n", mpath, kind,
+			       strcmp(kind, "ip") && strcmp(kind, "host") && strcmp(kind, "url") && strcmp(kind, "url_host") &&
+					       strcmp(kind, "url_path") && strcmp(kind, "hash") && strcmp(kind, "email") &&
+					       strcmp(kind, "text")
+				       ? ""
+				       : cs_obs_role2str(role));
+		printf("\n");
+	}
+}
+
 int main(int argc, char **argv) {
+	static const struct option opts[] = {
+		{"format", required_argument, NULL, 'f'}, {"encoding", required_argument, NULL, 'e'},
+		{"set", required_argument, NULL, 'X'},    {"fields-md", no_argument, NULL, 'M'},
+		{"rejections-md", no_argument, NULL, 'R'}, {"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0}};
 	const char *path = NULL, *encoding = NULL;
 	int fmt = CS_DECODE_FMT_AUTO;
 	cs_decode_conf_t *conf = cs_decode_conf_new();
@@ -74,53 +103,41 @@ int main(int argc, char **argv) {
 	size_t len = 0, cap = 0;
 	FILE *fp;
 	cs__stats_t st = {0, 0};
-	int rc = 0;
+	int rc = 0, c;
 
 	cs_proc_init("cshield-decode");
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+	while ((c = getopt_long(argc, argv, "X:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
 			cs__usage(stdout);
-			rc = 0;
+			rc = cs_proc_stdout_status("cshield-decode");
 			goto out;
-		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+		case 'V':
 			printf("cshield-decode %s\n", CS_VERSION_STR);
-			rc = 0;
+			rc = cs_proc_stdout_status("cshield-decode");
 			goto out;
-		} else if (!strcmp(a, "--rejections-md")) {
+		case 'R':
 			for (int r = 0; r < CS_DECODE_REJECT__CNT; r++)
 				printf("| `%s` | %s |\n", cs_decode_reject2code((cs_decode_reject_t)r),
 				       cs_decode_reject2str((cs_decode_reject_t)r));
-			rc = 0;
+			rc = cs_proc_stdout_status("cshield-decode");
 			goto out;
-		} else if (!strcmp(a, "--fields-md")) {
-			for (int f = CS_DECODE_FMT_ECS; f < CS_DECODE_FMT_CEF; f++) {
-				const char *mpath, *kind;
-				cs_obs_role_t role;
-				printf("### %s\n\n| path | kind | role |\n|---|---|---|\n", cs_decode_fmt2str((cs_decode_fmt_t)f));
-				for (size_t k = 0; cs_decode_map_entry((cs_decode_fmt_t)f, k, &mpath, &kind, &role) == 0; k++)
-					printf("| `%s` | %s | %s |\n", mpath, kind,
-					       strcmp(kind, "ip") && strcmp(kind, "host") && strcmp(kind, "url") &&
-							       strcmp(kind, "url_host") && strcmp(kind, "url_path") &&
-							       strcmp(kind, "hash") && strcmp(kind, "email") && strcmp(kind, "text")
-						       ? ""
-						       : cs_obs_role2str(role));
-				printf("\n");
-			}
-			rc = 0;
+		case 'M':
+			cs__fields_md();
+			rc = cs_proc_stdout_status("cshield-decode");
 			goto out;
-		} else if (v && !strcmp(a, "--format")) {
-			if ((fmt = cs_decode_fmt_parse(v)) < 0) {
-				fprintf(stderr, "cshield-decode: unknown format \"%s\" (auto, ecs, eve, zeek, ocsf, cef)\n", v);
+		case 'f':
+			if ((fmt = cs_decode_fmt_parse(optarg)) < 0) {
+				fprintf(stderr, "cshield-decode: unknown format \"%s\" (auto, ecs, eve, zeek, ocsf, cef)\n", optarg);
 				rc = 2;
 				goto out;
 			}
-			i++;
-		} else if (v && !strcmp(a, "--encoding")) {
-			encoding = v;
-			i++;
-		} else if (v && !strcmp(a, "-X")) {
-			char *kv = strdup(v), *eq = kv ? strchr(kv, '=') : NULL;
+			break;
+		case 'e':
+			encoding = optarg;
+			break;
+		case 'X': {
+			char *kv = strdup(optarg), *eq = kv ? strchr(kv, '=') : NULL;
 			int bad = !eq || strncmp(kv, "decode.", 7);
 			if (bad)
 				fprintf(stderr, "cshield-decode: -X expects decode.key=value\n");
@@ -133,15 +150,21 @@ int main(int argc, char **argv) {
 				rc = 2;
 				goto out;
 			}
-			i++;
-		} else if (!path && (a[0] != '-' || !strcmp(a, "-"))) {
-			path = a;
-		} else {
-			fprintf(stderr, "cshield-decode: unknown argument \"%s\"\n\n", a);
+			break;
+		}
+		default:
 			cs__usage(stderr);
 			rc = 2;
 			goto out;
 		}
+	}
+	if (optind < argc)
+		path = argv[optind++];
+	if (optind < argc) {
+		fprintf(stderr, "cshield-decode: unexpected argument \"%s\"\n\n", argv[optind]);
+		cs__usage(stderr);
+		rc = 2;
+		goto out;
 	}
 	if (!path || !strcmp(path, "-"))
 		fp = stdin;
@@ -176,6 +199,7 @@ int main(int argc, char **argv) {
 	cs_decode_message(dec, (cs_decode_fmt_t)fmt, encoding, buf, len, cs__print, &st);
 	fprintf(stderr, "cshield-decode: %ld events, %ld rejected\n", st.n, st.rejected);
 	cs_decode_destroy(dec);
+	rc = cs_proc_stdout_status("cshield-decode");
 out:
 	cs_decode_conf_destroy(conf);
 	free(buf);

@@ -29,17 +29,6 @@ static void cs__on_signal(int sig) {
 		cs_ingest_stop(cs__ing);
 }
 
-/* The status of a program that wrote to stdout: 0, or 1 when the writes failed (a full disk; a
- * closed pipe is EPIPE, SIGPIPE being ignored). */
-static int cs__stdout_status(void) {
-	if (fflush(stdout) || ferror(stdout)) {
-		if (errno != EPIPE)
-			fprintf(stderr, "cshield-ingest: writing to stdout: %s\n", strerror(errno));
-		return 1;
-	}
-	return 0;
-}
-
 static void cs__usage(FILE *fp) {
 	fprintf(fp,
 		"Usage: cshield-ingest -c FILE [-X key=value]...\n"
@@ -88,13 +77,13 @@ int main(int argc, char **argv) {
 			break;
 		case 'D':
 			cs_ingest_conf_doc_md(stdout);
-			return cs__stdout_status();
+			return cs_proc_stdout_status("cshield-ingest");
 		case 'h':
 			cs__usage(stdout);
-			return cs__stdout_status();
+			return cs_proc_stdout_status("cshield-ingest");
 		case 'V':
 			printf("cshield-ingest %s (librdkafka %s)\n", CS_VERSION_STR, rd_kafka_version_str());
-			return cs__stdout_status();
+			return cs_proc_stdout_status("cshield-ingest");
 		default:
 			cs__usage(stderr);
 			return 2;

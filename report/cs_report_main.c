@@ -11,16 +11,6 @@
 #include "cs_json.h"
 #include "cs_report.h"
 
-/* 0, or 1 when writing to stdout failed (a closed pipe is EPIPE: SIGPIPE is ignored). */
-static int cs__stdout_status(void) {
-	if (fflush(stdout) || ferror(stdout)) {
-		if (errno != EPIPE)
-			fprintf(stderr, "cshield-report: writing to stdout: %s\n", strerror(errno));
-		return 1;
-	}
-	return 0;
-}
-
 static void cs__usage(FILE *fp) {
 	fprintf(fp,
 		"Usage: cshield-report [options]\n"
@@ -90,10 +80,10 @@ int main(int argc, char **argv) {
 		switch (c) {
 		case 'h':
 			cs__usage(stdout);
-			return cs__stdout_status();
+			return cs_proc_stdout_status("cshield-report");
 		case 'V':
 			printf("cshield-report %s\n", CS_VERSION_STR);
-			return cs__stdout_status();
+			return cs_proc_stdout_status("cshield-report");
 		case 'j':
 			json = 1;
 			break;
@@ -172,5 +162,5 @@ int main(int argc, char **argv) {
 	else
 		cs_report_print_table(rep, stdout);
 	cs_report_destroy(rep);
-	return cs__stdout_status();
+	return cs_proc_stdout_status("cshield-report");
 }
