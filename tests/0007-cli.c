@@ -3,20 +3,6 @@
 #include <sys/wait.h>
 #include "cs_test.h"
 
-/* Runs a shell command; returns its exit code and its output in out. */
-static int run(const char *cmd, char *out, size_t size) {
-	FILE *p = popen(cmd, "r");
-	size_t n = 0;
-	int st;
-	if (!p)
-		return -1;
-	while (n + 1 < size && fgets(out + n, (int)(size - n), p))
-		n += strlen(out + n);
-	out[n] = '\0';
-	st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 int cs_test_0007(void) {
 	static const char *progs[] = {"ingest/cshield-ingest", "report/cshield-report", "bench/cshield-bench",
 				      "decode/cshield-decode", "correlate/cshield-ioc"};
@@ -24,36 +10,36 @@ int cs_test_0007(void) {
 
 	for (size_t i = 0; i < sizeof(progs) / sizeof(*progs); i++) {
 		snprintf(cmd, sizeof(cmd), "%s/%s --help 2>&1", cs_test_bindir(), progs[i]);
-		CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 0);
+		CS_TEST_EQ_INT(cs_test_run(cmd, out, sizeof(out)), 0);
 		CS_TEST_ASSERT(strstr(out, "Usage:"), "%s --help: %s", progs[i], out);
 		snprintf(cmd, sizeof(cmd), "%s/%s --version 2>&1", cs_test_bindir(), progs[i]);
-		CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 0);
+		CS_TEST_EQ_INT(cs_test_run(cmd, out, sizeof(out)), 0);
 		CS_TEST_ASSERT(strstr(out, "cshield-") && strstr(out, "0."), "%s --version: %s", progs[i], out);
 	}
 	snprintf(path, sizeof(path), "%s/typo.conf", cs_test_tmpdir());
 	CS_TEST_EQ_INT(cs_test_write_file(path, "topics=t\nindicators.file=/dev/null\nkafka.bootstrap.servers=127.0.0.1:1\n"
 						"redis.prot=6379\n"), 0);
 	snprintf(cmd, sizeof(cmd), "%s/ingest/cshield-ingest -c %s 2>&1", cs_test_bindir(), path);
-	CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 2);
+	CS_TEST_EQ_INT(cs_test_run(cmd, out, sizeof(out)), 2);
 	CS_TEST_ASSERT(strstr(out, "typo.conf:4:") && strstr(out, "prot"), "%s", out);
 
 	/* a missing required property, a bad value only the whole can judge: configuration errors, 2 */
 	CS_TEST_EQ_INT(cs_test_write_file(path, "topics=t\n"), 0);
-	CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 2);
+	CS_TEST_EQ_INT(cs_test_run(cmd, out, sizeof(out)), 2);
 	CS_TEST_ASSERT(strstr(out, "\"indicators.file\""), "%s", out);
 	CS_TEST_EQ_INT(cs_test_write_file(path, "topics=t\nindicators.file=/dev/null\naggregate.key.prefix=\n"), 0);
-	CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 2);
+	CS_TEST_EQ_INT(cs_test_run(cmd, out, sizeof(out)), 2);
 	CS_TEST_ASSERT(strstr(out, "aggregate.key.prefix"), "%s", out);
 	/* the command line wins over the file, whatever the order: -X before -c */
 	CS_TEST_EQ_INT(cs_test_write_file(path, "topics=t\nindicators.file=/dev/null\nlog.level=loud\n"), 0);
 	snprintf(cmd, sizeof(cmd), "%s/ingest/cshield-ingest -X log.level=warn -c %s 2>&1", cs_test_bindir(), path);
-	CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 1); /* past the configuration: no indicator in /dev/null */
+	CS_TEST_EQ_INT(cs_test_run(cmd, out, sizeof(out)), 1); /* past the configuration: no indicator in /dev/null */
 	CS_TEST_ASSERT(!strstr(out, "log.level") && strstr(out, "indicator"), "%s", out);
 	snprintf(cmd, sizeof(cmd), "%s/ingest/cshield-ingest -c %s --set log.level=louder 2>&1", cs_test_bindir(), path);
-	CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 2);
+	CS_TEST_EQ_INT(cs_test_run(cmd, out, sizeof(out)), 2);
 	CS_TEST_ASSERT(strstr(out, "\"louder\""), "%s", out);
 	snprintf(cmd, sizeof(cmd), "%s/ingest/cshield-ingest -c %s extra 2>&1", cs_test_bindir(), path);
-	CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 2);
+	CS_TEST_EQ_INT(cs_test_run(cmd, out, sizeof(out)), 2);
 	snprintf(cmd, sizeof(cmd), "%s/ingest/cshield-ingest -c %s 2>&1", cs_test_bindir(), path);
 
 	/* docs/CONFIGURATION.md carries the tables as the code generates them */
@@ -62,7 +48,7 @@ int cs_test_0007(void) {
 		FILE *fp;
 		size_t n;
 		snprintf(cmd, sizeof(cmd), "%s/ingest/cshield-ingest --dump-config-md", cs_test_bindir());
-		CS_TEST_EQ_INT(run(cmd, gen, sizeof(gen)), 0);
+		CS_TEST_EQ_INT(cs_test_run(cmd, gen, sizeof(gen)), 0);
 		snprintf(path, sizeof(path), "%s/docs/CONFIGURATION.md", getenv("CS_SOURCE_DIR"));
 		CS_TEST_ASSERT((fp = fopen(path, "r")), "%s", path);
 		n = fread(doc, 1, sizeof(doc) - 1, fp);
@@ -70,7 +56,7 @@ int cs_test_0007(void) {
 		fclose(fp);
 		CS_TEST_ASSERT(strstr(doc, gen), "docs/CONFIGURATION.md is out of date: run deploy/gen-docs.sh");
 		snprintf(cmd, sizeof(cmd), "%s/decode/cshield-decode --fields-md", cs_test_bindir());
-		CS_TEST_EQ_INT(run(cmd, gen, sizeof(gen)), 0);
+		CS_TEST_EQ_INT(cs_test_run(cmd, gen, sizeof(gen)), 0);
 		snprintf(path, sizeof(path), "%s/docs/FORMATS.md", getenv("CS_SOURCE_DIR"));
 		CS_TEST_ASSERT((fp = fopen(path, "r")), "%s", path);
 		n = fread(doc, 1, sizeof(doc) - 1, fp);
@@ -85,7 +71,7 @@ int cs_test_0007(void) {
 						"{\"src_ip\":\"10.0.0.1\"\n"
 						"CEF:0|V|P|1|2|Port scan|5|src=10.0.0.9 dhost=evil.eu\n"), 0);
 	snprintf(cmd, sizeof(cmd), "%s/decode/cshield-decode %s 2>&1", cs_test_bindir(), path);
-	CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 0);
+	CS_TEST_EQ_INT(cs_test_run(cmd, out, sizeof(out)), 0);
 	CS_TEST_ASSERT(strstr(out, "{\"event\":0,\"offset\":0,\"format\":\"eve\",\"observables\":["
 				   "{\"type\":\"ipv4\",\"value\":\"10.0.0.1\",\"role\":\"source\"},"
 				   "{\"type\":\"domain\",\"value\":\"l2.io\",\"role\":\"tls sni\"}]}"), "%s", out);
@@ -106,7 +92,7 @@ int cs_test_0007(void) {
 							 "{\"process\":{\"command_line\":\"powershell  -enc AAA\"}}\n"), 0);
 		snprintf(cmd, sizeof(cmd), "%s/correlate/cshield-ioc match --indicators %s --events %s 2>&1",
 			 cs_test_bindir(), ipath, epath);
-		CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 0);
+		CS_TEST_EQ_INT(cs_test_run(cmd, out, sizeof(out)), 0);
 		CS_TEST_ASSERT(strstr(out, "{\"event\":1,\"indicator\":\"") && strstr(out, "ioc.txt:1\",\"type\":\"domain\","
 			       "\"value\":\"l2.io\",\"observable\":\"api.l2.io\",\"observable_type\":\"domain\",\"role\":\"tls sni\","
 			       "\"tlp\":\"amber\",\"source\":\"ioc.txt\",\"set_version\":1}"),
@@ -116,7 +102,7 @@ int cs_test_0007(void) {
 			       "%s", out);
 		CS_TEST_ASSERT(strstr(out, "4 lines, 1 rejected"), "%s", out);
 		snprintf(cmd, sizeof(cmd), "%s/correlate/cshield-ioc validate %s 2>&1", cs_test_bindir(), ipath);
-		CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 0);
+		CS_TEST_EQ_INT(cs_test_run(cmd, out, sizeof(out)), 0);
 		CS_TEST_ASSERT(strstr(out, "ioc.txt:3: a bare name or top-level domain is too broad") &&
 				       strstr(out, "2 indicators loaded, 1 rejected"),
 			       "%s", out);
@@ -127,8 +113,8 @@ int cs_test_0007(void) {
 		char a[8192];
 		snprintf(cmd, sizeof(cmd), "%s/bench/cshield-bench gen-events --events 20 --seed 42 --start 1795922040 --hit-rate 0.5 --indicators 10 | md5sum",
 			 cs_test_bindir());
-		CS_TEST_EQ_INT(run(cmd, a, sizeof(a)), 0);
-		CS_TEST_EQ_INT(run(cmd, out, sizeof(out)), 0);
+		CS_TEST_EQ_INT(cs_test_run(cmd, a, sizeof(a)), 0);
+		CS_TEST_EQ_INT(cs_test_run(cmd, out, sizeof(out)), 0);
 		CS_TEST_EQ_STR(a, out);
 	}
 	return 0;

@@ -14,19 +14,6 @@
 #include "cs_keys.h"
 #include "cs_common.h"
 
-static int run(const char *cmd, char *out, size_t size) {
-	FILE *p = popen(cmd, "r");
-	size_t n = 0;
-	int st;
-	if (!p)
-		return -1;
-	while (n + 1 < size && fgets(out + n, (int)(size - n), p))
-		n += strlen(out + n);
-	out[n] = '\0';
-	st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static int cmd(redisContext *rc, const char *fmt, const char *a, const char *b, const char *c) {
 	redisReply *r = redisCommand(rc, fmt, a, b, c);
 	int ok = r && r->type != REDIS_REPLY_ERROR;
@@ -63,7 +50,7 @@ int cs_test_0117(void) {
 
 	/* plain dates: the day of the window, whole */
 	snprintf(c, sizeof(c), "%s --tlp amber --from %s --to %s --json 2>&1", base, day, day);
-	CS_TEST_EQ_INT(run(c, out, sizeof(out)), 0);
+	CS_TEST_EQ_INT(cs_test_run(c, out, sizeof(out)), 0);
 	CS_TEST_ASSERT(strstr(out, "\"indicator\":\"evil.example\",\"tlp\":\"amber\",\"hits\":5") &&
 			       strstr(out, "\"indicator\":\"a.example\",\"tlp\":\"clear\",\"hits\":2"),
 		       "%s", out);
@@ -73,16 +60,16 @@ int cs_test_0117(void) {
 		cs_time_format_iso8601(start - 86400, before, sizeof(before));
 		before[10] = '\0';
 		snprintf(c, sizeof(c), "%s --tlp red --from %s --to %s --json 2>&1", base, before, before);
-		CS_TEST_EQ_INT(run(c, out, sizeof(out)), 0);
+		CS_TEST_EQ_INT(cs_test_run(c, out, sizeof(out)), 0);
 		CS_TEST_EQ_STR(out, "");
 	}
 	snprintf(c, sizeof(c), "%s --from %sT12:00:00Z --to %s 2>&1", base, day, day);
-	CS_TEST_EQ_INT(run(c, out, sizeof(out)), 0); /* within the day: fine */
+	CS_TEST_EQ_INT(cs_test_run(c, out, sizeof(out)), 0); /* within the day: fine */
 	snprintf(c, sizeof(c), "%s --from 2026-12-05 --to 2026-12-04 2>&1", base);
-	CS_TEST_EQ_INT(run(c, out, sizeof(out)), 2);
+	CS_TEST_EQ_INT(cs_test_run(c, out, sizeof(out)), 2);
 	CS_TEST_ASSERT(strstr(out, "--from is after --to"), "%s", out);
 	snprintf(c, sizeof(c), "%s --from 2026-13-45 2>&1", base);
-	CS_TEST_EQ_INT(run(c, out, sizeof(out)), 2);
+	CS_TEST_EQ_INT(cs_test_run(c, out, sizeof(out)), 2);
 
 	/* hostile values: each an error naming the key, exit 1 */
 	{
@@ -96,7 +83,7 @@ int cs_test_0117(void) {
 		for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 			CS_TEST_EQ_INT(cmd(rc, "HSET %s %s %s", wtlp, bad[i].field, bad[i].value), 0);
 			snprintf(c, sizeof(c), "%s --tlp red 2>&1", base);
-			CS_TEST_EQ_INT(run(c, out, sizeof(out)), 1);
+			CS_TEST_EQ_INT(cs_test_run(c, out, sizeof(out)), 1);
 			CS_TEST_ASSERT(strstr(out, wtlp) && strstr(out, bad[i].says), "%s=%s: %s", bad[i].field, bad[i].value,
 				       out);
 			CS_TEST_EQ_INT(cmd(rc, "HDEL %s %s%s", wtlp, bad[i].field, ""), 0);
@@ -106,18 +93,18 @@ int cs_test_0117(void) {
 	CS_TEST_EQ_INT(cmd(rc, "HSET %s %s %s", wtlp, "green|big.example", "9223372036854775000"), 0);
 	CS_TEST_EQ_INT(cmd(rc, "HSET %s %s %s", wtlp, "amber|big.example", "9223372036854775000"), 0);
 	snprintf(c, sizeof(c), "%s --tlp red 2>&1", base);
-	CS_TEST_EQ_INT(run(c, out, sizeof(out)), 1);
+	CS_TEST_EQ_INT(cs_test_run(c, out, sizeof(out)), 1);
 	CS_TEST_ASSERT(strstr(out, "big.example") && strstr(out, "beyond 64 bits"), "%s", out);
 	CS_TEST_EQ_INT(cmd(rc, "HDEL %s %s %s", wtlp, "green|big.example", "amber|big.example"), 0);
 	/* a window hash of the wrong type */
 	CS_TEST_EQ_INT(cmd(rc, "DEL %s%s%s", wtlp, "", ""), 0);
 	CS_TEST_EQ_INT(cmd(rc, "SET %s %s%s", wtlp, "not a hash", ""), 0);
-	CS_TEST_EQ_INT(run(c, out, sizeof(out)), 1);
+	CS_TEST_EQ_INT(cs_test_run(c, out, sizeof(out)), 1);
 	CS_TEST_ASSERT(strstr(out, wtlp) && strstr(out, "WRONGTYPE"), "%s", out);
 	/* a stats field that is not a count */
 	CS_TEST_EQ_INT(cmd(rc, "DEL %s%s%s", wtlp, "", ""), 0);
 	CS_TEST_EQ_INT(cmd(rc, "HSET %s %s %s", stats, "hits", "lots"), 0);
-	CS_TEST_EQ_INT(run(c, out, sizeof(out)), 1);
+	CS_TEST_EQ_INT(cs_test_run(c, out, sizeof(out)), 1);
 	CS_TEST_ASSERT(strstr(out, stats) && strstr(out, "not a count"), "%s", out);
 	redisFree(rc);
 	return 0;

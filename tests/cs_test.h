@@ -66,5 +66,7 @@ const char *cs_test_tmpdir(void);
 int cs_test_write_file(const char *path, const char *s);
 /** Sleeps ms milliseconds. */
 void cs_test_sleep_ms(int ms);
+/** Runs a shell command; its exit code (-1 if it did not exit), its output in out (NUL-terminated). */
+int cs_test_run(const char *cmd, char *out, size_t size);
 
 #endif /* CS_TEST_H */

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <ftw.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "cs_test.h"
 #include "cs_common.h"
@@ -63,6 +64,19 @@ const char *cs_test_tmpdir(void) {
 		}
 	}
 	return dir;
+}
+
+int cs_test_run(const char *cmd, char *out, size_t size) {
+	FILE *p = popen(cmd, "r");
+	size_t n = 0;
+	int st;
+	if (!p)
+		return -1;
+	while (n + 1 < size && fgets(out + n, (int)(size - n), p))
+		n += strlen(out + n);
+	out[n] = '\0';
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 int cs_test_write_file(const char *path, const char *s) {
