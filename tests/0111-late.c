@@ -22,6 +22,23 @@
 #define PARTS 2
 #define EVENTS 6000
 
+/* The alerts in the run's stream whose JSON says `what`; -1 if the stream cannot be read. */
+static long alerts_saying(redisContext *rc, const cs_svc_run_t *run, const char *what) {
+	long n = 0;
+	redisReply *r = redisCommand(rc, "XRANGE %s - +", run->k_alerts);
+	if (!r || r->type != REDIS_REPLY_ARRAY) {
+		if (r)
+			freeReplyObject(r);
+		return -1;
+	}
+	for (size_t i = 0; i < r->elements; i++) {
+		redisReply *f = r->element[i]->element[1];
+		n += f->elements == 4 && strstr(f->element[3]->str, what) != NULL;
+	}
+	freeReplyObject(r);
+	return n;
+}
+
 int cs_test_0111(void) {
 	cs_svc_run_t run;
 	char key[CS_KEYS_MAX];
@@ -102,15 +119,7 @@ int cs_test_0111(void) {
 
 	/* the alerts of late hits say so: as many as the late hits */
 	{
-		long late_alerts = 0;
-		r = redisCommand(rc, "XRANGE %s - +", run.k_alerts);
-		CS_TEST_ASSERT(r && r->type == REDIS_REPLY_ARRAY, "alerts");
-		for (size_t i = 0; i < r->elements; i++) {
-			redisReply *f = r->element[i]->element[1];
-			late_alerts += f->elements == 4 && strstr(f->element[3]->str, "\"late\":true") != NULL;
-		}
-		freeReplyObject(r);
-		CS_TEST_EQ_INT(late_alerts, late_hits);
+		CS_TEST_EQ_INT(alerts_saying(rc, &run, "\"late\":true"), late_hits);
 	}
 	{
 		static char m[65536];
@@ -126,7 +135,6 @@ int cs_test_0111(void) {
 	{
 		int64_t arrival2 = (t0 + 3 * 3600) * 1000 + 500, w2 = arrival2 / 1000 / 60 * 60;
 		rd_kafka_t *rk = cs_svc_producer("none");
-		long future_alerts = 0;
 		char buf[512];
 		CS_TEST_ASSERT(rk, "producer");
 		for (int i = 0; i < 20; i++) {
@@ -151,14 +159,7 @@ int cs_test_0111(void) {
 		CS_TEST_ASSERT(r && r->type == REDIS_REPLY_STRING, "P:stats future");
 		CS_TEST_EQ_INT(strtoll(r->str, NULL, 10), 30);
 		freeReplyObject(r);
-		r = redisCommand(rc, "XRANGE %s - +", run.k_alerts);
-		CS_TEST_ASSERT(r && r->type == REDIS_REPLY_ARRAY, "alerts");
-		for (size_t i = 0; i < r->elements; i++) {
-			redisReply *f = r->element[i]->element[1];
-			future_alerts += f->elements == 4 && strstr(f->element[3]->str, "\"future\":true") != NULL;
-		}
-		freeReplyObject(r);
-		CS_TEST_EQ_INT(future_alerts, 30);
+		CS_TEST_EQ_INT(alerts_saying(rc, &run, "\"future\":true"), 30);
 	}
 	kill(pid, SIGTERM);
 	CS_TEST_EQ_INT(cs_svc_wait(pid, 30000), 0);
