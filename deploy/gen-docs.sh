@@ -44,14 +44,18 @@ HEAD
 cat <<'TAIL'
 ## cshield-report
 
-Command-line options only (`cshield-report --help`): `--from`, `--to` (ISO 8601 or epoch
-seconds), `--redis HOST:PORT` (default `$CS_REDIS_ADDR`, else `127.0.0.1:6379`),
+Command-line options only (`cshield-report --help`): `--from`, `--to` (ISO 8601, a plain
+date such as `2026-12-04`, whose whole day `--to` takes in, or epoch seconds; `--from` after
+`--to` is an error), `--redis HOST:PORT` (default `$CS_REDIS_ADDR`, else `127.0.0.1:6379`),
 `--prefix` (as `aggregate.key.prefix`), `--window` (as `aggregate.window.s`), `--json`,
 `--tlp LABEL`: the audience (`clear`, the public, by default; `green`, `amber`,
-`amber+strict`, `red`). A row is shown only when its indicator's TLP, recorded by
-cshield-ingest in `P:indicators` in the same transaction as the counts, is at or below the
-audience's label; rows above it, or with no record, are withheld and their number and hits
-printed in the heading.
+`amber+strict`, `red`). A window's hits are recorded per TLP (`P:wtlp`, the stricter of the
+indicator's and the reporting participant's label, written by cshield-ingest in the same
+transaction as the counts); a row shows only the parts at or below the audience's label, and
+rows none of whose parts it may see are withheld, their number and hits printed in the
+heading. Option errors exit 2; what Redis holds that ingest never wrote (a count that is not
+one, a malformed field, a key of the wrong type, totals beyond 64 bits) exits 1 with the key
+named.
 
 ## cshield-bench
 

@@ -1,10 +1,11 @@
 /*
  * cs_ingest.h - cshield-ingest: Kafka consumer group in, Redis aggregates out.
  *
- * Flow (docs/ARCHITECTURE.md): message -> cs_ingest_decode() -> observables ->
+ * Flow (docs/ARCHITECTURE.md): message -> cs_decode_message() -> observables ->
  * cs_corr_match() -> hits -> cs_ingest_agg (per window, per indicator) ->
  * cs_ingest_redis flush, which applies the deltas and the next offset of every
- * partition they cover in one atomic Lua script, so a replay never counts twice.
+ * partition they cover in one Lua script that checks everything before it
+ * writes, so a replay never counts twice and a refusal writes nothing.
  */
 #ifndef CS_INGEST_H
 #define CS_INGEST_H

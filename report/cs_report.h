@@ -2,10 +2,12 @@
  * cs_report.h - reading the hit aggregates back from Redis.
  *
  * Per-window hit counts per indicator for a time range, as a table or JSON
- * lines, filtered by Traffic Light Protocol for the audience: a row is shown
- * only when its indicator's TLP (P:indicators, written by cshield-ingest with
- * the counts) is at or below the audience's label; a row whose label is
- * unknown is withheld. The situation reports (HTML, Markdown) build on this.
+ * lines, filtered by Traffic Light Protocol for the audience: each window's
+ * hits are kept per TLP (P:wtlp, common/cs_keys.h: the stricter of the
+ * indicator's and the reporting participant's label), and a row sums only the
+ * parts at or below the audience's label; a row none of whose parts it may
+ * see is withheld (and counted). What Redis holds is read strictly: an error
+ * names the key. The situation reports (HTML, Markdown) build on this.
  */
 #ifndef CS_REPORT_H
 #define CS_REPORT_H

@@ -1,6 +1,7 @@
 /*
- * cs_report_main.c - the cshield-report program (first slice: a table of
- * per-window hit counts).
+ * cs_report_main.c - the cshield-report program: per-window hit counts for an
+ * audience, as a table or JSON lines. DESIGN: options (getopt_long), then one
+ * cs_report_fetch(); option errors exit 2, Redis errors 1.
  */
 #include <stdio.h>
 #include <stdlib.h>
