@@ -68,6 +68,7 @@ int main(int argc, char **argv) {
 		return 1;
 	}
 	while ((c = getopt_long(argc, argv, "c:X:hV", opts, NULL)) != -1) {
+		int status = -1;
 		switch (c) {
 		case 'c':
 			files[nfiles++] = optarg;
@@ -77,25 +78,32 @@ int main(int argc, char **argv) {
 			break;
 		case 'D':
 			cs_ingest_conf_doc_md(stdout);
-			return cs_proc_stdout_status("cshield-ingest");
+			status = cs_proc_stdout_status("cshield-ingest");
+			break;
 		case 'h':
 			cs__usage(stdout);
-			return cs_proc_stdout_status("cshield-ingest");
+			status = cs_proc_stdout_status("cshield-ingest");
+			break;
 		case 'V':
 			printf("cshield-ingest %s (librdkafka %s)\n", CS_VERSION_STR, rd_kafka_version_str());
-			return cs_proc_stdout_status("cshield-ingest");
+			status = cs_proc_stdout_status("cshield-ingest");
+			break;
 		default:
 			cs__usage(stderr);
-			return 2;
+			status = 2;
+		}
+		if (status >= 0) {
+			free(files);
+			free(sets);
+			return status;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "cshield-ingest: unexpected argument \"%s\"\n\n", argv[optind]);
+	if (optind < argc || nfiles + nsets == 0) {
+		if (optind < argc)
+			fprintf(stderr, "cshield-ingest: unexpected argument \"%s\"\n\n", argv[optind]);
 		cs__usage(stderr);
-		return 2;
-	}
-	if (nfiles + nsets == 0) {
-		cs__usage(stderr);
+		free(files);
+		free(sets);
 		return 2;
 	}
 	if (!(conf = cs_ingest_conf_new())) {

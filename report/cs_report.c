@@ -62,7 +62,8 @@ static int cs__row_key_cmp(const void *a, const void *b) {
 static int cs__apply_tlp(cs_report_t *rep, char *errstr, size_t errstr_size) {
 	size_t keep = 0;
 	int rc = 0;
-	qsort(rep->rows, rep->cnt, sizeof(*rep->rows), cs__row_key_cmp);
+	if (rep->cnt) /* qsort(NULL, 0, ...) is undefined */
+		qsort(rep->rows, rep->cnt, sizeof(*rep->rows), cs__row_key_cmp);
 	for (size_t i = 0; i < rep->cnt;) {
 		size_t j = i;
 		int64_t shown = 0, hidden = 0;
@@ -203,7 +204,8 @@ cs_report_t *cs_report_fetch(const cs_report_opts_t *opts, char *errstr, size_t 
 	freeReplyObject(r);
 	freeReplyObject(wins);
 	redisFree(rc);
-	qsort(rep->rows, rep->cnt, sizeof(*rep->rows), cs__row_cmp);
+	if (rep->cnt)
+		qsort(rep->rows, rep->cnt, sizeof(*rep->rows), cs__row_cmp);
 	return rep;
 
 nomem:
