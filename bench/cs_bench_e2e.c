@@ -289,7 +289,9 @@ static int cs__latency(redisContext *rc, const char *prefix, const char *brokers
 
 int cs_bench_e2e(long events, size_t nind, int workers, int json) {
 	const char *brokers = getenv("CS_KAFKA_BOOTSTRAP"), *raddr = getenv("CS_REDIS_ADDR");
-	static const char *const client_cmds[] = {"evalsha", "hmget", "script", "select", "auth", NULL};
+	/* what the client sends (one EVALSHA a flush); HMGET is left out: the flush script calls it too
+	 * (its checks), and the offsets read at assignment are a handful */
+	static const char *const client_cmds[] = {"evalsha", "script", "select", "auth", NULL};
 	char topic[128], group[160], prefix[64], ind[64], conf[128], logf[128], cmd[1024], ingest[4200], host[128];
 	cs_bench_gen_opts_t o = {7, 0.001, 0, 900, nind};
 	cs_bench_gen_t *g;
@@ -428,7 +430,7 @@ int cs_bench_e2e(long events, size_t nind, int workers, int json) {
 		       events, ours_s);
 		printf("%-40s %12.0f events/s (%.2f s)\n", "kcat raw consume to /dev/null", total / kcat_s, kcat_s);
 		printf("%-40s %12.3fx\n", "vs_kcat", (events / ours_s) / (total / kcat_s));
-		printf("%-40s %12.5f (EVALSHA, HMGET...; %.5f with the script's own calls)\n", "Redis commands per event",
+		printf("%-40s %12.5f (EVALSHA, SCRIPT LOAD; %.5f with the script's own calls)\n", "Redis commands per event",
 		       (double)(c1_client - c0_client) / total, (double)(c1 - c0) / total);
 		printf("%-40s %12.1f MB\n", "cshield-ingest peak RSS", hwm / 1024.0);
 		printf("%-40s %5.0f / %.0f ms (%d events with an indicator, 10 ms apart; flush.interval.ms=1000, the default)\n",
