@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "cs_common.h"
+#include "cs_json.h"
 #include "cs_bench.h"
 #include "cs_decode.h"
 #include "cs_bench_modes.h"
@@ -127,7 +128,7 @@ int cs_bench_decode(int argc_fmt, const char *only_fmt, long events, double min_
 	char errstr[256];
 	double tot_bytes = 0, tot_sec = 0, tot_ev = 0, nv_bytes = 0, nv_sec = 0, nv_ev = 0;
 	double sj_bytes = 0, sj_sec = 0, js_bytes = 0, js_sec = 0; /* simdjson, and ours on the same formats */
-	int first = 1;
+	cs_jw_t jw; /* --json */
 
 	if (!conf || !(dec = cs_decode_new(conf, errstr, sizeof(errstr)))) {
 		fprintf(stderr, "cshield-bench: decoder: %s\n", conf ? errstr : "out of memory");
@@ -142,8 +143,14 @@ int cs_bench_decode(int argc_fmt, const char *only_fmt, long events, double min_
 		printf("%-6s %9s %9s | %10s %12s | %10s %12s | %8s | %13s %11s\n", "format", "events", "MB", "ours MB/s",
 		       "ours ev/s", "naive MB/s", "naive ev/s", "vs_naive", "simdjson MB/s", "vs_simdjson");
 	}
-	else
-		printf("{\"mode\":\"decode\",\"threads\":1,\"formats\":[");
+	else {
+		cs_jw_init(&jw, stdout);
+		cs_jw_obj_begin(&jw);
+		cs_jw_kstr(&jw, "mode", "decode");
+		cs_jw_kint(&jw, "threads", 1);
+		cs_jw_key(&jw, "formats");
+		cs_jw_arr_begin(&jw);
+	}
 	for (int f = 0; f < CS_BENCH_FMT__CNT; f++) {
 		cs__corpus_t c = {0};
 		cs__res_t ours, naive = {0}, sj = {0};
@@ -201,30 +208,42 @@ int cs_bench_decode(int argc_fmt, const char *only_fmt, long events, double min_
 			else
 				printf("%13s %11s\n", "n/a", "n/a");
 		} else {
-			printf("%s{\"format\":\"%s\",\"events\":%ld,\"bytes\":%zu,\"observables_per_event\":%.2f,"
-			       "\"seconds\":%.3f,\"events_per_s\":%.0f,\"mb_per_s\":%.1f",
-			       first ? "" : ",", cs_bench_fmt2str((cs_bench_fmt_t)f), ours.events, c.len,
-			       (double)obs / (double)c.events, ours.seconds, ours.events_per_s, ours.mb_per_s);
-			if (naive.seconds > 0)
-				printf(",\"naive_events_per_s\":%.0f,\"naive_mb_per_s\":%.1f,\"vs_naive\":%.2f",
-				       naive.events_per_s, naive.mb_per_s, ours.events_per_s / naive.events_per_s);
-			if (sj.seconds > 0)
-				printf(",\"simdjson_events_per_s\":%.0f,\"simdjson_mb_per_s\":%.1f,\"vs_simdjson\":%.3f",
-				       sj.events_per_s, sj.mb_per_s, ours.mb_per_s / sj.mb_per_s);
-			printf("}");
-			first = 0;
+			cs_jw_obj_begin(&jw);
+			cs_jw_kstr(&jw, "format", cs_bench_fmt2str((cs_bench_fmt_t)f));
+			cs_jw_kint(&jw, "events", ours.events);
+			cs_jw_kuint(&jw, "bytes", c.len);
+			cs_jw_kfixed(&jw, "observables_per_event", (double)obs / (double)c.events, 2);
+			cs_jw_kfixed(&jw, "seconds", ours.seconds, 3);
+			cs_jw_kfixed(&jw, "events_per_s", ours.events_per_s, 0);
+			cs_jw_kfixed(&jw, "mb_per_s", ours.mb_per_s, 1);
+			if (naive.seconds > 0) {
+				cs_jw_kfixed(&jw, "naive_events_per_s", naive.events_per_s, 0);
+				cs_jw_kfixed(&jw, "naive_mb_per_s", naive.mb_per_s, 1);
+				cs_jw_kfixed(&jw, "vs_naive", ours.events_per_s / naive.events_per_s, 2);
+			}
+			if (sj.seconds > 0) {
+				cs_jw_kfixed(&jw, "simdjson_events_per_s", sj.events_per_s, 0);
+				cs_jw_kfixed(&jw, "simdjson_mb_per_s", sj.mb_per_s, 1);
+				cs_jw_kfixed(&jw, "vs_simdjson", ours.mb_per_s / sj.mb_per_s, 3);
+			}
+			cs_jw_obj_end(&jw);
 		}
 		cs_free(c.buf);
 	}
 	if (json) {
-		printf("],\"events\":%.0f,\"seconds\":%.3f,\"events_per_s\":%.0f,\"mb_per_s\":%.1f,"
-		       "\"naive_events_per_s\":%.0f,\"vs_naive\":%.2f",
-		       tot_ev, tot_sec, tot_ev / tot_sec, tot_bytes / tot_sec, nv_sec > 0 ? nv_ev / nv_sec : 0,
-		       nv_sec > 0 ? (tot_ev / tot_sec) / (nv_ev / nv_sec) : 0);
-		if (sj_sec > 0)
-			printf(",\"simdjson_mb_per_s\":%.1f,\"vs_simdjson\":%.3f", sj_bytes / sj_sec,
-			       (js_bytes / js_sec) / (sj_bytes / sj_sec));
-		printf("}\n");
+		cs_jw_arr_end(&jw);
+		cs_jw_kfixed(&jw, "events", tot_ev, 0);
+		cs_jw_kfixed(&jw, "seconds", tot_sec, 3);
+		cs_jw_kfixed(&jw, "events_per_s", tot_ev / tot_sec, 0);
+		cs_jw_kfixed(&jw, "mb_per_s", tot_bytes / tot_sec, 1);
+		cs_jw_kfixed(&jw, "naive_events_per_s", nv_sec > 0 ? nv_ev / nv_sec : 0, 0);
+		cs_jw_kfixed(&jw, "vs_naive", nv_sec > 0 ? (tot_ev / tot_sec) / (nv_ev / nv_sec) : 0, 2);
+		if (sj_sec > 0) {
+			cs_jw_kfixed(&jw, "simdjson_mb_per_s", sj_bytes / sj_sec, 1);
+			cs_jw_kfixed(&jw, "vs_simdjson", (js_bytes / js_sec) / (sj_bytes / sj_sec), 3);
+		}
+		cs_jw_obj_end(&jw);
+		putchar('\n');
 	} else {
 		printf("all    %9.0f events in %.1f s: %.1f MB/s, %.0f events/s per core (naive, JSON formats: %.1f MB/s)\n",
 		       tot_ev, tot_sec, tot_bytes / tot_sec, tot_ev / tot_sec, nv_sec > 0 ? nv_bytes / nv_sec : 0);

@@ -26,6 +26,7 @@
 #include "cs_bench.h"
 #include "cs_bench_modes.h"
 #include "cs_keys.h"
+#include "cs_json.h"
 
 extern char **environ;
 
@@ -411,15 +412,28 @@ int cs_bench_e2e(long events, size_t nind, int workers, int json) {
 	unlink(ind);
 	unlink(conf);
 	unlink(parts);
-	if (json)
-		printf("{\"mode\":\"e2e\",\"threads\":%d,\"events\":%ld,\"seconds\":%.3f,\"events_per_s\":%.0f,"
-		       "\"kcat_events_per_s\":%.0f,\"vs_kcat\":%.3f,\"startup_s\":%.3f,\"redis_commands_per_event\":%.5f,"
-		       "\"redis_calls_per_event_incl_script\":%.5f,\"peak_rss_mb\":%.1f,\"latency_samples\":%d,"
-		       "\"latency_p50_ms\":%.0f,\"latency_p99_ms\":%.0f,\"exit_status\":%d}\n",
-		       workers, events, ours_s, events / ours_s, total / kcat_s, (events / ours_s) / (total / kcat_s), start_s,
-		       (double)(c1_client - c0_client) / total, (double)(c1 - c0) / total, hwm / 1024.0, lat_n, p50, p99,
-		       WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-	else {
+	if (json) {
+		cs_jw_t jw;
+		cs_jw_init(&jw, stdout);
+		cs_jw_obj_begin(&jw);
+		cs_jw_kstr(&jw, "mode", "e2e");
+		cs_jw_kint(&jw, "threads", workers);
+		cs_jw_kint(&jw, "events", events);
+		cs_jw_kfixed(&jw, "seconds", ours_s, 3);
+		cs_jw_kfixed(&jw, "events_per_s", events / ours_s, 0);
+		cs_jw_kfixed(&jw, "kcat_events_per_s", total / kcat_s, 0);
+		cs_jw_kfixed(&jw, "vs_kcat", (events / ours_s) / (total / kcat_s), 3);
+		cs_jw_kfixed(&jw, "startup_s", start_s, 3);
+		cs_jw_kfixed(&jw, "redis_commands_per_event", (double)(c1_client - c0_client) / total, 5);
+		cs_jw_kfixed(&jw, "redis_calls_per_event_incl_script", (double)(c1 - c0) / total, 5);
+		cs_jw_kfixed(&jw, "peak_rss_mb", hwm / 1024.0, 1);
+		cs_jw_kint(&jw, "latency_samples", lat_n);
+		cs_jw_kfixed(&jw, "latency_p50_ms", p50, 0);
+		cs_jw_kfixed(&jw, "latency_p99_ms", p99, 0);
+		cs_jw_kint(&jw, "exit_status", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		cs_jw_obj_end(&jw);
+		putchar('\n');
+	} else {
 		printf("e2e: %ld EVE events, 4 partitions, lz4 + zstd, %zu indicators, 13 participants (keys), real Kafka and Redis\n",
 		       total, nind);
 		printf("%-40s %12.2f s (load and compile indicators, join the group, first flush)\n", "cshield-ingest start-up",

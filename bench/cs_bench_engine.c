@@ -25,6 +25,7 @@
 #include "cs_decode.h"
 #include "cs_correlate.h"
 #include "cs_bench_modes.h"
+#include "cs_json.h"
 
 typedef struct cs__ecorpus_s {
 	char *buf;
@@ -456,18 +457,36 @@ int cs_bench_engine(long events, size_t nind, int max_threads, double min_s, dou
 	}
 
 	if (json) {
-		printf("{\"mode\":\"engine\",\"threads\":1,\"events\":%ld,\"seconds\":%.3f,\"events_per_s\":%.0f,"
-		       "\"mb_per_s\":%.1f,\"indicators\":%zu,\"indicator_load_s\":%.3f,\"hits_per_pass\":%ld,"
-		       "\"match_only_events_per_s\":%.0f,\"match_only_observables_per_event\":%.2f,"
-		       "\"limit_events_per_s\":%.0f,\"vs_limit\":%.3f,\"naive_events_per_s\":%.0f,\"vs_naive\":%.2f,"
-		       "\"scaling\":[",
-		       c.events, min_s, eps[0], eps[0] * (double)c.len / (double)c.events / 1e6, nind, load_s, hits, match,
-		       dd.nev ? (double)dd.nobs / (double)dd.nev : 0.0, limit, limit > 0 ? eps[0] / limit : 0.0, naive,
-		       eps[0] / naive);
-		for (int t = 0; t < max_threads; t++)
-			printf("%s{\"threads\":%d,\"events_per_s\":%.0f,\"vs_1_thread\":%.2f}", t ? "," : "", t + 1, eps[t],
-			       eps[t] / eps[0]);
-		printf("]}\n");
+		cs_jw_t jw;
+		cs_jw_init(&jw, stdout);
+		cs_jw_obj_begin(&jw);
+		cs_jw_kstr(&jw, "mode", "engine");
+		cs_jw_kint(&jw, "threads", 1);
+		cs_jw_kint(&jw, "events", c.events);
+		cs_jw_kfixed(&jw, "seconds", min_s, 3);
+		cs_jw_kfixed(&jw, "events_per_s", eps[0], 0);
+		cs_jw_kfixed(&jw, "mb_per_s", eps[0] * (double)c.len / (double)c.events / 1e6, 1);
+		cs_jw_kuint(&jw, "indicators", nind);
+		cs_jw_kfixed(&jw, "indicator_load_s", load_s, 3);
+		cs_jw_kint(&jw, "hits_per_pass", hits);
+		cs_jw_kfixed(&jw, "match_only_events_per_s", match, 0);
+		cs_jw_kfixed(&jw, "match_only_observables_per_event", dd.nev ? (double)dd.nobs / (double)dd.nev : 0.0, 2);
+		cs_jw_kfixed(&jw, "limit_events_per_s", limit, 0);
+		cs_jw_kfixed(&jw, "vs_limit", limit > 0 ? eps[0] / limit : 0.0, 3);
+		cs_jw_kfixed(&jw, "naive_events_per_s", naive, 0);
+		cs_jw_kfixed(&jw, "vs_naive", eps[0] / naive, 2);
+		cs_jw_key(&jw, "scaling");
+		cs_jw_arr_begin(&jw);
+		for (int t = 0; t < max_threads; t++) {
+			cs_jw_obj_begin(&jw);
+			cs_jw_kint(&jw, "threads", t + 1);
+			cs_jw_kfixed(&jw, "events_per_s", eps[t], 0);
+			cs_jw_kfixed(&jw, "vs_1_thread", eps[t] / eps[0], 2);
+			cs_jw_obj_end(&jw);
+		}
+		cs_jw_arr_end(&jw);
+		cs_jw_obj_end(&jw);
+		putchar('\n');
 	} else {
 		printf("engine: decode + match + pre-aggregate, %ld EVE events of %.0f bytes, %zu indicators (loaded in %.2f s)\n",
 		       c.events, (double)c.len / (double)c.events, nind, load_s);
@@ -617,6 +636,7 @@ static double cs__swap_ms(cs_corr_db_t *first, cs_corr_db_t *second, double *p99
 
 int cs_bench_indicators(const size_t *sizes, int nsizes, int json, const char *plot) {
 	double xs[16], ys[16], yc[16], chg_ms[16];
+	cs_jw_t jw; /* --json */
 	char cache[] = "/tmp/cshield-bench-cache-XXXXXX";
 	if (!mkdtemp(cache)) {
 		fprintf(stderr, "cshield-bench: cannot create a cache directory in /tmp\n");
@@ -625,8 +645,14 @@ int cs_bench_indicators(const size_t *sizes, int nsizes, int json, const char *p
 	if (!json)
 		printf("%12s %10s %10s %8s %10s %10s %8s %8s %8s %8s %8s\n", "indicators", "loaded", "rejected", "patterns",
 		       "cold s", "cached s", "RSS MB", "1k chg ms", "swap ms", "p99 us", "swap p99");
-	else
-		printf("{\"mode\":\"indicators\",\"threads\":1,\"sets\":[");
+	else {
+		cs_jw_init(&jw, stdout);
+		cs_jw_obj_begin(&jw);
+		cs_jw_kstr(&jw, "mode", "indicators");
+		cs_jw_kint(&jw, "threads", 1);
+		cs_jw_key(&jw, "sets");
+		cs_jw_arr_begin(&jw);
+	}
 	for (int k = 0; k < nsizes && k < 16; k++) {
 		char ind[64], errstr[512];
 		const char *ip = ind;
@@ -659,11 +685,16 @@ int cs_bench_indicators(const size_t *sizes, int nsizes, int json, const char *p
 		xs[k] = (double)sizes[k];
 		ys[k] = secs;
 		yc[k] = csecs;
-		if (json)
-			printf("%s{\"indicators\":%zu,\"loaded\":%zu,\"rejected\":%zu,\"patterns\":%u,\"seconds\":%.3f,"
-			       "\"cached_seconds\":%.3f,\"rss_mb\":%.1f",
-			       k ? "," : "", sizes[k], cs_corr_db_count(db), cs_corr_db_reject_count(db), npat, secs, csecs, rss);
-		else
+		if (json) {
+			cs_jw_obj_begin(&jw);
+			cs_jw_kuint(&jw, "indicators", sizes[k]);
+			cs_jw_kuint(&jw, "loaded", cs_corr_db_count(db));
+			cs_jw_kuint(&jw, "rejected", cs_corr_db_reject_count(db));
+			cs_jw_kuint(&jw, "patterns", npat);
+			cs_jw_kfixed(&jw, "seconds", secs, 3);
+			cs_jw_kfixed(&jw, "cached_seconds", csecs, 3);
+			cs_jw_kfixed(&jw, "rss_mb", rss, 1);
+		} else
 			printf("%12zu %10zu %10zu %8u %10.2f %10.2f %8.1f", sizes[k], cs_corr_db_count(db),
 			       cs_corr_db_reject_count(db), npat, secs, csecs, rss);
 		{ /* 1,000 changes (500 new domains, 500 revocations of loaded values) layered over db2 */
@@ -691,13 +722,16 @@ int cs_bench_indicators(const size_t *sizes, int nsizes, int json, const char *p
 			cs_corr_db_destroy(top);
 		}
 		if (json)
-			printf(",\"changes_1k_ms\":%.1f", chg_ms[k]);
+			cs_jw_kfixed(&jw, "changes_1k_ms", chg_ms[k], 1);
 		else
 			printf(" %8.1f", chg_ms[k]);
 		swap = cs__swap_ms(db, db2, p99); /* takes both over */
-		if (json)
-			printf(",\"swap_ms\":%.1f,\"match_p99_us_steady\":%.2f,\"match_p99_us_swap\":%.2f}", swap, p99[0], p99[1]);
-		else
+		if (json) {
+			cs_jw_kfixed(&jw, "swap_ms", swap, 1);
+			cs_jw_kfixed(&jw, "match_p99_us_steady", p99[0], 2);
+			cs_jw_kfixed(&jw, "match_p99_us_swap", p99[1], 2);
+			cs_jw_obj_end(&jw);
+		} else
 			printf(" %8.1f %8.2f %8.2f\n", swap, p99[0], p99[1]);
 		fflush(stdout);
 	}
@@ -707,9 +741,11 @@ int cs_bench_indicators(const size_t *sizes, int nsizes, int json, const char *p
 		if (system(cmd))
 			fprintf(stderr, "cshield-bench: could not remove %s\n", cache);
 	}
-	if (json)
-		printf("]}\n");
-	else
+	if (json) {
+		cs_jw_arr_end(&jw);
+		cs_jw_obj_end(&jw);
+		putchar('\n');
+	} else
 		printf("(cold: parse, index, compile the patterns and write them to the cache; cached: the same files "
 		       "with the compiled patterns read back; 1k chg: 1,000 changes (500 additions, 500 revocations) "
 		       "layered over the loaded set; swap: from publishing a set to both matching threads using it; p99: "

@@ -160,6 +160,19 @@ void cs_jw_double(cs_jw_t *jw, double v, int digits) {
 		fputs("null", jw->fp);
 }
 
+void cs_jw_fixed(cs_jw_t *jw, double v, int decimals) {
+	cs__jw_sep(jw);
+	if (isfinite(v))
+		fprintf(jw->fp, "%.*f", decimals, v);
+	else
+		fputs("null", jw->fp);
+}
+
+void cs_jw_kfixed(cs_jw_t *jw, const char *key, double v, int decimals) {
+	cs_jw_key(jw, key);
+	cs_jw_fixed(jw, v, decimals);
+}
+
 void cs_jw_bool(cs_jw_t *jw, int v) {
 	cs__jw_sep(jw);
 	fputs(v ? "true" : "false", jw->fp);

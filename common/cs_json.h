@@ -52,6 +52,8 @@ void cs_jw_int(cs_jw_t *jw, int64_t v);
 void cs_jw_uint(cs_jw_t *jw, uint64_t v);
 /** A finite double ("%.*g"); NaN and infinities are written as null. */
 void cs_jw_double(cs_jw_t *jw, double v, int digits);
+/** A finite double with a fixed number of decimals ("%.*f"); NaN and infinities as null. */
+void cs_jw_fixed(cs_jw_t *jw, double v, int decimals);
 void cs_jw_bool(cs_jw_t *jw, int v);
 void cs_jw_null(cs_jw_t *jw);
 
@@ -61,5 +63,6 @@ void cs_jw_kstrn(cs_jw_t *jw, const char *key, const char *s, size_t len);
 void cs_jw_kint(cs_jw_t *jw, const char *key, int64_t v);
 void cs_jw_kuint(cs_jw_t *jw, const char *key, uint64_t v);
 void cs_jw_kbool(cs_jw_t *jw, const char *key, int v);
+void cs_jw_kfixed(cs_jw_t *jw, const char *key, double v, int decimals);
 
 #endif /* CS_JSON_H */
