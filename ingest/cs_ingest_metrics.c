@@ -305,8 +305,9 @@ void cs_ingest_metrics_start(cs_ingest_t *ing) {
 		MHD_OPTION_EXTERNAL_LOGGER, cs__mhd_log, ing, MHD_OPTION_END);
 	if (!ing->metrics_mhd)
 		CS_LOG_E(CS__MOD, "cannot start the metrics endpoint (libmicrohttpd): no metrics");
-	else
-		ing->metrics_fd = -1; /* the daemon owns and closes the socket now */
+	/* the daemon owns the socket now and closes it on stop (a failed start may have closed
+	 * it already: never closed twice) */
+	ing->metrics_fd = -1;
 }
 
 void cs_ingest_metrics_stop(cs_ingest_t *ing) {
