@@ -500,12 +500,11 @@ static int cs__misp_tlp_tag(const char *name) {
 /*
  * MISP tags: a "tlp:" tag sets the label (the most restrictive wins), every
  * other tag name is appended to tags. Event tags first, then the attribute's.
- * Returns 0, or -1 with *bad the first "tlp:" tag that names no label.
+ * A "tlp:" tag that names no label sets *bad (when it is not set yet).
  */
-static int cs__misp_tags(json_t *tagl, int *tlp, char *tags, size_t size, const char **bad) {
+static void cs__misp_tags(json_t *tagl, int *tlp, char *tags, size_t size, const char **bad) {
 	json_t *t;
 	size_t i;
-	int rc = 0;
 	json_array_foreach(tagl, i, t) {
 		const char *name = json_string_value(json_object_get(t, "name"));
 		int l;
@@ -518,15 +517,13 @@ static int cs__misp_tags(json_t *tagl, int *tlp, char *tags, size_t size, const 
 			continue;
 		}
 		if (l == -2) {
-			if (!rc)
+			if (!*bad)
 				*bad = name;
-			rc = -1;
 			continue;
 		}
 		if (used + strlen(name) + 2 < size)
 			snprintf(tags + used, size - used, "%s%s", used ? "," : "", name);
 	}
-	return rc;
 }
 
 typedef struct cs__misp_ev_meta_s {
@@ -553,7 +550,8 @@ static cs_err_t cs__misp_attr(cs_corr_builder_t *b, const char *path, json_t *a,
 		return CS_ERR_OK;
 	snprintf(origin, sizeof(origin), "%.255s:misp:%.64s", path, uuid ? uuid : "?");
 	snprintf(tags, sizeof(tags), "%s", em->tags);
-	if (cs__misp_tags(json_object_get(a, "Tag"), &tlp, tags, sizeof(tags), &bad) || bad) {
+	cs__misp_tags(json_object_get(a, "Tag"), &tlp, tags, sizeof(tags), &bad);
+	if (bad) {
 		char why[160];
 		snprintf(why, sizeof(why), "the tag \"%.60s\" names no TLP label (clear, green, amber, amber+strict, red)",
 			 bad);

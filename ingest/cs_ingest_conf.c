@@ -307,6 +307,11 @@ cs_err_t cs_ingest_conf_check(const cs_ingest_conf_t *conf, char *errstr, size_t
 			return CS_ERR_CONF_VALUE;
 		}
 	}
+	if (!*conf->group_id || strlen(conf->group_id) > 255) {
+		/* it names the offsets hash in Redis too (P:off:<group.id>) */
+		cs_errstr_set(errstr, errstr_size, "property \"group.id\": 1 to 255 characters");
+		return CS_ERR_CONF_VALUE;
+	}
 	if (*conf->metrics_listen && cs_ingest_metrics_addr(conf->metrics_listen, NULL, errstr, errstr_size))
 		return CS_ERR_CONF_VALUE;
 	if (strcmp(conf->offsets_out_of_range, "hold") && strcmp(conf->offsets_out_of_range, "reset")) {

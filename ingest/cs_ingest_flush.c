@@ -84,9 +84,10 @@ struct cs_ingest_flush_s {
 	size_t slot_size;
 	int64_t *windows;           /* the windows already put in P:wins:W */
 	size_t window_cnt, window_cap;
-	const char **argv;          /* the whole command, assembled */
+	const char **argv;          /* the whole command, assembled once (cs_ingest_flush_argv()) */
 	size_t *argvlen;
-	char sha[41];
+	int argc;
+	char sha[41], nkeys[24];
 };
 
 static const int cs__widths[] = {
@@ -359,44 +360,31 @@ err:
 int cs_ingest_flush_argv(cs_ingest_flush_t *f, const char *sha, const char ***argv, const size_t **argvlen) {
 	size_t n = 3 + f->keys.cnt + f->args.cnt, j = 0;
 	static char evalsha[] = "EVALSHA";
-	char nk[24];
-	cs_free(f->argv);
-	cs_free(f->argvlen);
-	f->argv = cs_calloc(n + 1, sizeof(*f->argv));
-	f->argvlen = cs_calloc(n + 1, sizeof(*f->argvlen));
-	if (!f->argv || !f->argvlen)
-		return -1;
-	snprintf(f->sha, sizeof(f->sha), "%s", sha);
-	f->argv[j] = evalsha, f->argvlen[j++] = 7;
-	f->argv[j] = f->sha, f->argvlen[j++] = strlen(f->sha);
-	/* the key count, kept with the keys' arena: the table is complete */
-	snprintf(nk, sizeof(nk), "%zu", f->keys.cnt);
-	if (cs__sv_add(&f->kinds, nk))
-		return -1;
-	f->argv[j] = cs__sv_at(&f->kinds, f->kinds.cnt - 1), f->argvlen[j++] = strlen(nk);
-	for (size_t i = 0; i < f->keys.cnt; i++)
-		f->argv[j] = cs__sv_at(&f->keys, i), f->argvlen[j++] = f->keys.lens[i];
-	for (size_t i = 0; i < f->args.cnt; i++)
-		f->argv[j] = cs__sv_at(&f->args, i), f->argvlen[j++] = f->args.lens[i];
+	if (!f->argv) {
+		if (!(f->argv = cs_calloc(n + 1, sizeof(*f->argv))) || !(f->argvlen = cs_calloc(n + 1, sizeof(*f->argvlen))))
+			return -1;
+		snprintf(f->sha, sizeof(f->sha), "%s", sha);
+		snprintf(f->nkeys, sizeof(f->nkeys), "%zu", f->keys.cnt);
+		f->argv[j] = evalsha, f->argvlen[j++] = 7;
+		f->argv[j] = f->sha, f->argvlen[j++] = strlen(f->sha);
+		f->argv[j] = f->nkeys, f->argvlen[j++] = strlen(f->nkeys);
+		for (size_t i = 0; i < f->keys.cnt; i++)
+			f->argv[j] = cs__sv_at(&f->keys, i), f->argvlen[j++] = f->keys.lens[i];
+		for (size_t i = 0; i < f->args.cnt; i++)
+			f->argv[j] = cs__sv_at(&f->args, i), f->argvlen[j++] = f->args.lens[i];
+		f->argc = (int)n;
+	}
 	*argv = f->argv;
 	*argvlen = f->argvlen;
-	return (int)n;
+	return f->argc;
 }
 
 size_t cs_ingest_flush_nkeys(const cs_ingest_flush_t *f) {
 	return f->keys.cnt;
 }
 
-const char *cs_ingest_flush_key(const cs_ingest_flush_t *f, size_t i) {
-	return i < f->keys.cnt ? cs__sv_at(&f->keys, i) : NULL;
-}
-
 size_t cs_ingest_flush_nargs(const cs_ingest_flush_t *f) {
 	return f->args.cnt;
-}
-
-const char *cs_ingest_flush_arg(const cs_ingest_flush_t *f, size_t i) {
-	return i < f->args.cnt ? cs__sv_at(&f->args, i) : NULL;
 }
 
 size_t cs_ingest_flush_records(const cs_ingest_flush_t *f, cs_ingest_flush_sec_t sec) {

@@ -52,17 +52,16 @@ cs_ingest_flush_t *cs_ingest_flush_encode(const cs_ingest_conf_t *conf, const cs
 					  char *errstr, size_t errstr_size);
 
 /**
- * The whole command: "EVALSHA", sha, numkeys, KEYS..., ARGV... .
- * The arrays and strings belong to f (valid until it is destroyed); sha is
- * copied into it (40 hex digits).
+ * The whole command: "EVALSHA", sha, numkeys, KEYS..., ARGV..., assembled on
+ * the first call (later calls return the same arrays: the script's SHA1 does
+ * not change). They belong to f (valid until it is destroyed); sha is copied.
+ * Returns argc, or -1 on out of memory.
  */
 int cs_ingest_flush_argv(cs_ingest_flush_t *f, const char *sha, const char ***argv, const size_t **argvlen);
 
-/** The KEYS (key table) and the ARGV of the script, without the EVALSHA head. */
+/** How many KEYS (the key table) and ARGV the script gets (the command less its EVALSHA head). */
 size_t cs_ingest_flush_nkeys(const cs_ingest_flush_t *f);
-const char *cs_ingest_flush_key(const cs_ingest_flush_t *f, size_t i);
 size_t cs_ingest_flush_nargs(const cs_ingest_flush_t *f);
-const char *cs_ingest_flush_arg(const cs_ingest_flush_t *f, size_t i);
 /** Records in a section. */
 size_t cs_ingest_flush_records(const cs_ingest_flush_t *f, cs_ingest_flush_sec_t sec);
 

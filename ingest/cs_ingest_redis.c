@@ -169,27 +169,27 @@ cs_err_t cs_ingest_redis_flush(cs_ingest_redis_t *r, const cs_ingest_agg_t *agg,
 			       const cs_ingest_part_t *parts, size_t cnt) {
 	cs_ingest_flush_t *f;
 	redisReply *rep = NULL;
+	const char **argv;
+	const size_t *argvlen;
+	int argc;
 	cs_err_t err;
 
 	if ((err = cs_ingest_redis_connect(r)))
 		return err;
 	if (!(f = cs_ingest_flush_encode(r->conf, agg, db, parts, cnt, r->errstr, sizeof(r->errstr))))
 		return CS_ERR_NOMEM;
+	if ((argc = cs_ingest_flush_argv(f, r->sha, &argv, &argvlen)) < 0) {
+		snprintf(r->errstr, sizeof(r->errstr), "out of memory encoding a flush");
+		err = CS_ERR_NOMEM;
+		goto done;
+	}
 	for (int attempt = 0; attempt < 2; attempt++) {
-		const char **argv;
-		const size_t *argvlen;
-		int argc = cs_ingest_flush_argv(f, r->sha, &argv, &argvlen);
-		if (argc < 0) {
-			snprintf(r->errstr, sizeof(r->errstr), "out of memory encoding a flush");
-			err = CS_ERR_NOMEM;
-			goto done;
-		}
 		if (!(rep = redisCommandArgv(r->rc, argc, argv, argvlen))) {
 			err = cs__redis_fail(r, "redis flush");
 			goto done;
 		}
 		if (rep->type == REDIS_REPLY_ERROR && !strncmp(rep->str, "NOSCRIPT", 8) && attempt == 0) {
-			/* the server restarted or flushed its scripts: load it again */
+			/* the server restarted or flushed its scripts: load it again (the same SHA1) */
 			freeReplyObject(rep);
 			rep = NULL;
 			cs_ingest_redis_close(r);

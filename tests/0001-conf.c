@@ -97,7 +97,8 @@ int cs_test_0001(void) {
 			   {"metrics.listen", "127.0.0.1:80x", "metrics.listen"},
 			   {"metrics.listen", "localhost:9000", "not an IPv4 address"},
 			   {"offsets.out.of.range", "skip", "offsets.out.of.range"},
-			   {"log.level", "loud", "log.level"}};
+			   {"log.level", "loud", "log.level"},
+			   {"group.id", "", "group.id"}};
 		for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 			cs_ingest_conf_t *c2 = cs_ingest_conf_new();
 			CS_TEST_EQ_INT(cs_ingest_conf_set(c2, "topics", "t", errstr, sizeof(errstr)), 0);
