@@ -22,7 +22,8 @@ after every file, whatever their order on the command line.
   in one file (`ingest.conf:9: "topics" is set twice (line 2 and line 9)`), a value out of its
   range or type, and what only the whole configuration can judge (a required property unset,
   an unknown TLP label or log level, `aggregate.key.prefix` empty or with characters other than
-  letters, digits, `.`, `_` and `-`, a `metrics.listen` that is not `IPv4:PORT`): every
+  letters, digits, `.`, `_` and `-`, a `group.id` empty or longer than 255 characters, a
+  `metrics.listen` that is not `IPv4:PORT`): every
   configuration error exits 2 before anything connects; errors of `redis.*` and `decode.*` keys
   name the whole key (`property "redis.port": "x" is not an integer`).
 - `kafka.*` keys pass through to librdkafka (`kafka.fetch.wait.max.ms=100` is

@@ -7,9 +7,6 @@
  */
 #include <string.h>
 #include <stdlib.h>
-#include <time.h>
-#include <unistd.h>
-#include <sys/stat.h>
 
 #include "cs_ingest_int.h"
 #include "cs_json.h"

@@ -10,10 +10,6 @@
  * Worker thread only.
  */
 #include <string.h>
-#include <stdlib.h>
-#include <time.h>
-#include <unistd.h>
-#include <sys/stat.h>
 
 #include "cs_ingest_int.h"
 
