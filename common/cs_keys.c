@@ -61,6 +61,87 @@ int cs_keys_alerts(char *buf, size_t size, const char *prefix) {
 	return cs__fit(snprintf(buf, size, "%s:alerts", prefix), size);
 }
 
+int cs_keys_roll(char *buf, size_t size, const char *prefix, int64_t tier, int64_t start) {
+	return cs__fit(snprintf(buf, size, "%s:roll:%lld:%lld", prefix, (long long)tier, (long long)start), size);
+}
+
+int cs_keys_part(char *buf, size_t size, const char *prefix, const char *id) {
+	return cs__fit(snprintf(buf, size, "%s:part:%s", prefix, id), size);
+}
+
+int cs_keys_ind_seen_field(char *buf, size_t size, const char *which, cs_tlp_t tlp) {
+	return cs__fit(snprintf(buf, size, "%s|%s", which, cs_tlp2str(tlp)), size);
+}
+
+/* Appends value[0..len) with '|' and control characters as '/'. */
+static int cs__put_clean(char *buf, size_t size, int n, const char *value, size_t len) {
+	if (n < 0 || (size_t)n + len >= size)
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		buf[n++] = value[i] == '|' || (unsigned char)value[i] < 0x20 ? '/' : value[i];
+	buf[n] = '\0';
+	return n;
+}
+
+int cs_keys_roll_field(char *buf, size_t size, cs_tlp_t tlp, int itlp, const char *org, const char *what,
+		       const char *value, size_t len) {
+	int n = snprintf(buf, size, "%s|%s|", cs_tlp2str(tlp), itlp < 0 ? "-" : cs_tlp2str((cs_tlp_t)itlp));
+	if (n < 0 || (size_t)n >= size)
+		return -1;
+	if ((n = cs__put_clean(buf, size, n, org, strnlen(org, CS_KEYS_DIM_VALUE_MAX))) < 0)
+		return -1;
+	n = cs__fit(n + snprintf(buf + n, size - (size_t)n, "|%s", what), size);
+	if (n < 0 || !value)
+		return n;
+	if ((size_t)n + 1 >= size)
+		return -1;
+	buf[n++] = '|';
+	if (!strcmp(what, CS_KEYS_ROLL_IND)) { /* the indicator as the set holds it: last, verbatim */
+		if ((size_t)n + len >= size)
+			return -1;
+		memcpy(buf + n, value, len);
+		buf[n + len] = '\0';
+		return n + (int)len;
+	}
+	return cs__put_clean(buf, size, n, value, len > CS_KEYS_DIM_VALUE_MAX ? CS_KEYS_DIM_VALUE_MAX : len);
+}
+
+/* The TLP label spelled exactly as cs_tlp2str() writes it in s[0..len); -1 if none. */
+static int cs__tlp_exact(const char *s, size_t len) {
+	for (int t = 0; t < CS_TLP__CNT; t++) {
+		const char *n = cs_tlp2str((cs_tlp_t)t);
+		if (strlen(n) == len && !memcmp(n, s, len))
+			return t;
+	}
+	return -1;
+}
+
+int cs_keys_roll_parse(const char *field, cs_keys_roll_t *out) {
+	const char *p = field, *bar;
+	int t;
+	if (!(bar = strchr(p, '|')) || (t = cs__tlp_exact(p, (size_t)(bar - p))) < 0)
+		return -1;
+	out->tlp = (cs_tlp_t)t;
+	p = bar + 1;
+	if (!(bar = strchr(p, '|')))
+		return -1;
+	if (bar - p == 1 && *p == '-')
+		out->itlp = -1;
+	else if ((out->itlp = cs__tlp_exact(p, (size_t)(bar - p))) < 0)
+		return -1;
+	p = bar + 1;
+	if (!(bar = strchr(p, '|')) || bar == p)
+		return -1;
+	out->org = p;
+	out->org_len = (size_t)(bar - p);
+	p = bar + 1;
+	bar = strchr(p, '|');
+	out->what = p;
+	out->what_len = bar ? (size_t)(bar - p) : strlen(p);
+	out->value = bar ? bar + 1 : NULL;
+	return out->what_len ? 0 : -1;
+}
+
 int cs_keys_off_field(char *buf, size_t size, const char *topic, int32_t partition) {
 	return cs__fit(snprintf(buf, size, "%s/%d", topic, (int)partition), size);
 }

@@ -20,6 +20,10 @@
  *   P:rejects                hash   rejection reason code -> events
  *   P:suppressed             hash   warning list name -> hits not counted
  *   P:alerts                 stream fields id, alert (JSON)
+ *   P:roll:T:<start>         hash   roll-up of tier T (3600: hours, 86400: days), one count per
+ *                                   "<tlp>|<itlp>|<org>|<what>[|<value>]" (cs_keys_roll_field())
+ *   P:wins:T                 zset   every roll-up bucket of tier T with data
+ *   P:part:<id>              hash   a participant: name, kind, ms, sector, tlp, last_event
  *
  * Every builder writes a NUL-terminated name into buf and returns its length,
  * or -1 when it does not fit (nothing useful is written then).
@@ -50,6 +54,13 @@ int cs_keys_stats(char *buf, size_t size, const char *prefix);
 int cs_keys_rejects(char *buf, size_t size, const char *prefix);
 int cs_keys_suppressed(char *buf, size_t size, const char *prefix);
 int cs_keys_alerts(char *buf, size_t size, const char *prefix);
+/** The roll-up bucket of tier (CS_KEYS_TIER_HOUR or _DAY) starting at start. */
+int cs_keys_roll(char *buf, size_t size, const char *prefix, int64_t tier, int64_t start);
+int cs_keys_part(char *buf, size_t size, const char *prefix, const char *id);
+
+/* the roll-up tiers (seconds per bucket): what situation reports read */
+#define CS_KEYS_TIER_HOUR 3600
+#define CS_KEYS_TIER_DAY 86400
 
 /* ---- fields ---- */
 
@@ -68,6 +79,16 @@ int cs_keys_alerts(char *buf, size_t size, const char *prefix);
 #define CS_KEYS_IND_TAGS "tags"
 #define CS_KEYS_IND_CONFIDENCE "confidence" /* absent when the feed gave none */
 #define CS_KEYS_IND_ID "id"
+/* and, per TLP of the hits (cs_keys_ind_seen_field()), the first and last window start with one */
+#define CS_KEYS_IND_FIRST "first"
+#define CS_KEYS_IND_LAST "last"
+/* P:part:<id> */
+#define CS_KEYS_PART_NAME "name"
+#define CS_KEYS_PART_KIND "kind"
+#define CS_KEYS_PART_MS "ms"
+#define CS_KEYS_PART_SECTOR "sector"
+#define CS_KEYS_PART_TLP "tlp"
+#define CS_KEYS_PART_LAST "last_event" /* the latest window start with one of its events (epoch s) */
 /* P:alerts entries */
 #define CS_KEYS_ALERT_ID "id"
 #define CS_KEYS_ALERT_JSON "alert"
@@ -95,6 +116,42 @@ int cs_keys_wtlp_parse(const char *field, cs_tlp_t *tlp, const char **value);
  */
 int cs_keys_dim_field(char *buf, size_t size, cs_tlp_t tlp, const char *what, const char *dim, const char *value,
 		      size_t len);
+
+/** P:ind field "first|<tlp>" or "last|<tlp>" (which: CS_KEYS_IND_FIRST or _LAST). */
+int cs_keys_ind_seen_field(char *buf, size_t size, const char *which, cs_tlp_t tlp);
+
+/*
+ * P:roll fields: "<tlp>|<itlp>|<org>|<what>[|<value>]", one count each.
+ *   tlp   the TLP of the count: for hits the stricter of the indicator's and the participant's
+ *   itlp  for hits, the indicator's own TLP; "-" for counts of events (no indicator)
+ *   org   the participant's id, "unregistered", or "-" without a participant registry
+ *   what  one of the CS_KEYS_ROLL_* below; value (cut at CS_KEYS_DIM_VALUE_MAX bytes but for
+ *         indicators, '|' and controls as '/' but for indicators, which come last) when it has one
+ */
+#define CS_KEYS_ROLL_EVENTS "ev"    /* events received */
+#define CS_KEYS_ROLL_LATE "late"    /* events counted in their arrival bucket */
+#define CS_KEYS_ROLL_REJECT "rej"   /* |<reason code>: events rejected */
+#define CS_KEYS_ROLL_FORMAT "fmt"   /* |<format>: events by format */
+#define CS_KEYS_ROLL_IND "i"        /* |<indicator value>: hits */
+#define CS_KEYS_ROLL_CATEGORY "cat" /* |<category>: hits by the event's category */
+#define CS_KEYS_ROLL_SEVERITY "sev" /* |<severity>: hits by the event's severity */
+#define CS_KEYS_ROLL_SUPPRESSED "sup" /* |<warning list>: hits not counted */
+/* the org of events without a registry, and of events no registered participant sent */
+#define CS_KEYS_ORG_NONE "-"
+#define CS_KEYS_ORG_UNREGISTERED "unregistered"
+
+/** itlp < 0: "-" (events). value NULL: none. */
+int cs_keys_roll_field(char *buf, size_t size, cs_tlp_t tlp, int itlp, const char *org, const char *what,
+		       const char *value, size_t len);
+
+typedef struct cs_keys_roll_s {
+	cs_tlp_t tlp;
+	int itlp; /* -1: "-" */
+	const char *org, *what, *value; /* point into the field; value NULL when none */
+	size_t org_len, what_len;
+} cs_keys_roll_t;
+/** Splits a P:roll field. @returns 0, or -1 when it is not one. */
+int cs_keys_roll_parse(const char *field, cs_keys_roll_t *out);
 
 /**
  * Reads a count or an offset as Redis writes integers: an optional '-', then

@@ -58,7 +58,8 @@ cs_err_t cs_ingest_agg_add(cs_ingest_agg_t *agg, int64_t window, uint32_t ind, c
 	return CS_ERR_OK;
 }
 
-cs_err_t cs_ingest_agg_events(cs_ingest_agg_t *agg, int64_t window, int32_t pidx, cs_tlp_t tlp, int64_t n) {
+cs_err_t cs_ingest_agg_events(cs_ingest_agg_t *agg, int64_t window, int32_t pidx, cs_tlp_t tlp, int fmt, int64_t n) {
+	unsigned tf = (unsigned)tlp + 8u * (unsigned)fmt;
 	size_t j;
 	if ((agg->evc_cnt + 1) * 2 > agg->evc_size) {
 		size_t nsize = agg->evc_size ? agg->evc_size * 2 : 64;
@@ -68,7 +69,8 @@ cs_err_t cs_ingest_agg_events(cs_ingest_agg_t *agg, int64_t window, int32_t pidx
 		for (size_t i = 0; i < agg->evc_size; i++) {
 			if (!agg->evc[i].used)
 				continue;
-			for (j = cs__agg_hash(agg->evc[i].window, (uint32_t)agg->evc[i].pidx, agg->evc[i].tlp) & (nsize - 1);
+			for (j = cs__agg_hash(agg->evc[i].window, (uint32_t)agg->evc[i].pidx,
+					      agg->evc[i].tlp + 8u * agg->evc[i].fmt) & (nsize - 1);
 			     ne[j].used; j = (j + 1) & (nsize - 1))
 				;
 			ne[j] = agg->evc[i];
@@ -77,20 +79,21 @@ cs_err_t cs_ingest_agg_events(cs_ingest_agg_t *agg, int64_t window, int32_t pidx
 		agg->evc = ne;
 		agg->evc_size = nsize;
 	}
-	for (j = cs__agg_hash(window, (uint32_t)pidx, tlp) & (agg->evc_size - 1); agg->evc[j].used;
+	for (j = cs__agg_hash(window, (uint32_t)pidx, tf) & (agg->evc_size - 1); agg->evc[j].used;
 	     j = (j + 1) & (agg->evc_size - 1))
-		if (agg->evc[j].window == window && agg->evc[j].pidx == pidx && agg->evc[j].tlp == tlp) {
+		if (agg->evc[j].window == window && agg->evc[j].pidx == pidx && agg->evc[j].tlp == tlp &&
+		    agg->evc[j].fmt == fmt) {
 			agg->evc[j].count += n;
 			return CS_ERR_OK;
 		}
-	agg->evc[j] = (struct cs_ingest_evc_s){window, pidx, (uint8_t)tlp, 1, n};
+	agg->evc[j] = (struct cs_ingest_evc_s){window, pidx, (uint8_t)tlp, 1, (uint8_t)fmt, n};
 	agg->evc_cnt++;
 	agg->bytes += 2 * sizeof(*agg->evc);
 	return CS_ERR_OK;
 }
 
-static uint64_t cs__dim_hash(int64_t window, const char *field, const char *member) {
-	uint64_t h = 1469598103934665603ULL ^ (uint64_t)window * 0x9E3779B97F4A7C15ULL;
+static uint64_t cs__dim_hash(int kind, int64_t window, const char *field, const char *member) {
+	uint64_t h = (1469598103934665603ULL + (uint64_t)kind) ^ (uint64_t)window * 0x9E3779B97F4A7C15ULL;
 	for (const unsigned char *p = (const unsigned char *)field; *p; p++)
 		h = (h ^ *p) * 1099511628211ULL;
 	if (member) {
@@ -120,18 +123,22 @@ static cs_err_t cs__dim_grow(cs_ingest_agg_t *agg) {
 	return CS_ERR_OK;
 }
 
-/* Adds n to the entry (window, field, member); member NULL: a count. Both strings are copied. */
-static cs_err_t cs__dim_add(cs_ingest_agg_t *agg, int64_t window, const char *field, const char *member, int64_t n) {
-	uint64_t h = cs__dim_hash(window, field, member);
+/* Adds n to the entry (kind, window, field, member) (PART: keeps the max). Both strings are copied. */
+static cs_err_t cs__dim_add(cs_ingest_agg_t *agg, cs_ingest_dim_kind_t kind, int64_t window, const char *field,
+			    const char *member, int64_t n) {
+	uint64_t h = cs__dim_hash((int)kind, window, field, member);
 	size_t j;
 
 	if ((agg->dim_cnt + 1) * 2 > agg->dim_size && cs__dim_grow(agg))
 		return CS_ERR_NOMEM;
 	for (j = h & (agg->dim_size - 1); agg->dims[j].field; j = (j + 1) & (agg->dim_size - 1)) {
 		cs_ingest_dim_ent_t *e = &agg->dims[j];
-		if (e->hash == h && e->window == window && !strcmp(e->field, field) &&
+		if (e->hash == h && e->kind == kind && e->window == window && !strcmp(e->field, field) &&
 		    (member ? e->member && !strcmp(e->member, member) : !e->member)) {
-			e->count += n;
+			if (kind == CS_INGEST_DIM_PART)
+				e->count = n > e->count ? n : e->count;
+			else
+				e->count += n;
 			return CS_ERR_OK;
 		}
 	}
@@ -143,6 +150,7 @@ static cs_err_t cs__dim_add(cs_ingest_agg_t *agg, int64_t window, const char *fi
 		return CS_ERR_NOMEM;
 	}
 	agg->dims[j].window = window;
+	agg->dims[j].kind = (uint8_t)kind;
 	agg->dims[j].hash = h;
 	agg->dims[j].count = n;
 	agg->dim_cnt++;
@@ -151,11 +159,20 @@ static cs_err_t cs__dim_add(cs_ingest_agg_t *agg, int64_t window, const char *fi
 }
 
 cs_err_t cs_ingest_agg_dim(cs_ingest_agg_t *agg, int64_t window, const char *field, int64_t n) {
-	return cs__dim_add(agg, window, field, NULL, n);
+	return cs__dim_add(agg, CS_INGEST_DIM_COUNT, window, field, NULL, n);
 }
 
 cs_err_t cs_ingest_agg_src(cs_ingest_agg_t *agg, int64_t window, const char *value, const char *org) {
-	return cs__dim_add(agg, window, value, org, 1);
+	return cs__dim_add(agg, CS_INGEST_DIM_SRC, window, value, org, 1);
+}
+
+cs_err_t cs_ingest_agg_roll(cs_ingest_agg_t *agg, int64_t window, const char *field, int64_t n) {
+	int64_t h = window >= 0 ? window / 3600 * 3600 : -((-window + 3599) / 3600) * 3600;
+	return cs__dim_add(agg, CS_INGEST_DIM_ROLL, h, field, NULL, n);
+}
+
+cs_err_t cs_ingest_agg_part(cs_ingest_agg_t *agg, int64_t window, const char *id, const char *meta) {
+	return cs__dim_add(agg, CS_INGEST_DIM_PART, 0, id, meta, window);
 }
 
 cs_err_t cs_ingest_agg_alert(cs_ingest_agg_t *agg, char *id, char *json) {

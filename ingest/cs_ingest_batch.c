@@ -49,11 +49,27 @@ static cs_err_t cs__expand_events(cs_ingest_worker_t *w) {
 	for (size_t i = 0; i < agg->evc_size; i++) {
 		const struct cs_ingest_evc_s *e = &agg->evc[i];
 		const cs_ingest_participant_t *pt = e->pidx >= 0 && w->reg && (size_t)e->pidx < w->reg->cnt ? &w->reg->v[e->pidx] : NULL;
+		const char *fmt;
 		cs_err_t err;
 		if (!e->used)
 			continue;
-		if ((err = cs__ingest_dims_n(w, e->window, (cs_tlp_t)e->tlp, "events", pt, &none, e->count)))
+		if (w->reg && (err = cs__ingest_dims_n(w, e->window, (cs_tlp_t)e->tlp, "events", pt, &none, e->count)))
 			return err;
+		fmt = cs_decode_fmt2str((cs_decode_fmt_t)e->fmt);
+		if ((err = cs__ingest_roll(w, e->window, (cs_tlp_t)e->tlp, -1, pt, CS_KEYS_ROLL_EVENTS, NULL, 0, e->count)) ||
+		    (err = cs__ingest_roll(w, e->window, (cs_tlp_t)e->tlp, -1, pt, CS_KEYS_ROLL_FORMAT, fmt, strlen(fmt),
+					   e->count)))
+			return err;
+		if (pt) {
+			/* who it is, for the report's inventory: name, kind, member state, sector, TLP */
+			char meta[1024];
+			int n = snprintf(meta, sizeof(meta), "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f", pt->name ? pt->name : "", pt->kind,
+					 pt->member_state, pt->sector, cs_tlp2str(pt->tlp));
+			if (n < 0 || (size_t)n >= sizeof(meta))
+				n = 0, meta[0] = '\0'; /* names longer than a kilobyte: the id alone */
+			if ((err = cs_ingest_agg_part(&w->agg, e->window, pt->id, meta)))
+				return err;
+		}
 	}
 	memset(agg->evc, 0, agg->evc_size * sizeof(*agg->evc));
 	agg->evc_cnt = 0;

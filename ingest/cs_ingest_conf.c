@@ -57,6 +57,12 @@ static const cs_conf_prop_t cs__ingest_props[] = {
 	 "are: no window that no report will ever read. Replays classify alike. 0: no such check."},
 	{"aggregate.ttl.s", CS_CONF_INT, CS__OFF(ttl_s), 0, 10LL * 365 * 86400, "2592000", 0,
 	 "Expiry of window hashes in Redis, seconds after the last write; 0 = never."},
+	{"aggregate.hour.ttl.s", CS_CONF_INT, CS__OFF(hour_ttl_s), 0, 10LL * 365 * 86400, "7776000", 0,
+	 "Expiry of the hourly roll-ups (P:roll:3600:<start>, what situation reports read for periods "
+	 "up to a few days), seconds after the last write; 0 = never. Default 90 days."},
+	{"aggregate.day.ttl.s", CS_CONF_INT, CS__OFF(day_ttl_s), 0, 10LL * 365 * 86400, "34560000", 0,
+	 "Expiry of the daily roll-ups (P:roll:86400:<start>, what situation reports read for long "
+	 "periods), seconds after the last write; 0 = never. Default 400 days (a year and its comparison)."},
 	{"flush.interval.ms", CS_CONF_INT, CS__OFF(flush_interval_ms), 10, 3600000, "1000", 0,
 	 "Flush aggregates and offsets to Redis at least this often."},
 	{"flush.max.events", CS_CONF_INT, CS__OFF(flush_max_events), 1, 100000000, "100000", 0,

@@ -93,6 +93,21 @@ static cs_err_t cs__dim(cs_ingest_worker_t *w, int64_t window, cs_tlp_t tlp, con
 	return cs_ingest_agg_dim(&w->agg, window, f, cnt);
 }
 
+/* The participant's id in the roll-ups: its id, "unregistered", or "-" without a registry. */
+const char *cs__ingest_org(const cs_ingest_worker_t *w, const cs_ingest_participant_t *pt) {
+	return pt ? pt->id : w->reg ? CS_KEYS_ORG_UNREGISTERED : CS_KEYS_ORG_NONE;
+}
+
+/* Adds one roll-up count (cs_keys_roll_field()) of the hour of window. itlp < 0: events. */
+cs_err_t cs__ingest_roll(cs_ingest_worker_t *w, int64_t window, cs_tlp_t tlp, int itlp,
+			 const cs_ingest_participant_t *pt, const char *what, const char *value, size_t len,
+			 int64_t cnt) {
+	char f[CS_KEYS_MAX];
+	if (cs_keys_roll_field(f, sizeof(f), tlp, itlp, cs__ingest_org(w, pt), what, value, len) < 0)
+		return CS_ERR_INVAL; /* bounded: values at 4096 bytes, the rest short */
+	return cs_ingest_agg_roll(&w->agg, window, f, cnt);
+}
+
 /* The dimension counts of cnt events (what = "events") or of one hit ("hits"). */
 cs_err_t cs__ingest_dims_n(cs_ingest_worker_t *w, int64_t window, cs_tlp_t tlp, const char *what,
 			   const cs_ingest_participant_t *pt, const cs_decode_event_t *ev, int64_t cnt) {
@@ -118,6 +133,23 @@ cs_err_t cs__ingest_dims_n(cs_ingest_worker_t *w, int64_t window, cs_tlp_t tlp, 
 	return err;
 }
 
+/* The roll-up counts of one hit: the indicator by participant, the event's category and severity. */
+static cs_err_t cs__hit_rolls(cs_ingest_worker_t *w, int64_t window, cs_tlp_t tlp, const cs_corr_ind_t *ind,
+			      const cs_ingest_participant_t *pt, const cs_decode_event_t *ev) {
+	char sev[16];
+	cs_err_t err;
+	if ((err = cs__ingest_roll(w, window, tlp, (int)ind->tlp, pt, CS_KEYS_ROLL_IND, ind->value, strlen(ind->value), 1)))
+		return err;
+	if (ev->category && (err = cs__ingest_roll(w, window, tlp, (int)ind->tlp, pt, CS_KEYS_ROLL_CATEGORY, ev->category,
+						   ev->category_len, 1)))
+		return err;
+	if (ev->severity >= 0) {
+		snprintf(sev, sizeof(sev), "%d", ev->severity);
+		err = cs__ingest_roll(w, window, tlp, (int)ind->tlp, pt, CS_KEYS_ROLL_SEVERITY, sev, strlen(sev), 1);
+	}
+	return err;
+}
+
 static cs_err_t cs__dims(cs_ingest_worker_t *w, int64_t window, cs_tlp_t tlp, const char *what,
 			 const cs_ingest_participant_t *pt, const cs_decode_event_t *ev) {
 	return cs__ingest_dims_n(w, window, tlp, what, pt, ev, 1);
@@ -133,13 +165,22 @@ static int cs__on_event(void *opaque, const cs_decode_event_t *ev, cs_decode_rej
 	char day[32];
 
 	w->agg.events++;
+	arrival = mc->kafka_ts > 0 ? mc->kafka_ts : cs_wall_ms();
 	if (r != CS_DECODE_OK) {
+		const char *code = cs_decode_reject2code(r);
 		w->agg.rejects[r]++;
+		/* counted in its arrival hour, under its sender's TLP */
+		pt = cs__participant(w, ev, mc->m);
+		ev_tlp = pt ? pt->tlp : w->reg ? w->unregistered_tlp : CS_TLP_CLEAR;
+		if (cs__ingest_roll(w, cs__window(arrival, w->conf->window_s), ev_tlp, -1, pt, CS_KEYS_ROLL_REJECT, code,
+				    strlen(code), 1)) {
+			mc->failed = 1;
+			return 1;
+		}
 		if (*w->conf->dlq_topic)
 			cs__dead_letter(mc, ev, r);
 		return 0;
 	}
-	arrival = mc->kafka_ts > 0 ? mc->kafka_ts : cs_wall_ms();
 	ts = ev->ts_ms ? ev->ts_ms : arrival;
 	/* late: counted when it arrived, so windows already reported stay as they were; far ahead
 	 * of its arrival (a wrong clock, a forged time): counted when it arrived too */
@@ -154,12 +195,13 @@ static int cs__on_event(void *opaque, const cs_decode_event_t *ev, cs_decode_rej
 	if (late) {
 		cs_time_format_iso8601(cs__window(ts, 1), day, sizeof(day)); /* YYYY-MM-DD... */
 		w->agg.late++;
-		if (cs__dim(w, window, ev_tlp, "events", "late", day, 10, 1)) {
+		if (cs__dim(w, window, ev_tlp, "events", "late", day, 10, 1) ||
+		    cs__ingest_roll(w, window, ev_tlp, -1, pt, CS_KEYS_ROLL_LATE, NULL, 0, 1)) {
 			mc->failed = 1;
 			return 1;
 		}
 	}
-	if (w->reg && cs_ingest_agg_events(&w->agg, window, pt ? (int32_t)(pt - w->reg->v) : -1, ev_tlp, 1)) {
+	if (cs_ingest_agg_events(&w->agg, window, pt ? (int32_t)(pt - w->reg->v) : -1, ev_tlp, (int)ev->fmt, 1)) {
 		mc->failed = 1;
 		return 1;
 	}
@@ -172,15 +214,21 @@ static int cs__on_event(void *opaque, const cs_decode_event_t *ev, cs_decode_rej
 	}
 	for (size_t i = 0; i < w->ev_hit_cnt; i++) {
 		const cs_corr_ind_t *ind = cs_corr_db_indicator(w->db, w->ev_hits[i].ind);
+		/* a hit is as restricted as the stricter of the indicator and the event */
+		cs_tlp_t tlp = ind->tlp > ev_tlp ? ind->tlp : ev_tlp;
 		if (ind->warninglist >= 0 && (size_t)ind->warninglist < w->agg.suppressed_cnt) {
+			const char *list = cs_corr_db_warninglist(w->db, (size_t)ind->warninglist);
 			w->agg.suppressed[ind->warninglist]++; /* a benign value: counted under its list */
+			if (cs__ingest_roll(w, window, tlp, (int)ind->tlp, pt, CS_KEYS_ROLL_SUPPRESSED, list, strlen(list), 1)) {
+				mc->failed = 1;
+				return 1;
+			}
 			continue;
 		}
 		{
-			/* a hit is as restricted as the stricter of the indicator and the event */
-			cs_tlp_t tlp = ind->tlp > ev_tlp ? ind->tlp : ev_tlp;
 			if (cs_ingest_agg_add(&w->agg, window, w->ev_hits[i].ind, tlp, 1) ||
 			    cs__dims(w, window, tlp, "hits", pt, ev) ||
+			    cs__hit_rolls(w, window, tlp, ind, pt, ev) ||
 			    (late && cs__dim(w, window, tlp, "hits", "late", day, 10, 1)) ||
 			    (pt && cs_ingest_agg_src(&w->agg, window, ind->value, pt->id)) ||
 			    ((*w->conf->alerts_topic || w->conf->alerts_stream_maxlen > 0) &&

@@ -82,7 +82,10 @@ struct cs_ingest_flush_s {
 		uint32_t idx;
 	} *slots;
 	size_t slot_size;
-	int64_t *windows;           /* the windows already put in P:wins:W */
+	struct cs__windex_s {       /* the windows already put in an index P:wins:T */
+		size_t key;
+		int64_t window;
+	} *windows;
 	size_t window_cnt, window_cap;
 	const char **argv;          /* the whole command, assembled once (cs_ingest_flush_argv()) */
 	size_t *argvlen;
@@ -171,16 +174,66 @@ static const char *cs__i64(char *b, int64_t v) {
 /* The key table's index of a key built by one of cs_keys_*() into kb (-1: too long). */
 #define CS__KEY(f, kb, len, kind, added) ((len) < 0 ? 0 : cs__key((f), (kb), (size_t)(len), (kind), (added)))
 
-/* A window's key (win or dim) was added: the window joins the index P:wins:W, once. */
+/* A window's key (win, dim, roll) was added: the window joins its index P:wins:T (key wins), once. */
 static int cs__window_indexed(cs_ingest_flush_t *f, size_t wins, int64_t window) {
 	char b[24];
 	for (size_t i = 0; i < f->window_cnt; i++)
-		if (f->windows[i] == window)
+		if (f->windows[i].key == wins && f->windows[i].window == window)
 			return 0;
 	if (cs_array_reserve(&f->windows, &f->window_cap, f->window_cnt + 1, sizeof(*f->windows)))
 		return -1;
-	f->windows[f->window_cnt++] = window;
+	f->windows[f->window_cnt].key = wins;
+	f->windows[f->window_cnt++].window = window;
 	return cs__rec(f, CS_INGEST_FLUSH_ZADD, wins, cs__i64(b, window), b);
+}
+
+/* A key's kind with its expiry: "hash+<ttl>", or "hash" when it does not expire. */
+static const char *cs__kind_ttl(char *b, size_t size, const char *kind, int64_t ttl) {
+	if (ttl > 0)
+		snprintf(b, size, "%s+%lld", kind, (long long)ttl);
+	else
+		snprintf(b, size, "%s", kind);
+	return b;
+}
+
+/*
+ * A roll-up count (into the hour's and the day's bucket, each indexed in its
+ * P:wins:T), or a participant seen (P:part:<id>: who it is, its latest window).
+ */
+static int cs__encode_roll(cs_ingest_flush_t *f, const cs_ingest_conf_t *conf, const cs_ingest_dim_ent_t *e) {
+	static const int64_t tiers[2] = {CS_KEYS_TIER_HOUR, CS_KEYS_TIER_DAY};
+	const char *pre = conf->key_prefix;
+	char kb[CS_KEYS_MAX], kind[48], n[24];
+	size_t k, wins;
+	int added;
+
+	if (e->kind == CS_INGEST_DIM_PART) {
+		static const char *const names[] = {CS_KEYS_PART_NAME, CS_KEYS_PART_KIND, CS_KEYS_PART_MS,
+						    CS_KEYS_PART_SECTOR, CS_KEYS_PART_TLP};
+		const char *m = e->member;
+		if (!(k = CS__KEY(f, kb, cs_keys_part(kb, sizeof(kb), pre, e->field), "hash", &added)))
+			return -1;
+		for (size_t i = 0; i < sizeof(names) / sizeof(*names) && *m; i++) {
+			const char *end = strchr(m, '\x1f');
+			char v[1024];
+			size_t len = end ? (size_t)(end - m) : strlen(m);
+			snprintf(v, sizeof(v), "%.*s", (int)len, m);
+			if (cs__rec(f, CS_INGEST_FLUSH_HSET, k, names[i], v))
+				return -1;
+			m += len + (end ? 1 : 0);
+		}
+		return cs__rec(f, CS_INGEST_FLUSH_HMAX, k, CS_KEYS_PART_LAST, cs__i64(n, e->count));
+	}
+	for (int t = 0; t < 2; t++) {
+		int64_t T = tiers[t], start = e->window >= 0 ? e->window / T * T : -((-e->window + T - 1) / T) * T;
+		cs__kind_ttl(kind, sizeof(kind), "hash", t == 0 ? conf->hour_ttl_s : conf->day_ttl_s);
+		if (!(wins = CS__KEY(f, kb, cs_keys_wins(kb, sizeof(kb), pre, T), "zset", NULL)) ||
+		    !(k = CS__KEY(f, kb, cs_keys_roll(kb, sizeof(kb), pre, T, start), kind, &added)) ||
+		    (added && cs__window_indexed(f, wins, start)) ||
+		    cs__rec(f, CS_INGEST_FLUSH_HINCRBY, k, e->field, cs__i64(n, e->count)))
+			return -1;
+	}
+	return 0;
 }
 
 static int cs__encode_counts(cs_ingest_flush_t *f, const cs_ingest_conf_t *conf, const cs_ingest_agg_t *agg,
@@ -225,7 +278,12 @@ static int cs__encode_counts(cs_ingest_flush_t *f, const cs_ingest_conf_t *conf,
 		const cs_ingest_dim_ent_t *e = &agg->dims[i];
 		if (!e->field)
 			continue;
-		if (e->member) {
+		if (e->kind == CS_INGEST_DIM_ROLL || e->kind == CS_INGEST_DIM_PART) {
+			if (cs__encode_roll(f, conf, e))
+				return -1;
+			continue;
+		}
+		if (e->kind == CS_INGEST_DIM_SRC) {
 			if (!(k = CS__KEY(f, kb, cs_keys_src(kb, sizeof(kb), pre, W, e->window, e->field), "hll+", NULL)) ||
 			    cs__rec(f, CS_INGEST_FLUSH_PFADD, k, e->member))
 				return -1;
@@ -262,7 +320,7 @@ static int cs__encode_counts(cs_ingest_flush_t *f, const cs_ingest_conf_t *conf,
 /* What the report needs of each indicator counted in the batch: P:ind:<value>, a field each. */
 static int cs__encode_indicators(cs_ingest_flush_t *f, const cs_ingest_conf_t *conf, const cs_ingest_agg_t *agg,
 				 const cs_corr_db_t *db) {
-	char kb[CS_KEYS_MAX], n[24];
+	char kb[CS_KEYS_MAX], fb[64], n[24], w[24];
 	for (size_t i = 0; i < agg->size; i++) {
 		const cs_ingest_agg_ent_t *e = &agg->ents[i];
 		const cs_corr_ind_t *ind;
@@ -272,6 +330,12 @@ static int cs__encode_indicators(cs_ingest_flush_t *f, const cs_ingest_conf_t *c
 			continue;
 		ind = cs_corr_db_indicator(db, e->ind);
 		if (!(k = CS__KEY(f, kb, cs_keys_ind(kb, sizeof(kb), conf->key_prefix, ind->value), "hash", &added)))
+			return -1;
+		/* when it was hit, per TLP of the hits: first and last window */
+		if (cs_keys_ind_seen_field(fb, sizeof(fb), CS_KEYS_IND_FIRST, (cs_tlp_t)e->tlp) < 0 ||
+		    cs__rec(f, CS_INGEST_FLUSH_HMIN, k, fb, cs__i64(w, e->window)) ||
+		    cs_keys_ind_seen_field(fb, sizeof(fb), CS_KEYS_IND_LAST, (cs_tlp_t)e->tlp) < 0 ||
+		    cs__rec(f, CS_INGEST_FLUSH_HMAX, k, fb, w))
 			return -1;
 		if (!added)
 			continue; /* the same indicator in another window or under another TLP */

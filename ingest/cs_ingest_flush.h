@@ -15,7 +15,7 @@
 #include "cs_ingest_int.h"
 
 /* ARGV[1] of every call; the script refuses any other */
-#define CS_INGEST_FLUSH_TAG "cshield-flush/2"
+#define CS_INGEST_FLUSH_TAG "cshield-flush/3"
 
 /* the sections of ARGV, in order, and the width of their records */
 #define CS_INGEST_FLUSH_SECTIONS(XX) \
@@ -23,6 +23,8 @@
 	XX(ZINCRBY, 3)               \
 	XX(ZADD, 3)                  \
 	XX(PFADD, 2)                 \
+	XX(HMIN, 3)                  \
+	XX(HMAX, 3)                  \
 	XX(HSET, 3)                  \
 	XX(XADD, 6)                  \
 	XX(OFFSETS, 3)

@@ -10,7 +10,8 @@
 --      (else STALE: the batch was already applied, or the partition moved on);
 --   3. every hash field it will increment holds an integer that the increment
 --      keeps within 64 bits (refused from +-9.2e18: Lua's numbers are doubles);
---   4. the alert stream can still take an entry.
+--   4. every hash field it keeps a minimum or maximum in holds an integer;
+--   5. the alert stream can still take an entry.
 -- A failed check is an error reply that names the key (and field) and writes
 -- nothing. Then it writes, the offsets last. Once a script has written,
 -- Redis lets it finish even above maxmemory, so a flush is never cut short.
@@ -19,21 +20,24 @@
 -- key the flush writes is listed once and referred to by its index.
 --
 -- ARGV, in order (n: a count, then n records):
---   [1]  the layout tag "cshield-flush/2"
+--   [1]  the layout tag "cshield-flush/3"
 --   [2]  ttl: seconds of EXPIRE for the keys marked '+' ("0": none)
 --   [3 .. 2+#KEYS]  the kind of each key: "hash", "zset", "hll" or "stream",
---        with a '+' suffix for keys that expire after ttl (KEYS[1]: "hash")
+--        with a '+' suffix for keys that expire after ttl, or '+<seconds>' for
+--        keys that expire after their own period (the roll-ups) (KEYS[1]: "hash")
 --   then the sections:
 --   HINCRBY  n, n x (key index, field, delta)
 --   ZINCRBY  n, n x (key index, member, delta)
 --   ZADD     n, n x (key index, member, score)
 --   PFADD    n, n x (key index, element)
+--   HMIN     n, n x (key index, field, integer): the field becomes the integer if absent or larger
+--   HMAX     n, n x (key index, field, integer): the field becomes the integer if absent or smaller
 --   HSET     n, n x (key index, field, value)
 --   XADD     n, n x (key index, approximate maxlen, field, value, field, value)
 --   OFFSETS  n, n x (field, recorded offset expected or "-" for none, next offset)
 -- Returns "OK", or an error: "STALE <field> <recorded>" or "REFUSED <why>".
 
-local TAG = 'cshield-flush/2'
+local TAG = 'cshield-flush/3'
 if ARGV[1] ~= TAG then
   return redis.error_reply('REFUSED flush layout ' .. tostring(ARGV[1]) .. ', this script reads ' .. TAG)
 end
@@ -42,11 +46,14 @@ local nkeys = #KEYS
 local kind, expires = {}, {}
 for k = 1, nkeys do
   local s = ARGV[2 + k]
-  if string.sub(s, -1) == '+' then
-    expires[k] = true
-    s = string.sub(s, 1, -2)
+  local base, plus, own = string.match(s, '^(%a+)(%+?)(%d*)$')
+  if not base or (own ~= '' and plus == '') then
+    return redis.error_reply('REFUSED flush key kind ' .. tostring(s))
   end
-  kind[k] = s
+  if plus == '+' then
+    expires[k] = own ~= '' and tonumber(own) or ttl
+  end
+  kind[k] = base
 end
 
 -- the sections, read once
@@ -61,6 +68,8 @@ local hi_at, hi_n = section(3)
 local zi_at, zi_n = section(3)
 local za_at, za_n = section(3)
 local pf_at, pf_n = section(2)
+local mn_at, mn_n = section(3)
+local mx_at, mx_n = section(3)
 local hs_at, hs_n = section(3)
 local xa_at, xa_n = section(6)
 local of_at, of_n = section(3)
@@ -146,6 +155,23 @@ for _, k in ipairs(order) do
   end
 end
 
+-- 4. fields kept as a minimum or maximum hold integers (a count's check, without the sum)
+local function integer_field(k, f)
+  local v = redis.call('HGET', KEYS[k], f)
+  if v and not (v == '0' or string.match(v, '^%-?[1-9]%d*$')) or (v and #v > 20) then
+    return nil, redis.error_reply('REFUSED key ' .. KEYS[k] .. ' field ' .. f .. ' holds "' ..
+                                  string.sub(v, 1, 64) .. '", not an integer (nothing was written)')
+  end
+  return v and tonumber(v) or false
+end
+for _, sec in ipairs({{mn_at, mn_n}, {mx_at, mx_n}}) do
+  for r = 0, sec[2] - 1 do
+    local a = sec[1] + 3 * r
+    local _, err = integer_field(tonumber(ARGV[a]), ARGV[a + 1])
+    if err then return err end
+  end
+end
+
 -- writes, the offsets last
 for r = 0, hi_n - 1 do
   local a = hi_at + 3 * r
@@ -163,6 +189,18 @@ for r = 0, pf_n - 1 do
   local a = pf_at + 2 * r
   redis.call('PFADD', KEYS[tonumber(ARGV[a])], ARGV[a + 1])
 end
+for r = 0, mn_n - 1 do
+  local a = mn_at + 3 * r
+  local k, f, v = tonumber(ARGV[a]), ARGV[a + 1], tonumber(ARGV[a + 2])
+  local cur = redis.call('HGET', KEYS[k], f)
+  if not cur or tonumber(cur) > v then redis.call('HSET', KEYS[k], f, ARGV[a + 2]) end
+end
+for r = 0, mx_n - 1 do
+  local a = mx_at + 3 * r
+  local k, f, v = tonumber(ARGV[a]), ARGV[a + 1], tonumber(ARGV[a + 2])
+  local cur = redis.call('HGET', KEYS[k], f)
+  if not cur or tonumber(cur) < v then redis.call('HSET', KEYS[k], f, ARGV[a + 2]) end
+end
 for r = 0, hs_n - 1 do
   local a = hs_at + 3 * r
   redis.call('HSET', KEYS[tonumber(ARGV[a])], ARGV[a + 1], ARGV[a + 2])
@@ -172,10 +210,8 @@ for r = 0, xa_n - 1 do
   redis.call('XADD', KEYS[tonumber(ARGV[a])], 'MAXLEN', '~', ARGV[a + 1], '*', ARGV[a + 2], ARGV[a + 3],
              ARGV[a + 4], ARGV[a + 5])
 end
-if ttl > 0 then
-  for k = 2, nkeys do
-    if expires[k] then redis.call('EXPIRE', KEYS[k], ttl) end
-  end
+for k = 2, nkeys do
+  if expires[k] and expires[k] > 0 then redis.call('EXPIRE', KEYS[k], expires[k]) end
 end
 for r = 0, of_n - 1 do
   local a = of_at + 3 * r

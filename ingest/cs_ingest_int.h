@@ -40,6 +40,7 @@ struct cs_ingest_conf_s {
 	int64_t late_grace_s;
 	int64_t future_grace_s;
 	int64_t ttl_s;
+	int64_t hour_ttl_s, day_ttl_s; /* the roll-ups' (aggregate.hour.ttl.s, aggregate.day.ttl.s) */
 	int64_t flush_interval_ms;
 	int64_t flush_max_events;
 	int64_t flush_max_bytes;
@@ -80,12 +81,21 @@ typedef struct cs_ingest_agg_ent_s {
  * organization (member) of an indicator (field: its value), for the distinct
  * sources of the indicator (a HyperLogLog in Redis), count unused.
  */
+typedef enum cs_ingest_dim_kind_e {
+	CS_INGEST_DIM_COUNT, /* field: a P:dim field, count added */
+	CS_INGEST_DIM_SRC,   /* field: an indicator value, member: the participant (P:src) */
+	CS_INGEST_DIM_ROLL,  /* window: the hour; field: a P:roll field (cs_keys_roll_field()), count added */
+	CS_INGEST_DIM_PART   /* field: a participant id, member: its P:part fields (name, kind, ms,
+			      * sector, tlp, each ended by '\x1f'); count: the latest window (the max kept) */
+} cs_ingest_dim_kind_t;
+
 typedef struct cs_ingest_dim_ent_s {
 	int64_t window;
 	char *field;  /* owned; NULL = free slot */
-	char *member; /* owned; NULL: a count */
+	char *member; /* owned or NULL (see the kind) */
 	uint64_t hash;
 	int64_t count;
+	uint8_t kind; /* cs_ingest_dim_kind_t */
 } cs_ingest_dim_ent_t;
 
 typedef struct cs_ingest_agg_s {
@@ -108,19 +118,23 @@ typedef struct cs_ingest_agg_s {
 	struct cs_ingest_evc_s {
 		int64_t window;
 		int32_t pidx;
-		uint8_t tlp, used;
+		uint8_t tlp, used, fmt;
 		int64_t count;
 	} *evc;
 	size_t evc_size, evc_cnt;
 } cs_ingest_agg_t;
 
 cs_err_t cs_ingest_agg_add(cs_ingest_agg_t *agg, int64_t window, uint32_t ind, cs_tlp_t tlp, int64_t n);
-/** Adds n events of participant pidx (-1: unregistered) under TLP tlp in window. */
-cs_err_t cs_ingest_agg_events(cs_ingest_agg_t *agg, int64_t window, int32_t pidx, cs_tlp_t tlp, int64_t n);
+/** Adds n events of format fmt of participant pidx (-1: unregistered or no registry) under TLP tlp in window. */
+cs_err_t cs_ingest_agg_events(cs_ingest_agg_t *agg, int64_t window, int32_t pidx, cs_tlp_t tlp, int fmt, int64_t n);
 /** Adds n to the dimension count (window, field); field is copied. */
 cs_err_t cs_ingest_agg_dim(cs_ingest_agg_t *agg, int64_t window, const char *field, int64_t n);
 /** Records that participant org reported a hit on the indicator value in window (both copied). */
 cs_err_t cs_ingest_agg_src(cs_ingest_agg_t *agg, int64_t window, const char *value, const char *org);
+/** Adds n to the roll-up count field (cs_keys_roll_field()) of the hour that holds window. */
+cs_err_t cs_ingest_agg_roll(cs_ingest_agg_t *agg, int64_t window, const char *field, int64_t n);
+/** Notes that participant id (P:part fields packed in meta) sent events in window. */
+cs_err_t cs_ingest_agg_part(cs_ingest_agg_t *agg, int64_t window, const char *id, const char *meta);
 /** Adds an alert (id and JSON, both taken over, freed on error too). */
 cs_err_t cs_ingest_agg_alert(cs_ingest_agg_t *agg, char *id, char *json);
 void cs_ingest_agg_clear(cs_ingest_agg_t *agg);
@@ -371,6 +385,10 @@ cs_err_t cs__ingest_flush(cs_ingest_worker_t *w);
 /* cs_ingest_event.c: one message */
 void cs__ingest_handle(cs_ingest_worker_t *w, rd_kafka_message_t *m);
 /** The dimension counts of cnt events (what = "events") or of one hit ("hits"). */
+const char *cs__ingest_org(const cs_ingest_worker_t *w, const cs_ingest_participant_t *pt);
+cs_err_t cs__ingest_roll(cs_ingest_worker_t *w, int64_t window, cs_tlp_t tlp, int itlp,
+			 const cs_ingest_participant_t *pt, const char *what, const char *value, size_t len,
+			 int64_t cnt);
 cs_err_t cs__ingest_dims_n(cs_ingest_worker_t *w, int64_t window, cs_tlp_t tlp, const char *what,
 			   const cs_ingest_participant_t *pt, const cs_decode_event_t *ev, int64_t cnt);
 

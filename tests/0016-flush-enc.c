@@ -48,7 +48,7 @@ static size_t cs__recs_left(const cs__recs_t *r) {
 
 int cs_test_0016(void) {
 	char path[512], errstr[512], buf[256];
-	static const char *names[] = {"HINCRBY", "ZINCRBY", "ZADD", "PFADD", "HSET", "XADD", "OFFSETS"};
+	static const char *names[] = {"HINCRBY", "ZINCRBY", "ZADD", "PFADD", "HMIN", "HMAX", "HSET", "XADD", "OFFSETS"};
 	cs_ingest_conf_t *conf = cs_ingest_conf_new();
 	cs_ingest_agg_t agg = {0};
 	cs_corr_db_t *db;
@@ -88,6 +88,31 @@ int cs_test_0016(void) {
 	CS_TEST_EQ_STR(buf, "cs:suppressed");
 	cs_keys_alerts(buf, sizeof(buf), "cs");
 	CS_TEST_EQ_STR(buf, "cs:alerts");
+	cs_keys_roll(buf, sizeof(buf), "cs", CS_KEYS_TIER_HOUR, 1795921200);
+	CS_TEST_EQ_STR(buf, "cs:roll:3600:1795921200");
+	cs_keys_part(buf, sizeof(buf), "cs", "lu-circl");
+	CS_TEST_EQ_STR(buf, "cs:part:lu-circl");
+	cs_keys_ind_seen_field(buf, sizeof(buf), CS_KEYS_IND_FIRST, CS_TLP_AMBER_STRICT);
+	CS_TEST_EQ_STR(buf, "first|amber+strict");
+	cs_keys_roll_field(buf, sizeof(buf), CS_TLP_RED, CS_TLP_AMBER, "lu|circl", CS_KEYS_ROLL_IND, "a|b\nc", 5);
+	CS_TEST_EQ_STR(buf, "red|amber|lu/circl|i|a|b\nc"); /* the indicator verbatim, last */
+	cs_keys_roll_field(buf, sizeof(buf), CS_TLP_GREEN, -1, "lu-circl", CS_KEYS_ROLL_REJECT, "x|y\n", 4);
+	CS_TEST_EQ_STR(buf, "green|-|lu-circl|rej|x/y/");
+	cs_keys_roll_field(buf, sizeof(buf), CS_TLP_GREEN, -1, "lu-circl", CS_KEYS_ROLL_EVENTS, NULL, 0);
+	CS_TEST_EQ_STR(buf, "green|-|lu-circl|ev");
+	{
+		cs_keys_roll_t r;
+		CS_TEST_EQ_INT(cs_keys_roll_parse("red|amber|lu-circl|i|a|b", &r), 0);
+		CS_TEST_ASSERT(r.tlp == CS_TLP_RED && r.itlp == CS_TLP_AMBER && r.org_len == 8 && !strncmp(r.org, "lu-circl", 8) &&
+				       r.what_len == 1 && *r.what == 'i' && !strcmp(r.value, "a|b"),
+			       "roll field read back");
+		CS_TEST_EQ_INT(cs_keys_roll_parse("green|-|x|ev", &r), 0);
+		CS_TEST_ASSERT(r.itlp == -1 && r.value == NULL && r.what_len == 2, "events field read back");
+		CS_TEST_EQ_INT(cs_keys_roll_parse("green|-||ev", &r), -1);
+		CS_TEST_EQ_INT(cs_keys_roll_parse("Green|-|x|ev", &r), -1);
+		CS_TEST_EQ_INT(cs_keys_roll_parse("green|x|ev", &r), -1);
+		CS_TEST_EQ_INT(cs_keys_roll_parse("green|-|x|", &r), -1);
+	}
 	cs_keys_off_field(buf, sizeof(buf), "soc-events", 3);
 	CS_TEST_EQ_STR(buf, "soc-events/3");
 	CS_TEST_EQ_INT(cs_keys_win(buf, 10, "cs", 60, W0), -1); /* does not fit */
@@ -151,7 +176,12 @@ int cs_test_0016(void) {
 	CS_TEST_EQ_INT(cs_ingest_agg_src(&agg, W0, "evil.example", "lu-circl"), 0);
 	CS_TEST_EQ_INT(cs_ingest_agg_src(&agg, W0, "evil.example", "de-bank-soc"), 0);
 	CS_TEST_EQ_INT(cs_ingest_agg_src(&agg, W0, "evil.example", "lu-circl"), 0); /* once */
-	CS_TEST_EQ_INT(agg.dim_cnt, 4);
+	CS_TEST_EQ_INT(cs_ingest_agg_roll(&agg, W0, "amber|amber|lu-circl|i|evil.example", 5), 0);
+	CS_TEST_EQ_INT(cs_ingest_agg_roll(&agg, W1, "green|-|lu-circl|ev", 4), 0);
+	CS_TEST_EQ_INT(cs_ingest_agg_roll(&agg, W0, "green|-|lu-circl|ev", 5), 0); /* the same hour: added */
+	CS_TEST_EQ_INT(cs_ingest_agg_part(&agg, W1, "lu-circl", "CIRCL\x1f" "CSIRT\x1fLU\x1fgovernment\x1fgreen\x1f"), 0);
+	CS_TEST_EQ_INT(cs_ingest_agg_part(&agg, W0, "lu-circl", "CIRCL\x1f" "CSIRT\x1fLU\x1fgovernment\x1fgreen\x1f"), 0);
+	CS_TEST_EQ_INT(agg.dim_cnt, 7);
 	CS_TEST_EQ_INT(cs_ingest_agg_alert(&agg, strdup("t/0/1/0/domain:evil.example"), strdup("{\"a\":1}")), 0);
 	CS_TEST_EQ_INT(cs_ingest_agg_alert(&agg, strdup("t/0/2/0/domain:evil.example"), strdup("{\"a\":2}")), 0);
 
@@ -192,7 +222,12 @@ int cs_test_0016(void) {
 			     {"p:top:1795910400:green", "zset+"},
 			     {"p:ind:evil.example", "hash"},
 			     {"p:ind:203.0.113.7", "hash"},
-			     {"p:alerts", "stream"}};
+			     {"p:alerts", "stream"},
+			     {"p:wins:3600", "zset"},
+			     {"p:wins:86400", "zset"},
+			     {"p:roll:3600:1795921200", "hash+7776000"},
+			     {"p:roll:86400:1795910400", "hash+34560000"},
+			     {"p:part:lu-circl", "hash"}};
 		for (size_t k = 0; k < sizeof(kinds) / sizeof(*kinds); k++) {
 			size_t i = 0;
 			while (i < nk && strcmp(argv[3 + i], kinds[k].key))
@@ -248,6 +283,24 @@ int cs_test_0016(void) {
 			"ZINCRBY p:top:1795910400:green 203.0.113.7 4",
 			"ZADD p:wins:60 1795922040 1795922040",
 			"ZADD p:wins:60 1795922100 1795922100",
+			"HINCRBY p:roll:3600:1795921200 amber|amber|lu-circl|i|evil.example 5",
+			"HINCRBY p:roll:86400:1795910400 amber|amber|lu-circl|i|evil.example 5",
+			"HINCRBY p:roll:3600:1795921200 green|-|lu-circl|ev 9",
+			"HINCRBY p:roll:86400:1795910400 green|-|lu-circl|ev 9",
+			"ZADD p:wins:3600 1795921200 1795921200",
+			"ZADD p:wins:86400 1795910400 1795910400",
+			"HSET p:part:lu-circl name CIRCL",
+			"HSET p:part:lu-circl kind CSIRT",
+			"HSET p:part:lu-circl ms LU",
+			"HSET p:part:lu-circl sector government",
+			"HSET p:part:lu-circl tlp green",
+			"HMAX p:part:lu-circl last_event 1795922100",
+			"HMIN p:ind:evil.example first|amber 1795922040",
+			"HMAX p:ind:evil.example last|amber 1795922040",
+			"HMIN p:ind:evil.example first|red 1795922040",
+			"HMAX p:ind:evil.example last|red 1795922040",
+			"HMIN p:ind:203.0.113.7 first|green 1795922100",
+			"HMAX p:ind:203.0.113.7 last|green 1795922100",
 			"PFADD p:src:60:1795922040:evil.example lu-circl",
 			"PFADD p:src:60:1795922040:evil.example de-bank-soc",
 			"HSET p:ind:evil.example type domain",
