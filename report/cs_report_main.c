@@ -1,33 +1,47 @@
 /*
- * cs_report_main.c - the cshield-report program: per-window hit counts for an
- * audience, as a table or JSON lines. DESIGN: options (getopt_long), then one
- * cs_report_fetch(); option errors exit 2, Redis errors 1.
+ * cs_report_main.c - the cshield-report program: a situation report for an
+ * audience (HTML, Markdown, JSON, STIX 2.1), or the per-window hit counts as
+ * a table or JSON lines. DESIGN: options (getopt_long), then one fetch and one
+ * edition; option errors exit 2, Redis errors 1.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
 #include <getopt.h>
+#include <time.h>
 
 #include "cs_json.h"
 #include "cs_report.h"
+#include "cs_report_sit.h"
 
 static void cs__usage(FILE *fp) {
 	fprintf(fp,
 		"Usage: cshield-report [options]\n"
 		"\n"
-		"Prints the per-window hit counts per indicator that cshield-ingest wrote to Redis.\n"
+		"Writes a situation report (--format html, md, json or stix) for one audience from the\n"
+		"roll-ups cshield-ingest keeps in Redis, or prints the per-window hit counts per\n"
+		"indicator (--format table, the default, or jsonl).\n"
 		"\n"
-		"  --from TIME        first window (ISO 8601 like 2026-11-29T03:00:00Z, a date like\n"
+		"  --format F         html, md, json, stix (situation reports), table or jsonl (windows)\n"
+		"  --last SPAN        the period: the last 24h, 7d, 30d (any <n>h or <n>d); reports: default 24h\n"
+		"  --from TIME        first second (ISO 8601 like 2026-11-29T03:00:00Z, a date like\n"
 		"                     2026-11-29 (its midnight UTC), or epoch seconds; default: the beginning)\n"
-		"  --to TIME          last window (a date: its whole day; default: the end); not before --from\n"
+		"  --to TIME          last second (a date: its whole day; default: the end); not before --from\n"
+		"  --tlp LABEL        the audience: clear (the public, default), green, amber,\n"
+		"                     amber+strict or red; nothing marked above it is shown or counted\n"
+		"  --org ID           the organization an AMBER+STRICT or RED edition is for (required there)\n"
+		"  --hub ID           the hub's own organization id (default hub): its strict editions see all\n"
+		"  --k N              CLEAR and GREEN: participants a breakdown cell needs (default 3)\n"
+		"  --top N            top indicators listed (default 20)\n"
+		"  --silent SPAN      flag participants silent for longer (default 24h)\n"
+		"  --title TEXT       the report's title\n"
+		"  --now TIME         the report's time (default: now): --last counts back from it\n"
+		"  -o, --output FILE  write there (default: standard output)\n"
 		"  --redis HOST:PORT  Redis server (default 127.0.0.1:6379, or $CS_REDIS_ADDR)\n"
 		"  --prefix P         key prefix, as aggregate.key.prefix (default cs)\n"
-		"  --window SECONDS   window length, as aggregate.window.s (default 60)\n"
-		"  --tlp LABEL        the audience: clear (the public, default), green, amber,\n"
-		"                     amber+strict or red; rows whose indicator is marked above it,\n"
-		"                     or not marked, are withheld (and counted)\n"
-		"  --json             one JSON object per line instead of a table\n"
+		"  --window SECONDS   window length, as aggregate.window.s (default 60; table and jsonl)\n"
+		"  --json             the same as --format jsonl\n"
 		"  -h, --help         this text\n"
 		"  -V, --version      print the version and exit\n");
 }
@@ -63,13 +77,101 @@ static int cs__parse_time(const char *s, int end_of_day, int64_t *out) {
 	return 0;
 }
 
+/* "24h", "7d", "90m", "3600" (seconds): seconds, or -1. */
+static int64_t cs__parse_span(const char *s) {
+	char *end;
+	long long v;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || v <= 0 || v > 3650LL * 86400)
+		return -1;
+	if (!*end)
+		return v;
+	if (end[1])
+		return -1;
+	switch (*end) {
+	case 'd': return v > 3650 ? -1 : v * 86400;
+	case 'h': return v > 3650 * 24 ? -1 : v * 3600;
+	case 'm': return v * 60;
+	default: return -1;
+	}
+}
+
+static int cs__parse_int(const char *s, int lo, int hi, int *out) {
+	char *end;
+	long v;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+enum { CS__F_TABLE, CS__F_JSONL, CS__F_JSON, CS__F_MD, CS__F_HTML, CS__F_STIX };
+
+/* The situation report: fetch, edition, render. Returns the exit status. */
+static int cs__situation(const cs_report_opts_t *o, const cs_report_ed_opts_t *eo, int fmt, const char *out) {
+	cs_report_sit_fetch_opts_t fo = {o->redis_host, o->redis_port, o->key_prefix, o->from, o->to + 1};
+	char errstr[512];
+	cs_report_sit_t *s;
+	cs_report_ed_t *ed;
+	FILE *fp = stdout;
+	int rc;
+
+	if (!(s = cs_report_sit_fetch(&fo, errstr, sizeof(errstr)))) {
+		fprintf(stderr, "cshield-report: %s\n", errstr);
+		return 1;
+	}
+	if (!(ed = cs_report_ed_new(s, eo, errstr, sizeof(errstr)))) {
+		fprintf(stderr, "cshield-report: %s\n", errstr);
+		cs_report_sit_destroy(s);
+		return 2;
+	}
+	if (out && !(fp = fopen(out, "w"))) {
+		fprintf(stderr, "cshield-report: %s: %s\n", out, strerror(errno));
+		cs_report_ed_destroy(ed);
+		cs_report_sit_destroy(s);
+		return 1;
+	}
+	switch (fmt) {
+	case CS__F_JSON: cs_report_ed_json(ed, fp); break;
+	case CS__F_MD: cs_report_ed_md(ed, fp); break;
+	case CS__F_HTML: cs_report_ed_html(ed, fp); break;
+	default: cs_report_ed_stix(ed, fp); break;
+	}
+	if (out) {
+		rc = ferror(fp) | fclose(fp);
+		if (rc)
+			fprintf(stderr, "cshield-report: %s: could not write it all\n", out);
+		else
+			fprintf(stderr, "cshield-report: wrote %s (%s edition, labelled %s)\n", out,
+				cs_tlp2str(eo->audience), cs_tlp2str(cs_report_ed_tlp(ed)));
+		rc = rc ? 1 : 0;
+	} else {
+		rc = cs_proc_stdout_status("cshield-report");
+	}
+	cs_report_ed_destroy(ed);
+	cs_report_sit_destroy(s);
+	return rc;
+}
+
 int main(int argc, char **argv) {
 	static const struct option opts[] = {
 		{"from", required_argument, NULL, 'f'}, {"to", required_argument, NULL, 't'},
 		{"redis", required_argument, NULL, 'r'}, {"prefix", required_argument, NULL, 'p'},
 		{"window", required_argument, NULL, 'w'}, {"tlp", required_argument, NULL, 'l'},
 		{"json", no_argument, NULL, 'j'},        {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},     {NULL, 0, NULL, 0}};
+		{"version", no_argument, NULL, 'V'},     {"format", required_argument, NULL, 'F'},
+		{"last", required_argument, NULL, 'L'},  {"org", required_argument, NULL, 'O'},
+		{"hub", required_argument, NULL, 'H'},   {"k", required_argument, NULL, 'k'},
+		{"top", required_argument, NULL, 'T'},   {"silent", required_argument, NULL, 'S'},
+		{"title", required_argument, NULL, 'n'}, {"now", required_argument, NULL, 'N'},
+		{"output", required_argument, NULL, 'o'}, {NULL, 0, NULL, 0}};
+	cs_report_ed_opts_t eo = {CS_TLP_CLEAR, NULL, "hub", NULL, 3, 20, 86400, 0};
+	const char *out = NULL;
+	int64_t last = 0;
+	int fmt = CS__F_TABLE;
 	cs_report_opts_t o = {"127.0.0.1", 6379, "cs", 60, INT64_MIN / 2, INT64_MAX / 2, CS_TLP_CLEAR};
 	char hostbuf[256], errstr[512];
 	const char *addr = getenv("CS_REDIS_ADDR");
@@ -77,7 +179,8 @@ int main(int argc, char **argv) {
 	cs_report_t *rep;
 
 	cs_proc_init("cshield-report");
-	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+	eo.now = (int64_t)time(NULL);
+	while ((c = getopt_long(argc, argv, "hVo:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			cs__usage(stdout);
@@ -87,6 +190,60 @@ int main(int argc, char **argv) {
 			return cs_proc_stdout_status("cshield-report");
 		case 'j':
 			json = 1;
+			fmt = CS__F_JSONL;
+			break;
+		case 'F': {
+			static const char *const names[] = {"table", "jsonl", "json", "md", "html", "stix"};
+			fmt = -1;
+			for (int i = 0; i < 6; i++)
+				if (!strcmp(optarg, names[i]))
+					fmt = i;
+			if (fmt < 0) {
+				fprintf(stderr, "cshield-report: --format \"%s\": expected html, md, json, stix, table or jsonl\n", optarg);
+				return 2;
+			}
+			json = fmt == CS__F_JSONL;
+			break;
+		}
+		case 'L':
+		case 'S': {
+			int64_t v = cs__parse_span(optarg);
+			if (v < 0) {
+				fprintf(stderr, "cshield-report: --%s \"%s\": expected a span like 24h, 7d or 30d\n",
+					c == 'L' ? "last" : "silent", optarg);
+				return 2;
+			}
+			if (c == 'L')
+				last = v;
+			else
+				eo.silent_s = v;
+			break;
+		}
+		case 'O':
+			eo.org = optarg;
+			break;
+		case 'H':
+			eo.hub = optarg;
+			break;
+		case 'n':
+			eo.title = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'k':
+		case 'T':
+			if (cs__parse_int(optarg, 1, c == 'k' ? 1000 : 100000, c == 'k' ? &eo.k : &eo.top)) {
+				fprintf(stderr, "cshield-report: --%s \"%s\": expected a number from 1 to %d\n",
+					c == 'k' ? "k" : "top", optarg, c == 'k' ? 1000 : 100000);
+				return 2;
+			}
+			break;
+		case 'N':
+			if (cs__parse_time(optarg, 0, &eo.now)) {
+				fprintf(stderr, "cshield-report: --now \"%s\": expected ISO 8601, a date or epoch seconds\n", optarg);
+				return 2;
+			}
 			break;
 		case 'f':
 		case 't':
@@ -108,7 +265,7 @@ int main(int argc, char **argv) {
 					optarg);
 				return 2;
 			}
-			o.audience = (cs_tlp_t)t;
+			o.audience = eo.audience = (cs_tlp_t)t;
 			break;
 		}
 		case 'r':
@@ -137,6 +294,30 @@ int main(int argc, char **argv) {
 		cs__usage(stderr);
 		return 2;
 	}
+	if (last && (have_from || have_to)) {
+		fprintf(stderr, "cshield-report: --last or --from/--to, not both\n");
+		return 2;
+	}
+	if (fmt >= CS__F_JSON) {
+		/* a situation report covers a period: by default the last 24 hours */
+		if (!have_from && !have_to && !last)
+			last = 86400;
+		if (last) {
+			o.to = eo.now - 1;
+			o.from = eo.now - last;
+		} else if (!have_from || !have_to) {
+			fprintf(stderr, "cshield-report: a report's period needs both --from and --to (or --last)\n");
+			return 2;
+		}
+		if (eo.audience >= CS_TLP_AMBER_STRICT && !eo.org) {
+			fprintf(stderr, "cshield-report: a TLP:%s edition is for one organization: name it with --org\n",
+				eo.audience == CS_TLP_RED ? "RED" : "AMBER+STRICT");
+			return 2;
+		}
+	} else if (last) {
+		o.to = eo.now;
+		o.from = eo.now - last;
+	}
 	if (have_from && have_to && o.from > o.to) {
 		fprintf(stderr, "cshield-report: --from is after --to: an empty period\n");
 		return 2;
@@ -154,6 +335,8 @@ int main(int argc, char **argv) {
 		o.redis_host = hostbuf;
 		o.redis_port = (int)port;
 	}
+	if (fmt >= CS__F_JSON)
+		return cs__situation(&o, &eo, fmt, out);
 	if (!(rep = cs_report_fetch(&o, errstr, sizeof(errstr)))) {
 		fprintf(stderr, "cshield-report: %s\n", errstr);
 		return 1;
