@@ -37,6 +37,8 @@ static cs_err_t cs__worker_init(cs_ingest_worker_t *w, cs_ingest_t *ing, int id,
 	w->final_failed = &ing->final_failed;
 	w->ing = ing;
 	w->reg = cs__ingest_reg_acquire(ing, &w->reg_gen);
+	if (id == 0)
+		cs__ingest_note_participants(w);
 	w->unregistered_tlp = (cs_tlp_t)cs_tlp_parse(w->conf->unregistered_tlp, strlen(w->conf->unregistered_tlp));
 	w->db = cs_corr_live_acquire(ing->live, &w->gen);
 	w->stop = &ing->stop;

@@ -40,6 +40,27 @@ void cs__ingest_status(cs_ingest_worker_t *w, cs_ingest_problem_t kind, const ch
 	pthread_mutex_unlock(&w->problem_lock);
 }
 
+/* Notes participant pt (P:part: who it is, for the report's inventory) and its latest window (-1: none). */
+static cs_err_t cs__part_seen(cs_ingest_worker_t *w, const cs_ingest_participant_t *pt, int64_t window) {
+	char meta[1024];
+	int n = snprintf(meta, sizeof(meta), "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f", pt->name ? pt->name : "", pt->kind,
+			 pt->member_state, pt->sector, cs_tlp2str(pt->tlp));
+	if (n < 0 || (size_t)n >= sizeof(meta))
+		meta[0] = '\0'; /* names longer than a kilobyte: the id alone */
+	return cs_ingest_agg_part(&w->agg, window, pt->id, meta);
+}
+
+void cs__ingest_note_participants(cs_ingest_worker_t *w) {
+	if (!w->reg)
+		return;
+	for (size_t i = 0; i < w->reg->cnt; i++)
+		if (cs__part_seen(w, &w->reg->v[i], -1)) {
+			CS_LOG_W(CS__MOD, "worker %d: out of memory noting the participants", w->id);
+			return;
+		}
+	w->dirty = 1; /* written with the next flush, even if no event comes */
+}
+
 /* Turns the per-participant event counts into their dimension counts (with the registry they were counted with). */
 static cs_err_t cs__expand_events(cs_ingest_worker_t *w) {
 	cs_ingest_agg_t *agg = &w->agg;
@@ -60,16 +81,8 @@ static cs_err_t cs__expand_events(cs_ingest_worker_t *w) {
 		    (err = cs__ingest_roll(w, e->window, (cs_tlp_t)e->tlp, -1, pt, CS_KEYS_ROLL_FORMAT, fmt, strlen(fmt),
 					   e->count)))
 			return err;
-		if (pt) {
-			/* who it is, for the report's inventory: name, kind, member state, sector, TLP */
-			char meta[1024];
-			int n = snprintf(meta, sizeof(meta), "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f", pt->name ? pt->name : "", pt->kind,
-					 pt->member_state, pt->sector, cs_tlp2str(pt->tlp));
-			if (n < 0 || (size_t)n >= sizeof(meta))
-				n = 0, meta[0] = '\0'; /* names longer than a kilobyte: the id alone */
-			if ((err = cs_ingest_agg_part(&w->agg, e->window, pt->id, meta)))
-				return err;
-		}
+		if (pt && (err = cs__part_seen(w, pt, e->window)))
+			return err;
 	}
 	memset(agg->evc, 0, agg->evc_size * sizeof(*agg->evc));
 	agg->evc_cnt = 0;

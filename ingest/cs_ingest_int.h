@@ -385,6 +385,8 @@ cs_err_t cs__ingest_flush(cs_ingest_worker_t *w);
 /* cs_ingest_event.c: one message */
 void cs__ingest_handle(cs_ingest_worker_t *w, rd_kafka_message_t *m);
 /** The dimension counts of cnt events (what = "events") or of one hit ("hits"). */
+/** Every participant of the registry into P:part (a silent one too: the report flags it). */
+void cs__ingest_note_participants(cs_ingest_worker_t *w);
 const char *cs__ingest_org(const cs_ingest_worker_t *w, const cs_ingest_participant_t *pt);
 cs_err_t cs__ingest_roll(cs_ingest_worker_t *w, int64_t window, cs_tlp_t tlp, int itlp,
 			 const cs_ingest_participant_t *pt, const char *what, const char *value, size_t len,

@@ -237,6 +237,8 @@ void cs__ingest_maybe_swap(cs_ingest_worker_t *w) {
 		cs_ingest_reg_t *old = w->reg;
 		w->reg = cs__ingest_reg_acquire(w->ing, &w->reg_gen);
 		cs__ingest_reg_release(old);
+		if (w->id == 0)
+			cs__ingest_note_participants(w);
 	}
 	if (cs_corr_live_generation(w->live) == w->gen)
 		return;

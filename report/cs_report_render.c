@@ -264,9 +264,27 @@ static void cs__md(FILE *fp, const char *v) {
 	}
 }
 
+/* An indicator, defanged, as a code span (nothing in it is Markdown; '|' escaped for the table). */
 static void cs__md_defanged(FILE *fp, const char *v) {
 	char buf[3 * 4096 + 16];
-	cs__md(fp, cs_report_defang(v, buf, sizeof(buf)));
+	int run = 0, longest = 0;
+	cs_report_defang(v, buf, sizeof(buf));
+	for (const char *p = buf; *p; p++) {
+		run = *p == '`' ? run + 1 : 0;
+		if (run > longest)
+			longest = run;
+	}
+	for (int i = 0; i <= longest; i++)
+		fputc('`', fp);
+	fputc(' ', fp);
+	for (const char *p = buf; *p; p++) {
+		if (*p == '|')
+			fputc('\\', fp);
+		fputc((unsigned char)*p < 0x20 ? ' ' : *p, fp);
+	}
+	fputc(' ', fp);
+	for (int i = 0; i <= longest; i++)
+		fputc('`', fp);
 }
 
 static const char *cs__delta(int64_t now, int64_t before, char *buf, size_t size) {

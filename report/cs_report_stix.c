@@ -34,8 +34,13 @@ static void cs__id(char *out, size_t size, const char *type, const char *name) {
 	snprintf(out, size, "%s--%s", type, u);
 }
 
+/* A STIX timestamp: to the millisecond, as created and modified must be ("2026-12-05T04:00:00.000Z"). */
 static const char *cs__ts(int64_t t, char *buf, size_t size) {
+	size_t n;
 	cs_time_format_iso8601(t, buf, size);
+	n = strlen(buf);
+	if (n && buf[n - 1] == 'Z' && n + 4 < size)
+		memcpy(buf + n - 1, ".000Z", 6);
 	return buf;
 }
 
@@ -162,6 +167,10 @@ void cs_report_ed_stix(const cs_report_ed_t *ed, FILE *fp) {
 		cs_jw_obj_begin(&jw);
 		cs__common(&jw, "indicator", ind, now, hub);
 		cs_jw_kstr(&jw, "name", x->value);
+		snprintf(name, sizeof(name), "Hit %lld times in the period%s%s%s%s.", (long long)x->hits,
+			 x->source && *x->source ? "; shared by " : "", x->source ? x->source : "",
+			 x->tags && *x->tags ? "; tags: " : "", x->tags ? x->tags : "");
+		cs_jw_kstr(&jw, "description", name);
 		cs_jw_kstr(&jw, "pattern", pat);
 		cs_jw_kstr(&jw, "pattern_type", "stix");
 		cs_jw_kstr(&jw, "valid_from", cs__ts(x->first_seen >= 0 ? x->first_seen : s->from, a, sizeof(a)));

@@ -11,6 +11,7 @@ cd "$CS_ROOT"
 
 "$CS_ROOT/deploy/install-deps.sh" || cs_die "installing dependencies failed"
 "$CS_ROOT/deploy/local/build.sh" release || cs_die "release build failed"
+eval "export $("$CS_ROOT/deploy/local/pytools.sh")" || cs_die "the test-only Python tools failed to install"
 "$CS_ROOT/deploy/local/build.sh" asan || cs_die "ASan+UBSan build failed"
 "$CS_ROOT/deploy/local/build.sh" tsan || cs_die "TSan build failed"
 
