@@ -36,6 +36,9 @@ static void cs__usage(FILE *fp) {
 		"  indicators            load + compile time and RSS by indicator set size\n"
 		"  e2e                   produce, then cshield-ingest to lag 0 on the real Kafka and\n"
 		"                        Redis ($CS_KAFKA_BOOTSTRAP, $CS_REDIS_ADDR), against kcat\n"
+		"  report                a 30-day situation report over 100,000 indicators hit and 500\n"
+		"                        participants on the real Redis ($CS_REDIS_ADDR): day roll-ups\n"
+		"                        against hour roll-ups, Redis memory per day per tier\n"
 		"\n"
 		"Options:\n"
 		"  --seed N              PRNG seed (default 1); same seed, same bytes\n"
@@ -283,6 +286,8 @@ int main(int argc, char **argv) {
 	} else if (!strcmp(cmd, "engine")) {
 		rc = cs_bench_engine(have_events ? events : 50000, have_ind ? o.indicators : 10000, threads, seconds,
 				     have_hit ? o.hit_rate : 0.001, json, plot);
+	} else if (!strcmp(cmd, "report")) {
+		rc = cs_bench_report(have_ind ? o.indicators : 100000, 500, 30, json);
 	} else if (!strcmp(cmd, "e2e")) {
 		rc = cs_bench_e2e(have_events ? events : 1000000, have_ind ? o.indicators : 10000, threads, json);
 	} else if (!strcmp(cmd, "indicators")) {

@@ -83,16 +83,60 @@ static size_t cs__uniq(uint64_t *v, size_t n) {
 	return k;
 }
 
+/* distinct (key, organization) pairs: an array, and a hash index so that each is added once */
 typedef struct cs__pairs_s {
 	uint64_t *v;
 	size_t n, cap;
+	uint32_t *slots; /* index + 1; 0 free */
+	size_t size;
 } cs__pairs_t;
 
+static uint64_t cs__mix(uint64_t x) {
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	return x;
+}
+
 static int cs__pair(cs__pairs_t *p, uint32_t key, uint32_t org) {
+	uint64_t v = (uint64_t)key << 32 | org;
+	size_t j;
+	if ((p->n + 1) * 2 > p->size) {
+		size_t nsize = p->size ? p->size * 2 : 1024;
+		uint32_t *ns = cs_calloc(nsize, sizeof(*ns));
+		if (!ns)
+			return -1;
+		for (size_t i = 0; i < p->n; i++) {
+			for (j = cs__mix(p->v[i]) & (nsize - 1); ns[j]; j = (j + 1) & (nsize - 1))
+				;
+			ns[j] = (uint32_t)i + 1;
+		}
+		cs_free(p->slots);
+		p->slots = ns;
+		p->size = nsize;
+	}
+	for (j = cs__mix(v) & (p->size - 1); p->slots[j]; j = (j + 1) & (p->size - 1))
+		if (p->v[p->slots[j] - 1] == v)
+			return 0;
 	if (cs_array_reserve(&p->v, &p->cap, p->n + 1, sizeof(*p->v)))
 		return -1;
-	p->v[p->n++] = (uint64_t)key << 32 | org;
+	p->v[p->n++] = v;
+	p->slots[j] = (uint32_t)p->n;
 	return 0;
+}
+
+/* Sorts the pairs (the index no longer applies: dropped). */
+static void cs__pairs_sort(cs__pairs_t *p) {
+	cs_free(p->slots);
+	p->slots = NULL;
+	p->size = 0;
+	p->n = cs__uniq(p->v, p->n);
+}
+
+static void cs__pairs_free(cs__pairs_t *p) {
+	cs_free(p->v);
+	cs_free(p->slots);
+	memset(p, 0, sizeof(*p));
 }
 
 /* ---- breakdowns ---- */
@@ -103,6 +147,7 @@ typedef struct cs__bdb_s { /* a breakdown being built */
 	size_t cap;
 	cs__pairs_t cur, prev; /* (cell, org) of the period and the one before */
 	int64_t *prev_parts;
+	long *cell_of; /* organization (state, sector, kind) or value (category, severity) -> cell; -1 unknown */
 } cs__bdb_t;
 
 static long cs__bdb_cell(cs__bdb_t *b, const char *key) {
@@ -154,8 +199,8 @@ static int64_t cs__withheld_orgs(const cs__bdb_t *b, uint32_t *scratch) {
 static int cs__bdb_finish(cs_report_ed_t *ed, cs__bdb_t *b, cs__breakdown_t *out) {
 	size_t n = b->keys.cnt;
 	uint32_t *scratch;
-	b->cur.n = cs__uniq(b->cur.v, b->cur.n);
-	b->prev.n = cs__uniq(b->prev.v, b->prev.n);
+	cs__pairs_sort(&b->cur);
+	cs__pairs_sort(&b->prev);
 	if (!(b->prev_parts = cs_calloc(n + 1, sizeof(*b->prev_parts))) ||
 	    !(scratch = cs_calloc(b->cur.n + 1, sizeof(*scratch))))
 		return -1;
@@ -228,9 +273,10 @@ static int cs__bdb_finish(cs_report_ed_t *ed, cs__bdb_t *b, cs__breakdown_t *out
 static void cs__bdb_free(cs__bdb_t *b) {
 	cs__intern_free(&b->keys);
 	cs_free(b->cells);
-	cs_free(b->cur.v);
-	cs_free(b->prev.v);
+	cs__pairs_free(&b->cur);
+	cs__pairs_free(&b->prev);
 	cs_free(b->prev_parts);
+	cs_free(b->cell_of);
 }
 
 int cs__nis_tlp(const cs__cell_t *c) {
@@ -296,6 +342,100 @@ static char *cs__states(const cs_report_ed_t *ed, const uint64_t *pairs, size_t 
 	*cnt = (int64_t)k;
 	cs_free(v);
 	return out;
+}
+
+/* An indicator source or a participant's name, lower-cased into buf (sources name participants in any case). */
+static const char *cs__lower(const char *v, char *buf, size_t size) {
+	size_t i = 0;
+	for (; v[i] && i + 1 < size; i++)
+		buf[i] = (char)(v[i] >= 'A' && v[i] <= 'Z' ? v[i] + 32 : v[i]);
+	buf[i] = '\0';
+	return buf;
+}
+
+/* The inventory: one pass over the counts, one over the indicators. -1 on out of memory. */
+static int cs__inventory(cs_report_ed_t *ed) {
+	const cs_report_sit_t *s = ed->s;
+	const int64_t nb = s->nb;
+	double days = (double)(s->to - s->from) / 86400.0;
+	long *inv_of = cs_calloc(s->orgs.cnt + 1, sizeof(*inv_of));
+	int64_t *shared = NULL;
+	cs__intern_t srcs = {0};
+	cs__pairs_t fmts = {0};
+	char lb[512];
+	int rc = -1;
+
+	if (!inv_of || !(ed->inv = cs_calloc(s->part_cnt, sizeof(*ed->inv))))
+		goto out;
+	for (size_t i = 0; i < s->orgs.cnt; i++)
+		inv_of[i] = -1;
+	for (size_t i = 0; i < s->part_cnt; i++) {
+		const cs__part_t *p = &s->parts[i];
+		cs__inv_t *x;
+		if (!cs__label_visible(ed, p->tlp) && !((long)p->org == ed->org_id && p->tlp <= ed->o.audience))
+			continue;
+		inv_of[p->org] = (long)ed->inv_cnt;
+		x = &ed->inv[ed->inv_cnt++];
+		x->p = p;
+		x->id = s->orgs.v[p->org];
+		x->tlp = p->tlp;
+		x->silent = p->last_event < 0 || ed->o.now - p->last_event > ed->o.silent_s;
+	}
+	for (size_t j = 0; j < s->cnt; j++) {
+		const cs__fact_t *f = &s->facts[j];
+		cs__inv_t *x;
+		if (!ed->vis[j] || f->b < nb || inv_of[f->org] < 0)
+			continue;
+		x = &ed->inv[inv_of[f->org]];
+		if (f->what == CS__R_EV || f->what == CS__R_REJ)
+			x->events += f->n;
+		if (f->what == CS__R_FMT && cs__pair(&fmts, (uint32_t)inv_of[f->org], f->val))
+			goto out;
+		if (f->tlp > x->tlp)
+			x->tlp = f->tlp;
+	}
+	/* formats seen: (row, format) pairs, sorted */
+	cs__pairs_sort(&fmts);
+	for (size_t lo = 0, hi; lo <= fmts.n; lo = hi) {
+		size_t len = 1, row = lo < fmts.n ? (size_t)(fmts.v[lo] >> 32) : 0;
+		char *o;
+		for (hi = lo; hi < fmts.n && fmts.v[hi] >> 32 == fmts.v[lo] >> 32; hi++)
+			len += strlen(s->vals.v[(uint32_t)fmts.v[hi]]) + 1;
+		if (lo == fmts.n)
+			break;
+		if (!(o = ed->inv[row].formats = cs_calloc(len, 1)))
+			goto out;
+		for (size_t k = lo; k < hi; k++)
+			o += sprintf(o, "%s%s", k > lo ? "," : "", s->vals.v[(uint32_t)fmts.v[k]]);
+	}
+	/* indicators shared: hit indicators whose source names the participant (id or name, any case) */
+	if (!(shared = cs_calloc(s->ind_cnt + 1, sizeof(*shared))))
+		goto out;
+	for (size_t d = 0; d < s->ind_cnt; d++) {
+		long k;
+		if (!cs__label_visible(ed, s->inds[d].tlp) || !*s->inds[d].source)
+			continue;
+		cs__lower(s->inds[d].source, lb, sizeof(lb));
+		if ((k = cs__intern(&srcs, lb, strlen(lb))) < 0)
+			goto out;
+		shared[k]++;
+	}
+	for (size_t i = 0; i < ed->inv_cnt; i++) {
+		cs__inv_t *x = &ed->inv[i];
+		long k = cs__intern_find(&srcs, cs__lower(x->id, lb, sizeof(lb)));
+		long kn = *x->p->name ? cs__intern_find(&srcs, cs__lower(x->p->name, lb, sizeof(lb))) : -1;
+		x->indicators_shared = (k >= 0 ? shared[k] : 0) + (kn >= 0 && kn != k ? shared[kn] : 0);
+		x->per_day = days > 0 ? (double)x->events / days : 0;
+		if (!x->formats && !(x->formats = cs_calloc(1, 1)))
+			goto out;
+	}
+	rc = 0;
+out:
+	cs_free(inv_of);
+	cs_free(shared);
+	cs__pairs_free(&fmts);
+	cs__intern_free(&srcs);
+	return rc;
 }
 
 /* ---- the edition ---- */
@@ -443,7 +583,9 @@ cs_report_ed_t *cs_report_ed_new(const cs_report_sit_t *s, const cs_report_ed_op
 	/* participants and member states: distinct organizations with visible events or hits */
 	for (int p = 0; p < 2; p++) {
 		cs__fig_t *H = p ? ed->head : ed->prev;
-		size_t n = cs__uniq(active[p].v, active[p].n);
+		size_t n;
+		cs__pairs_sort(&active[p]);
+		n = active[p].n;
 		const char **ms = cs_calloc(n + 1, sizeof(*ms));
 		if (!ms)
 			goto nomem;
@@ -462,6 +604,13 @@ cs_report_ed_t *cs_report_ed_new(const cs_report_sit_t *s, const cs_report_ed_op
 	}
 
 	/* 2. breakdowns */
+	for (int bd = 0; bd < CS__B__CNT; bd++) {
+		size_t n = bd <= CS__B_KIND ? s->orgs.cnt : s->vals.cnt;
+		if (!(bdb[bd].cell_of = cs_calloc(n + 1, sizeof(long))))
+			goto nomem;
+		for (size_t i = 0; i < n; i++)
+			bdb[bd].cell_of[i] = -1;
+	}
 	for (size_t i = 0; i < s->cnt; i++) {
 		const cs__fact_t *f = &s->facts[i];
 		int cur = f->b >= nb;
@@ -469,9 +618,9 @@ cs_report_ed_t *cs_report_ed_new(const cs_report_sit_t *s, const cs_report_ed_op
 			continue;
 		if (f->what == CS__R_EV || f->what == CS__R_REJ || f->what == CS__R_IND) {
 			for (int bd = CS__B_STATE; bd <= CS__B_KIND; bd++) {
-				long c = cs__bdb_cell(&bdb[bd], cs__attr(ed, f->org, bd));
+				long c = bdb[bd].cell_of[f->org];
 				cs__cell_t *x;
-				if (c < 0)
+				if (c < 0 && (c = bdb[bd].cell_of[f->org] = cs__bdb_cell(&bdb[bd], cs__attr(ed, f->org, bd))) < 0)
 					goto nomem;
 				x = &bdb[bd].cells[c];
 				if (!cur) {
@@ -489,9 +638,9 @@ cs_report_ed_t *cs_report_ed_new(const cs_report_sit_t *s, const cs_report_ed_op
 			}
 		} else if (f->what == CS__R_CAT || f->what == CS__R_SEV) {
 			int bd = f->what == CS__R_CAT ? CS__B_CATEGORY : CS__B_SEVERITY;
-			long c = cs__bdb_cell(&bdb[bd], s->vals.v[f->val]);
+			long c = bdb[bd].cell_of[f->val];
 			cs__cell_t *x;
-			if (c < 0)
+			if (c < 0 && (c = bdb[bd].cell_of[f->val] = cs__bdb_cell(&bdb[bd], s->vals.v[f->val])) < 0)
 				goto nomem;
 			x = &bdb[bd].cells[c];
 			if (!cur) {
@@ -511,8 +660,9 @@ cs_report_ed_t *cs_report_ed_new(const cs_report_sit_t *s, const cs_report_ed_op
 		if (bd == CS__B_CATEGORY) {
 			/* the nis impact needs member states per category: kept in events.v (categories count no events) */
 			cs__pairs_t *p = &bdb[bd].cur;
-			size_t n = cs__uniq(p->v, p->n);
-			p->n = n;
+			size_t n;
+			cs__pairs_sort(p);
+			n = p->n;
 			for (size_t lo = 0; lo < n;) {
 				size_t hi = lo;
 				int64_t states = 0;
@@ -532,7 +682,9 @@ cs_report_ed_t *cs_report_ed_new(const cs_report_sit_t *s, const cs_report_ed_op
 
 	/* 3. top indicators: rank by the hits the audience may see */
 	{
-		size_t cand = 0, n = cs__uniq(indorg.v, indorg.n);
+		size_t cand = 0, n;
+		cs__pairs_sort(&indorg);
+		n = indorg.n;
 		cs__row_t *rows;
 		for (size_t v = 0; v < s->vals.cnt; v++)
 			cand += hits_of[v] > 0;
@@ -632,56 +784,8 @@ cs_report_ed_t *cs_report_ed_new(const cs_report_sit_t *s, const cs_report_ed_op
 
 	/* 5. the inventory of participants: names them, so never in CLEAR and GREEN editions */
 	ed->inv_withheld = ed->o.audience <= CS_TLP_GREEN;
-	if (!ed->inv_withheld && s->part_cnt) {
-		double days = (double)(s->to - s->from) / 86400.0;
-		if (!(ed->inv = cs_calloc(s->part_cnt, sizeof(*ed->inv))))
-			goto nomem;
-		for (size_t i = 0; i < s->part_cnt; i++) {
-			const cs__part_t *p = &s->parts[i];
-			cs__inv_t *x;
-			size_t fl = 1;
-			if (!cs__label_visible(ed, p->tlp) && !((long)p->org == ed->org_id && p->tlp <= ed->o.audience))
-				continue;
-			x = &ed->inv[ed->inv_cnt++];
-			x->p = p;
-			x->id = s->orgs.v[p->org];
-			x->tlp = p->tlp;
-			for (size_t j = 0; j < s->cnt; j++) {
-				const cs__fact_t *f = &s->facts[j];
-				if (!ed->vis[j] || f->org != p->org || f->b < nb)
-					continue;
-				if (f->what == CS__R_EV || f->what == CS__R_REJ)
-					x->events += f->n;
-				if (f->what == CS__R_FMT)
-					fl += strlen(s->vals.v[f->val]) + 1;
-				if (f->tlp > x->tlp)
-					x->tlp = f->tlp;
-			}
-			if (!(x->formats = cs_calloc(fl, 1)))
-				goto nomem;
-			for (size_t j = 0; j < s->cnt; j++) {
-				const cs__fact_t *f = &s->facts[j];
-				const char *fmt;
-				char *at;
-				size_t L;
-				if (!ed->vis[j] || f->org != p->org || f->b < nb || f->what != CS__R_FMT)
-					continue;
-				fmt = s->vals.v[f->val];
-				L = strlen(fmt);
-				for (at = strstr(x->formats, fmt); at; at = strstr(at + 1, fmt))
-					if ((at == x->formats || at[-1] == ',') && (at[L] == ',' || !at[L]))
-						break;
-				if (!at)
-					sprintf(x->formats + strlen(x->formats), "%s%s", *x->formats ? "," : "", fmt);
-			}
-			x->per_day = days > 0 ? (double)x->events / days : 0;
-			for (size_t d = 0; d < s->ind_cnt; d++)
-				if (cs__label_visible(ed, s->inds[d].tlp) &&
-				    (!strcasecmp(s->inds[d].source, x->id) || (*p->name && !strcasecmp(s->inds[d].source, p->name))))
-					x->indicators_shared++;
-			x->silent = p->last_event < 0 || ed->o.now - p->last_event > ed->o.silent_s;
-		}
-	}
+	if (!ed->inv_withheld && s->part_cnt && cs__inventory(ed))
+		goto nomem;
 
 	/* 6. the document's label: the strictest figure it holds */
 	{
@@ -712,9 +816,9 @@ cs_report_ed_t *cs_report_ed_new(const cs_report_sit_t *s, const cs_report_ed_op
 	}
 	for (int bd = 0; bd < CS__B__CNT; bd++)
 		cs__bdb_free(&bdb[bd]);
-	cs_free(active[0].v);
-	cs_free(active[1].v);
-	cs_free(indorg.v);
+	cs__pairs_free(&active[0]);
+	cs__pairs_free(&active[1]);
+	cs__pairs_free(&indorg);
 	cs_free(hits_of);
 	cs_free(qsum[0]);
 	cs_free(qsum[1]);
@@ -728,9 +832,9 @@ nomem:
 	cs_errstr_set(errstr, errstr_size, "out of memory");
 	for (int bd = 0; bd < CS__B__CNT; bd++)
 		cs__bdb_free(&bdb[bd]);
-	cs_free(active[0].v);
-	cs_free(active[1].v);
-	cs_free(indorg.v);
+	cs__pairs_free(&active[0]);
+	cs__pairs_free(&active[1]);
+	cs__pairs_free(&indorg);
 	cs_free(hits_of);
 	cs_free(qsum[0]);
 	cs_free(qsum[1]);

@@ -112,7 +112,7 @@ enum { CS__F_TABLE, CS__F_JSONL, CS__F_JSON, CS__F_MD, CS__F_HTML, CS__F_STIX };
 
 /* The situation report: fetch, edition, render. Returns the exit status. */
 static int cs__situation(const cs_report_opts_t *o, const cs_report_ed_opts_t *eo, int fmt, const char *out) {
-	cs_report_sit_fetch_opts_t fo = {o->redis_host, o->redis_port, o->key_prefix, o->from, o->to + 1};
+	cs_report_sit_fetch_opts_t fo = {o->redis_host, o->redis_port, o->key_prefix, o->from, o->to + 1, 0};
 	char errstr[512];
 	cs_report_sit_t *s;
 	cs_report_ed_t *ed;

@@ -369,7 +369,7 @@ cs_report_sit_t *cs_report_sit_fetch(const cs_report_sit_fetch_opts_t *o, char *
 	cs__fetch_t f = {NULL, NULL, NULL, o->key_prefix};
 	char key[CS_KEYS_MAX];
 	size_t n = 0, cap = 0;
-	int64_t tier = o->to - o->from > 7 * 86400 ? CS_KEYS_TIER_DAY : CS_KEYS_TIER_HOUR;
+	int64_t tier = o->tier > 0 ? o->tier : o->to - o->from > 7 * 86400 ? CS_KEYS_TIER_DAY : CS_KEYS_TIER_HOUR;
 	/* the end rounded up to a bucket, the length too: --last 24h is the 24 hours up to the current one */
 	int64_t to = o->to >= 0 ? (o->to + tier - 1) / tier * tier : -((-o->to) / tier) * tier;
 	int64_t len = o->to > o->from ? (o->to - o->from + tier - 1) / tier * tier : tier;

@@ -71,6 +71,7 @@ typedef struct cs_report_sit_fetch_opts_s {
 	int redis_port;
 	const char *key_prefix;
 	int64_t from, to; /* the period, epoch seconds: [from, to) */
+	int64_t tier;     /* 0: the coarsest that answers; else CS_KEYS_TIER_HOUR or _DAY (the bench compares them) */
 } cs_report_sit_fetch_opts_t;
 
 /**
