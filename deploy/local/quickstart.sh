@@ -21,6 +21,7 @@ BIN=$CS_ROOT/build
 QS=$CS_LOCAL_DIR/quickstart
 mkdir -p "$QS"
 "$BIN/bench/cshield-bench" gen-indicators --indicators 2000 --seed 7 > "$QS/indicators.txt"
+"$BIN/bench/cshield-bench" gen-participants > "$QS/participants.json"
 "$BIN/bench/cshield-bench" produce --events "$EVENTS" --indicators 2000 --seed 7 \
 	--hit-rate 0.005 --span 900 --topic "$TOPIC" --compression lz4
 cat > "$QS/ingest.conf" <<CONF
@@ -28,6 +29,7 @@ cat > "$QS/ingest.conf" <<CONF
 topics=$TOPIC
 group.id=cshield-quickstart
 indicators.file=$QS/indicators.txt
+participants.file=$QS/participants.json
 dlq.topic=cshield.deadletter
 kafka.bootstrap.servers=$CS_KAFKA_BOOTSTRAP
 redis.host=${CS_REDIS_ADDR%:*}
@@ -54,3 +56,8 @@ head -2 "$QS/report.txt"
 head -25 "$QS/report.sorted"
 tail -1 "$QS/report.txt"
 cs_log "full report: $QS/report.txt"
+# the situation report of the last 24 hours, as the hub's members (TLP:AMBER) may read it
+"$BIN/report/cshield-report" --redis "$CS_REDIS_ADDR" --format html --last 24h --tlp amber \
+	--title "Cyber Shield quickstart" -o "$QS/report.html"
+"$BIN/report/cshield-report" --redis "$CS_REDIS_ADDR" --format md --last 24h --tlp amber > "$QS/report.md"
+cs_log "situation report (open it in a browser): $QS/report.html (Markdown: $QS/report.md)"
