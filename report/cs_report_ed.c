@@ -317,7 +317,7 @@ static int cs__str_cmp(const void *a, const void *b) {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The comma-separated distinct member states of the organizations pairs[lo..hi) (org in the low 32 bits). */
+/* The comma-separated distinct member states of the registered organizations of pairs[lo..hi) (org in the low 32 bits). */
 static char *cs__states(const cs_report_ed_t *ed, const uint64_t *pairs, size_t lo, size_t hi, int64_t *cnt) {
 	const char **v = cs_calloc(hi - lo + 1, sizeof(*v));
 	size_t n = 0, len = 1, k = 0;
@@ -325,7 +325,8 @@ static char *cs__states(const cs_report_ed_t *ed, const uint64_t *pairs, size_t 
 	if (!v)
 		return NULL;
 	for (size_t i = lo; i < hi; i++)
-		v[n++] = cs__attr(ed, (uint32_t)pairs[i], CS__B_STATE);
+		if (cs__part(ed, (uint32_t)pairs[i])) /* unregistered senders are in no known member state */
+			v[n++] = cs__attr(ed, (uint32_t)pairs[i], CS__B_STATE);
 	qsort(v, n, sizeof(*v), cs__str_cmp);
 	for (size_t i = 0; i < n; i++)
 		len += strlen(v[i]) + 1;

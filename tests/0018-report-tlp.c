@@ -302,8 +302,23 @@ static int check(const S *s, cs_report_sit_t *r, int A, int org, int k, int top,
 			if (pub && np < k)
 				CS_TEST_ASSERT(json_is_null(pp) && json_is_null(json_object_get(row, "member_states")),
 					       "iteration %d: %s has %d participants, shown in a public edition", iter, v, np);
-			else
+			else {
+				/* the member states: those of its registered participants, each once, sorted */
+				char wms[64] = "", got[64] = "";
+				json_t *ms = json_object_get(row, "member_states");
 				CS_TEST_EQ_INT(json_integer_value(pp), np);
+				for (int m = 0; m < 5; m++) {
+					static const int order[5] = {1, 4, 2, 0, 3}; /* DE EE FR LU MT */
+					int any = 0;
+					for (int p = 0; p < s->np; p++)
+						any |= orgs[q][p] && s->ms[p] == order[m];
+					if (any)
+						snprintf(wms + strlen(wms), sizeof(wms) - strlen(wms), "%s,", states[order[m]]);
+				}
+				for (size_t m = 0; m < json_array_size(ms); m++)
+					snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s,", json_string_value(json_array_get(ms, m)));
+				CS_TEST_ASSERT(!strcmp(wms, got), "iteration %d: %s: member states %s, expected %s", iter, v, got, wms);
+			}
 			/* nothing unlisted above it */
 			for (int u = 0; u < 4; u++) {
 				int in = 0;

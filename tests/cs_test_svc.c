@@ -511,10 +511,56 @@ int64_t cs_svc_wait_offsets(redisContext *rc, const cs_svc_run_t *run, int parti
 	return cs_svc_redis_offsets(rc, run->prefix, run->group, run->topic, partitions, NULL);
 }
 
+/* The hits of every (bucket, indicator) in the roll-ups of tier (P:roll:T, every participant and TLP summed). */
+static int cs__rolls_from_redis(redisContext *rc, const char *prefix, int64_t tier, cs_svc_counts_t *c) {
+	char key[CS_KEYS_MAX];
+	redisReply *wins;
+	cs_keys_wins(key, sizeof(key), prefix, tier);
+	wins = redisCommand(rc, "ZRANGE %s 0 -1", key);
+	if (!wins || wins->type != REDIS_REPLY_ARRAY) {
+		fprintf(stderr, "  ZRANGE %s failed\n", key);
+		return -1;
+	}
+	for (size_t i = 0; i < wins->elements; i++) {
+		int64_t b = strtoll(wins->element[i]->str, NULL, 10);
+		redisReply *h;
+		cs_keys_roll(key, sizeof(key), prefix, tier, b);
+		h = redisCommand(rc, "HGETALL %s", key);
+		if (!h || h->type != REDIS_REPLY_ARRAY) {
+			fprintf(stderr, "  HGETALL %s failed\n", key);
+			return -1;
+		}
+		for (size_t j = 0; j + 1 < h->elements; j += 2) {
+			cs_keys_roll_t r;
+			if (cs_keys_roll_parse(h->element[j]->str, &r)) {
+				fprintf(stderr, "  %s: field %s is not a roll-up field\n", key, h->element[j]->str);
+				return -1;
+			}
+			if (r.what_len == 1 && *r.what == 'i')
+				cs_svc_counts_add(c, b, r.value, strtoll(h->element[j + 1]->str, NULL, 10));
+		}
+		freeReplyObject(h);
+	}
+	freeReplyObject(wins);
+	return 0;
+}
+
 int cs_svc_check_counts(redisContext *rc, const cs_svc_run_t *run, const cs_svc_counts_t *exp, pid_t pid) {
 	cs_svc_counts_t got = {0};
 	int rc_cmp = cs_svc_counts_from_redis(rc, run->prefix, 60, &got) ? -1 : cs_svc_counts_compare(exp, &got);
 	cs_svc_counts_free(&got);
+	/* the hour and day roll-ups, written by the same flush, hold the same hits */
+	for (int t = 0; t < 2 && !rc_cmp; t++) {
+		int64_t T = t ? CS_KEYS_TIER_DAY : CS_KEYS_TIER_HOUR;
+		cs_svc_counts_t want = {0};
+		for (size_t i = 0; i < exp->cnt; i++)
+			cs_svc_counts_add(&want, exp->v[i].window / T * T, exp->v[i].ind, exp->v[i].hits);
+		rc_cmp = cs__rolls_from_redis(rc, run->prefix, T, &got) ? -1 : cs_svc_counts_compare(&want, &got);
+		if (rc_cmp)
+			fprintf(stderr, "  the %s roll-ups differ from the workload\n", t ? "day" : "hour");
+		cs_svc_counts_free(&want);
+		cs_svc_counts_free(&got);
+	}
 	if (rc_cmp) {
 		cs_svc_dump_log(run->logf);
 		if (pid > 0)
