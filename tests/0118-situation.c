@@ -61,6 +61,27 @@ static int report(const cs_svc_run_t *run, const char *args, char *out, size_t s
 	return cs_test_run(cmd, out, size);
 }
 
+/* The edition against docs/situation.schema.json (jsonschema, in deploy/local/pytools.sh's venv). 0 when valid. */
+static int schema_check(const char *json, const char *what) {
+	const char *py = getenv("CS_PYTOOLS_PYTHON");
+	char path[600], cmd[2048], out[8192];
+	int rc;
+	if (!py || !*py) {
+		CS_TEST_ASSERT(!getenv("CS_REQUIRE_SERVICES") || strcmp(getenv("CS_REQUIRE_SERVICES"), "1"),
+			       "CS_PYTOOLS_PYTHON unset (deploy/local/pytools.sh)");
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s/edition.json", cs_test_tmpdir());
+	CS_TEST_EQ_INT(cs_test_write_file(path, json), 0);
+	snprintf(cmd, sizeof(cmd),
+		 "%s -c 'import json,sys,jsonschema; jsonschema.Draft202012Validator(json.load(open(sys.argv[2])))"
+		 ".validate(json.load(open(sys.argv[1])))' %s %s/docs/situation.schema.json 2>&1",
+		 py, path, getenv("CS_SOURCE_DIR"));
+	rc = cs_test_run(cmd, out, sizeof(out));
+	CS_TEST_ASSERT(rc == 0, "%s: the JSON edition does not follow docs/situation.schema.json: %.4000s", what, out);
+	return 0;
+}
+
 static json_t *edition(const cs_svc_run_t *run, const char *args) {
 	static char out[1 << 20];
 	char a[512];
@@ -72,8 +93,14 @@ static json_t *edition(const cs_svc_run_t *run, const char *args) {
 		fprintf(stderr, "cshield-report %s: exit %d: %.2000s\n", a, rc, out);
 		return NULL;
 	}
-	if (!(j = json_loads(out, 0, &je)))
+	if (!(j = json_loads(out, 0, &je))) {
 		fprintf(stderr, "cshield-report %s: not JSON (%s): %.2000s\n", a, je.text, out);
+		return NULL;
+	}
+	if (schema_check(out, a)) {
+		json_decref(j);
+		return NULL;
+	}
 	return j;
 }
 
