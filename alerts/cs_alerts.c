@@ -1,0 +1,286 @@
+/*
+ * cs_alerts.c - an analyst team's subscription to the alert stream
+ * (cs_alerts.h). DESIGN: one hiredis connection, one thread; the alert JSON
+ * is read with jansson (alerts are few next to events: a cold path); an entry
+ * is acknowledged once, after the callback took it.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+
+#include "cs_alerts.h"
+#include "cs_keys.h"
+
+/* XGROUP CREATE at "0" (ENTRIESREAD 0) or "$" (ENTRIESREAD = entries added so far), atomically */
+#define CS__CREATE                                                                                             \
+	"local added = 0 "                                                                                     \
+	"if redis.call('EXISTS', KEYS[1]) == 1 then "                                                          \
+	"  local info = redis.call('XINFO', 'STREAM', KEYS[1]) "                                               \
+	"  for i = 1, #info, 2 do if info[i] == 'entries-added' then added = info[i + 1] end end "              \
+	"end "                                                                                                 \
+	"if ARGV[2] == '0' then added = 0 end "                                                                \
+	"return redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[1], ARGV[2], 'MKSTREAM', 'ENTRIESREAD', added)"
+
+struct cs_alerts_s {
+	cs_alerts_opts_t o;
+	redisContext *rc;
+	char key[CS_KEYS_MAX];
+	int own_done;      /* this reader's own pending entries were read again */
+	char claim_cursor[64];
+	int64_t missed, missed_total;
+	int64_t acked, passed, dropped, reclaimed;
+};
+
+static int cs__err(char *errstr, size_t size, const char *what, redisContext *rc, redisReply *r) {
+	cs_errstr_set(errstr, size, "redis %s: %s", what,
+		      !r ? (rc->err ? rc->errstr : "no reply") : r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+	if (r)
+		freeReplyObject(r);
+	return -1;
+}
+
+cs_alerts_t *cs_alerts_new(const cs_alerts_opts_t *opts, char *errstr, size_t errstr_size) {
+	struct timeval tv = {5, 0};
+	cs_alerts_t *a = cs_calloc(1, sizeof(*a));
+	redisReply *r;
+	if (!a) {
+		cs_errstr_set(errstr, errstr_size, "out of memory");
+		return NULL;
+	}
+	a->o = *opts;
+	if (a->o.min_idle_ms <= 0)
+		a->o.min_idle_ms = 60000;
+	if (a->o.block_ms <= 0)
+		a->o.block_ms = 1000;
+	if (a->o.count <= 0)
+		a->o.count = 100;
+	snprintf(a->claim_cursor, sizeof(a->claim_cursor), "0-0");
+	cs_keys_alerts(a->key, sizeof(a->key), a->o.key_prefix);
+	a->rc = redisConnectWithTimeout(a->o.redis_host, a->o.redis_port, tv);
+	if (!a->rc || a->rc->err) {
+		cs_errstr_set(errstr, errstr_size, "redis %s:%d: %s", a->o.redis_host, a->o.redis_port,
+			      a->rc ? a->rc->errstr : "cannot allocate context");
+		cs_alerts_destroy(a);
+		return NULL;
+	}
+	/* the socket waits longer than a blocking read */
+	tv.tv_sec = 5 + a->o.block_ms / 1000;
+	redisSetTimeout(a->rc, tv);
+	/* the team's group: new alerts only, or the whole stream; with the count of entries it has
+	 * read set exactly (0, or all added so far), so that what the stream drops unread is counted */
+	r = redisCommand(a->rc, "EVAL %s 1 %s %s %s", CS__CREATE, a->key, a->o.group, a->o.from_start ? "0" : "$");
+	if (r && r->type == REDIS_REPLY_ERROR && strstr(r->str, "BUSYGROUP")) {
+		freeReplyObject(r); /* the team exists: resume where it stopped */
+	} else if (!r || r->type == REDIS_REPLY_ERROR) {
+		cs__err(errstr, errstr_size, "XGROUP CREATE", a->rc, r);
+		cs_alerts_destroy(a);
+		return NULL;
+	} else {
+		freeReplyObject(r);
+	}
+	return a;
+}
+
+/* Does the alert pass the filter? */
+static int cs__pass(const cs_alerts_filter_t *f, const char *json, size_t len) {
+	json_t *j = json_loadb(json, len, 0, NULL), *ind;
+	const char *s;
+	int ok = 0, t;
+	if (!j)
+		return 0; /* not an alert cshield wrote */
+	ind = json_object_get(j, "indicator");
+	s = json_string_value(json_object_get(j, "tlp"));
+	t = s ? cs_tlp_parse(s, strlen(s)) : -1;
+	if (t < 0)
+		t = CS_TLP_AMBER; /* unmarked is AMBER */
+	if (t > (int)f->tlp)
+		goto out;
+	if (f->org && (!(s = json_string_value(json_object_get(j, "org"))) || strcmp(s, f->org)))
+		goto out;
+	if (f->type && (!(s = json_string_value(json_object_get(ind, "type"))) || strcmp(s, f->type)))
+		goto out;
+	if (f->source && (!(s = json_string_value(json_object_get(ind, "source"))) || strcmp(s, f->source)))
+		goto out;
+	if (f->member_state &&
+	    (!(s = json_string_value(json_object_get(json_object_get(j, "participant"), "member_state"))) ||
+	     strcmp(s, f->member_state)))
+		goto out;
+	if (f->min_confidence >= 0 && (!json_is_integer(json_object_get(ind, "confidence")) ||
+				       json_integer_value(json_object_get(ind, "confidence")) < f->min_confidence))
+		goto out;
+	ok = 1;
+out:
+	json_decref(j);
+	return ok;
+}
+
+/* Hands the entries of an XREADGROUP/XAUTOCLAIM array to cb and acknowledges them. */
+static long cs__entries(cs_alerts_t *a, const redisReply *entries, cs_alerts_cb_t *cb, void *opaque, int64_t *counter,
+			char *errstr, size_t errstr_size) {
+	long n = 0;
+	for (size_t i = 0; i < entries->elements; i++) {
+		const redisReply *e = entries->element[i], *fv;
+		const char *json = NULL;
+		size_t len = 0;
+		redisReply *r;
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[0]->type != REDIS_REPLY_STRING)
+			continue;
+		fv = e->element[1];
+		/* an entry deleted meanwhile comes back without fields: acknowledged, nothing to pass on */
+		for (size_t k = 0; fv->type == REDIS_REPLY_ARRAY && k + 1 < fv->elements; k += 2)
+			if (fv->element[k]->type == REDIS_REPLY_STRING && !strcmp(fv->element[k]->str, CS_KEYS_ALERT_JSON))
+				json = fv->element[k + 1]->str, len = fv->element[k + 1]->len;
+		if (json && cs__pass(&a->o.filter, json, len)) {
+			if (cb(opaque, e->element[0]->str, json, len))
+				return -2;
+			a->passed++;
+			n++;
+		} else {
+			a->dropped++;
+		}
+		if (counter)
+			(*counter)++;
+		r = redisCommand(a->rc, "XACK %s %s %s", a->key, a->o.group, e->element[0]->str);
+		if (!r || r->type != REDIS_REPLY_INTEGER)
+			return cs__err(errstr, errstr_size, "XACK", a->rc, r);
+		a->acked += r->integer; /* 1 the first time, 0 if another reader already had */
+		freeReplyObject(r);
+	}
+	return n;
+}
+
+/* Compares stream ids "<ms>-<seq>". */
+static int cs__idcmp(const char *a, const char *b) {
+	unsigned long long am = strtoull(a, NULL, 10), bm = strtoull(b, NULL, 10);
+	const char *ad = strchr(a, '-'), *bd = strchr(b, '-');
+	unsigned long long as = ad ? strtoull(ad + 1, NULL, 10) : 0, bs = bd ? strtoull(bd + 1, NULL, 10) : 0;
+	return am != bm ? (am < bm ? -1 : 1) : as != bs ? (as < bs ? -1 : 1) : 0;
+}
+
+/*
+ * Before reading new entries: has the stream dropped entries the team had not
+ * read (its last delivered id is below the stream's first entry)? Then the
+ * stream holds none of what it missed: missed = added - read - length.
+ */
+static void cs__missed(cs_alerts_t *a) {
+	redisReply *g = redisCommand(a->rc, "XINFO GROUPS %s", a->key), *st = NULL;
+	long long added = -1, read = -1, len = -1;
+	char last[64] = "", first[64] = "";
+	a->missed = 0;
+	if (!g || g->type != REDIS_REPLY_ARRAY)
+		goto out;
+	for (size_t i = 0; i < g->elements; i++) {
+		const redisReply *x = g->element[i];
+		int ours = 0;
+		long long er = -1;
+		char ld[64] = "";
+		for (size_t k = 0; x->type == REDIS_REPLY_ARRAY && k + 1 < x->elements; k += 2) {
+			const char *f = x->element[k]->str;
+			const redisReply *v = x->element[k + 1];
+			if (!f)
+				continue;
+			if (!strcmp(f, "name") && v->str && !strcmp(v->str, a->o.group))
+				ours = 1;
+			if (!strcmp(f, "entries-read") && v->type == REDIS_REPLY_INTEGER)
+				er = v->integer;
+			if (!strcmp(f, "last-delivered-id") && v->str)
+				snprintf(ld, sizeof(ld), "%s", v->str);
+		}
+		if (ours) {
+			read = er;
+			snprintf(last, sizeof(last), "%s", ld);
+		}
+	}
+	if (read < 0 || !*last || !(st = redisCommand(a->rc, "XINFO STREAM %s", a->key)) || st->type != REDIS_REPLY_ARRAY)
+		goto out;
+	for (size_t k = 0; k + 1 < st->elements; k += 2) {
+		const char *f = st->element[k]->str;
+		const redisReply *v = st->element[k + 1];
+		if (!f)
+			continue;
+		if (!strcmp(f, "entries-added") && v->type == REDIS_REPLY_INTEGER)
+			added = v->integer;
+		if (!strcmp(f, "length") && v->type == REDIS_REPLY_INTEGER)
+			len = v->integer;
+		if (!strcmp(f, "first-entry") && v->type == REDIS_REPLY_ARRAY && v->elements && v->element[0]->str)
+			snprintf(first, sizeof(first), "%s", v->element[0]->str);
+	}
+	if (added >= 0 && len > 0 && *first && cs__idcmp(last, first) < 0 && added - read > len) {
+		a->missed = added - read - len;
+		a->missed_total += a->missed;
+	}
+out:
+	if (g)
+		freeReplyObject(g);
+	if (st)
+		freeReplyObject(st);
+}
+
+long cs_alerts_poll(cs_alerts_t *a, cs_alerts_cb_t *cb, void *opaque, char *errstr, size_t errstr_size) {
+	redisReply *r;
+	long n = 0, k;
+
+	/* 1. a restart: this reader's own entries, delivered before it stopped but never acknowledged */
+	while (!a->own_done) {
+		r = redisCommand(a->rc, "XREADGROUP GROUP %s %s COUNT %d STREAMS %s 0", a->o.group, a->o.consumer,
+				 a->o.count, a->key);
+		if (!r || r->type != REDIS_REPLY_ARRAY)
+			return cs__err(errstr, errstr_size, "XREADGROUP", a->rc, r);
+		if (!r->elements || r->element[0]->element[1]->elements == 0) {
+			a->own_done = 1;
+		} else if ((k = cs__entries(a, r->element[0]->element[1], cb, opaque, NULL, errstr, errstr_size)) < 0) {
+			freeReplyObject(r);
+			return k;
+		} else {
+			n += k;
+		}
+		freeReplyObject(r);
+	}
+	/* 2. what other readers of the team left pending (crashed) */
+	r = redisCommand(a->rc, "XAUTOCLAIM %s %s %s %lld %s COUNT %d", a->key, a->o.group, a->o.consumer,
+			 (long long)a->o.min_idle_ms, a->claim_cursor, a->o.count);
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 2 || r->element[0]->type != REDIS_REPLY_STRING)
+		return cs__err(errstr, errstr_size, "XAUTOCLAIM", a->rc, r);
+	snprintf(a->claim_cursor, sizeof(a->claim_cursor), "%s", r->element[0]->str);
+	if ((k = cs__entries(a, r->element[1], cb, opaque, &a->reclaimed, errstr, errstr_size)) < 0) {
+		freeReplyObject(r);
+		return k;
+	}
+	n += k;
+	freeReplyObject(r);
+	/* 3. new entries, after saying what the stream dropped before the team read it */
+	cs__missed(a);
+	r = redisCommand(a->rc, "XREADGROUP GROUP %s %s COUNT %d BLOCK %d STREAMS %s >", a->o.group, a->o.consumer,
+			 a->o.count, a->o.block_ms, a->key);
+	if (!r || (r->type != REDIS_REPLY_ARRAY && r->type != REDIS_REPLY_NIL))
+		return cs__err(errstr, errstr_size, "XREADGROUP", a->rc, r);
+	if (r->type == REDIS_REPLY_ARRAY && r->elements) {
+		if ((k = cs__entries(a, r->element[0]->element[1], cb, opaque, NULL, errstr, errstr_size)) < 0) {
+			freeReplyObject(r);
+			return k;
+		}
+		n += k;
+	}
+	freeReplyObject(r);
+	return n;
+}
+
+int64_t cs_alerts_missed(const cs_alerts_t *a) {
+	return a->missed;
+}
+
+void cs_alerts_stats(const cs_alerts_t *a, int64_t *acked, int64_t *passed, int64_t *dropped, int64_t *reclaimed) {
+	*acked = a->acked;
+	*passed = a->passed;
+	*dropped = a->dropped;
+	*reclaimed = a->reclaimed;
+}
+
+void cs_alerts_destroy(cs_alerts_t *a) {
+	if (!a)
+		return;
+	if (a->rc)
+		redisFree(a->rc);
+	cs_free(a);
+}

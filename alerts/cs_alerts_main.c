@@ -1,0 +1,207 @@
+/*
+ * cs_alerts_main.c - the cshield-alerts program: an analyst team follows the
+ * correlated alerts (JSON lines on standard output). DESIGN: options
+ * (getopt_long), then cs_alerts_poll() until a signal, --max or --exit-idle;
+ * option errors exit 2, Redis errors 1.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <signal.h>
+#include <unistd.h>
+#include <getopt.h>
+
+#include "cs_alerts.h"
+
+static volatile sig_atomic_t cs__stop;
+
+static void cs__on_signal(int sig) {
+	(void)sig;
+	cs__stop = 1;
+}
+
+static void cs__usage(FILE *fp) {
+	fprintf(fp,
+		"Usage: cshield-alerts --group TEAM [options]\n"
+		"\n"
+		"Follows the correlated alerts cshield-ingest writes to Redis (P:alerts) as one\n"
+		"analyst team: one JSON object per line on standard output, each alert once per team,\n"
+		"acknowledged once written; a reader that restarts gets what it had not acknowledged,\n"
+		"what a crashed reader of the team left is reclaimed, and entries the stream dropped\n"
+		"before the team read them are reported (standard error).\n"
+		"\n"
+		"  --group TEAM         the team (a Redis consumer group; created when new)\n"
+		"  --consumer NAME      this reader (default: the host name); keep it across restarts\n"
+		"  --from-start         a new team starts at the oldest alert kept (default: new alerts only)\n"
+		"  --tlp LABEL          the audience: alerts marked above it are dropped (default red: all)\n"
+		"  --org ID             only alerts of that participant\n"
+		"  --type T             only indicators of that type (domain, ipv4, url, sha256, ...)\n"
+		"  --source S           only indicators from that source\n"
+		"  --member-state CC    only alerts from participants of that member state\n"
+		"  --min-confidence N   only indicators with a confidence of at least N (0-100)\n"
+		"  --reclaim-after MS   take over what another reader left pending that long (default 60000)\n"
+		"  --max N              stop after N alerts written\n"
+		"  --exit-idle SECONDS  stop when no alert came for that long\n"
+		"  --redis HOST:PORT    Redis server (default 127.0.0.1:6379, or $CS_REDIS_ADDR)\n"
+		"  --prefix P           key prefix, as aggregate.key.prefix (default cs)\n"
+		"  -h, --help           this text\n"
+		"  -V, --version        print the version and exit\n");
+}
+
+typedef struct cs__out_s {
+	long written, max;
+} cs__out_t;
+
+static int cs__write(void *opaque, const char *id, const char *json, size_t len) {
+	cs__out_t *o = opaque;
+	(void)id;
+	if (o->max && o->written >= o->max)
+		return 1; /* not taken: stays pending for this reader */
+	if (fwrite(json, 1, len, stdout) != len || putchar('\n') == EOF || fflush(stdout))
+		return 1; /* standard output gone: not acknowledged */
+	o->written++;
+	return 0;
+}
+
+static int cs__num(const char *s, long long lo, long long hi, long long *out) {
+	char *end;
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	return errno || end == s || *end || *out < lo || *out > hi ? -1 : 0;
+}
+
+int main(int argc, char **argv) {
+	static const struct option opts[] = {
+		{"group", required_argument, NULL, 'g'},        {"consumer", required_argument, NULL, 'c'},
+		{"from-start", no_argument, NULL, 'F'},         {"tlp", required_argument, NULL, 'l'},
+		{"org", required_argument, NULL, 'o'},          {"type", required_argument, NULL, 't'},
+		{"source", required_argument, NULL, 's'},       {"member-state", required_argument, NULL, 'm'},
+		{"min-confidence", required_argument, NULL, 'C'}, {"reclaim-after", required_argument, NULL, 'R'},
+		{"max", required_argument, NULL, 'x'},          {"exit-idle", required_argument, NULL, 'e'},
+		{"redis", required_argument, NULL, 'r'},        {"prefix", required_argument, NULL, 'p'},
+		{"help", no_argument, NULL, 'h'},               {"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0}};
+	cs_alerts_opts_t o = {"127.0.0.1", 6379, "cs", NULL, NULL, 0, 60000, 500, 100,
+			      {CS_TLP_RED, NULL, NULL, NULL, NULL, -1}};
+	const char *addr = getenv("CS_REDIS_ADDR");
+	char host[256], errstr[512], me[256];
+	long long v, exit_idle = 0, idle_ms = 0;
+	cs__out_t out = {0, 0};
+	int c, rc = 0;
+	cs_alerts_t *a;
+
+	cs_proc_init("cshield-alerts");
+	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			cs__usage(stdout);
+			return cs_proc_stdout_status("cshield-alerts");
+		case 'V':
+			printf("cshield-alerts %s\n", CS_VERSION_STR);
+			return cs_proc_stdout_status("cshield-alerts");
+		case 'g': o.group = optarg; break;
+		case 'c': o.consumer = optarg; break;
+		case 'F': o.from_start = 1; break;
+		case 'o': o.filter.org = optarg; break;
+		case 't': o.filter.type = optarg; break;
+		case 's': o.filter.source = optarg; break;
+		case 'm': o.filter.member_state = optarg; break;
+		case 'r': addr = optarg; break;
+		case 'p': o.key_prefix = optarg; break;
+		case 'l': {
+			int t = cs_tlp_parse(optarg, strlen(optarg));
+			if (t < 0) {
+				fprintf(stderr, "cshield-alerts: --tlp \"%s\": expected clear, green, amber, amber+strict or red\n", optarg);
+				return 2;
+			}
+			o.filter.tlp = (cs_tlp_t)t;
+			break;
+		}
+		case 'C':
+		case 'R':
+		case 'x':
+		case 'e': {
+			static const long long hi[] = {100, 86400000, 1000000000, 86400};
+			int i = c == 'C' ? 0 : c == 'R' ? 1 : c == 'x' ? 2 : 3;
+			if (cs__num(optarg, c == 'C' ? 0 : 1, hi[i], &v)) {
+				fprintf(stderr, "cshield-alerts: --%s \"%s\": expected a number from %d to %lld\n",
+					opts[c == 'C' ? 8 : c == 'R' ? 9 : c == 'x' ? 10 : 11].name, optarg, c == 'C' ? 0 : 1, hi[i]);
+				return 2;
+			}
+			if (c == 'C')
+				o.filter.min_confidence = (int)v;
+			else if (c == 'R')
+				o.min_idle_ms = v;
+			else if (c == 'x')
+				out.max = (long)v;
+			else
+				exit_idle = v;
+			break;
+		}
+		default:
+			cs__usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "cshield-alerts: unexpected argument \"%s\"\n", argv[optind]);
+		return 2;
+	}
+	if (!o.group || !*o.group) {
+		fprintf(stderr, "cshield-alerts: --group names the team (a consumer group)\n");
+		return 2;
+	}
+	if (!o.consumer) {
+		if (gethostname(me, sizeof(me)))
+			snprintf(me, sizeof(me), "reader");
+		me[sizeof(me) - 1] = '\0';
+		o.consumer = me;
+	}
+	if (addr) {
+		const char *colon = strrchr(addr, ':');
+		if (!colon || (size_t)(colon - addr) >= sizeof(host) || cs__num(colon + 1, 1, 65535, &v)) {
+			fprintf(stderr, "cshield-alerts: redis address \"%s\": expected HOST:PORT\n", addr);
+			return 2;
+		}
+		memcpy(host, addr, (size_t)(colon - addr));
+		host[colon - addr] = '\0';
+		o.redis_host = host;
+		o.redis_port = (int)v;
+	}
+	signal(SIGINT, cs__on_signal);
+	signal(SIGTERM, cs__on_signal);
+	if (!(a = cs_alerts_new(&o, errstr, sizeof(errstr)))) {
+		fprintf(stderr, "cshield-alerts: %s\n", errstr);
+		return 1;
+	}
+	while (!cs__stop && (!out.max || out.written < out.max)) {
+		long n = cs_alerts_poll(a, cs__write, &out, errstr, sizeof(errstr));
+		if (n == -1) {
+			fprintf(stderr, "cshield-alerts: %s\n", errstr);
+			rc = 1;
+			break;
+		}
+		if (n == -2 && (!out.max || out.written < out.max)) {
+			fprintf(stderr, "cshield-alerts: standard output closed\n");
+			rc = 1;
+			break;
+		}
+		if (cs_alerts_missed(a) > 0)
+			fprintf(stderr, "cshield-alerts: MISSED %lld alerts: the stream dropped them (alerts.stream.maxlen) "
+					"before team %s read them\n",
+				(long long)cs_alerts_missed(a), o.group);
+		idle_ms = n > 0 ? 0 : idle_ms + o.block_ms;
+		if (exit_idle && idle_ms >= exit_idle * 1000)
+			break;
+	}
+	{
+		int64_t acked, passed, dropped, reclaimed;
+		cs_alerts_stats(a, &acked, &passed, &dropped, &reclaimed);
+		fprintf(stderr, "cshield-alerts: team %s, reader %s: %lld written, %lld filtered out, %lld acknowledged, "
+				"%lld reclaimed from other readers\n",
+			o.group, o.consumer, (long long)passed, (long long)dropped, (long long)acked, (long long)reclaimed);
+	}
+	cs_alerts_destroy(a);
+	return rc;
+}
