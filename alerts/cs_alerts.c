@@ -25,9 +25,10 @@
 struct cs_alerts_s {
 	cs_alerts_opts_t o;
 	redisContext *rc;
-	char key[CS_KEYS_MAX];
-	int own_done;      /* this reader's own pending entries were read again */
-	char claim_cursor[64];
+	int nkeys;                      /* the streams read: the TLPs at or below the audience */
+	char key[CS_TLP__CNT][128];
+	int own_done;                   /* this reader's own pending entries were read again */
+	char claim_cursor[CS_TLP__CNT][64];
 	int64_t missed, missed_total;
 	int64_t acked, passed, dropped, reclaimed;
 };
@@ -55,8 +56,16 @@ cs_alerts_t *cs_alerts_new(const cs_alerts_opts_t *opts, char *errstr, size_t er
 		a->o.block_ms = 1000;
 	if (a->o.count <= 0)
 		a->o.count = 100;
-	snprintf(a->claim_cursor, sizeof(a->claim_cursor), "0-0");
-	cs_keys_alerts(a->key, sizeof(a->key), a->o.key_prefix);
+	/* alerts are kept per TLP: the audience's streams only (with ACLs, Redis refuses the others) */
+	a->nkeys = (int)a->o.filter.tlp + 1;
+	for (int t = 0; t < a->nkeys; t++) {
+		snprintf(a->claim_cursor[t], sizeof(a->claim_cursor[t]), "0-0");
+		if (cs_keys_alerts(a->key[t], sizeof(a->key[t]), a->o.key_prefix, (cs_tlp_t)t) < 0) {
+			cs_errstr_set(errstr, errstr_size, "key prefix too long");
+			cs_alerts_destroy(a);
+			return NULL;
+		}
+	}
 	a->rc = redisConnectWithTimeout(a->o.redis_host, a->o.redis_port, tv);
 	if (!a->rc || a->rc->err) {
 		cs_errstr_set(errstr, errstr_size, "redis %s:%d: %s", a->o.redis_host, a->o.redis_port,
@@ -69,15 +78,17 @@ cs_alerts_t *cs_alerts_new(const cs_alerts_opts_t *opts, char *errstr, size_t er
 	redisSetTimeout(a->rc, tv);
 	/* the team's group: new alerts only, or the whole stream; with the count of entries it has
 	 * read set exactly (0, or all added so far), so that what the stream drops unread is counted */
-	r = redisCommand(a->rc, "EVAL %s 1 %s %s %s", CS__CREATE, a->key, a->o.group, a->o.from_start ? "0" : "$");
-	if (r && r->type == REDIS_REPLY_ERROR && strstr(r->str, "BUSYGROUP")) {
-		freeReplyObject(r); /* the team exists: resume where it stopped */
-	} else if (!r || r->type == REDIS_REPLY_ERROR) {
-		cs__err(errstr, errstr_size, "XGROUP CREATE", a->rc, r);
-		cs_alerts_destroy(a);
-		return NULL;
-	} else {
-		freeReplyObject(r);
+	for (int t = 0; t < a->nkeys; t++) {
+		r = redisCommand(a->rc, "EVAL %s 1 %s %s %s", CS__CREATE, a->key[t], a->o.group, a->o.from_start ? "0" : "$");
+		if (r && r->type == REDIS_REPLY_ERROR && strstr(r->str, "BUSYGROUP")) {
+			freeReplyObject(r); /* the team exists: resume where it stopped */
+		} else if (!r || r->type == REDIS_REPLY_ERROR) {
+			cs__err(errstr, errstr_size, "XGROUP CREATE", a->rc, r);
+			cs_alerts_destroy(a);
+			return NULL;
+		} else {
+			freeReplyObject(r);
+		}
 	}
 	return a;
 }
@@ -116,8 +127,8 @@ out:
 }
 
 /* Hands the entries of an XREADGROUP/XAUTOCLAIM array to cb and acknowledges them. */
-static long cs__entries(cs_alerts_t *a, const redisReply *entries, cs_alerts_cb_t *cb, void *opaque, int64_t *counter,
-			char *errstr, size_t errstr_size) {
+static long cs__entries(cs_alerts_t *a, int t, const redisReply *entries, cs_alerts_cb_t *cb, void *opaque,
+			int64_t *counter, char *errstr, size_t errstr_size) {
 	long n = 0;
 	for (size_t i = 0; i < entries->elements; i++) {
 		const redisReply *e = entries->element[i], *fv;
@@ -141,7 +152,7 @@ static long cs__entries(cs_alerts_t *a, const redisReply *entries, cs_alerts_cb_
 		}
 		if (counter)
 			(*counter)++;
-		r = redisCommand(a->rc, "XACK %s %s %s", a->key, a->o.group, e->element[0]->str);
+		r = redisCommand(a->rc, "XACK %s %s %s", a->key[t], a->o.group, e->element[0]->str);
 		if (!r || r->type != REDIS_REPLY_INTEGER)
 			return cs__err(errstr, errstr_size, "XACK", a->rc, r);
 		a->acked += r->integer; /* 1 the first time, 0 if another reader already had */
@@ -163,11 +174,11 @@ static int cs__idcmp(const char *a, const char *b) {
  * read (its last delivered id is below the stream's first entry)? Then the
  * stream holds none of what it missed: missed = added - read - length.
  */
-static void cs__missed(cs_alerts_t *a) {
-	redisReply *g = redisCommand(a->rc, "XINFO GROUPS %s", a->key), *st = NULL;
+static int64_t cs__missed(cs_alerts_t *a, int t) {
+	redisReply *g = redisCommand(a->rc, "XINFO GROUPS %s", a->key[t]), *st = NULL;
 	long long added = -1, read = -1, len = -1;
 	char last[64] = "", first[64] = "";
-	a->missed = 0;
+	int64_t missed = 0;
 	if (!g || g->type != REDIS_REPLY_ARRAY)
 		goto out;
 	for (size_t i = 0; i < g->elements; i++) {
@@ -192,7 +203,7 @@ static void cs__missed(cs_alerts_t *a) {
 			snprintf(last, sizeof(last), "%s", ld);
 		}
 	}
-	if (read < 0 || !*last || !(st = redisCommand(a->rc, "XINFO STREAM %s", a->key)) || st->type != REDIS_REPLY_ARRAY)
+	if (read < 0 || !*last || !(st = redisCommand(a->rc, "XINFO STREAM %s", a->key[t])) || st->type != REDIS_REPLY_ARRAY)
 		goto out;
 	for (size_t k = 0; k + 1 < st->elements; k += 2) {
 		const char *f = st->element[k]->str;
@@ -206,64 +217,104 @@ static void cs__missed(cs_alerts_t *a) {
 		if (!strcmp(f, "first-entry") && v->type == REDIS_REPLY_ARRAY && v->elements && v->element[0]->str)
 			snprintf(first, sizeof(first), "%s", v->element[0]->str);
 	}
-	if (added >= 0 && len > 0 && *first && cs__idcmp(last, first) < 0 && added - read > len) {
-		a->missed = added - read - len;
-		a->missed_total += a->missed;
-	}
+	if (added >= 0 && len > 0 && *first && cs__idcmp(last, first) < 0 && added - read > len)
+		missed = added - read - len;
 out:
 	if (g)
 		freeReplyObject(g);
 	if (st)
 		freeReplyObject(st);
+	return missed;
+}
+
+/* XREADGROUP over the audience's streams from id ("0": this reader's pending, ">": new). */
+static redisReply *cs__readgroup(cs_alerts_t *a, const char *id, int block) {
+	const char *argv[10 + 2 * CS_TLP__CNT];
+	char count[24], blk[24];
+	int n = 0;
+	snprintf(count, sizeof(count), "%d", a->o.count);
+	snprintf(blk, sizeof(blk), "%d", a->o.block_ms);
+	argv[n++] = "XREADGROUP";
+	argv[n++] = "GROUP";
+	argv[n++] = a->o.group;
+	argv[n++] = a->o.consumer;
+	argv[n++] = "COUNT";
+	argv[n++] = count;
+	if (block) {
+		argv[n++] = "BLOCK";
+		argv[n++] = blk;
+	}
+	argv[n++] = "STREAMS";
+	for (int t = 0; t < a->nkeys; t++)
+		argv[n++] = a->key[t];
+	for (int t = 0; t < a->nkeys; t++)
+		argv[n++] = id;
+	return redisCommandArgv(a->rc, n, argv, NULL);
+}
+
+/* The entries of an XREADGROUP reply, stream by stream. Returns as cs__entries(); *any: some stream had entries. */
+static long cs__streams(cs_alerts_t *a, const redisReply *r, cs_alerts_cb_t *cb, void *opaque, int *any, char *errstr,
+			size_t errstr_size) {
+	long n = 0, k;
+	*any = 0;
+	for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+		const redisReply *s = r->element[i];
+		int t = 0;
+		if (s->type != REDIS_REPLY_ARRAY || s->elements != 2 || s->element[0]->type != REDIS_REPLY_STRING)
+			continue;
+		while (t < a->nkeys && strcmp(a->key[t], s->element[0]->str))
+			t++;
+		if (t == a->nkeys)
+			continue;
+		if (s->element[1]->elements)
+			*any = 1;
+		if ((k = cs__entries(a, t, s->element[1], cb, opaque, NULL, errstr, errstr_size)) < 0)
+			return k;
+		n += k;
+	}
+	return n;
 }
 
 long cs_alerts_poll(cs_alerts_t *a, cs_alerts_cb_t *cb, void *opaque, char *errstr, size_t errstr_size) {
 	redisReply *r;
 	long n = 0, k;
+	int any;
 
 	/* 1. a restart: this reader's own entries, delivered before it stopped but never acknowledged */
 	while (!a->own_done) {
-		r = redisCommand(a->rc, "XREADGROUP GROUP %s %s COUNT %d STREAMS %s 0", a->o.group, a->o.consumer,
-				 a->o.count, a->key);
-		if (!r || r->type != REDIS_REPLY_ARRAY)
+		if (!(r = cs__readgroup(a, "0", 0)) || r->type != REDIS_REPLY_ARRAY)
 			return cs__err(errstr, errstr_size, "XREADGROUP", a->rc, r);
-		if (!r->elements || r->element[0]->element[1]->elements == 0) {
-			a->own_done = 1;
-		} else if ((k = cs__entries(a, r->element[0]->element[1], cb, opaque, NULL, errstr, errstr_size)) < 0) {
-			freeReplyObject(r);
-			return k;
-		} else {
-			n += k;
-		}
+		k = cs__streams(a, r, cb, opaque, &any, errstr, errstr_size);
 		freeReplyObject(r);
+		if (k < 0)
+			return k;
+		n += k;
+		a->own_done = !any;
 	}
 	/* 2. what other readers of the team left pending (crashed) */
-	r = redisCommand(a->rc, "XAUTOCLAIM %s %s %s %lld %s COUNT %d", a->key, a->o.group, a->o.consumer,
-			 (long long)a->o.min_idle_ms, a->claim_cursor, a->o.count);
-	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 2 || r->element[0]->type != REDIS_REPLY_STRING)
-		return cs__err(errstr, errstr_size, "XAUTOCLAIM", a->rc, r);
-	snprintf(a->claim_cursor, sizeof(a->claim_cursor), "%s", r->element[0]->str);
-	if ((k = cs__entries(a, r->element[1], cb, opaque, &a->reclaimed, errstr, errstr_size)) < 0) {
+	for (int t = 0; t < a->nkeys; t++) {
+		r = redisCommand(a->rc, "XAUTOCLAIM %s %s %s %lld %s COUNT %d", a->key[t], a->o.group, a->o.consumer,
+				 (long long)a->o.min_idle_ms, a->claim_cursor[t], a->o.count);
+		if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 2 || r->element[0]->type != REDIS_REPLY_STRING)
+			return cs__err(errstr, errstr_size, "XAUTOCLAIM", a->rc, r);
+		snprintf(a->claim_cursor[t], sizeof(a->claim_cursor[t]), "%s", r->element[0]->str);
+		k = cs__entries(a, t, r->element[1], cb, opaque, &a->reclaimed, errstr, errstr_size);
 		freeReplyObject(r);
-		return k;
-	}
-	n += k;
-	freeReplyObject(r);
-	/* 3. new entries, after saying what the stream dropped before the team read it */
-	cs__missed(a);
-	r = redisCommand(a->rc, "XREADGROUP GROUP %s %s COUNT %d BLOCK %d STREAMS %s >", a->o.group, a->o.consumer,
-			 a->o.count, a->o.block_ms, a->key);
-	if (!r || (r->type != REDIS_REPLY_ARRAY && r->type != REDIS_REPLY_NIL))
-		return cs__err(errstr, errstr_size, "XREADGROUP", a->rc, r);
-	if (r->type == REDIS_REPLY_ARRAY && r->elements) {
-		if ((k = cs__entries(a, r->element[0]->element[1], cb, opaque, NULL, errstr, errstr_size)) < 0) {
-			freeReplyObject(r);
+		if (k < 0)
 			return k;
-		}
 		n += k;
 	}
+	/* 3. new entries, after saying what the streams dropped before the team read it */
+	a->missed = 0;
+	for (int t = 0; t < a->nkeys; t++)
+		a->missed += cs__missed(a, t);
+	a->missed_total += a->missed;
+	r = cs__readgroup(a, ">", 1);
+	if (!r || (r->type != REDIS_REPLY_ARRAY && r->type != REDIS_REPLY_NIL))
+		return cs__err(errstr, errstr_size, "XREADGROUP", a->rc, r);
+	k = cs__streams(a, r, cb, opaque, &any, errstr, errstr_size);
 	freeReplyObject(r);
-	return n;
+	return k < 0 ? k : n + k;
 }
 
 int64_t cs_alerts_missed(const cs_alerts_t *a) {

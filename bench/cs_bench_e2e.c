@@ -204,6 +204,50 @@ static void *cs__lat_producer(void *arg) {
 	return NULL;
 }
 
+/* Background load during a latency measurement: events at rate per second, paced every 10 ms. */
+typedef struct cs__load_s {
+	const char *brokers, *topic;
+	double rate;
+	size_t nind;
+	atomic_int stop;
+	long sent;
+} cs__load_t;
+
+static void *cs__load_producer(void *arg) {
+	cs__load_t *ld = arg;
+	cs_bench_gen_opts_t o = {9, 0.001, cs_wall_ms() / 1000 - 60, 60, ld->nind};
+	cs_bench_gen_t *g = cs_bench_gen_new(&o);
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char errstr[256], buf[8192];
+	rd_kafka_t *rk;
+	int64_t t0 = cs__now_us();
+	rd_kafka_conf_set(conf, "bootstrap.servers", ld->brokers, errstr, sizeof(errstr));
+	rd_kafka_conf_set(conf, "linger.ms", "5", errstr, sizeof(errstr));
+	rd_kafka_conf_set(conf, "compression.codec", "lz4", errstr, sizeof(errstr));
+	if (!g || !(rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr)))) {
+		cs_bench_gen_destroy(g);
+		return NULL;
+	}
+	while (!atomic_load(&ld->stop)) {
+		/* as many as the rate asks by now */
+		long due = (long)(ld->rate * (double)(cs__now_us() - t0) / 1e6);
+		for (; ld->sent < due; ld->sent++) {
+			size_t len = cs_bench_gen_event(g, buf, sizeof(buf));
+			const char *key = cs_bench_gen_org(g);
+			if (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(ld->topic), RD_KAFKA_V_VALUE(buf, len),
+					      RD_KAFKA_V_KEY(key, strlen(key)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+					      RD_KAFKA_V_END))
+				break; /* queue full: behind the rate, try again next slice */
+		}
+		rd_kafka_poll(rk, 0);
+		usleep(10000);
+	}
+	rd_kafka_flush(rk, 30000);
+	rd_kafka_destroy(rk);
+	cs_bench_gen_destroy(g);
+	return NULL;
+}
+
 static int cs__cmp_ll(const void *a, const void *b) {
 	long long x = *(const long long *)a, y = *(const long long *)b;
 	return x < y ? -1 : x > y;
@@ -218,7 +262,7 @@ static int cs__latency(redisContext *rc, const char *prefix, const char *brokers
 		       double *p50, double *p99) {
 	cs_bench_gen_opts_t o = {7, 1.0, cs_wall_ms() / 1000 - 60, 60, nind};
 	cs__lat_t *l = cs_calloc(1, sizeof(*l));
-	char last[64] = "$", key[128];
+	char last[CS_TLP__CNT][64], key[CS_TLP__CNT][128];
 	long long lat[CS__LAT_N];
 	int n = 0, got = 0;
 	pthread_t th;
@@ -232,11 +276,13 @@ static int cs__latency(redisContext *rc, const char *prefix, const char *brokers
 	l->topic = topic;
 	for (size_t i = 0; i < CS__LAT_N; i++)
 		l->off[i] = -1;
-	cs_keys_alerts(key, sizeof(key), prefix);
-	{ /* start reading after the last alert already there */
-		redisReply *r = redisCommand(rc, "XREVRANGE %s + - COUNT 1", key);
+	for (int t = 0; t < CS_TLP__CNT; t++) { /* every TLP's stream, after the last alert already there */
+		redisReply *r;
+		cs_keys_alerts(key[t], sizeof(key[t]), prefix, (cs_tlp_t)t);
+		snprintf(last[t], sizeof(last[t]), "0-0");
+		r = redisCommand(rc, "XREVRANGE %s + - COUNT 1", key[t]);
 		if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 1)
-			snprintf(last, sizeof(last), "%s", r->element[0]->element[0]->str);
+			snprintf(last[t], sizeof(last[t]), "%s", r->element[0]->element[0]->str);
 		if (r)
 			freeReplyObject(r);
 	}
@@ -247,18 +293,32 @@ static int cs__latency(redisContext *rc, const char *prefix, const char *brokers
 	{
 		cs__arrival_t *arr = NULL;
 		size_t na = 0, cap = 0;
-		int64_t quiet_since = cs_clock_ms();
-		while (cs_clock_ms() < deadline && !(atomic_load(&l->done) && cs_clock_ms() - quiet_since > 3000)) {
-			redisReply *r = redisCommand(rc, "XREAD COUNT 500 BLOCK 500 STREAMS %s %s", key, last);
-			int64_t now = cs__now_us();
-			if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 1) {
-				redisReply *entries = r->element[0]->element[1];
+		int64_t quiet_since = cs_clock_ms(), done_at = 0;
+		/* until the stream is quiet after the last send, or 5 s after it (other alerts may keep coming) */
+		while (cs_clock_ms() < deadline &&
+		       !(atomic_load(&l->done) && (cs_clock_ms() - quiet_since > 3000 || (done_at && cs_clock_ms() - done_at > 5000)))) {
+			if (!done_at && atomic_load(&l->done))
+				done_at = cs_clock_ms();
+			const char *argv[6 + 2 * CS_TLP__CNT] = {"XREAD", "COUNT", "500", "BLOCK", "500", "STREAMS"};
+			redisReply *r;
+			int64_t now;
+			for (int t = 0; t < CS_TLP__CNT; t++)
+				argv[6 + t] = key[t], argv[6 + CS_TLP__CNT + t] = last[t];
+			r = redisCommandArgv(rc, 6 + 2 * CS_TLP__CNT, argv, NULL);
+			now = cs__now_us();
+			for (size_t si = 0; r && r->type == REDIS_REPLY_ARRAY && si < r->elements; si++) {
+				redisReply *entries = r->element[si]->element[1];
+				int t = 0;
+				while (t < CS_TLP__CNT && strcmp(key[t], r->element[si]->element[0]->str))
+					t++;
+				if (t == CS_TLP__CNT)
+					continue;
 				quiet_since = cs_clock_ms();
 				for (size_t e = 0; e < entries->elements; e++) {
 					redisReply *fields = entries->element[e]->element[1];
 					const char *a = fields->elements == 4 ? fields->element[3]->str : "";
 					const char *pp = strstr(a, "\"partition\":"), *po = strstr(a, "\"offset\":");
-					snprintf(last, sizeof(last), "%s", entries->element[e]->element[0]->str);
+					snprintf(last[t], sizeof(last[t]), "%s", entries->element[e]->element[0]->str);
 					if (!pp || !po || cs_array_reserve(&arr, &cap, na + 1, sizeof(*arr)))
 						continue;
 					arr[na].part = atoi(pp + 12);
@@ -303,8 +363,9 @@ int cs_bench_e2e(long events, size_t nind, int workers, int json) {
 	long long off_first = 0;
 	double start_s;
 	long total = events, hwm = -1;
-	double p50 = -1, p99 = -1;
-	int lat_n = 0;
+	double p50 = -1, p99 = -1, lp50 = -1, lp99 = -1;
+	int lat_n = 0, lat_load_n = 0;
+	cs__load_t load;
 	char parts[64];
 	pid_t pid;
 	int st, fd;
@@ -403,6 +464,20 @@ int cs_bench_e2e(long events, size_t nind, int workers, int json) {
 	fprintf(stderr, "cshield-bench: e2e: produce-to-alert latency, %d events carrying an indicator, 10 ms apart\n",
 		CS__LAT_N);
 	lat_n = cs__latency(rc, prefix, brokers, topic, nind, &p50, &p99);
+	{
+		/* again while events arrive at half the throughput just measured */
+		pthread_t th;
+		memset(&load, 0, sizeof(load));
+		load.brokers = brokers;
+		load.topic = topic;
+		load.nind = nind;
+		load.rate = (double)(events - (long)off_first) / (ours_s > 0 ? ours_s : 1) / 2.0;
+		fprintf(stderr, "cshield-bench: e2e: the same under a load of %.0f events/s (half the throughput)\n", load.rate);
+		pthread_create(&th, NULL, cs__load_producer, &load);
+		lat_load_n = cs__latency(rc, prefix, brokers, topic, nind, &lp50, &lp99);
+		atomic_store(&load.stop, 1);
+		pthread_join(th, NULL);
+	}
 	start_s = (double)(t_first - t0) / 1000.0;
 	if (ours_s <= 0)
 		ours_s = 0.001;
@@ -430,6 +505,10 @@ int cs_bench_e2e(long events, size_t nind, int workers, int json) {
 		cs_jw_kint(&jw, "latency_samples", lat_n);
 		cs_jw_kfixed(&jw, "latency_p50_ms", p50, 0);
 		cs_jw_kfixed(&jw, "latency_p99_ms", p99, 0);
+		cs_jw_kfixed(&jw, "load_events_per_s", load.rate, 0);
+		cs_jw_kint(&jw, "latency_loaded_samples", lat_load_n);
+		cs_jw_kfixed(&jw, "latency_loaded_p50_ms", lp50, 0);
+		cs_jw_kfixed(&jw, "latency_loaded_p99_ms", lp99, 0);
 		cs_jw_kint(&jw, "exit_status", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 		cs_jw_obj_end(&jw);
 		putchar('\n');
@@ -447,8 +526,11 @@ int cs_bench_e2e(long events, size_t nind, int workers, int json) {
 		printf("%-40s %12.5f (EVALSHA, SCRIPT LOAD; %.5f with the script's own calls)\n", "Redis commands per event",
 		       (double)(c1_client - c0_client) / total, (double)(c1 - c0) / total);
 		printf("%-40s %12.1f MB\n", "cshield-ingest peak RSS", hwm / 1024.0);
-		printf("%-40s %5.0f / %.0f ms (%d events with an indicator, 10 ms apart; flush.interval.ms=1000, the default)\n",
+		printf("%-40s %5.0f / %.0f ms (%d events with an indicator, 10 ms apart; the defaults: "
+		       "flush.interval.ms=1000, alerts.max.delay.ms=100)\n",
 		       "produce-to-alert latency p50 / p99", p50, p99, lat_n);
+		printf("%-40s %5.0f / %.0f ms (the same, %d measured, while %ld events arrive at %.0f events/s: half the throughput)\n",
+		       "  under load p50 / p99", lp50, lp99, lat_load_n, load.sent, load.rate);
 	}
 	redisFree(rc);
 	return 0;

@@ -57,8 +57,8 @@ int cs_keys_suppressed(char *buf, size_t size, const char *prefix) {
 	return cs__fit(snprintf(buf, size, "%s:suppressed", prefix), size);
 }
 
-int cs_keys_alerts(char *buf, size_t size, const char *prefix) {
-	return cs__fit(snprintf(buf, size, "%s:alerts", prefix), size);
+int cs_keys_alerts(char *buf, size_t size, const char *prefix, cs_tlp_t tlp) {
+	return cs__fit(snprintf(buf, size, "%s:alerts:%s", prefix, cs_tlp2str(tlp)), size);
 }
 
 int cs_keys_roll(char *buf, size_t size, const char *prefix, int64_t tier, int64_t start) {

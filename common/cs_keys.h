@@ -19,7 +19,8 @@
  *                                   observables_dropped
  *   P:rejects                hash   rejection reason code -> events
  *   P:suppressed             hash   warning list name -> hits not counted
- *   P:alerts                 stream fields id, alert (JSON)
+ *   P:alerts:<tlp>           stream fields id, alert (JSON): the alerts of that TLP (a reader of an
+ *                                   audience reads the streams at or below it; ACLs can enforce it)
  *   P:roll:T:<start>         hash   roll-up of tier T (3600: hours, 86400: days), one count per
  *                                   "<tlp>|<itlp>|<org>|<what>[|<value>]" (cs_keys_roll_field())
  *   P:wins:T                 zset   every roll-up bucket of tier T with data
@@ -53,7 +54,8 @@ int cs_keys_off(char *buf, size_t size, const char *prefix, const char *group);
 int cs_keys_stats(char *buf, size_t size, const char *prefix);
 int cs_keys_rejects(char *buf, size_t size, const char *prefix);
 int cs_keys_suppressed(char *buf, size_t size, const char *prefix);
-int cs_keys_alerts(char *buf, size_t size, const char *prefix);
+/** The alert stream of TLP tlp. */
+int cs_keys_alerts(char *buf, size_t size, const char *prefix, cs_tlp_t tlp);
 /** The roll-up bucket of tier (CS_KEYS_TIER_HOUR or _DAY) starting at start. */
 int cs_keys_roll(char *buf, size_t size, const char *prefix, int64_t tier, int64_t start);
 int cs_keys_part(char *buf, size_t size, const char *prefix, const char *id);

@@ -202,10 +202,20 @@ static cs_err_t cs__worker_run(cs_ingest_worker_t *w) {
 	int64_t deadline;
 
 	unsigned since_clock = 0;
+	int idle = 0;
 
 	while (!atomic_load(w->stop)) {
-		rd_kafka_message_t *m = rd_kafka_consumer_poll(w->rk, 100);
+		/* idle: wait for messages no longer than the oldest pending alert may wait (when messages
+		 * flow, the poll returns at once and the clock below decides) */
+		int wait_ms = 100;
+		rd_kafka_message_t *m;
 		int64_t now;
+		if (idle && w->agg.alert_cnt && w->conf->alerts_max_delay_ms > 0) {
+			int64_t left = w->agg.first_alert_ms + w->conf->alerts_max_delay_ms - cs_clock_ms();
+			wait_ms = left < 0 ? 0 : left < 100 ? (int)left : 100;
+		}
+		m = rd_kafka_consumer_poll(w->rk, wait_ms);
+		idle = !m;
 
 		if (m)
 			cs__consume(w, m);
@@ -226,7 +236,9 @@ static cs_err_t cs__worker_run(cs_ingest_worker_t *w) {
 				cs__ingest_flush(w);
 		} else if (w->pending_events >= w->conf->flush_max_events ||
 			   w->agg.bytes >= (size_t)w->conf->flush_max_bytes ||
-			   (w->dirty && now - w->last_flush_ms >= w->conf->flush_interval_ms)) {
+			   (w->dirty && now - w->last_flush_ms >= w->conf->flush_interval_ms) ||
+			   (w->agg.alert_cnt && w->conf->alerts_max_delay_ms > 0 &&
+			    now - w->agg.first_alert_ms >= w->conf->alerts_max_delay_ms)) {
 			cs__ingest_flush(w);
 		}
 	}

@@ -175,15 +175,19 @@ cs_err_t cs_ingest_agg_part(cs_ingest_agg_t *agg, int64_t window, const char *id
 	return cs__dim_add(agg, CS_INGEST_DIM_PART, 0, id, meta, window);
 }
 
-cs_err_t cs_ingest_agg_alert(cs_ingest_agg_t *agg, char *id, char *json) {
-	if (!id || !json || cs_array_reserve(&agg->alerts, &agg->alert_cap, (agg->alert_cnt + 1) * 2, sizeof(*agg->alerts))) {
+cs_err_t cs_ingest_agg_alert(cs_ingest_agg_t *agg, char *id, char *json, cs_tlp_t tlp) {
+	if (!id || !json || cs_array_reserve(&agg->alerts, &agg->alert_cap, (agg->alert_cnt + 1) * 2, sizeof(*agg->alerts)) ||
+	    cs_array_reserve(&agg->alert_tlp, &agg->alert_tlp_cap, agg->alert_cnt + 1, sizeof(*agg->alert_tlp))) {
 		cs_free(id);
 		cs_free(json);
 		return CS_ERR_NOMEM;
 	}
 	agg->bytes += strlen(id) + strlen(json) + 2;
+	if (!agg->alert_cnt)
+		agg->first_alert_ms = cs_clock_ms();
 	agg->alerts[agg->alert_cnt * 2] = id;
 	agg->alerts[agg->alert_cnt * 2 + 1] = json;
+	agg->alert_tlp[agg->alert_cnt] = (uint8_t)tlp;
 	agg->alert_cnt++;
 	return CS_ERR_OK;
 }
@@ -227,6 +231,7 @@ void cs_ingest_agg_clear(cs_ingest_agg_t *agg) {
 void cs_ingest_agg_destroy(cs_ingest_agg_t *agg) {
 	cs_ingest_agg_clear(agg);
 	cs_free(agg->alerts);
+	cs_free(agg->alert_tlp);
 	cs_free(agg->dims);
 	cs_free(agg->evc);
 	cs_free(agg->ents);

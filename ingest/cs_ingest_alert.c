@@ -104,7 +104,7 @@ cs_err_t cs__ingest_alert(cs_ingest_msg_t *mc, const cs_decode_event_t *ev, cons
 			w->prod_pending++;
 	}
 	if (w->conf->alerts_stream_maxlen > 0)
-		return cs_ingest_agg_alert(&w->agg, id, json);
+		return cs_ingest_agg_alert(&w->agg, id, json, tlp);
 	free(id);
 	free(json);
 	return CS_ERR_OK;

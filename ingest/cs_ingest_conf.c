@@ -88,6 +88,10 @@ static const cs_conf_prop_t cs__ingest_props[] = {
 	{"alerts.stream.maxlen", CS_CONF_INT, CS__OFF(alerts_stream_maxlen), 0, 1000000000, "1000000", 0,
 	 "Alerts also go to the Redis stream P:alerts, in the same transaction as the aggregates and "
 	 "offsets (exactly once), trimmed to about this many entries; 0: no stream."},
+	{"alerts.max.delay.ms", CS_CONF_INT, CS__OFF(alerts_max_delay_ms), 0, 3600000, "100", 0,
+	 "A batch holding an alert for the stream is flushed once its oldest alert waited this long, "
+	 "before flush.interval.ms: analysts see an alert within about this delay plus one flush, and "
+	 "it is still written with the offsets it covers (exactly once). 0: at flush.interval.ms only."},
 	{"participants.file", CS_CONF_STR, CS__OFF(participants_file), 0, 0, "", 0,
 	 "The participant registry (JSON, docs/FORMATS.md): organization id, name, kind (CSIRT, SOC, CERT, "
 	 "private), member state, sector, the TLP of its events, and the keys, aliases and topics it "

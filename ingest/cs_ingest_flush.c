@@ -357,16 +357,19 @@ static int cs__encode_indicators(cs_ingest_flush_t *f, const cs_ingest_conf_t *c
 
 static int cs__encode_alerts(cs_ingest_flush_t *f, const cs_ingest_conf_t *conf, const cs_ingest_agg_t *agg) {
 	char kb[CS_KEYS_MAX], maxlen[24];
-	size_t k;
+	size_t k[CS_TLP__CNT] = {0};
 	if (!agg->alert_cnt)
 		return 0;
-	if (!(k = CS__KEY(f, kb, cs_keys_alerts(kb, sizeof(kb), conf->key_prefix), "stream", NULL)))
-		return -1;
 	cs__i64(maxlen, conf->alerts_stream_maxlen > 0 ? conf->alerts_stream_maxlen : 1);
-	for (size_t i = 0; i < agg->alert_cnt; i++)
-		if (cs__rec(f, CS_INGEST_FLUSH_XADD, k, maxlen, CS_KEYS_ALERT_ID, agg->alerts[2 * i], CS_KEYS_ALERT_JSON,
+	for (size_t i = 0; i < agg->alert_cnt; i++) {
+		cs_tlp_t t = (cs_tlp_t)agg->alert_tlp[i];
+		/* one stream per TLP: a reader of an audience reads those at or below it */
+		if (!k[t] && !(k[t] = CS__KEY(f, kb, cs_keys_alerts(kb, sizeof(kb), conf->key_prefix, t), "stream", NULL)))
+			return -1;
+		if (cs__rec(f, CS_INGEST_FLUSH_XADD, k[t], maxlen, CS_KEYS_ALERT_ID, agg->alerts[2 * i], CS_KEYS_ALERT_JSON,
 			    agg->alerts[2 * i + 1]))
 			return -1;
+	}
 	return 0;
 }
 

@@ -56,6 +56,7 @@ struct cs_ingest_conf_s {
 	char *participants_file;
 	char *unregistered_tlp;
 	int64_t alerts_stream_maxlen;
+	int64_t alerts_max_delay_ms; /* flush a batch whose oldest stream alert waited this long (0: no) */
 	char *warninglists_dir;
 	int64_t dlq_timeout_ms;
 	cs_ingest_redis_conf_t redis;
@@ -109,7 +110,10 @@ typedef struct cs_ingest_agg_s {
 	int64_t future; /* events counted in their arrival window (further ahead than aggregate.future.grace.s) */
 	int64_t strings_skipped, obs_dropped; /* left out of events that were kept (cs_decode_capped()) */
 	size_t bytes;   /* heap held by the pending aggregates and alerts (approximate): flush.max.bytes */
-	char **alerts; /* [alert_cnt * 2]: alert id, alert JSON; owned; for the Redis stream */
+	char **alerts; /* [alert_cnt * 2]: alert id, alert JSON; owned; for the Redis streams */
+	uint8_t *alert_tlp; /* [alert_cnt]: the stream of each (P:alerts:<tlp>) */
+	size_t alert_tlp_cap;
+	int64_t first_alert_ms; /* when the oldest of them was added (cs_clock_ms()) */
 	size_t alert_cnt, alert_cap;
 	cs_ingest_dim_ent_t *dims;
 	size_t dim_size, dim_cnt; /* dim_size: power of two */
@@ -135,8 +139,8 @@ cs_err_t cs_ingest_agg_src(cs_ingest_agg_t *agg, int64_t window, const char *val
 cs_err_t cs_ingest_agg_roll(cs_ingest_agg_t *agg, int64_t window, const char *field, int64_t n);
 /** Notes that participant id (P:part fields packed in meta) sent events in window. */
 cs_err_t cs_ingest_agg_part(cs_ingest_agg_t *agg, int64_t window, const char *id, const char *meta);
-/** Adds an alert (id and JSON, both taken over, freed on error too). */
-cs_err_t cs_ingest_agg_alert(cs_ingest_agg_t *agg, char *id, char *json);
+/** Adds an alert of TLP tlp (id and JSON, both taken over, freed on error too). */
+cs_err_t cs_ingest_agg_alert(cs_ingest_agg_t *agg, char *id, char *json, cs_tlp_t tlp);
 void cs_ingest_agg_clear(cs_ingest_agg_t *agg);
 void cs_ingest_agg_destroy(cs_ingest_agg_t *agg);
 

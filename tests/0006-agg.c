@@ -61,7 +61,7 @@ int cs_test_0006(void) {
 		CS_TEST_EQ_INT(cs_ingest_agg_dim(&agg, 60, "amber|events|late:2026-11-27", 1), 0);
 		b1 = agg.bytes;
 		CS_TEST_EQ_INT((long long)(b1 - b0), 2 * (long long)sizeof(cs_ingest_dim_ent_t) + 29);
-		CS_TEST_EQ_INT(cs_ingest_agg_alert(&agg, id, json), 0);
+		CS_TEST_EQ_INT(cs_ingest_agg_alert(&agg, id, json, CS_TLP_AMBER), 0);
 		CS_TEST_EQ_INT((long long)(agg.bytes - b1), (long long)(strlen(id) + strlen(json) + 2));
 		cs_ingest_agg_clear(&agg);
 		CS_TEST_EQ_INT(agg.bytes, 0);

@@ -86,8 +86,8 @@ int cs_test_0016(void) {
 	CS_TEST_EQ_STR(buf, "cs:rejects");
 	cs_keys_suppressed(buf, sizeof(buf), "cs");
 	CS_TEST_EQ_STR(buf, "cs:suppressed");
-	cs_keys_alerts(buf, sizeof(buf), "cs");
-	CS_TEST_EQ_STR(buf, "cs:alerts");
+	cs_keys_alerts(buf, sizeof(buf), "cs", CS_TLP_AMBER_STRICT);
+	CS_TEST_EQ_STR(buf, "cs:alerts:amber+strict");
 	cs_keys_roll(buf, sizeof(buf), "cs", CS_KEYS_TIER_HOUR, 1795921200);
 	CS_TEST_EQ_STR(buf, "cs:roll:3600:1795921200");
 	cs_keys_part(buf, sizeof(buf), "cs", "lu-circl");
@@ -182,8 +182,8 @@ int cs_test_0016(void) {
 	CS_TEST_EQ_INT(cs_ingest_agg_part(&agg, W1, "lu-circl", "CIRCL\x1f" "CSIRT\x1fLU\x1fgovernment\x1fgreen\x1f"), 0);
 	CS_TEST_EQ_INT(cs_ingest_agg_part(&agg, W0, "lu-circl", "CIRCL\x1f" "CSIRT\x1fLU\x1fgovernment\x1fgreen\x1f"), 0);
 	CS_TEST_EQ_INT(agg.dim_cnt, 7);
-	CS_TEST_EQ_INT(cs_ingest_agg_alert(&agg, strdup("t/0/1/0/domain:evil.example"), strdup("{\"a\":1}")), 0);
-	CS_TEST_EQ_INT(cs_ingest_agg_alert(&agg, strdup("t/0/2/0/domain:evil.example"), strdup("{\"a\":2}")), 0);
+	CS_TEST_EQ_INT(cs_ingest_agg_alert(&agg, strdup("t/0/1/0/domain:evil.example"), strdup("{\"a\":1}"), CS_TLP_AMBER), 0);
+	CS_TEST_EQ_INT(cs_ingest_agg_alert(&agg, strdup("t/0/2/0/domain:evil.example"), strdup("{\"a\":2}"), CS_TLP_RED), 0);
 
 	CS_TEST_ASSERT((f = cs_ingest_flush_encode(conf, &agg, db, parts, 3, errstr, sizeof(errstr))), "%s", errstr);
 	argc = cs_ingest_flush_argv(f, "0123456789012345678901234567890123456789", &argv, &argvlen);
@@ -222,7 +222,8 @@ int cs_test_0016(void) {
 			     {"p:top:1795910400:green", "zset+"},
 			     {"p:ind:evil.example", "hash"},
 			     {"p:ind:203.0.113.7", "hash"},
-			     {"p:alerts", "stream"},
+			     {"p:alerts:amber", "stream"},
+			     {"p:alerts:red", "stream"},
 			     {"p:wins:3600", "zset"},
 			     {"p:wins:86400", "zset"},
 			     {"p:roll:3600:1795921200", "hash+7776000"},
@@ -313,8 +314,8 @@ int cs_test_0016(void) {
 			"HSET p:ind:203.0.113.7 source ind.txt",
 			"HSET p:ind:203.0.113.7 tags ",
 			"HSET p:ind:203.0.113.7 confidence ",
-			"XADD p:alerts 500 id t/0/1/0/domain:evil.example alert {\"a\":1}",
-			"XADD p:alerts 500 id t/0/2/0/domain:evil.example alert {\"a\":2}",
+			"XADD p:alerts:amber 500 id t/0/1/0/domain:evil.example alert {\"a\":1}",
+			"XADD p:alerts:red 500 id t/0/2/0/domain:evil.example alert {\"a\":2}",
 			"OFFSETS soc-events/0 100 250",
 			"OFFSETS soc-events/1 - 40",
 		};

@@ -136,7 +136,7 @@ int cs_test_0106(void) {
 	CS_TEST_EQ_INT(cmd_int(rc, "ZSCORE %s %s", key, "203.0.113.10"), 10);
 	/* the alert names the participant */
 	{
-		redisReply *r = redisCommand(rc, "XRANGE %s - + COUNT 1", run.k_alerts);
+		redisReply *r = redisCommand(rc, "XRANGE %s - + COUNT 1", run.k_alerts[CS_TLP_RED]); /* the bank's */
 		CS_TEST_ASSERT(r && r->type == REDIS_REPLY_ARRAY && r->elements == 1, "alert stream");
 		CS_TEST_ASSERT(strstr(r->element[0]->element[1]->element[3]->str,
 				      "\"org\":\"de-bank-soc\",\"participant\":{\"name\":\"Example Bank SOC\",\"kind\":\"SOC\","

@@ -25,17 +25,19 @@
 /* The alerts in the run's stream whose JSON says `what`; -1 if the stream cannot be read. */
 static long alerts_saying(redisContext *rc, const cs_svc_run_t *run, const char *what) {
 	long n = 0;
-	redisReply *r = redisCommand(rc, "XRANGE %s - +", run->k_alerts);
-	if (!r || r->type != REDIS_REPLY_ARRAY) {
-		if (r)
-			freeReplyObject(r);
-		return -1;
+	for (int t = 0; t < CS_TLP__CNT; t++) {
+		redisReply *r = redisCommand(rc, "XRANGE %s - +", run->k_alerts[t]);
+		if (!r || r->type != REDIS_REPLY_ARRAY) {
+			if (r)
+				freeReplyObject(r);
+			return -1;
+		}
+		for (size_t i = 0; i < r->elements; i++) {
+			redisReply *f = r->element[i]->element[1];
+			n += f->elements == 4 && strstr(f->element[3]->str, what) != NULL;
+		}
+		freeReplyObject(r);
 	}
-	for (size_t i = 0; i < r->elements; i++) {
-		redisReply *f = r->element[i]->element[1];
-		n += f->elements == 4 && strstr(f->element[3]->str, what) != NULL;
-	}
-	freeReplyObject(r);
 	return n;
 }
 

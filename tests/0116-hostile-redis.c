@@ -70,7 +70,7 @@ static void cs__snap(redisContext *rc, const cs_svc_run_t *run, cs__snap_t *s) {
 	char wins[256];
 	cs_keys_wins(wins, sizeof(wins), run->prefix, 60);
 	s->off = cs_svc_redis_offsets(rc, run->prefix, run->group, run->topic, PARTS, NULL);
-	s->alerts = cs__int(rc, "XLEN %s%s", run->k_alerts, "");
+	s->alerts = cs_svc_alerts_len(rc, run);
 	s->wins = cs__int(rc, "EXISTS %s%s", wins, "");
 	s->hits = cs__int(rc, "HGET %s %s", run->k_stats, CS_KEYS_STAT_HITS);
 }

@@ -158,7 +158,9 @@ int cs_test_0119(void) {
 	kill(pid, SIGTERM);
 	CS_TEST_EQ_INT(cs_svc_wait(pid, 30000), 0);
 	CS_TEST_ASSERT(!cs_svc_check_counts(rc, &run, &exp, -1), "counts");
-	CS_TEST_EQ_INT(stream_ids(rc, run.k_alerts, &all, &match), cs_svc_counts_hits(&exp));
+	/* indicators.tlp=green, no registry: every alert is in the GREEN stream */
+	CS_TEST_EQ_INT(cs_svc_alerts_len(rc, &run), cs_svc_counts_hits(&exp));
+	CS_TEST_EQ_INT(stream_ids(rc, run.k_alerts[CS_TLP_GREEN], &all, &match), cs_svc_counts_hits(&exp));
 	CS_TEST_ASSERT(all.n > 300, "%zu alerts: too few for the test", all.n);
 	CS_TEST_ASSERT(match > 20 && match < (long)all.n / 2, "%ld of %zu alerts match the filter: not a test of it", match, all.n);
 
@@ -169,7 +171,7 @@ int cs_test_0119(void) {
 	CS_TEST_EQ_INT(summary(err, "acknowledged"), 40);
 	/* reader "crashed": 30 entries delivered to it, never acknowledged */
 	{
-		redisReply *r = redisCommand(rc, "XREADGROUP GROUP t1 crashed COUNT 30 STREAMS %s >", run.k_alerts);
+		redisReply *r = redisCommand(rc, "XREADGROUP GROUP t1 crashed COUNT 30 STREAMS %s >", run.k_alerts[CS_TLP_GREEN]);
 		CS_TEST_ASSERT(r && r->type == REDIS_REPLY_ARRAY && r->element[0]->element[1]->elements == 30, "crashed reader");
 		freeReplyObject(r);
 	}
@@ -186,7 +188,7 @@ int cs_test_0119(void) {
 		CS_TEST_ASSERT(!strcmp(got.ids[i], all.ids[i]), "alert %zu: got %s, the stream has %s", i, got.ids[i], all.ids[i]);
 	CS_TEST_EQ_INT(acked, (long long)all.n); /* each acknowledged once */
 	{
-		redisReply *r = redisCommand(rc, "XPENDING %s t1", run.k_alerts);
+		redisReply *r = redisCommand(rc, "XPENDING %s t1", run.k_alerts[CS_TLP_GREEN]);
 		CS_TEST_ASSERT(r && r->type == REDIS_REPLY_ARRAY && r->element[0]->integer == 0, "entries left pending");
 		freeReplyObject(r);
 	}
@@ -228,7 +230,7 @@ int cs_test_0119(void) {
 		kill(pid, SIGTERM);
 		CS_TEST_EQ_INT(cs_svc_wait(pid, 30000), 0);
 		CS_TEST_ASSERT(!cs_svc_check_counts(rc, &run2, &exp2, -1), "counts with a trimmed stream");
-		r = redisCommand(rc, "XINFO STREAM %s", run2.k_alerts);
+		r = redisCommand(rc, "XINFO STREAM %s", run2.k_alerts[CS_TLP_GREEN]);
 		for (size_t k = 0; r && r->type == REDIS_REPLY_ARRAY && k + 1 < r->elements; k += 2) {
 			if (!strcmp(r->element[k]->str, "entries-added"))
 				added = r->element[k + 1]->integer;

@@ -471,7 +471,8 @@ int cs_svc_run_init(cs_svc_run_t *r, const char *name, const char *extra) {
 	snprintf(r->logf, sizeof(r->logf), "%s/ingest-%s.log", cs_test_tmpdir(), name);
 	cs_keys_stats(r->k_stats, sizeof(r->k_stats), r->prefix);
 	cs_keys_rejects(r->k_rejects, sizeof(r->k_rejects), r->prefix);
-	cs_keys_alerts(r->k_alerts, sizeof(r->k_alerts), r->prefix);
+	for (int t = 0; t < CS_TLP__CNT; t++)
+		cs_keys_alerts(r->k_alerts[t], sizeof(r->k_alerts[t]), r->prefix, (cs_tlp_t)t);
 	cs_keys_suppressed(r->k_suppressed, sizeof(r->k_suppressed), r->prefix);
 	cs_keys_off(r->k_off, sizeof(r->k_off), r->prefix, r->group);
 	if (cs_svc_work_indicators(r->ind))
@@ -604,44 +605,70 @@ static long cs__dups(char **ids, size_t n) {
 	return d;
 }
 
+long long cs_svc_alerts_len(redisContext *rc, const cs_svc_run_t *run) {
+	long long n = 0;
+	for (int t = 0; t < CS_TLP__CNT; t++) {
+		redisReply *r = redisCommand(rc, "XLEN %s", run->k_alerts[t]);
+		if (!r || r->type != REDIS_REPLY_INTEGER) {
+			if (r)
+				freeReplyObject(r);
+			return -1;
+		}
+		n += r->integer;
+		freeReplyObject(r);
+	}
+	return n;
+}
+
 int cs_svc_check_alert_stream(redisContext *rc, const cs_svc_run_t *run, const cs_svc_counts_t *exp) {
 	cs_svc_counts_t got = {0};
-	char **ids = NULL, last[64] = "-";
+	char **ids = NULL, last[64];
 	size_t n = 0, cap = 0;
 	long dups;
 	int rc_ = -1;
 
-	for (;;) {
-		redisReply *r = redisCommand(rc, "XRANGE %s %s + COUNT 1000", run->k_alerts, last);
-		size_t first = strcmp(last, "-") ? 1 : 0; /* the range includes the last id read */
-		if (!r || r->type != REDIS_REPLY_ARRAY) {
-			CS_TEST_SAY("XRANGE %s failed", run->k_alerts);
-			freeReplyObject(r);
-			goto out;
-		}
-		if (r->elements <= first) {
-			freeReplyObject(r);
-			break;
-		}
-		for (size_t i = first; i < r->elements; i++) {
-			redisReply *e = r->element[i], *f = e->element[1];
-			snprintf(last, sizeof(last), "%s", e->element[0]->str);
-			if (n == cap && !(ids = realloc(ids, (cap = cap ? cap * 2 : 1024) * sizeof(*ids))))
-				abort();
-			if (f->elements != 4 || strcmp(f->element[2]->str, "alert") ||
-			    cs__alert_count(f->element[3]->str, f->element[3]->len, &got, &ids[n])) {
+	for (int t = 0; t < CS_TLP__CNT; t++) {
+		char want[40];
+		snprintf(last, sizeof(last), "-");
+		snprintf(want, sizeof(want), "\"tlp\":\"%s\"", cs_tlp2str((cs_tlp_t)t));
+		for (;;) {
+			redisReply *r = redisCommand(rc, "XRANGE %s %s + COUNT 1000", run->k_alerts[t], last);
+			size_t first = strcmp(last, "-") ? 1 : 0; /* the range includes the last id read */
+			if (!r || r->type != REDIS_REPLY_ARRAY) {
+				CS_TEST_SAY("XRANGE %s failed", run->k_alerts[t]);
 				freeReplyObject(r);
 				goto out;
 			}
-			if (strcmp(ids[n], f->element[1]->str)) {
-				CS_TEST_SAY("stream entry id field %s differs from the alert's id %s", f->element[1]->str, ids[n]);
+			if (r->elements <= first) {
+				freeReplyObject(r);
+				break;
+			}
+			for (size_t i = first; i < r->elements; i++) {
+				redisReply *e = r->element[i], *f = e->element[1];
+				snprintf(last, sizeof(last), "%s", e->element[0]->str);
+				if (n == cap && !(ids = realloc(ids, (cap = cap ? cap * 2 : 1024) * sizeof(*ids))))
+					abort();
+				if (f->elements != 4 || strcmp(f->element[2]->str, "alert") ||
+				    cs__alert_count(f->element[3]->str, f->element[3]->len, &got, &ids[n])) {
+					freeReplyObject(r);
+					goto out;
+				}
+				if (strcmp(ids[n], f->element[1]->str)) {
+					CS_TEST_SAY("stream entry id field %s differs from the alert's id %s", f->element[1]->str, ids[n]);
+					n++;
+					freeReplyObject(r);
+					goto out;
+				}
 				n++;
-				freeReplyObject(r);
-				goto out;
+				/* a stream holds the alerts of its TLP only */
+				if (!strstr(f->element[3]->str, want)) {
+					CS_TEST_SAY("%s holds an alert of another TLP: %.300s", run->k_alerts[t], f->element[3]->str);
+					freeReplyObject(r);
+					goto out;
+				}
 			}
-			n++;
+			freeReplyObject(r);
 		}
-		freeReplyObject(r);
 	}
 	dups = cs__dups(ids, n);
 	CS_TEST_SAY("alert stream: %zu alerts, %ld repeated ids", n, dups);

@@ -105,11 +105,14 @@ int cs_svc_work_produce_arriving(const char *topic, int partitions, long n, unsi
 long cs_svc_consume(const char *topic, long n, int timeout_ms, void (*cb)(void *opaque, const rd_kafka_message_t *m),
 		    void *opaque);
 
+#include "cs_obs.h"
+
 /** Names and files of one service test's run. */
 typedef struct cs_svc_run_s {
 	char topic[128], group[160], prefix[64], ind[512], conf[512], logf[512];
 	/* the run's keys that do not depend on a window (common/cs_keys.h) */
-	char k_stats[128], k_rejects[128], k_alerts[128], k_suppressed[128], k_off[256];
+	char k_stats[128], k_rejects[128], k_suppressed[128], k_off[256];
+	char k_alerts[CS_TLP__CNT][128]; /* the alert stream of each TLP */
 } cs_svc_run_t;
 
 /**
@@ -120,6 +123,8 @@ typedef struct cs_svc_run_s {
  * Returns 0 or -1.
  */
 int cs_svc_run_init(cs_svc_run_t *r, const char *name, const char *extra);
+/** Entries in the run's alert streams, all TLPs (XLEN summed), or -1. */
+long long cs_svc_alerts_len(redisContext *rc, const cs_svc_run_t *run);
 
 /**
  * Waits until the offsets cshield-ingest recorded in Redis for the run's topic
