@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <hiredis/hiredis.h>
+#include <librdkafka/rdkafka.h>
 #include <jansson.h>
 
 #include "cs_alerts.h"
@@ -30,8 +31,105 @@ struct cs_alerts_s {
 	int own_done;                   /* this reader's own pending entries were read again */
 	char claim_cursor[CS_TLP__CNT][64];
 	int64_t missed, missed_total;
-	int64_t acked, passed, dropped, reclaimed;
+	int64_t acked, passed, dropped, reclaimed, repeats;
+	/* Kafka */
+	rd_kafka_t *rk;
+	uint64_t *seen;       /* open addressing: hashes of the ids passed on (0: free) */
+	uint64_t *seen_fifo;  /* the same, in arrival order: the oldest is forgotten first */
+	size_t seen_size, seen_cnt, seen_head;
 };
+
+static uint64_t cs__idhash(const void *p, size_t n) {
+	const unsigned char *s = p;
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ s[i]) * 1099511628211ULL;
+	return h ? h : 1;
+}
+
+static size_t cs__seen_find(const cs_alerts_t *a, uint64_t h) {
+	size_t j = h & (a->seen_size - 1);
+	while (a->seen[j] && a->seen[j] != h)
+		j = (j + 1) & (a->seen_size - 1);
+	return j;
+}
+
+/* Removes h (backward-shift deletion keeps the probe chains whole). */
+static void cs__seen_del(cs_alerts_t *a, uint64_t h) {
+	size_t m = a->seen_size - 1, i = cs__seen_find(a, h), j = i;
+	if (!a->seen[i])
+		return;
+	for (;;) {
+		size_t k;
+		a->seen[i] = 0;
+		do {
+			j = (j + 1) & m;
+			if (!a->seen[j])
+				return;
+			k = a->seen[j] & m;
+		} while (i <= j ? (i < k && k <= j) : (i < k || k <= j));
+		a->seen[i] = a->seen[j];
+		i = j;
+	}
+}
+
+/* 1 if the id was passed on already; else remembers it (forgetting the oldest when full). */
+static int cs__seen(cs_alerts_t *a, const void *id, size_t n) {
+	uint64_t h = cs__idhash(id, n);
+	size_t j = cs__seen_find(a, h);
+	size_t cap = a->o.dedup_ids;
+	if (a->seen[j])
+		return 1;
+	if (a->seen_cnt == cap) {
+		cs__seen_del(a, a->seen_fifo[a->seen_head]);
+		a->seen_cnt--;
+		j = cs__seen_find(a, h);
+	}
+	a->seen[j] = h;
+	a->seen_fifo[a->seen_head] = h;
+	a->seen_head = (a->seen_head + 1) % cap;
+	a->seen_cnt++;
+	return 0;
+}
+
+static int cs__kafka_new(cs_alerts_t *a, char *errstr, size_t errstr_size) {
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_topic_partition_list_t *l;
+	char es[512];
+	size_t sz = 1;
+	if (!a->o.dedup_ids)
+		a->o.dedup_ids = 1000000;
+	while (sz < a->o.dedup_ids * 2)
+		sz *= 2;
+	a->seen_size = sz;
+	if (!(a->seen = cs_calloc(sz, sizeof(*a->seen))) || !(a->seen_fifo = cs_calloc(a->o.dedup_ids, sizeof(uint64_t)))) {
+		cs_errstr_set(errstr, errstr_size, "out of memory");
+		rd_kafka_conf_destroy(conf);
+		return -1;
+	}
+	if (rd_kafka_conf_set(conf, "bootstrap.servers", a->o.kafka_brokers, es, sizeof(es)) ||
+	    rd_kafka_conf_set(conf, "group.id", a->o.group, es, sizeof(es)) ||
+	    rd_kafka_conf_set(conf, "client.id", a->o.consumer, es, sizeof(es)) ||
+	    rd_kafka_conf_set(conf, "enable.auto.commit", "false", es, sizeof(es)) ||
+	    rd_kafka_conf_set(conf, "enable.auto.offset.store", "false", es, sizeof(es)) ||
+	    rd_kafka_conf_set(conf, "auto.offset.reset", a->o.from_start ? "earliest" : "latest", es, sizeof(es)) ||
+	    !(a->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, es, sizeof(es)))) {
+		cs_errstr_set(errstr, errstr_size, "kafka: %s", es);
+		if (!a->rk)
+			rd_kafka_conf_destroy(conf);
+		return -1;
+	}
+	rd_kafka_poll_set_consumer(a->rk);
+	l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(l, a->o.kafka_topic, RD_KAFKA_PARTITION_UA);
+	if (rd_kafka_subscribe(a->rk, l)) {
+		cs_errstr_set(errstr, errstr_size, "kafka: cannot subscribe to %s", a->o.kafka_topic);
+		rd_kafka_topic_partition_list_destroy(l);
+		return -1;
+	}
+	rd_kafka_topic_partition_list_destroy(l);
+	return 0;
+}
 
 static int cs__err(char *errstr, size_t size, const char *what, redisContext *rc, redisReply *r) {
 	cs_errstr_set(errstr, size, "redis %s: %s", what,
@@ -50,6 +148,17 @@ cs_alerts_t *cs_alerts_new(const cs_alerts_opts_t *opts, char *errstr, size_t er
 		return NULL;
 	}
 	a->o = *opts;
+	if (a->o.kafka_topic && *a->o.kafka_topic) {
+		if (a->o.block_ms <= 0)
+			a->o.block_ms = 1000;
+		if (a->o.count <= 0)
+			a->o.count = 100;
+		if (cs__kafka_new(a, errstr, errstr_size)) {
+			cs_alerts_destroy(a);
+			return NULL;
+		}
+		return a;
+	}
 	if (a->o.min_idle_ms <= 0)
 		a->o.min_idle_ms = 60000;
 	if (a->o.block_ms <= 0)
@@ -275,10 +384,62 @@ static long cs__streams(cs_alerts_t *a, const redisReply *r, cs_alerts_cb_t *cb,
 	return n;
 }
 
+/* From Kafka: up to count messages (the first waited for up to block_ms), then their offsets committed. */
+static long cs__kafka_poll(cs_alerts_t *a, cs_alerts_cb_t *cb, void *opaque, char *errstr, size_t errstr_size) {
+	long n = 0;
+	int taken = 0;
+	for (int i = 0; i < a->o.count; i++) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(a->rk, i ? 0 : a->o.block_ms);
+		if (!m)
+			break;
+		if (m->err) {
+			if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+				fprintf(stderr, "cshield-alerts: kafka: %s\n", rd_kafka_message_errstr(m));
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		if (m->key && cs__seen(a, m->key, m->key_len)) {
+			a->repeats++; /* the same alert again (a replay after an ingest crash): once is enough */
+		} else if (m->payload && cs__pass(&a->o.filter, m->payload, m->len)) {
+			if (cb(opaque, m->key ? (const char *)m->key : "", m->payload, m->len)) {
+				rd_kafka_message_destroy(m);
+				/* not taken: read again from the last commit when restarted */
+				if (taken)
+					rd_kafka_commit(a->rk, NULL, 0);
+				return -2;
+			}
+			a->passed++;
+			n++;
+		} else {
+			a->dropped++;
+		}
+		{
+			rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+			rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(m->rkt), m->partition)->offset = m->offset + 1;
+			rd_kafka_offsets_store(a->rk, l);
+			rd_kafka_topic_partition_list_destroy(l);
+		}
+		a->acked++;
+		taken = 1;
+		rd_kafka_message_destroy(m);
+	}
+	if (taken) {
+		rd_kafka_resp_err_t err = rd_kafka_commit(a->rk, NULL, 0); /* synchronous: what was written is committed */
+		if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+			cs_errstr_set(errstr, errstr_size, "kafka commit: %s", rd_kafka_err2str(err));
+			return -1;
+		}
+	}
+	return n;
+}
+
 long cs_alerts_poll(cs_alerts_t *a, cs_alerts_cb_t *cb, void *opaque, char *errstr, size_t errstr_size) {
 	redisReply *r;
 	long n = 0, k;
 	int any;
+
+	if (a->rk)
+		return cs__kafka_poll(a, cb, opaque, errstr, errstr_size);
 
 	/* 1. a restart: this reader's own entries, delivered before it stopped but never acknowledged */
 	while (!a->own_done) {
@@ -328,9 +489,19 @@ void cs_alerts_stats(const cs_alerts_t *a, int64_t *acked, int64_t *passed, int6
 	*reclaimed = a->reclaimed;
 }
 
+int64_t cs_alerts_repeats(const cs_alerts_t *a) {
+	return a->repeats;
+}
+
 void cs_alerts_destroy(cs_alerts_t *a) {
 	if (!a)
 		return;
+	if (a->rk) {
+		rd_kafka_consumer_close(a->rk);
+		rd_kafka_destroy(a->rk);
+	}
+	cs_free(a->seen);
+	cs_free(a->seen_fifo);
 	if (a->rc)
 		redisFree(a->rc);
 	cs_free(a);

@@ -45,6 +45,11 @@ typedef struct cs_alerts_opts_s {
 	int block_ms;           /* how long one poll waits for new entries (default 1000) */
 	int count;              /* entries per read (default 100) */
 	cs_alerts_filter_t filter;
+	/* instead of Redis: the alerts topic (alerts.topic) through a Kafka consumer group named
+	 * group, offsets committed after the alerts were taken, repeated ids (a replay after an
+	 * ingest crash) passed on once (the last dedup_ids ids remembered) */
+	const char *kafka_brokers, *kafka_topic;
+	size_t dedup_ids; /* default 1,000,000 */
 } cs_alerts_opts_t;
 
 typedef struct cs_alerts_s cs_alerts_t;
@@ -66,6 +71,8 @@ long cs_alerts_poll(cs_alerts_t *a, cs_alerts_cb_t *cb, void *opaque, char *errs
 int64_t cs_alerts_missed(const cs_alerts_t *a);
 /** Totals: entries acknowledged (each once), passed on, dropped by the filter, reclaimed from other readers. */
 void cs_alerts_stats(const cs_alerts_t *a, int64_t *acked, int64_t *passed, int64_t *dropped, int64_t *reclaimed);
+/** From Kafka: alerts whose id was passed on already (not passed again). */
+int64_t cs_alerts_repeats(const cs_alerts_t *a);
 void cs_alerts_destroy(cs_alerts_t *a);
 
 #endif /* CS_ALERTS_H */

@@ -43,6 +43,10 @@ static void cs__usage(FILE *fp) {
 		"  --reclaim-after MS   take over what another reader left pending that long (default 60000)\n"
 		"  --max N              stop after N alerts written\n"
 		"  --exit-idle SECONDS  stop when no alert came for that long\n"
+		"  --topic T            read the alerts topic (alerts.topic) instead of Redis: the team is a\n"
+		"                       Kafka consumer group, offsets committed once written, an alert a\n"
+		"                       replay repeated (same id) written once\n"
+		"  --brokers LIST       Kafka bootstrap servers (default $CS_KAFKA_BOOTSTRAP)\n"
 		"  --redis HOST:PORT    Redis server (default 127.0.0.1:6379, or $CS_REDIS_ADDR)\n"
 		"  --prefix P           key prefix, as aggregate.key.prefix (default cs)\n"
 		"  -h, --help           this text\n"
@@ -80,10 +84,11 @@ int main(int argc, char **argv) {
 		{"min-confidence", required_argument, NULL, 'C'}, {"reclaim-after", required_argument, NULL, 'R'},
 		{"max", required_argument, NULL, 'x'},          {"exit-idle", required_argument, NULL, 'e'},
 		{"redis", required_argument, NULL, 'r'},        {"prefix", required_argument, NULL, 'p'},
+		{"topic", required_argument, NULL, 'T'},        {"brokers", required_argument, NULL, 'b'},
 		{"help", no_argument, NULL, 'h'},               {"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}};
 	cs_alerts_opts_t o = {"127.0.0.1", 6379, "cs", NULL, NULL, 0, 60000, 500, 100,
-			      {CS_TLP_RED, NULL, NULL, NULL, NULL, -1}};
+			      {CS_TLP_RED, NULL, NULL, NULL, NULL, -1}, NULL, NULL, 0};
 	const char *addr = getenv("CS_REDIS_ADDR");
 	char host[256], errstr[512], me[256];
 	long long v, exit_idle = 0, idle_ms = 0;
@@ -109,6 +114,8 @@ int main(int argc, char **argv) {
 		case 'm': o.filter.member_state = optarg; break;
 		case 'r': addr = optarg; break;
 		case 'p': o.key_prefix = optarg; break;
+		case 'T': o.kafka_topic = optarg; break;
+		case 'b': o.kafka_brokers = optarg; break;
 		case 'l': {
 			int t = cs_tlp_parse(optarg, strlen(optarg));
 			if (t < 0) {
@@ -152,6 +159,13 @@ int main(int argc, char **argv) {
 		fprintf(stderr, "cshield-alerts: --group names the team (a consumer group)\n");
 		return 2;
 	}
+	if (o.kafka_topic && !o.kafka_brokers && !(o.kafka_brokers = getenv("CS_KAFKA_BOOTSTRAP"))) {
+		fprintf(stderr, "cshield-alerts: --topic needs --brokers (or $CS_KAFKA_BOOTSTRAP)\n");
+		return 2;
+	}
+	if (o.kafka_topic && (o.filter.tlp < CS_TLP_RED))
+		fprintf(stderr, "cshield-alerts: note: the alerts topic holds every TLP; --tlp filters here, "
+				"Redis's per-TLP streams (with ACLs) are where the audience is enforced\n");
 	if (!o.consumer) {
 		if (gethostname(me, sizeof(me)))
 			snprintf(me, sizeof(me), "reader");
@@ -199,8 +213,9 @@ int main(int argc, char **argv) {
 		int64_t acked, passed, dropped, reclaimed;
 		cs_alerts_stats(a, &acked, &passed, &dropped, &reclaimed);
 		fprintf(stderr, "cshield-alerts: team %s, reader %s: %lld written, %lld filtered out, %lld acknowledged, "
-				"%lld reclaimed from other readers\n",
-			o.group, o.consumer, (long long)passed, (long long)dropped, (long long)acked, (long long)reclaimed);
+				"%lld reclaimed from other readers, %lld repeated ids not written again\n",
+			o.group, o.consumer, (long long)passed, (long long)dropped, (long long)acked, (long long)reclaimed,
+			(long long)cs_alerts_repeats(a));
 	}
 	cs_alerts_destroy(a);
 	return rc;

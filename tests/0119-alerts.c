@@ -103,6 +103,21 @@ static long stream_ids(redisContext *rc, const char *key, ids_t *ids, long *matc
 	return (long)ids->n;
 }
 
+typedef struct {
+	rd_kafka_t *rk;
+	const char *topic;
+	int n;
+} dup_ctx_t;
+
+/* Produces a message of the alerts topic again, same key and value: what a replay after an ingest crash does. */
+static void reproduce(void *opaque, const rd_kafka_message_t *m) {
+	dup_ctx_t *d = opaque;
+	char key[1024];
+	snprintf(key, sizeof(key), "%.*s", (int)m->key_len, (const char *)m->key);
+	if (!cs_svc_produce_key(d->rk, d->topic, 0, key, m->payload, m->len, 0))
+		d->n++;
+}
+
 /* The number before `what` in cshield-alerts' closing line ("..., 40 acknowledged, ..."), or -1. */
 static long long summary(const char *err, const char *what) {
 	const char *p = strstr(err, what);
@@ -117,7 +132,7 @@ static long long summary(const char *err, const char *what) {
 int cs_test_0119(void) {
 	cs_svc_run_t run;
 	cs_svc_counts_t exp = {0};
-	char err[8192], ind[600];
+	char err[8192], ind[600], atopic[200];
 	ids_t all = {0}, got = {0};
 	long malformed = 0, lines, match;
 	long long acked = 0;
@@ -128,7 +143,9 @@ int cs_test_0119(void) {
 	if ((rc_check = cs_svc_check()))
 		return rc_check;
 	/* indicators with a confidence, some of them domains */
-	CS_TEST_EQ_INT(cs_svc_run_init(&run, "alerts", "flush.interval.ms=100\nworkers=1\nindicators.tlp=green\n"), 0);
+	CS_TEST_EQ_INT(cs_svc_run_init(&run, "alerts",
+				       "flush.interval.ms=100\nworkers=1\nindicators.tlp=green\nalerts.topic={topic}-alerts\n"),
+		       0);
 	CS_TEST_ASSERT((rc = cs_svc_redis()), "redis");
 	/* the workload's indicators as a CSV with a confidence each (domains 0, 10, ... 90; IPs 90; the URL none) */
 	{
@@ -152,6 +169,8 @@ int cs_test_0119(void) {
 		CS_TEST_EQ_INT(cs_test_write_file(run.conf, conf), 0);
 	}
 	CS_TEST_EQ_INT(cs_svc_topic_create(run.topic, 2), 0);
+	snprintf(atopic, sizeof(atopic), "%s-alerts", run.topic);
+	CS_TEST_EQ_INT(cs_svc_topic_create(atopic, 1), 0);
 	CS_TEST_EQ_INT(cs_svc_work_produce(run.topic, 2, 3000, 11, (int64_t)time(NULL) / 60 * 60 - 3600, &exp, &malformed), 0);
 	CS_TEST_ASSERT((pid = cs_svc_ingest_start(run.conf, run.logf)) > 0, "spawn");
 	CS_TEST_ASSERT(!cs_svc_wait_lag0(rc, &run, 2, 3000, pid, 60000), "lag never reached 0");
@@ -207,6 +226,24 @@ int cs_test_0119(void) {
 	CS_TEST_EQ_INT(alerts(&run, "--group t4 --min-confidence 101", NULL, &lines, err, sizeof(err)), 2);
 	CS_TEST_EQ_INT(alerts(&run, "--tlp amber", NULL, &lines, err, sizeof(err)), 2);
 	CS_TEST_ASSERT(strstr(err, "--group"), "%s", err);
+	/* from the alerts topic: a replay's repeats (the first 25 alerts produced again) written once */
+	{
+		rd_kafka_t *rk = cs_svc_producer("none");
+		dup_ctx_t d = {rk, atopic, 0};
+		char args[600];
+		CS_TEST_ASSERT(rk, "producer");
+		CS_TEST_EQ_INT(cs_svc_consume(atopic, 25, 20000, reproduce, &d), 25);
+		CS_TEST_EQ_INT(cs_svc_producer_close(rk), 0);
+		CS_TEST_EQ_INT(d.n, 25);
+		snprintf(args, sizeof(args), "--topic %s --brokers %s --group k1 --from-start --exit-idle 4", atopic,
+			 cs_svc_kafka());
+		CS_TEST_EQ_INT(alerts(&run, args, NULL, &lines, err, sizeof(err)), 0);
+		CS_TEST_EQ_INT(lines, (long)all.n);
+		CS_TEST_EQ_INT(summary(err, "repeated ids"), 25);
+		/* committed: the team's next reader starts after them */
+		CS_TEST_EQ_INT(alerts(&run, args, NULL, &lines, err, sizeof(err)), 0);
+		CS_TEST_EQ_INT(lines, 0);
+	}
 	ids_free(&all);
 	ids_free(&got);
 	cs_svc_counts_free(&exp);
