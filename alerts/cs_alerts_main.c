@@ -12,6 +12,9 @@
 #include <unistd.h>
 #include <getopt.h>
 
+#include <time.h>
+#include <jansson.h>
+
 #include "cs_alerts.h"
 
 static volatile sig_atomic_t cs__stop;
@@ -41,6 +44,8 @@ static void cs__usage(FILE *fp) {
 		"  --member-state CC    only alerts from participants of that member state\n"
 		"  --min-confidence N   only indicators with a confidence of at least N (0-100)\n"
 		"  --reclaim-after MS   take over what another reader left pending that long (default 60000)\n"
+		"  --view               a live terminal view (newest alerts, top indicators, rate) instead\n"
+		"                       of JSON lines\n"
 		"  --max N              stop after N alerts written\n"
 		"  --exit-idle SECONDS  stop when no alert came for that long\n"
 		"  --topic T            read the alerts topic (alerts.topic) instead of Redis: the team is a\n"
@@ -53,17 +58,90 @@ static void cs__usage(FILE *fp) {
 		"  -V, --version        print the version and exit\n");
 }
 
+#define CS__VIEW_ROWS 15
+#define CS__VIEW_TOP 64
+
 typedef struct cs__out_s {
 	long written, max;
+	int view; /* a live terminal view instead of JSON lines */
+	char rows[CS__VIEW_ROWS][200];
+	int row_next;
+	struct {
+		char value[96];
+		long hits;
+	} top[CS__VIEW_TOP];
+	int64_t start_ms;
 } cs__out_t;
+
+/* The view: the newest alerts, the indicators hit most since the start, the rate. */
+static void cs__view_draw(const cs__out_t *o, const char *team) {
+	double min = (double)(cs_clock_ms() - o->start_ms) / 60000.0;
+	int order[CS__VIEW_TOP], n = 0;
+	printf("\033[H\033[2Jcshield-alerts: team %s, %ld alerts, %.1f a minute\n\nnewest alerts\n", team, o->written,
+	       min > 0 ? (double)o->written / min : 0.0);
+	for (int i = 0; i < CS__VIEW_ROWS; i++) {
+		const char *r = o->rows[(o->row_next - 1 - i + 2 * CS__VIEW_ROWS) % CS__VIEW_ROWS];
+		if (*r)
+			printf("  %s\n", r);
+	}
+	for (int i = 0; i < CS__VIEW_TOP; i++)
+		if (o->top[i].hits)
+			order[n++] = i;
+	for (int i = 1; i < n; i++) /* by hits, a few dozen at most */
+		for (int j = i; j > 0 && o->top[order[j]].hits > o->top[order[j - 1]].hits; j--) {
+			int t = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = t;
+		}
+	printf("\ntop indicators\n");
+	for (int i = 0; i < n && i < 10; i++)
+		printf("  %8ld  %s\n", o->top[order[i]].hits, o->top[order[i]].value);
+	fflush(stdout);
+}
+
+static void cs__view_add(cs__out_t *o, const char *json, size_t len) {
+	json_t *j = json_loadb(json, len, 0, NULL), *ind = json_object_get(j, "indicator");
+	const char *v = json_string_value(json_object_get(ind, "value"));
+	int slot = -1;
+	snprintf(o->rows[o->row_next], sizeof(o->rows[0]), "%-20.20s %-12.12s %-40.40s %-16.16s %.60s",
+		 json_string_value(json_object_get(j, "time")) ? json_string_value(json_object_get(j, "time")) : "",
+		 json_string_value(json_object_get(j, "tlp")) ? json_string_value(json_object_get(j, "tlp")) : "",
+		 v ? v : "", json_string_value(json_object_get(j, "org")) ? json_string_value(json_object_get(j, "org")) : "-",
+		 json_string_value(json_object_get(j, "observable")) ? json_string_value(json_object_get(j, "observable")) : "");
+	o->row_next = (o->row_next + 1) % CS__VIEW_ROWS;
+	for (int i = 0; v && i < CS__VIEW_TOP; i++) {
+		if (o->top[i].hits && !strncmp(o->top[i].value, v, sizeof(o->top[i].value) - 1)) {
+			slot = i;
+			break;
+		}
+		if (slot < 0 && !o->top[i].hits)
+			slot = i;
+	}
+	if (v && slot < 0) { /* full: the least hit makes room */
+		slot = 0;
+		for (int i = 1; i < CS__VIEW_TOP; i++)
+			if (o->top[i].hits < o->top[slot].hits)
+				slot = i;
+		o->top[slot].hits = 0;
+	}
+	if (v) {
+		if (!o->top[slot].hits)
+			snprintf(o->top[slot].value, sizeof(o->top[slot].value), "%s", v);
+		o->top[slot].hits++;
+	}
+	json_decref(j);
+}
 
 static int cs__write(void *opaque, const char *id, const char *json, size_t len) {
 	cs__out_t *o = opaque;
 	(void)id;
 	if (o->max && o->written >= o->max)
 		return 1; /* not taken: stays pending for this reader */
-	if (fwrite(json, 1, len, stdout) != len || putchar('\n') == EOF || fflush(stdout))
+	if (o->view) {
+		cs__view_add(o, json, len);
+	} else if (fwrite(json, 1, len, stdout) != len || putchar('\n') == EOF || fflush(stdout)) {
 		return 1; /* standard output gone: not acknowledged */
+	}
 	o->written++;
 	return 0;
 }
@@ -85,6 +163,7 @@ int main(int argc, char **argv) {
 		{"max", required_argument, NULL, 'x'},          {"exit-idle", required_argument, NULL, 'e'},
 		{"redis", required_argument, NULL, 'r'},        {"prefix", required_argument, NULL, 'p'},
 		{"topic", required_argument, NULL, 'T'},        {"brokers", required_argument, NULL, 'b'},
+		{"view", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},               {"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}};
 	cs_alerts_opts_t o = {"127.0.0.1", 6379, "cs", NULL, NULL, 0, 60000, 500, 100,
@@ -92,7 +171,7 @@ int main(int argc, char **argv) {
 	const char *addr = getenv("CS_REDIS_ADDR");
 	char host[256], errstr[512], me[256];
 	long long v, exit_idle = 0, idle_ms = 0;
-	cs__out_t out = {0, 0};
+	static cs__out_t out;
 	int c, rc = 0;
 	cs_alerts_t *a;
 
@@ -115,6 +194,7 @@ int main(int argc, char **argv) {
 		case 'r': addr = optarg; break;
 		case 'p': o.key_prefix = optarg; break;
 		case 'T': o.kafka_topic = optarg; break;
+		case 'v': out.view = 1; break;
 		case 'b': o.kafka_brokers = optarg; break;
 		case 'l': {
 			int t = cs_tlp_parse(optarg, strlen(optarg));
@@ -189,6 +269,7 @@ int main(int argc, char **argv) {
 		fprintf(stderr, "cshield-alerts: %s\n", errstr);
 		return 1;
 	}
+	out.start_ms = cs_clock_ms();
 	while (!cs__stop && (!out.max || out.written < out.max)) {
 		long n = cs_alerts_poll(a, cs__write, &out, errstr, sizeof(errstr));
 		if (n == -1) {
@@ -205,6 +286,8 @@ int main(int argc, char **argv) {
 			fprintf(stderr, "cshield-alerts: MISSED %lld alerts: the stream dropped them (alerts.stream.maxlen) "
 					"before team %s read them\n",
 				(long long)cs_alerts_missed(a), o.group);
+		if (out.view)
+			cs__view_draw(&out, o.group);
 		idle_ms = n > 0 ? 0 : idle_ms + o.block_ms;
 		if (exit_idle && idle_ms >= exit_idle * 1000)
 			break;

@@ -221,6 +221,19 @@ int cs_test_0119(void) {
 		       0);
 	CS_TEST_EQ_INT(lines, match);
 	CS_TEST_EQ_INT(summary(err, "filtered out"), (long long)all.n - match);
+	/* the live view: the newest alerts, the top indicators, the rate */
+	{
+		static char view[1 << 16];
+		char cmd[1024];
+		snprintf(cmd, sizeof(cmd), "%s/alerts/cshield-alerts --redis %s --prefix %s --group tv --from-start --view "
+					   "--exit-idle 1 2>/dev/null | tail -c 4000",
+			 cs_test_bindir(), getenv("CS_REDIS_ADDR"), run.prefix);
+		CS_TEST_EQ_INT(cs_test_run(cmd, view, sizeof(view)), 0);
+		snprintf(ind, sizeof(ind), "team tv, %zu alerts", all.n);
+		CS_TEST_ASSERT(strstr(view, ind) && strstr(view, "newest alerts") && strstr(view, "top indicators") &&
+				       strstr(view, "evil-test.eu"),
+			       "view: %s", view);
+	}
 	CS_TEST_EQ_INT(alerts(&run, "--group t3 --from-start --tlp clear --exit-idle 1", NULL, &lines, err, sizeof(err)), 0);
 	CS_TEST_EQ_INT(lines, 0); /* indicators.tlp=green: none is CLEAR */
 	CS_TEST_EQ_INT(alerts(&run, "--group t4 --min-confidence 101", NULL, &lines, err, sizeof(err)), 2);
