@@ -195,35 +195,46 @@ static void cs__consume(cs_ingest_worker_t *w, rd_kafka_message_t *m) {
 	rd_kafka_message_destroy(m);
 }
 
+/* messages taken from the consumer queue at once (flush.max.events may be passed by up to this many) */
+#define CS__BATCH 256
+
 /* A worker's life: consume until stop, then drain, flush, commit, leave the group. */
 static cs_err_t cs__worker_run(cs_ingest_worker_t *w) {
 	cs_err_t err = CS_ERR_OK;
 	rd_kafka_resp_err_t kerr;
 	int64_t deadline;
 
-	unsigned since_clock = 0;
 	int idle = 0;
+	/* messages are taken in batches from the consumer queue (the rebalance callbacks are served
+	 * there too): one queue lock and one clock reading per batch, not per message */
+	rd_kafka_queue_t *cq = rd_kafka_queue_get_consumer(w->rk);
+	rd_kafka_message_t *batch[CS__BATCH];
 
 	while (!atomic_load(w->stop)) {
 		/* idle: wait for messages no longer than the oldest pending alert may wait (when messages
-		 * flow, the poll returns at once and the clock below decides) */
+		 * flow, the call returns at once and the clock below decides) */
 		int wait_ms = 100;
-		rd_kafka_message_t *m;
+		ssize_t n;
 		int64_t now;
 		if (idle && w->agg.alert_cnt && w->conf->alerts_max_delay_ms > 0) {
 			int64_t left = w->agg.first_alert_ms + w->conf->alerts_max_delay_ms - cs_clock_ms();
 			wait_ms = left < 0 ? 0 : left < 100 ? (int)left : 100;
 		}
-		m = rd_kafka_consumer_poll(w->rk, wait_ms);
-		idle = !m;
-
-		if (m)
-			cs__consume(w, m);
-		/* the clock is read when idle or every 64 messages, not per message */
-		if (m && ++since_clock < 64 && w->pending_events < w->conf->flush_max_events &&
-		    w->agg.bytes < (size_t)w->conf->flush_max_bytes)
-			continue;
-		since_clock = 0;
+		n = cq ? rd_kafka_consume_batch_queue(cq, wait_ms, batch, CS__BATCH) : -1;
+		if (n < 0) { /* no consumer queue (not reached): one message at a time */
+			rd_kafka_message_t *m = rd_kafka_consumer_poll(w->rk, wait_ms);
+			n = 0;
+			if (m)
+				batch[n++] = m;
+		}
+		idle = n == 0;
+		for (ssize_t i = 0; i < n; i++) {
+			cs__consume(w, batch[i]);
+			/* the batch limits hold per message, as they did one message at a time */
+			if (!w->paused && (w->pending_events >= w->conf->flush_max_events ||
+					   w->agg.bytes >= (size_t)w->conf->flush_max_bytes))
+				cs__ingest_flush(w);
+		}
 		if (w->prod)
 			rd_kafka_poll(w->prod, 0);
 		now = cs_clock_ms();
@@ -243,6 +254,8 @@ static cs_err_t cs__worker_run(cs_ingest_worker_t *w) {
 		}
 	}
 
+	if (cq)
+		rd_kafka_queue_destroy(cq);
 	/* Drain: the final flush, retried until shutdown.timeout.ms. */
 	CS_LOG_I(CS__MOD, "worker %d stopping: final flush of %lld events", w->id, (long long)w->pending_events);
 	deadline = cs_clock_ms() + w->conf->shutdown_timeout_ms;
