@@ -815,6 +815,12 @@ cs_report_ed_t *cs_report_ed_new(const cs_report_sit_t *s, const cs_report_ed_op
 #undef CS__MAXT
 		ed->tlp = t;
 	}
+	if (0) {
+nomem:
+		cs_errstr_set(errstr, errstr_size, "out of memory");
+		cs_report_ed_destroy(ed);
+		ed = NULL;
+	}
 	for (int bd = 0; bd < CS__B__CNT; bd++)
 		cs__bdb_free(&bdb[bd]);
 	cs__pairs_free(&active[0]);
@@ -828,23 +834,6 @@ cs_report_ed_t *cs_report_ed_new(const cs_report_sit_t *s, const cs_report_ed_op
 	cs_free(top_of);
 	cs_free(seen_v);
 	return ed;
-
-nomem:
-	cs_errstr_set(errstr, errstr_size, "out of memory");
-	for (int bd = 0; bd < CS__B__CNT; bd++)
-		cs__bdb_free(&bdb[bd]);
-	cs__pairs_free(&active[0]);
-	cs__pairs_free(&active[1]);
-	cs__pairs_free(&indorg);
-	cs_free(hits_of);
-	cs_free(qsum[0]);
-	cs_free(qsum[1]);
-	cs_free(qtlp[0]);
-	cs_free(qtlp[1]);
-	cs_free(top_of);
-	cs_free(seen_v);
-	cs_report_ed_destroy(ed);
-	return NULL;
 }
 
 cs_tlp_t cs_report_ed_tlp(const cs_report_ed_t *ed) {

@@ -295,6 +295,16 @@ static const char *cs__delta(int64_t now, int64_t before, char *buf, size_t size
 	return buf;
 }
 
+/* A table of named counts (data quality). */
+static void cs__md_named(FILE *fp, const char *what, const char *unit, const cs__named_t *v, size_t n) {
+	fprintf(fp, "\n| %s | %s | TLP |\n|---|---:|---|\n", what, unit);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(fp, "| ");
+		cs__md(fp, v[i].name);
+		fprintf(fp, " | %lld | %s |\n", (long long)v[i].fig.v, cs__tlp_name(v[i].fig.tlp));
+	}
+}
+
 void cs_report_ed_md(const cs_report_ed_t *ed, FILE *fp) {
 	const cs_report_sit_t *s = ed->s;
 	char a[32], b[32], d[32];
@@ -375,18 +385,9 @@ void cs_report_ed_md(const cs_report_ed_t *ed, FILE *fp) {
 		cs__md(fp, x->key);
 		fprintf(fp, " | %s | %s |\n", cs__nis_impact(ed, x), out ? out : "withheld");
 	}
-	fprintf(fp, "\n## Data quality\n\n| rejected: reason | events | TLP |\n|---|---:|---|\n");
-	for (size_t i = 0; i < ed->reason_cnt; i++) {
-		fprintf(fp, "| ");
-		cs__md(fp, ed->reasons[i].name);
-		fprintf(fp, " | %lld | %s |\n", (long long)ed->reasons[i].fig.v, cs__tlp_name(ed->reasons[i].fig.tlp));
-	}
-	fprintf(fp, "\n| suppressed: warning list | hits | TLP |\n|---|---:|---|\n");
-	for (size_t i = 0; i < ed->list_cnt; i++) {
-		fprintf(fp, "| ");
-		cs__md(fp, ed->lists[i].name);
-		fprintf(fp, " | %lld | %s |\n", (long long)ed->lists[i].fig.v, cs__tlp_name(ed->lists[i].fig.tlp));
-	}
+	fprintf(fp, "\n## Data quality\n");
+	cs__md_named(fp, "rejected: reason", "events", ed->reasons, ed->reason_cnt);
+	cs__md_named(fp, "suppressed: warning list", "hits", ed->lists, ed->list_cnt);
 	fprintf(fp, "\n## Participants\n\n");
 	if (ed->inv_withheld) {
 		fprintf(fp, "Withheld: the inventory names participants, which %s editions do not.\n",
@@ -502,6 +503,17 @@ static void cs__svg_bars(FILE *fp, const cs__breakdown_t *B, int bd) {
 			1 + 260.0 * (double)v / (double)max, row - 5);
 	}
 	fputs("</svg>\n", fp);
+}
+
+/* A table of named counts (data quality). */
+static void cs__h_named(FILE *fp, const char *id, const char *what, const char *unit, const cs__named_t *v, size_t n) {
+	fprintf(fp, "<table id=\"%s\"><tr><th>%s</th><th>%s</th><th>TLP</th></tr>\n", id, what, unit);
+	for (size_t i = 0; i < n; i++) {
+		fputs("<tr><td>", fp);
+		cs__h(fp, v[i].name);
+		fprintf(fp, "</td><td class=\"n\">%lld</td><td>%s</td></tr>\n", (long long)v[i].fig.v, cs__tlp_upper(v[i].fig.tlp));
+	}
+	fputs("</table>\n", fp);
 }
 
 void cs_report_ed_html(const cs_report_ed_t *ed, FILE *fp) {
@@ -622,21 +634,10 @@ void cs_report_ed_html(const cs_report_ed_t *ed, FILE *fp) {
 		fprintf(fp, "</td><td>nis:impact-severity=\"%s\"</td><td>%s%s%s</td></tr>\n", cs__nis_impact(ed, x),
 			out ? "nis:outlook=\"" : "withheld", out ? out : "", out ? "\"" : "");
 	}
-	fputs("</table>\n<h2>Data quality</h2>\n<table id=\"rejects\"><tr><th>rejected: reason</th><th>events</th><th>TLP</th></tr>\n", fp);
-	for (size_t i = 0; i < ed->reason_cnt; i++) {
-		fputs("<tr><td>", fp);
-		cs__h(fp, ed->reasons[i].name);
-		fprintf(fp, "</td><td class=\"n\">%lld</td><td>%s</td></tr>\n", (long long)ed->reasons[i].fig.v,
-			cs__tlp_upper(ed->reasons[i].fig.tlp));
-	}
-	fputs("</table>\n<table id=\"suppressed\"><tr><th>suppressed: warning list</th><th>hits</th><th>TLP</th></tr>\n", fp);
-	for (size_t i = 0; i < ed->list_cnt; i++) {
-		fputs("<tr><td>", fp);
-		cs__h(fp, ed->lists[i].name);
-		fprintf(fp, "</td><td class=\"n\">%lld</td><td>%s</td></tr>\n", (long long)ed->lists[i].fig.v,
-			cs__tlp_upper(ed->lists[i].fig.tlp));
-	}
-	fputs("</table>\n<h2>Participants</h2>\n", fp);
+	fputs("</table>\n<h2>Data quality</h2>\n", fp);
+	cs__h_named(fp, "rejects", "rejected: reason", "events", ed->reasons, ed->reason_cnt);
+	cs__h_named(fp, "suppressed", "suppressed: warning list", "hits", ed->lists, ed->list_cnt);
+	fputs("<h2>Participants</h2>\n", fp);
 	if (ed->inv_withheld) {
 		fprintf(fp, "<p class=\"muted\">Withheld: the inventory names participants, which %s editions do not.</p>\n",
 			cs__tlp_upper(ed->o.audience));
