@@ -182,6 +182,18 @@ cs_alerts_t *cs_alerts_new(const cs_alerts_opts_t *opts, char *errstr, size_t er
 		cs_alerts_destroy(a);
 		return NULL;
 	}
+	if (a->o.redis_password && *a->o.redis_password) {
+		r = a->o.redis_user && *a->o.redis_user
+			    ? redisCommand(a->rc, "AUTH %s %s", a->o.redis_user, a->o.redis_password)
+			    : redisCommand(a->rc, "AUTH %s", a->o.redis_password);
+		if (!r || r->type == REDIS_REPLY_ERROR) {
+			/* Redis's own message names no secret */
+			cs__err(errstr, errstr_size, "AUTH", a->rc, r);
+			cs_alerts_destroy(a);
+			return NULL;
+		}
+		freeReplyObject(r);
+	}
 	/* the socket waits longer than a blocking read */
 	tv.tv_sec = 5 + a->o.block_ms / 1000;
 	redisSetTimeout(a->rc, tv);

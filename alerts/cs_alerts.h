@@ -37,6 +37,7 @@ typedef struct cs_alerts_filter_s {
 typedef struct cs_alerts_opts_s {
 	const char *redis_host;
 	int redis_port;
+	const char *redis_user, *redis_password; /* AUTH (an ACL user) when a password is set; never logged */
 	const char *key_prefix; /* aggregate.key.prefix */
 	const char *group;      /* the team */
 	const char *consumer;   /* this reader */

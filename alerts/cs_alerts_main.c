@@ -53,6 +53,8 @@ static void cs__usage(FILE *fp) {
 		"                       replay repeated (same id) written once\n"
 		"  --brokers LIST       Kafka bootstrap servers (default $CS_KAFKA_BOOTSTRAP)\n"
 		"  --redis HOST:PORT    Redis server (default 127.0.0.1:6379, or $CS_REDIS_ADDR)\n"
+		"  --user NAME          the Redis ACL user (with a password)\n"
+		"  --password-file F    the Redis password, from a file (or $CS_REDIS_PASSWORD); never printed\n"
 		"  --prefix P           key prefix, as aggregate.key.prefix (default cs)\n"
 		"  -h, --help           this text\n"
 		"  -V, --version        print the version and exit\n");
@@ -164,14 +166,16 @@ int main(int argc, char **argv) {
 		{"redis", required_argument, NULL, 'r'},        {"prefix", required_argument, NULL, 'p'},
 		{"topic", required_argument, NULL, 'T'},        {"brokers", required_argument, NULL, 'b'},
 		{"view", no_argument, NULL, 'v'},
+		{"user", required_argument, NULL, 'u'},         {"password-file", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},               {"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}};
-	cs_alerts_opts_t o = {"127.0.0.1", 6379, "cs", NULL, NULL, 0, 60000, 500, 100,
-			      {CS_TLP_RED, NULL, NULL, NULL, NULL, -1}, NULL, NULL, 0};
+	cs_alerts_opts_t o = {.redis_host = "127.0.0.1", .redis_port = 6379, .key_prefix = "cs", .min_idle_ms = 60000,
+			      .block_ms = 500, .count = 100, .filter = {CS_TLP_RED, NULL, NULL, NULL, NULL, -1}};
 	const char *addr = getenv("CS_REDIS_ADDR");
 	char host[256], errstr[512], me[256];
 	long long v, exit_idle = 0, idle_ms = 0;
 	static cs__out_t out;
+	static char password[1024];
 	int c, rc = 0;
 	cs_alerts_t *a;
 
@@ -195,6 +199,23 @@ int main(int argc, char **argv) {
 		case 'p': o.key_prefix = optarg; break;
 		case 'T': o.kafka_topic = optarg; break;
 		case 'v': out.view = 1; break;
+		case 'u': o.redis_user = optarg; break;
+		case 'P': {
+			FILE *pf = fopen(optarg, "r");
+			size_t len;
+			if (!pf || !fgets(password, sizeof(password), pf)) {
+				fprintf(stderr, "cshield-alerts: --password-file %s: %s\n", optarg, pf ? "empty" : strerror(errno));
+				if (pf)
+					fclose(pf);
+				return 2;
+			}
+			fclose(pf);
+			len = strlen(password);
+			while (len && (password[len - 1] == '\n' || password[len - 1] == '\r'))
+				password[--len] = '\0';
+			o.redis_password = password;
+			break;
+		}
 		case 'b': o.kafka_brokers = optarg; break;
 		case 'l': {
 			int t = cs_tlp_parse(optarg, strlen(optarg));
@@ -252,6 +273,8 @@ int main(int argc, char **argv) {
 		me[sizeof(me) - 1] = '\0';
 		o.consumer = me;
 	}
+	if (!o.redis_password && getenv("CS_REDIS_PASSWORD"))
+		o.redis_password = getenv("CS_REDIS_PASSWORD");
 	if (addr) {
 		const char *colon = strrchr(addr, ':');
 		if (!colon || (size_t)(colon - addr) >= sizeof(host) || cs__num(colon + 1, 1, 65535, &v)) {

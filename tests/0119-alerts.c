@@ -236,6 +236,40 @@ int cs_test_0119(void) {
 	}
 	CS_TEST_EQ_INT(alerts(&run, "--group t3 --from-start --tlp clear --exit-idle 1", NULL, &lines, err, sizeof(err)), 0);
 	CS_TEST_EQ_INT(lines, 0); /* indicators.tlp=green: none is CLEAR */
+	/* Redis itself refuses another audience's stream: an ACL user for a GREEN team */
+	{
+		char user[64], pwf[600], args[900];
+		const char *pw = "s3cret-green-pw";
+		redisReply *r;
+		redisContext *rg;
+		snprintf(user, sizeof(user), "team-green-%d", (int)getpid());
+		r = redisCommand(rc,
+				 "ACL SETUSER %s reset on >%s ~%s ~%s resetchannels -@all +xreadgroup +xack +xautoclaim +xinfo "
+				 "+xgroup +eval +exists +ping",
+				 user, pw, run.k_alerts[CS_TLP_CLEAR], run.k_alerts[CS_TLP_GREEN]);
+		CS_TEST_ASSERT(r && r->type == REDIS_REPLY_STATUS, "ACL SETUSER: %s", r && r->str ? r->str : "?");
+		freeReplyObject(r);
+		snprintf(pwf, sizeof(pwf), "%s/green.pw", cs_test_tmpdir());
+		CS_TEST_EQ_INT(cs_test_write_file(pwf, "s3cret-green-pw\n"), 0);
+		snprintf(args, sizeof(args), "--group tg --from-start --user %s --password-file %s --tlp green --exit-idle 1", user, pwf);
+		CS_TEST_EQ_INT(alerts(&run, args, NULL, &lines, err, sizeof(err)), 0);
+		CS_TEST_EQ_INT(lines, (long)all.n); /* every alert here is GREEN */
+		snprintf(args, sizeof(args), "--group tg2 --from-start --user %s --password-file %s --tlp amber --exit-idle 1", user, pwf);
+		CS_TEST_EQ_INT(alerts(&run, args, NULL, &lines, err, sizeof(err)), 1);
+		CS_TEST_ASSERT(strstr(err, "NOPERM") && !strstr(err, pw), "an AMBER read as the GREEN team: %s", err);
+		/* and directly: the AMBER stream is not the GREEN team's to read */
+		rg = redisConnect("127.0.0.1", atoi(strrchr(getenv("CS_REDIS_ADDR"), ':') + 1));
+		CS_TEST_ASSERT(rg && !rg->err, "connect");
+		r = redisCommand(rg, "AUTH %s %s", user, pw);
+		CS_TEST_ASSERT(r && r->type == REDIS_REPLY_STATUS, "AUTH");
+		freeReplyObject(r);
+		r = redisCommand(rg, "XINFO STREAM %s", run.k_alerts[CS_TLP_AMBER]);
+		CS_TEST_ASSERT(r && r->type == REDIS_REPLY_ERROR && strstr(r->str, "NOPERM"), "the GREEN team read the AMBER stream");
+		freeReplyObject(r);
+		redisFree(rg);
+		r = redisCommand(rc, "ACL DELUSER %s", user);
+		freeReplyObject(r);
+	}
 	CS_TEST_EQ_INT(alerts(&run, "--group t4 --min-confidence 101", NULL, &lines, err, sizeof(err)), 2);
 	CS_TEST_EQ_INT(alerts(&run, "--tlp amber", NULL, &lines, err, sizeof(err)), 2);
 	CS_TEST_ASSERT(strstr(err, "--group"), "%s", err);
