@@ -209,7 +209,6 @@ int cs_bench_report(size_t nind, int nparts, int days, int json) {
 	for (int d = 0; d < 2 * days; d++) {
 		int64_t day = end - 2 * (int64_t)days * 86400 + (int64_t)d * 86400;
 		size_t per_day = nind / (size_t)days, hot = per_day / 2;
-		const char *wk[2] = {"ZADD", key};
 		for (int t = 0; t < 2; t++) {
 			for (int h = 0; h < (t ? 24 : 1); h++) {
 				const char *a[4] = {"ZADD", key, val, val};
@@ -222,7 +221,6 @@ int cs_bench_report(size_t nind, int nparts, int days, int json) {
 					goto out;
 			}
 		}
-		(void)wk;
 		for (size_t j = 0; j < per_day + hot; j++) {
 			size_t i = j < per_day ? ((size_t)(d % days) * per_day + j) % nind : cs__rnd((unsigned)(nind / 20 + 1));
 			int np = 1 + (int)cs__rnd(3);

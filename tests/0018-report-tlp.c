@@ -190,7 +190,7 @@ static int check(const S *s, cs_report_sit_t *r, int A, int org, int k, int top,
 	cs_report_ed_t *ed = cs_report_ed_new(r, &o, errstr, sizeof(errstr));
 	json_t *j, *h, *a;
 	json_error_t je;
-	int strict = A >= CS_TLP_AMBER_STRICT, pub = A <= CS_TLP_GREEN;
+	int pub = A <= CS_TLP_GREEN;
 
 	if (A < CS_TLP_AMBER_STRICT)
 		org = -1, hub = 0;
@@ -202,7 +202,6 @@ static int check(const S *s, cs_report_sit_t *r, int A, int org, int k, int top,
 	j = json_loadb(buf, len, 0, &je);
 	CS_TEST_ASSERT(j, "iteration %d: edition %d is not JSON: %s", iter, A, je.text);
 	free(buf);
-	(void)strict;
 
 	/* labels */
 	{
