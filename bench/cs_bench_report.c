@@ -93,7 +93,7 @@ static int cs__hit(cs__w_t *w, const char *pre, int64_t day, int64_t hour, const
 
 static double cs__time_report(const char *host, int port, const char *pre, int64_t from, int64_t to, int64_t tier,
 			      cs_tlp_t audience, size_t *counts, int64_t *hits) {
-	cs_report_sit_fetch_opts_t fo = {host, port, pre, from, to, tier};
+	cs_report_sit_fetch_opts_t fo = {host, port, pre, from, to, tier, NULL, NULL};
 	cs_report_ed_opts_t eo = {audience, audience >= CS_TLP_AMBER_STRICT ? "hub" : NULL, "hub", NULL, 3, 20, 86400,
 				  to};
 	char errstr[512];

@@ -126,7 +126,15 @@ static const cs_conf_prop_t cs__redis_props[] = {
 	{"port", CS_CONF_INT, CS__ROFF(port), 1, 65535, "6379", 0, "Redis server port."},
 	{"unix.socket", CS_CONF_STR, CS__ROFF(unix_socket), 0, 0, "", 0,
 	 "Unix socket path; overrides host and port when set."},
-	{"password", CS_CONF_STR, CS__ROFF(password), 0, 0, "", 0, "AUTH password, if any."},
+	{"password", CS_CONF_STR, CS__ROFF(password), 0, 0, "", 0,
+	 "AUTH password, if any. Prefer redis.password.file or $CS_REDIS_PASSWORD: a secret in a "
+	 "configuration file is easily shared by mistake. Never logged."},
+	{"password.file", CS_CONF_STR, CS__ROFF(password_file), 0, 0, "", 0,
+	 "A file holding the AUTH password (its first line), read at each connection, so a rotated "
+	 "password needs no restart. Empty: redis.password, else $CS_REDIS_PASSWORD, else none."},
+	{"user", CS_CONF_STR, CS__ROFF(user), 0, 0, "", 0,
+	 "The Redis ACL user to AUTH as (with the password): give ingest a user of its own, limited to "
+	 "its key prefix and the commands it needs (docs/REDIS.md). Empty: the default user."},
 	{"db", CS_CONF_INT, CS__ROFF(db), 0, 1024, "0", 0, "Database number (SELECT)."},
 	{"connect.timeout.ms", CS_CONF_INT, CS__ROFF(connect_timeout_ms), 1, 600000, "2000", 0,
 	 "Connect timeout."},

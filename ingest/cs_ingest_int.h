@@ -22,6 +22,8 @@ typedef struct cs_ingest_redis_conf_s {
 	int64_t port;
 	char *unix_socket;
 	char *password;
+	char *user;          /* an ACL user (AUTH user password) */
+	char *password_file; /* the password read from it at each connect (rotation needs no restart) */
 	int64_t db;
 	int64_t connect_timeout_ms;
 	int64_t command_timeout_ms;

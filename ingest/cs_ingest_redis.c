@@ -14,6 +14,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <errno.h>
 #include <stdlib.h>
 
 #include "cs_ingest_int.h"
@@ -83,9 +84,45 @@ cs_err_t cs_ingest_redis_connect(cs_ingest_redis_t *r) {
 		return cs__redis_fail(r, where);
 	}
 	redisSetTimeout(r->rc, cmd);
-	if (rcf->password && *rcf->password &&
-	    (err = cs__redis_simple(r, NULL, "AUTH %s", rcf->password)))
-		goto err;
+	{
+		/* the password: redis.password.file, redis.password, $CS_REDIS_PASSWORD; never logged */
+		char pw[1024];
+		const char *p = NULL;
+		if (rcf->password_file && *rcf->password_file) {
+			FILE *fp = fopen(rcf->password_file, "r");
+			size_t n;
+			if (!fp || !fgets(pw, sizeof(pw), fp)) {
+				snprintf(r->errstr, sizeof(r->errstr), "redis.password.file %s: %s", rcf->password_file,
+					 fp ? "empty" : strerror(errno));
+				if (fp)
+					fclose(fp);
+				err = CS_ERR_REDIS;
+				goto err;
+			}
+			fclose(fp);
+			n = strlen(pw);
+			while (n && (pw[n - 1] == '\n' || pw[n - 1] == '\r'))
+				pw[--n] = '\0';
+			p = pw;
+		} else if (rcf->password && *rcf->password) {
+			p = rcf->password;
+		} else {
+			p = getenv("CS_REDIS_PASSWORD");
+		}
+		if (p && *p) {
+			err = rcf->user && *rcf->user ? cs__redis_simple(r, NULL, "AUTH %s %s", rcf->user, p)
+						      : cs__redis_simple(r, NULL, "AUTH %s", p);
+			memset(pw, 0, sizeof(pw));
+			if (err) {
+				/* Redis's answer (WRONGPASS, NOPERM) names no secret; say who tried */
+				char why[sizeof(r->errstr)];
+				snprintf(why, sizeof(why), "%s", r->errstr);
+				snprintf(r->errstr, sizeof(r->errstr), "redis AUTH as %.100s: %.380s",
+					 rcf->user && *rcf->user ? rcf->user : "the default user", why);
+				goto err;
+			}
+		}
+	}
 	if (rcf->db && (err = cs__redis_simple(r, NULL, "SELECT %lld", (long long)rcf->db)))
 		goto err;
 	if ((err = cs__redis_simple(r, &rep, "SCRIPT LOAD %s", cs__flush_lua)))

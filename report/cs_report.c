@@ -137,6 +137,23 @@ static redisReply *cs__cmd_array(redisContext *rc, char *errstr, size_t errstr_s
 	return NULL;
 }
 
+int cs_report_auth(void *ctx, const char *user, const char *password, char *errstr, size_t errstr_size) {
+	redisContext *rc = ctx;
+	redisReply *r;
+	if (!password || !*password)
+		return 0;
+	r = user && *user ? redisCommand(rc, "AUTH %s %s", user, password) : redisCommand(rc, "AUTH %s", password);
+	if (r && r->type != REDIS_REPLY_ERROR) {
+		freeReplyObject(r);
+		return 0;
+	}
+	cs_errstr_set(errstr, errstr_size, "redis AUTH as %s: %s", user && *user ? user : "the default user",
+		      !r ? rc->errstr : r->str);
+	if (r)
+		freeReplyObject(r);
+	return -1;
+}
+
 cs_report_t *cs_report_fetch(const cs_report_opts_t *opts, char *errstr, size_t errstr_size) {
 	struct timeval tv = {5, 0};
 	redisContext *rc = redisConnectWithTimeout(opts->redis_host, opts->redis_port, tv);
@@ -150,6 +167,8 @@ cs_report_t *cs_report_fetch(const cs_report_opts_t *opts, char *errstr, size_t 
 		goto err;
 	}
 	redisSetTimeout(rc, tv);
+	if (cs_report_auth(rc, opts->redis_user, opts->redis_password, errstr, errstr_size))
+		goto err;
 	if (!(rep = cs_calloc(1, sizeof(*rep))))
 		goto nomem;
 	rep->window_s = opts->window_s;

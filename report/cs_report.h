@@ -34,7 +34,11 @@ typedef struct cs_report_opts_s {
 	int64_t window_s;       /* 60 */
 	int64_t from, to;       /* epoch seconds, inclusive window starts */
 	cs_tlp_t audience;      /* rows above it are withheld (counted in cs_report_withheld()) */
+	const char *redis_user, *redis_password; /* AUTH when a password is set (a read-only ACL user will do) */
 } cs_report_opts_t;
+
+/** AUTH [user] password on rc when a password is set. 0, or -1 with errstr set (naming the user, never the secret). */
+int cs_report_auth(void *rc, const char *user, const char *password, char *errstr, size_t errstr_size);
 
 /**
  * Reads every (window, indicator, hits) in [from, to], ordered by window,

@@ -39,6 +39,8 @@ static void cs__usage(FILE *fp) {
 		"  --now TIME         the report's time (default: now): --last counts back from it\n"
 		"  -o, --output FILE  write there (default: standard output)\n"
 		"  --redis HOST:PORT  Redis server (default 127.0.0.1:6379, or $CS_REDIS_ADDR)\n"
+		"  --user NAME        the Redis ACL user (a read-only one will do)\n"
+		"  --password-file F  the Redis password, from a file (or $CS_REDIS_PASSWORD); never printed\n"
 		"  --prefix P         key prefix, as aggregate.key.prefix (default cs)\n"
 		"  --window SECONDS   window length, as aggregate.window.s (default 60; table and jsonl)\n"
 		"  --json             the same as --format jsonl\n"
@@ -112,7 +114,8 @@ enum { CS__F_TABLE, CS__F_JSONL, CS__F_JSON, CS__F_MD, CS__F_HTML, CS__F_STIX };
 
 /* The situation report: fetch, edition, render. Returns the exit status. */
 static int cs__situation(const cs_report_opts_t *o, const cs_report_ed_opts_t *eo, int fmt, const char *out) {
-	cs_report_sit_fetch_opts_t fo = {o->redis_host, o->redis_port, o->key_prefix, o->from, o->to + 1, 0};
+	cs_report_sit_fetch_opts_t fo = {o->redis_host, o->redis_port, o->key_prefix, o->from, o->to + 1, 0,
+					 o->redis_user, o->redis_password};
 	char errstr[512];
 	cs_report_sit_t *s;
 	cs_report_ed_t *ed;
@@ -167,12 +170,14 @@ int main(int argc, char **argv) {
 		{"hub", required_argument, NULL, 'H'},   {"k", required_argument, NULL, 'k'},
 		{"top", required_argument, NULL, 'T'},   {"silent", required_argument, NULL, 'S'},
 		{"title", required_argument, NULL, 'n'}, {"now", required_argument, NULL, 'N'},
-		{"output", required_argument, NULL, 'o'}, {NULL, 0, NULL, 0}};
+		{"output", required_argument, NULL, 'o'}, {"user", required_argument, NULL, 'u'},
+		{"password-file", required_argument, NULL, 'P'}, {NULL, 0, NULL, 0}};
+	static char password[1024];
 	cs_report_ed_opts_t eo = {CS_TLP_CLEAR, NULL, "hub", NULL, 3, 20, 86400, 0};
 	const char *out = NULL;
 	int64_t last = 0;
 	int fmt = CS__F_TABLE;
-	cs_report_opts_t o = {"127.0.0.1", 6379, "cs", 60, INT64_MIN / 2, INT64_MAX / 2, CS_TLP_CLEAR};
+	cs_report_opts_t o = {"127.0.0.1", 6379, "cs", 60, INT64_MIN / 2, INT64_MAX / 2, CS_TLP_CLEAR, NULL, NULL};
 	char hostbuf[256], errstr[512];
 	const char *addr = getenv("CS_REDIS_ADDR");
 	int json = 0, c, have_from = 0, have_to = 0;
@@ -231,6 +236,25 @@ int main(int argc, char **argv) {
 		case 'o':
 			out = optarg;
 			break;
+		case 'u':
+			o.redis_user = optarg;
+			break;
+		case 'P': {
+			FILE *pf = fopen(optarg, "r");
+			size_t len;
+			if (!pf || !fgets(password, sizeof(password), pf)) {
+				fprintf(stderr, "cshield-report: --password-file %s: %s\n", optarg, pf ? "empty" : strerror(errno));
+				if (pf)
+					fclose(pf);
+				return 2;
+			}
+			fclose(pf);
+			len = strlen(password);
+			while (len && (password[len - 1] == '\n' || password[len - 1] == '\r'))
+				password[--len] = '\0';
+			o.redis_password = password;
+			break;
+		}
 		case 'k':
 		case 'T':
 			if (cs__parse_int(optarg, 1, c == 'k' ? 1000 : 100000, c == 'k' ? &eo.k : &eo.top)) {
@@ -294,6 +318,8 @@ int main(int argc, char **argv) {
 		cs__usage(stderr);
 		return 2;
 	}
+	if (!o.redis_password && getenv("CS_REDIS_PASSWORD"))
+		o.redis_password = getenv("CS_REDIS_PASSWORD");
 	if (last && (have_from || have_to)) {
 		fprintf(stderr, "cshield-report: --last or --from/--to, not both\n");
 		return 2;

@@ -14,6 +14,7 @@
 #include <hiredis/hiredis.h>
 
 #include "cs_report_int.h"
+#include "cs_report.h"
 #include "cs_keys.h"
 
 static uint64_t cs__hash(const char *s, size_t len) {
@@ -388,6 +389,8 @@ cs_report_sit_t *cs_report_sit_fetch(const cs_report_sit_fetch_opts_t *o, char *
 		goto err;
 	}
 	redisSetTimeout(rc, tv);
+	if (cs_report_auth(rc, o->redis_user, o->redis_password, errstr, errstr_size))
+		goto err;
 	/* 1. the buckets with data in both periods */
 	cs_keys_wins(key, sizeof(key), o->key_prefix, tier);
 	r = redisCommand(rc, "ZRANGEBYSCORE %s %lld %lld", key, (long long)(from - (to - from)), (long long)(to - 1));

@@ -72,6 +72,7 @@ typedef struct cs_report_sit_fetch_opts_s {
 	const char *key_prefix;
 	int64_t from, to; /* the period, epoch seconds: [from, to) */
 	int64_t tier;     /* 0: the coarsest that answers; else CS_KEYS_TIER_HOUR or _DAY (the bench compares them) */
+	const char *redis_user, *redis_password; /* AUTH when a password is set */
 } cs_report_sit_fetch_opts_t;
 
 /**
