@@ -200,22 +200,13 @@ int main(int argc, char **argv) {
 		case 'T': o.kafka_topic = optarg; break;
 		case 'v': out.view = 1; break;
 		case 'u': o.redis_user = optarg; break;
-		case 'P': {
-			FILE *pf = fopen(optarg, "r");
-			size_t len;
-			if (!pf || !fgets(password, sizeof(password), pf)) {
-				fprintf(stderr, "cshield-alerts: --password-file %s: %s\n", optarg, pf ? "empty" : strerror(errno));
-				if (pf)
-					fclose(pf);
+		case 'P':
+			if (cs_secret_read(optarg, password, sizeof(password), errstr, sizeof(errstr))) {
+				fprintf(stderr, "cshield-alerts: --password-file %s\n", errstr);
 				return 2;
 			}
-			fclose(pf);
-			len = strlen(password);
-			while (len && (password[len - 1] == '\n' || password[len - 1] == '\r'))
-				password[--len] = '\0';
 			o.redis_password = password;
 			break;
-		}
 		case 'b': o.kafka_brokers = optarg; break;
 		case 'l': {
 			int t = cs_tlp_parse(optarg, strlen(optarg));

@@ -86,6 +86,11 @@ void cs_proc_init(const char *prog);
  * (said on stderr, unless the reader went away: EPIPE).
  */
 int cs_proc_stdout_status(const char *prog);
+/**
+ * A secret (a password) from the first line of file path into buf, its line end removed.
+ * @returns 0, or -1 with errstr set (naming the file, never the contents).
+ */
+int cs_secret_read(const char *path, char *buf, size_t size, char *errstr, size_t errstr_size);
 /** Logs one JSON line: {"ts":..,"level":..,"prog":..,"mod":..,"msg":..}. @locality any thread */
 void cs_log(cs_log_level_t level, const char *mod, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

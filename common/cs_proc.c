@@ -16,6 +16,22 @@ void cs_proc_init(const char *prog) {
 	cs_log_set_program(prog);
 }
 
+int cs_secret_read(const char *path, char *buf, size_t size, char *errstr, size_t errstr_size) {
+	FILE *fp = fopen(path, "r");
+	size_t n;
+	if (!fp || !fgets(buf, (int)size, fp)) {
+		cs_errstr_set(errstr, errstr_size, "%s: %s", path, fp ? "empty" : strerror(errno));
+		if (fp)
+			fclose(fp);
+		return -1;
+	}
+	fclose(fp);
+	n = strlen(buf);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	return 0;
+}
+
 int cs_proc_stdout_status(const char *prog) {
 	if (fflush(stdout) || ferror(stdout)) {
 		if (errno != EPIPE) /* a reader that went away (`| head`) is no error of ours */

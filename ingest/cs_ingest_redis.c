@@ -89,20 +89,12 @@ cs_err_t cs_ingest_redis_connect(cs_ingest_redis_t *r) {
 		char pw[1024];
 		const char *p = NULL;
 		if (rcf->password_file && *rcf->password_file) {
-			FILE *fp = fopen(rcf->password_file, "r");
-			size_t n;
-			if (!fp || !fgets(pw, sizeof(pw), fp)) {
-				snprintf(r->errstr, sizeof(r->errstr), "redis.password.file %s: %s", rcf->password_file,
-					 fp ? "empty" : strerror(errno));
-				if (fp)
-					fclose(fp);
+			char why[400];
+			if (cs_secret_read(rcf->password_file, pw, sizeof(pw), why, sizeof(why))) {
+				snprintf(r->errstr, sizeof(r->errstr), "redis.password.file %s", why);
 				err = CS_ERR_REDIS;
 				goto err;
 			}
-			fclose(fp);
-			n = strlen(pw);
-			while (n && (pw[n - 1] == '\n' || pw[n - 1] == '\r'))
-				pw[--n] = '\0';
 			p = pw;
 		} else if (rcf->password && *rcf->password) {
 			p = rcf->password;
