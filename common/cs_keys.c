@@ -69,6 +69,18 @@ int cs_keys_part(char *buf, size_t size, const char *prefix, const char *id) {
 	return cs__fit(snprintf(buf, size, "%s:part:%s", prefix, id), size);
 }
 
+int cs_keys_esc(char *buf, size_t size, const char *prefix, const char *value) {
+	return cs__fit(snprintf(buf, size, "%s:esc:%s", prefix, value), size);
+}
+
+int cs_keys_escalations(char *buf, size_t size, const char *prefix, cs_tlp_t tlp) {
+	return cs__fit(snprintf(buf, size, "%s:escalations:%s", prefix, cs_tlp2str(tlp)), size);
+}
+
+int cs_keys_esc_relay(char *buf, size_t size, const char *prefix) {
+	return cs__fit(snprintf(buf, size, "%s:escrelay", prefix), size);
+}
+
 int cs_keys_ind_seen_field(char *buf, size_t size, const char *which, cs_tlp_t tlp) {
 	return cs__fit(snprintf(buf, size, "%s|%s", which, cs_tlp2str(tlp)), size);
 }

@@ -25,6 +25,11 @@
  *                                   "<tlp>|<itlp>|<org>|<what>[|<value>]" (cs_keys_roll_field())
  *   P:wins:T                 zset   every roll-up bucket of tier T with data
  *   P:part:<id>              hash   a participant: name, kind, ms, sector, tlp, last_event
+ *   P:esc:<value>            hash   escalation state of an indicator: per participant "o|<org>" ->
+ *                                   "<last>|<first>|<hits>|<tlp>|<ms>|<sector>", per level
+ *                                   "r|<tlp>" -> "<at>|<member states>|<participants>|<seq>|<id>"
+ *   P:escalations:<tlp>      stream fields id, tlp, escalation (JSON): escalations of that TLP
+ *   P:escrelay               string the escalation relay's lease (the instance holding it)
  *
  * Every builder writes a NUL-terminated name into buf and returns its length,
  * or -1 when it does not fit (nothing useful is written then).
@@ -59,6 +64,12 @@ int cs_keys_alerts(char *buf, size_t size, const char *prefix, cs_tlp_t tlp);
 /** The roll-up bucket of tier (CS_KEYS_TIER_HOUR or _DAY) starting at start. */
 int cs_keys_roll(char *buf, size_t size, const char *prefix, int64_t tier, int64_t start);
 int cs_keys_part(char *buf, size_t size, const char *prefix, const char *id);
+/** An indicator's escalation state. */
+int cs_keys_esc(char *buf, size_t size, const char *prefix, const char *value);
+/** The escalation stream of TLP tlp. */
+int cs_keys_escalations(char *buf, size_t size, const char *prefix, cs_tlp_t tlp);
+/** The lease of the relay of escalations to Kafka. */
+int cs_keys_esc_relay(char *buf, size_t size, const char *prefix);
 
 /* the roll-up tiers (seconds per bucket): what situation reports read */
 #define CS_KEYS_TIER_HOUR 3600
@@ -94,6 +105,10 @@ int cs_keys_part(char *buf, size_t size, const char *prefix, const char *id);
 /* P:alerts entries */
 #define CS_KEYS_ALERT_ID "id"
 #define CS_KEYS_ALERT_JSON "alert"
+/* P:escalations entries */
+#define CS_KEYS_ESC_ID "id"
+#define CS_KEYS_ESC_TLP "tlp"
+#define CS_KEYS_ESC_JSON "escalation"
 /* P:dim: what is counted */
 #define CS_KEYS_DIM_EVENTS "events"
 #define CS_KEYS_DIM_HITS "hits"

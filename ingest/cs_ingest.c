@@ -349,6 +349,11 @@ cs_err_t cs_ingest_run(cs_ingest_t *ing) {
 		ing->loader_started = 1;
 	else
 		CS_LOG_E(CS__MOD, "cannot start the indicator loader thread: indicator files will not be reloaded");
+	if (*ing->conf->esc_topic) {
+		char errstr[512];
+		if (!(ing->relay = cs_ingest_relay_start(ing->conf, &ing->stop, errstr, sizeof(errstr))))
+			CS_LOG_E(CS__MOD, "%s: escalations stay in Redis until a restart relays them", errstr);
+	}
 	/* worker 0 runs on the calling thread, the others on threads of their own */
 	for (int i = 1; i < ing->worker_cnt; i++, started++)
 		if (pthread_create(&ing->workers[i].thread, NULL, cs__worker_main, &ing->workers[i])) {
@@ -366,6 +371,8 @@ cs_err_t cs_ingest_run(cs_ingest_t *ing) {
 	}
 	if (watchdog_started)
 		pthread_join(watchdog, NULL);
+	cs_ingest_relay_stop(ing->relay);
+	ing->relay = NULL;
 	cs_ingest_metrics_stop(ing);
 	for (int i = 0; i < started; i++)
 		if (ing->workers[i].result && !err)

@@ -166,6 +166,10 @@ cs_err_t cs_ingest_agg_src(cs_ingest_agg_t *agg, int64_t window, const char *val
 	return cs__dim_add(agg, CS_INGEST_DIM_SRC, window, value, org, 1);
 }
 
+cs_err_t cs_ingest_agg_esc(cs_ingest_agg_t *agg, int64_t window, const char *value, const char *member) {
+	return cs__dim_add(agg, CS_INGEST_DIM_ESC, window, value, member, 1);
+}
+
 cs_err_t cs_ingest_agg_roll(cs_ingest_agg_t *agg, int64_t window, const char *field, int64_t n) {
 	int64_t h = window >= 0 ? window / 3600 * 3600 : -((-window + 3599) / 3600) * 3600;
 	return cs__dim_add(agg, CS_INGEST_DIM_ROLL, h, field, NULL, n);

@@ -173,6 +173,10 @@ cs_err_t cs__ingest_flush(cs_ingest_worker_t *w) {
 		atomic_fetch_add_explicit(&m->strings_skipped, w->agg.strings_skipped, memory_order_relaxed);
 		atomic_fetch_add_explicit(&m->obs_dropped, w->agg.obs_dropped, memory_order_relaxed);
 		atomic_fetch_add_explicit(&m->alerts, (long long)w->agg.alert_cnt, memory_order_relaxed);
+		if (w->redis.escalated) {
+			atomic_fetch_add_explicit(&m->escalations, w->redis.escalated, memory_order_relaxed);
+			CS_LOG_I(CS__MOD, "worker %d: %lld escalations raised", w->id, w->redis.escalated);
+		}
 		for (size_t k = 0; k < w->agg.suppressed_cnt; k++)
 			sup += (size_t)w->agg.suppressed[k];
 		atomic_fetch_add_explicit(&m->suppressed, (long long)sup, memory_order_relaxed);

@@ -92,6 +92,29 @@ static const cs_conf_prop_t cs__ingest_props[] = {
 	 "A batch holding an alert for the stream is flushed once its oldest alert waited this long, "
 	 "before flush.interval.ms: analysts see an alert within about this delay plus one flush, and "
 	 "it is still written with the offsets it covers (exactly once). 0: at flush.interval.ms only."},
+	{"escalation.enable", CS_CONF_BOOL, CS__OFF(esc_enable), 0, 1, "true", 0,
+	 "Decide escalations in the flush that records the hits (docs/ESCALATION.md): per indicator over "
+	 "escalation.period.s, hits from escalation.member.states member states (cross-border) or from "
+	 "escalation.participants registered participants (multi-organization campaign). Needs "
+	 "participants.file (member states come from the registry)."},
+	{"escalation.period.s", CS_CONF_INT, CS__OFF(esc_period_s), 60, 90LL * 86400, "86400", 0,
+	 "The sliding period of the escalation rule: a participant counts while its last hit on the "
+	 "indicator is less than this many seconds (event time, at window granularity) before the latest hit."},
+	{"escalation.quiet.s", CS_CONF_INT, CS__OFF(esc_quiet_s), 0, 90LL * 86400, "43200", 0,
+	 "An escalation is raised again only when it grows (a new member state, the participant count "
+	 "doubled) or, while the rule still holds, once this many seconds (event time) passed since it was raised."},
+	{"escalation.participants", CS_CONF_INT, CS__OFF(esc_participants), 2, 1000000, "3", 0,
+	 "Participants (distinct registered organizations) hitting one indicator within the period that "
+	 "make a multi-organization campaign."},
+	{"escalation.member.states", CS_CONF_INT, CS__OFF(esc_member_states), 2, 1000, "2", 0,
+	 "Member states (of the participants' registry entries) hitting one indicator within the period "
+	 "that make it cross-border."},
+	{"escalation.stream.maxlen", CS_CONF_INT, CS__OFF(esc_stream_maxlen), 1, 1000000000, "100000", 0,
+	 "Entries kept (about) in each escalation stream P:escalations:<tlp>."},
+	{"escalations.topic", CS_CONF_STR, CS__OFF(esc_topic), 0, 0, "", 0,
+	 "Kafka topic the escalations are relayed to from their Redis streams (partition 0, keyed by "
+	 "the escalation's id, each once: the relay resumes after the last one the topic holds). One "
+	 "instance relays at a time (a lease in Redis). Empty: Redis streams only."},
 	{"participants.file", CS_CONF_STR, CS__OFF(participants_file), 0, 0, "", 0,
 	 "The participant registry (JSON, docs/FORMATS.md): organization id, name, kind (CSIRT, SOC, CERT, "
 	 "private), member state, sector, the TLP of its events, and the keys, aliases and topics it "

@@ -150,6 +150,14 @@ static cs_err_t cs__hit_rolls(cs_ingest_worker_t *w, int64_t window, cs_tlp_t tl
 	return err;
 }
 
+/* A hit for the escalation rule: the indicator, who (member state, sector) and under which TLP. */
+static cs_err_t cs__esc_hit(cs_ingest_worker_t *w, int64_t window, cs_tlp_t tlp, const cs_corr_ind_t *ind,
+			    const cs_ingest_participant_t *pt) {
+	char m[512];
+	snprintf(m, sizeof(m), "%s|%d|%s|%s", pt->id, (int)tlp, pt->member_state, pt->sector);
+	return cs_ingest_agg_esc(&w->agg, window, ind->value, m);
+}
+
 static cs_err_t cs__dims(cs_ingest_worker_t *w, int64_t window, cs_tlp_t tlp, const char *what,
 			 const cs_ingest_participant_t *pt, const cs_decode_event_t *ev) {
 	return cs__ingest_dims_n(w, window, tlp, what, pt, ev, 1);
@@ -231,6 +239,7 @@ static int cs__on_event(void *opaque, const cs_decode_event_t *ev, cs_decode_rej
 			    cs__hit_rolls(w, window, tlp, ind, pt, ev) ||
 			    (late && cs__dim(w, window, tlp, "hits", "late", day, 10, 1)) ||
 			    (pt && cs_ingest_agg_src(&w->agg, window, ind->value, pt->id)) ||
+			    (pt && w->conf->esc_enable && cs__esc_hit(w, window, tlp, ind, pt)) ||
 			    ((*w->conf->alerts_topic || w->conf->alerts_stream_maxlen > 0) &&
 			     cs__ingest_alert(mc, ev, ind, &ev->obs[w->ev_hits[i].obs], ts, tlp, pt))) {
 				mc->failed = 1;

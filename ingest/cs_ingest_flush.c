@@ -278,6 +278,8 @@ static int cs__encode_counts(cs_ingest_flush_t *f, const cs_ingest_conf_t *conf,
 		const cs_ingest_dim_ent_t *e = &agg->dims[i];
 		if (!e->field)
 			continue;
+		if (e->kind == CS_INGEST_DIM_ESC)
+			continue; /* cs__encode_escalations() */
 		if (e->kind == CS_INGEST_DIM_ROLL || e->kind == CS_INGEST_DIM_PART) {
 			if (cs__encode_roll(f, conf, e))
 				return -1;
@@ -355,6 +357,44 @@ static int cs__encode_indicators(cs_ingest_flush_t *f, const cs_ingest_conf_t *c
 	return 0;
 }
 
+/*
+ * The escalation rule's input: per (indicator, window, participant) the hits
+ * (section ESC), and once, its parameters and the streams it may write to
+ * (ESCCONF). The script decides (cs_ingest_flush.lua, docs/ESCALATION.md).
+ */
+static int cs__encode_escalations(cs_ingest_flush_t *f, const cs_ingest_conf_t *conf, const cs_ingest_agg_t *agg) {
+	char kb[CS_KEYS_MAX], kind[48], win[24], n[24], streams[128], p[24], q[24], k[24], ms[24], ml[24];
+	size_t ks[CS_TLP__CNT], len = 0;
+	int any = 0;
+	for (size_t i = 0; i < agg->dim_size; i++) {
+		const cs_ingest_dim_ent_t *e = &agg->dims[i];
+		size_t ke, ki;
+		if (!e->field || e->kind != CS_INGEST_DIM_ESC)
+			continue;
+		if (!any) {
+			for (int t = 0; t < CS_TLP__CNT; t++) {
+				if (!(ks[t] = CS__KEY(f, kb, cs_keys_escalations(kb, sizeof(kb), conf->key_prefix, (cs_tlp_t)t),
+						      "stream", NULL)))
+					return -1;
+				len += (size_t)snprintf(streams + len, sizeof(streams) - len, "%s%zu", t ? "," : "", ks[t]);
+			}
+			if (cs__rec(f, CS_INGEST_FLUSH_ESCCONF, 0, cs__i64(p, conf->esc_period_s),
+				    cs__i64(q, conf->esc_quiet_s), cs__i64(k, conf->esc_participants),
+				    cs__i64(ms, conf->esc_member_states), cs__i64(ml, conf->esc_stream_maxlen), streams))
+				return -1;
+			any = 1;
+		}
+		/* the state outlives what it decides: the period and the quiet period, twice */
+		cs__kind_ttl(kind, sizeof(kind), "hash", 2 * (conf->esc_period_s + conf->esc_quiet_s));
+		if (!(ke = CS__KEY(f, kb, cs_keys_esc(kb, sizeof(kb), conf->key_prefix, e->field), kind, NULL)) ||
+		    !(ki = CS__KEY(f, kb, cs_keys_ind(kb, sizeof(kb), conf->key_prefix, e->field), "hash", NULL)) ||
+		    cs__rec(f, CS_INGEST_FLUSH_ESC, ke, cs__i64(n, (int64_t)ki), e->field, cs__i64(win, e->window),
+			    e->member, cs__i64(kb, e->count)))
+			return -1;
+	}
+	return 0;
+}
+
 static int cs__encode_alerts(cs_ingest_flush_t *f, const cs_ingest_conf_t *conf, const cs_ingest_agg_t *agg) {
 	char kb[CS_KEYS_MAX], maxlen[24];
 	size_t k[CS_TLP__CNT] = {0};
@@ -414,6 +454,7 @@ cs_ingest_flush_t *cs_ingest_flush_encode(const cs_ingest_conf_t *conf, const cs
 	/* KEYS[1]: the offsets hash */
 	if (!CS__KEY(f, kb, cs_keys_off(kb, sizeof(kb), conf->key_prefix, conf->group_id), "hash", NULL) ||
 	    cs__encode_counts(f, conf, agg, db) || cs__encode_indicators(f, conf, agg, db) ||
+	    cs__encode_escalations(f, conf, agg) ||
 	    cs__encode_alerts(f, conf, agg) || cs__encode_offsets(f, parts, cnt) || cs__assemble(f, conf))
 		goto err;
 	return f;

@@ -15,7 +15,7 @@
 #include "cs_ingest_int.h"
 
 /* ARGV[1] of every call; the script refuses any other */
-#define CS_INGEST_FLUSH_TAG "cshield-flush/3"
+#define CS_INGEST_FLUSH_TAG "cshield-flush/4"
 
 /* the sections of ARGV, in order, and the width of their records */
 #define CS_INGEST_FLUSH_SECTIONS(XX) \
@@ -27,6 +27,8 @@
 	XX(HMAX, 3)                  \
 	XX(HSET, 3)                  \
 	XX(XADD, 6)                  \
+	XX(ESCCONF, 6)               \
+	XX(ESC, 6)                   \
 	XX(OFFSETS, 3)
 
 typedef enum cs_ingest_flush_sec_e {

@@ -61,6 +61,9 @@ struct cs_ingest_conf_s {
 	int64_t alerts_max_delay_ms; /* flush a batch whose oldest stream alert waited this long (0: no) */
 	char *warninglists_dir;
 	int64_t dlq_timeout_ms;
+	int esc_enable;
+	int64_t esc_period_s, esc_quiet_s, esc_participants, esc_member_states, esc_stream_maxlen;
+	char *esc_topic;
 	cs_ingest_redis_conf_t redis;
 	rd_kafka_conf_t *kconf; /* kafka.* pass-through, owned */
 	cs_decode_conf_t *dconf; /* decode.* pass-through, owned */
@@ -88,8 +91,10 @@ typedef enum cs_ingest_dim_kind_e {
 	CS_INGEST_DIM_COUNT, /* field: a P:dim field, count added */
 	CS_INGEST_DIM_SRC,   /* field: an indicator value, member: the participant (P:src) */
 	CS_INGEST_DIM_ROLL,  /* window: the hour; field: a P:roll field (cs_keys_roll_field()), count added */
-	CS_INGEST_DIM_PART   /* field: a participant id, member: its P:part fields (name, kind, ms,
+	CS_INGEST_DIM_PART,  /* field: a participant id, member: its P:part fields (name, kind, ms,
 			      * sector, tlp, each ended by '\x1f'); count: the latest window (the max kept) */
+	CS_INGEST_DIM_ESC    /* field: an indicator value, member: "<org>|<tlp>|<ms>|<sector>" of a hit
+			      * (for the escalation rule); count: hits in the window */
 } cs_ingest_dim_kind_t;
 
 typedef struct cs_ingest_dim_ent_s {
@@ -135,6 +140,8 @@ cs_err_t cs_ingest_agg_add(cs_ingest_agg_t *agg, int64_t window, uint32_t ind, c
 cs_err_t cs_ingest_agg_events(cs_ingest_agg_t *agg, int64_t window, int32_t pidx, cs_tlp_t tlp, int fmt, int64_t n);
 /** Adds n to the dimension count (window, field); field is copied. */
 cs_err_t cs_ingest_agg_dim(cs_ingest_agg_t *agg, int64_t window, const char *field, int64_t n);
+/** Counts a hit on the indicator value for the escalation rule: member "<org>|<tlp>|<ms>|<sector>" (copied). */
+cs_err_t cs_ingest_agg_esc(cs_ingest_agg_t *agg, int64_t window, const char *value, const char *member);
 /** Records that participant org reported a hit on the indicator value in window (both copied). */
 cs_err_t cs_ingest_agg_src(cs_ingest_agg_t *agg, int64_t window, const char *value, const char *org);
 /** Adds n to the roll-up count field (cs_keys_roll_field()) of the hour that holds window. */
@@ -168,6 +175,7 @@ typedef struct cs_ingest_redis_s {
 	char sha[41]; /* SHA1 of the flush script, from SCRIPT LOAD */
 	char errstr[512];
 	int64_t next_retry_ms, backoff_ms;
+	long long escalated; /* escalations the last flush raised */
 } cs_ingest_redis_t;
 
 void cs_ingest_redis_init(cs_ingest_redis_t *r, const cs_ingest_conf_t *conf);
@@ -229,6 +237,7 @@ cs_corr_db_t *cs_ingest_changes_layer(cs_ingest_changes_t *c, const cs_corr_db_t
 typedef struct cs_ingest_metrics_s {
 	atomic_llong messages;                       /* Kafka messages consumed */
 	atomic_llong events, hits, suppressed, alerts, late, future; /* as flushed (recorded in Redis) */
+	atomic_llong escalations;                    /* raised by the flushes */
 	atomic_llong strings_skipped, obs_dropped;   /* as flushed */
 	atomic_llong pending_bytes;                  /* held by the unflushed aggregates and alerts */
 	atomic_llong rejects[CS_DECODE_REJECT__CNT];  /* as flushed */
@@ -316,8 +325,21 @@ typedef struct cs_ingest_worker_s {
 	cs_err_t result;
 } cs_ingest_worker_t;
 
+/* ---- the escalation relay (cs_ingest_esc.c): its own thread, started with the workers ---- */
+typedef struct cs_ingest_relay_s cs_ingest_relay_t;
+/** Starts relaying P:escalations:<tlp> to conf->esc_topic until *stop; NULL with errstr set on failure. */
+cs_ingest_relay_t *cs_ingest_relay_start(const cs_ingest_conf_t *conf, atomic_int *stop, char *errstr,
+					 size_t errstr_size);
+/** Escalations relayed so far (any thread). */
+long long cs_ingest_relay_count(const cs_ingest_relay_t *r);
+/** Waits for the thread (after *stop was set) and frees r. */
+void cs_ingest_relay_stop(cs_ingest_relay_t *r);
+/** A new Kafka configuration with the kafka.* connection settings only (bootstrap, security). */
+rd_kafka_conf_t *cs__ingest_kafka_conn(const cs_ingest_conf_t *conf);
+
 struct cs_ingest_s {
 	cs_ingest_conf_t *conf;
+	cs_ingest_relay_t *relay;  /* escalations.topic; NULL when not set */
 	cs_corr_live_t *live;      /* the current indicator set, replaced by the loader thread */
 	cs_corr_db_t *base;        /* the set loaded from the files (a reference), under the change layer */
 	cs_ingest_changes_t *changes; /* indicators.topic; NULL when not set */

@@ -25,20 +25,10 @@ static void cs__dlq_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque
  * properties (bootstrap, security) of the consumer's kafka.* settings.
  */
 rd_kafka_t *cs__ingest_producer_new(cs_ingest_worker_t *w, char *errstr, size_t errstr_size) {
-	rd_kafka_conf_t *pc = rd_kafka_conf_new();
-	size_t cnt;
-	const char **kv = rd_kafka_conf_dump(w->conf->kconf, &cnt);
-	char kerr[512], proto[64] = "plaintext";
-	size_t psz = sizeof(proto);
+	rd_kafka_conf_t *pc = cs__ingest_kafka_conn(w->conf);
+	char kerr[512];
 	rd_kafka_t *rk;
 
-	rd_kafka_conf_get(w->conf->kconf, "security.protocol", proto, &psz);
-	for (size_t i = 0; i + 1 < cnt; i += 2) /* bootstrap.servers is dumped as metadata.broker.list */
-		if (!strcmp(kv[i], "metadata.broker.list") || !strcmp(kv[i], "security.protocol") ||
-		    !strcmp(kv[i], "broker.address.family") ||
-		    (strcmp(proto, "plaintext") && (!strncmp(kv[i], "sasl.", 5) || !strncmp(kv[i], "ssl.", 4))))
-			rd_kafka_conf_set(pc, kv[i], kv[i + 1], kerr, sizeof(kerr));
-	rd_kafka_conf_dump_free(kv, cnt);
 	if (rd_kafka_conf_set(pc, "enable.idempotence", "true", kerr, sizeof(kerr)) ||
 	    rd_kafka_conf_set(pc, "linger.ms", "5", kerr, sizeof(kerr)) ||
 	    rd_kafka_conf_set(pc, "compression.codec", "zstd", kerr, sizeof(kerr))) {

@@ -126,6 +126,7 @@ static void cs__metrics(FILE *fp, cs_ingest_t *ing) {
 		{"cshield_values_skipped_total", "counter", "Values longer than decode.max.string.bytes, skipped in events that were kept.", offsetof(cs_ingest_metrics_t, strings_skipped)},
 		{"cshield_observables_dropped_total", "counter", "Observables beyond decode.max.observables, dropped from events that were kept.", offsetof(cs_ingest_metrics_t, obs_dropped)},
 		{"cshield_alerts_total", "counter", "Alerts written.", offsetof(cs_ingest_metrics_t, alerts)},
+		{"cshield_escalations_total", "counter", "Escalations raised (written to P:escalations:<tlp>).", offsetof(cs_ingest_metrics_t, escalations)},
 		{"cshield_flushes_total", "counter", "Successful flushes to Redis.", offsetof(cs_ingest_metrics_t, flushes)},
 		{"cshield_flush_failures_total", "counter", "Flushes that failed (Redis unreachable, slow or refusing).", offsetof(cs_ingest_metrics_t, flush_failures)},
 		{"cshield_flush_stale_total", "counter", "Flushes refused by the offset check (the batch was replayed).", offsetof(cs_ingest_metrics_t, flush_stale)},

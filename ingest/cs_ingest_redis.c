@@ -233,6 +233,7 @@ cs_err_t cs_ingest_redis_flush(cs_ingest_redis_t *r, const cs_ingest_agg_t *agg,
 		err = !strncmp(rep->str, "STALE", 5) ? CS_ERR_STALE : !strncmp(rep->str, "REFUSED", 7) ? CS_ERR_REFUSED : CS_ERR_REDIS;
 		goto done;
 	}
+	r->escalated = rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
 	err = CS_ERR_OK;
 done:
 	if (rep)

@@ -48,7 +48,7 @@ static size_t cs__recs_left(const cs__recs_t *r) {
 
 int cs_test_0016(void) {
 	char path[512], errstr[512], buf[256];
-	static const char *names[] = {"HINCRBY", "ZINCRBY", "ZADD", "PFADD", "HMIN", "HMAX", "HSET", "XADD", "OFFSETS"};
+	static const char *names[] = {"HINCRBY", "ZINCRBY", "ZADD", "PFADD", "HMIN", "HMAX", "HSET", "XADD", "ESCCONF", "ESC", "OFFSETS"};
 	cs_ingest_conf_t *conf = cs_ingest_conf_new();
 	cs_ingest_agg_t agg = {0};
 	cs_corr_db_t *db;
@@ -181,7 +181,10 @@ int cs_test_0016(void) {
 	CS_TEST_EQ_INT(cs_ingest_agg_roll(&agg, W0, "green|-|lu-circl|ev", 5), 0); /* the same hour: added */
 	CS_TEST_EQ_INT(cs_ingest_agg_part(&agg, W1, "lu-circl", "CIRCL\x1f" "CSIRT\x1fLU\x1fgovernment\x1fgreen\x1f"), 0);
 	CS_TEST_EQ_INT(cs_ingest_agg_part(&agg, W0, "lu-circl", "CIRCL\x1f" "CSIRT\x1fLU\x1fgovernment\x1fgreen\x1f"), 0);
-	CS_TEST_EQ_INT(agg.dim_cnt, 7);
+	/* the escalation rule's input: two hits of one participant in W0 (one entry, counted 2) */
+	CS_TEST_EQ_INT(cs_ingest_agg_esc(&agg, W0, "evil.example", "lu-circl|2|LU|government"), 0);
+	CS_TEST_EQ_INT(cs_ingest_agg_esc(&agg, W0, "evil.example", "lu-circl|2|LU|government"), 0);
+	CS_TEST_EQ_INT(agg.dim_cnt, 8);
 	CS_TEST_EQ_INT(cs_ingest_agg_alert(&agg, strdup("t/0/1/0/domain:evil.example"), strdup("{\"a\":1}"), CS_TLP_AMBER), 0);
 	CS_TEST_EQ_INT(cs_ingest_agg_alert(&agg, strdup("t/0/2/0/domain:evil.example"), strdup("{\"a\":2}"), CS_TLP_RED), 0);
 
@@ -228,7 +231,13 @@ int cs_test_0016(void) {
 			     {"p:wins:86400", "zset"},
 			     {"p:roll:3600:1795921200", "hash+7776000"},
 			     {"p:roll:86400:1795910400", "hash+34560000"},
-			     {"p:part:lu-circl", "hash"}};
+			     {"p:part:lu-circl", "hash"},
+			     {"p:esc:evil.example", "hash+259200"},
+			     {"p:escalations:clear", "stream"},
+			     {"p:escalations:green", "stream"},
+			     {"p:escalations:amber", "stream"},
+			     {"p:escalations:amber+strict", "stream"},
+			     {"p:escalations:red", "stream"}};
 		for (size_t k = 0; k < sizeof(kinds) / sizeof(*kinds); k++) {
 			size_t i = 0;
 			while (i < nk && strcmp(argv[3 + i], kinds[k].key))
@@ -253,10 +262,21 @@ int cs_test_0016(void) {
 			CS_TEST_ASSERT(a + (size_t)width <= (size_t)argc, "section %s runs past the end", names[s]);
 			for (int c = 0; c < width; c++, a++) {
 				const char *v = argv[a];
-				if (c == 0 && s != CS_INGEST_FLUSH_OFFSETS) {
+				char list[1024];
+				if ((c == 0 && s != CS_INGEST_FLUSH_OFFSETS && s != CS_INGEST_FLUSH_ESCCONF) ||
+				    (c == 1 && s == CS_INGEST_FLUSH_ESC)) {
 					long k = strtol(v, NULL, 10);
 					CS_TEST_ASSERT(k >= 2 && (size_t)k <= nk, "%s: key index %ld of %zu", names[s], k, nk);
 					v = argv[3 + k - 1];
+				}
+				if (c == 5 && s == CS_INGEST_FLUSH_ESCCONF) { /* the streams' key indexes, as names */
+					size_t lo = 0;
+					for (const char *p = v; *p; p += strcspn(p, ","), p += *p == ',') {
+						long k = strtol(p, NULL, 10);
+						CS_TEST_ASSERT(k >= 2 && (size_t)k <= nk, "ESCCONF: key index %ld of %zu", k, nk);
+						lo += (size_t)snprintf(list + lo, sizeof(list) - lo, "%s%s", lo ? "," : "", argv[3 + k - 1]);
+					}
+					v = list;
 				}
 				o += (size_t)snprintf(rec + o, sizeof(rec) - o, " %s", v);
 			}
@@ -316,6 +336,9 @@ int cs_test_0016(void) {
 			"HSET p:ind:203.0.113.7 confidence ",
 			"XADD p:alerts:amber 500 id t/0/1/0/domain:evil.example alert {\"a\":1}",
 			"XADD p:alerts:red 500 id t/0/2/0/domain:evil.example alert {\"a\":2}",
+			"ESCCONF 86400 43200 3 2 100000 p:escalations:clear,p:escalations:green,p:escalations:amber,"
+			"p:escalations:amber+strict,p:escalations:red",
+			"ESC p:esc:evil.example p:ind:evil.example evil.example 1795922040 lu-circl|2|LU|government 2",
 			"OFFSETS soc-events/0 100 250",
 			"OFFSETS soc-events/1 - 40",
 		};
