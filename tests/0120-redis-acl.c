@@ -18,7 +18,7 @@
 /* the commands ingest sends and its flush script calls */
 #define CS__INGEST_CMDS                                                                                        \
 	"-@all +ping +select +script|load +evalsha +hget +hmget +type +getrange +xinfo +hincrby +zincrby +zadd " \
-	"+pfadd +hset +xadd +expire"
+	"+pfadd +hset +xadd +expire +hgetall +set +eval +xrange"
 
 static int acl(redisContext *rc, const char *user, const char *pw, const char *prefix, const char *cmds) {
 	char pat[128];
@@ -95,6 +95,11 @@ int cs_test_0120(void) {
 	CS_TEST_EQ_INT(cs_svc_run_init(&run, "acl", extra), 0);
 	CS_TEST_EQ_INT(acl(rc, user, pw, run.prefix, CS__INGEST_CMDS), 0);
 	CS_TEST_EQ_INT(cs_svc_topic_create(run.topic, 2), 0);
+	{
+		char esc[200];
+		snprintf(esc, sizeof(esc), "%s-esc", run.topic);
+		CS_TEST_EQ_INT(cs_svc_topic_create(esc, 1), 0);
+	}
 	CS_TEST_EQ_INT(cs_svc_work_produce(run.topic, 2, 2000, 5, (int64_t)time(NULL) / 60 * 60 - 3600, &exp, &malformed), 0);
 	CS_TEST_ASSERT((pid = cs_svc_ingest_start(run.conf, run.logf)) > 0, "spawn");
 	CS_TEST_ASSERT(!cs_svc_wait_log(run.logf, "WRONGPASS", 1, 20000, pid), "no WRONGPASS in the log");
@@ -116,7 +121,21 @@ int cs_test_0120(void) {
 		CS_TEST_ASSERT(n + 3 < sizeof(run.group), "group name");
 		memcpy(run.group + n, "-2", 3);
 	}
-	snprintf(extra, sizeof(extra), "flush.interval.ms=100\nworkers=1\nredis.user=%s\nredis.password.file=%s\n", user, pwf);
+	/* with a participant registry (the escalation rule reads its state) and the escalation relay
+	 * (its lease, the streams), both within the same commands */
+	{
+		char reg[300], body[800];
+		snprintf(reg, sizeof(reg), "%s/acl-participants.json", cs_test_tmpdir());
+		snprintf(body, sizeof(body),
+			 "{\"participants\": [{\"id\": \"lu-soc\", \"name\": \"LU SOC\", \"kind\": \"SOC\", "
+			 "\"member_state\": \"LU\", \"sector\": \"finance\", \"tlp\": \"clear\", \"topics\": [\"%s\"]}]}\n",
+			 run.topic);
+		CS_TEST_EQ_INT(cs_test_write_file(reg, body), 0);
+		snprintf(extra, sizeof(extra),
+			 "flush.interval.ms=100\nworkers=1\nredis.user=%s\nredis.password.file=%s\nparticipants.file=%s\n"
+			 "escalations.topic=%s-esc\n",
+			 user, pwf, reg, run.topic);
+	}
 	{
 		/* the run's names stay (same prefix, topic, group): rewrite its configuration */
 		char buf[4096];
@@ -133,6 +152,8 @@ int cs_test_0120(void) {
 	CS_TEST_ASSERT(!cs_svc_check_counts(rc, &run, &exp, -1), "counts as the ACL user");
 	CS_TEST_ASSERT(!cs_svc_check_alert_stream(rc, &run, &exp), "alerts as the ACL user");
 	CS_TEST_EQ_INT(cs_svc_log_count(run.logf, pw), 0);
+	CS_TEST_EQ_INT(cs_svc_log_count(run.logf, "NOPERM"), 0);
+	CS_TEST_ASSERT(cs_svc_log_count(run.logf, "is empty: relaying every escalation") >= 1, "the relay did not start");
 	/* the user's reach ends at its prefix */
 	as_user(user, pw, "HSET %s f 1", "someone-else:key", err, sizeof(err));
 	CS_TEST_ASSERT(strstr(err, "NOPERM"), "ingest's user wrote outside its prefix: %s", err);
