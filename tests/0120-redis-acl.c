@@ -73,7 +73,7 @@ static void as_user(const char *user, const char *pw, const char *cmd, const cha
 int cs_test_0120(void) {
 	cs_svc_run_t run;
 	cs_svc_counts_t exp = {0};
-	char extra[1024], pwf[600], badf[600], user[64], ruser[64], err[1024], cmd[1024], out[1 << 16];
+	char extra[2048], pwf[600], badf[600], user[64], ruser[64], err[1024], cmd[1024], out[1 << 16];
 	const char *pw = "ingest-Secret-7q", *rpw = "reader-Secret-3z";
 	long malformed = 0;
 	int rc_check;
