@@ -812,6 +812,9 @@ cs_report_ed_t *cs_report_ed_new(const cs_report_sit_t *s, const cs_report_ed_op
 			CS__MAXT(ed->lists[r].fig.tlp);
 		for (size_t r = 0; r < ed->inv_cnt; r++)
 			CS__MAXT(ed->inv[r].tlp);
+		if (cs__ed_escalations(ed))
+			goto nomem;
+		CS__MAXT(ed->esc_tlp);
 #undef CS__MAXT
 		ed->tlp = t;
 	}
@@ -861,6 +864,9 @@ void cs_report_ed_destroy(cs_report_ed_t *ed) {
 	cs_free(ed->lists);
 	cs_free(ed->tl_hits);
 	cs_free(ed->tl_events);
+	cs_free(ed->esc);
+	cs_free(ed->esc_states_withheld);
+	cs_free(ed->tl_esc);
 	cs_free(ed->part_of_org);
 	cs_free(ed->ind_of_val);
 	cs_free(ed->vis);

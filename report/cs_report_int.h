@@ -61,6 +61,15 @@ typedef struct cs__ind_s {
 	int64_t first[CS_TLP__CNT], last[CS_TLP__CNT];
 } cs__ind_t;
 
+/* an escalation (P:escalations:<tlp>, written by the flush script; docs/ESCALATION.md) */
+typedef struct cs__esc_s {
+	char *id, *reason, *rules, *value, *itype, *source, *tags, *ind_id;
+	char *states, *sectors, *names; /* comma-separated; names NULL below AMBER */
+	cs_tlp_t tlp;
+	int seq, confidence; /* confidence -1: none */
+	int64_t participants, hits, first, last, period_s;
+} cs__esc_t;
+
 struct cs_report_sit_s {
 	int64_t from, to, tier, nb; /* nb buckets per period */
 	cs__intern_t orgs, vals;
@@ -70,6 +79,8 @@ struct cs_report_sit_s {
 	size_t part_cnt, part_cap;
 	cs__ind_t *inds;
 	size_t ind_cnt, ind_cap;
+	cs__esc_t *escs; /* raised in the period (their last hit in it), any TLP */
+	size_t esc_cnt, esc_cap;
 };
 
 /* ---- an edition ---- */
@@ -150,6 +161,11 @@ struct cs_report_ed_s {
 	size_t inv_cnt;
 	int inv_withheld; /* CLEAR/GREEN: the inventory names participants */
 	int64_t recurring;  /* indicators hit in the period seen before it */
+	const cs__esc_t **esc; /* the escalations the audience may see, by time */
+	size_t esc_cnt;
+	char *esc_states_withheld; /* [esc_cnt] CLEAR/GREEN: fewer than k participants: states not named */
+	int64_t *tl_esc;           /* [nb] escalations per bucket */
+	int esc_tlp;               /* the strictest of them; -1: none */
 	int tlp;            /* the document's label */
 	int64_t withheld_cells;
 };
@@ -159,6 +175,10 @@ const char *cs__nis_impact(const cs_report_ed_t *ed, const cs__cell_t *c);
 const char *cs__nis_outlook(const cs__cell_t *c);
 /** The label of a category's nis row: its cell's, and the period before's when shown. */
 int cs__nis_tlp(const cs__cell_t *c);
+/** Frees the situation's escalations. */
+void cs__sit_escs_free(cs_report_sit_t *s);
+/** The edition's escalations: who may see which (cs_report_esc.c); 0 or -1 on out of memory. */
+int cs__ed_escalations(cs_report_ed_t *ed);
 /** "TLP:AMBER+STRICT" and the like. */
 const char *cs__tlp_upper(int tlp);
 

@@ -36,6 +36,9 @@ static void cs__usage(FILE *fp) {
 		"  --top N            top indicators listed (default 20)\n"
 		"  --silent SPAN      flag participants silent for longer (default 24h)\n"
 		"  --title TEXT       the report's title\n"
+		"  --early-warning    instead of the report, the draft early warnings of the escalations\n"
+		"                     raised in the period that the audience may see (--format md, the\n"
+		"                     default, or json: one object a line)\n"
 		"  --now TIME         the report's time (default: now): --last counts back from it\n"
 		"  -o, --output FILE  write there (default: standard output)\n"
 		"  --redis HOST:PORT  Redis server (default 127.0.0.1:6379, or $CS_REDIS_ADDR)\n"
@@ -110,7 +113,7 @@ static int cs__parse_int(const char *s, int lo, int hi, int *out) {
 	return 0;
 }
 
-enum { CS__F_TABLE, CS__F_JSONL, CS__F_JSON, CS__F_MD, CS__F_HTML, CS__F_STIX };
+enum { CS__F_TABLE, CS__F_JSONL, CS__F_JSON, CS__F_MD, CS__F_HTML, CS__F_STIX, CS__F_EW_JSON, CS__F_EW_MD };
 
 /* The situation report: fetch, edition, render. Returns the exit status. */
 static int cs__situation(const cs_report_opts_t *o, const cs_report_ed_opts_t *eo, int fmt, const char *out) {
@@ -141,6 +144,8 @@ static int cs__situation(const cs_report_opts_t *o, const cs_report_ed_opts_t *e
 	case CS__F_JSON: cs_report_ed_json(ed, fp); break;
 	case CS__F_MD: cs_report_ed_md(ed, fp); break;
 	case CS__F_HTML: cs_report_ed_html(ed, fp); break;
+	case CS__F_EW_JSON: cs_report_ed_early_warnings(ed, fp, 0); break;
+	case CS__F_EW_MD: cs_report_ed_early_warnings(ed, fp, 1); break;
 	default: cs_report_ed_stix(ed, fp); break;
 	}
 	if (out) {
@@ -171,7 +176,8 @@ int main(int argc, char **argv) {
 		{"top", required_argument, NULL, 'T'},   {"silent", required_argument, NULL, 'S'},
 		{"title", required_argument, NULL, 'n'}, {"now", required_argument, NULL, 'N'},
 		{"output", required_argument, NULL, 'o'}, {"user", required_argument, NULL, 'u'},
-		{"password-file", required_argument, NULL, 'P'}, {NULL, 0, NULL, 0}};
+		{"password-file", required_argument, NULL, 'P'}, {"early-warning", no_argument, NULL, 'E'},
+		{NULL, 0, NULL, 0}};
 	static char password[1024];
 	cs_report_ed_opts_t eo = {CS_TLP_CLEAR, NULL, "hub", NULL, 3, 20, 86400, 0};
 	const char *out = NULL;
@@ -180,7 +186,7 @@ int main(int argc, char **argv) {
 	cs_report_opts_t o = {"127.0.0.1", 6379, "cs", 60, INT64_MIN / 2, INT64_MAX / 2, CS_TLP_CLEAR, NULL, NULL};
 	char hostbuf[256], errstr[512];
 	const char *addr = getenv("CS_REDIS_ADDR");
-	int json = 0, c, have_from = 0, have_to = 0;
+	int json = 0, c, have_from = 0, have_to = 0, early = 0;
 	cs_report_t *rep;
 
 	cs_proc_init("cshield-report");
@@ -193,6 +199,9 @@ int main(int argc, char **argv) {
 		case 'V':
 			printf("cshield-report %s\n", CS_VERSION_STR);
 			return cs_proc_stdout_status("cshield-report");
+		case 'E':
+			early = 1;
+			break;
 		case 'j':
 			json = 1;
 			fmt = CS__F_JSONL;
@@ -311,6 +320,13 @@ int main(int argc, char **argv) {
 	}
 	if (!o.redis_password && getenv("CS_REDIS_PASSWORD"))
 		o.redis_password = getenv("CS_REDIS_PASSWORD");
+	if (early) {
+		if (fmt != CS__F_TABLE && fmt != CS__F_JSON && fmt != CS__F_JSONL && fmt != CS__F_MD) {
+			fprintf(stderr, "cshield-report: --early-warning is written as md or json\n");
+			return 2;
+		}
+		fmt = fmt == CS__F_JSON || fmt == CS__F_JSONL ? CS__F_EW_JSON : CS__F_EW_MD;
+	}
 	if (last && (have_from || have_to)) {
 		fprintf(stderr, "cshield-report: --last or --from/--to, not both\n");
 		return 2;

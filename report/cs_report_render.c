@@ -88,7 +88,39 @@ void cs_report_ed_json(const cs_report_ed_t *ed, FILE *fp) {
 		cs__jfig(&jw, cs__headline_names[h], &ed->head[h], &ed->prev[h]);
 	cs_jw_obj_end(&jw);
 	cs_jw_key(&jw, "escalations");
-	cs_jw_null(&jw); /* issue #16: cross-border escalation */
+	cs_jw_obj_begin(&jw);
+	cs_jw_kstr(&jw, "tlp", cs__tlp_name(ed->esc_tlp));
+	cs_jw_kint(&jw, "count", (int64_t)ed->esc_cnt);
+	cs_jw_key(&jw, "per_bucket");
+	cs_jw_arr_begin(&jw);
+	for (int64_t i = 0; i < s->nb; i++)
+		cs_jw_int(&jw, ed->tl_esc[i]);
+	cs_jw_arr_end(&jw);
+	cs_jw_key(&jw, "items");
+	cs_jw_arr_begin(&jw);
+	for (size_t i = 0; i < ed->esc_cnt; i++) {
+		const cs__esc_t *e = ed->esc[i];
+		int wh = ed->esc_states_withheld[i];
+		cs_jw_obj_begin(&jw);
+		cs_jw_kstr(&jw, "id", e->id);
+		cs_jw_kstr(&jw, "tlp", cs_tlp2str(e->tlp));
+		cs_jw_kint(&jw, "seq", e->seq);
+		cs_jw_kstr(&jw, "reason", e->reason);
+		cs__jlist(&jw, "rules", e->rules);
+		cs_jw_kstr(&jw, "indicator", e->value);
+		cs_jw_kstr(&jw, "type", e->itype);
+		cs_jw_kstr(&jw, "source", e->source);
+		cs__jlist(&jw, "member_states", wh ? NULL : e->states);
+		cs_jw_kint(&jw, "participants", e->participants);
+		cs__jlist(&jw, "participant_ids", ed->o.audience >= CS_TLP_AMBER ? e->names : NULL);
+		cs__jlist(&jw, "sectors", wh ? NULL : e->sectors);
+		cs_jw_kstr(&jw, "first_seen", cs__iso(e->first, a, sizeof(a)));
+		cs_jw_kstr(&jw, "last_seen", cs__iso(e->last, b, sizeof(b)));
+		cs_jw_kint(&jw, "hits", e->hits);
+		cs_jw_obj_end(&jw);
+	}
+	cs_jw_arr_end(&jw);
+	cs_jw_obj_end(&jw);
 	cs_jw_key(&jw, "timeline");
 	cs_jw_obj_begin(&jw);
 	cs_jw_kint(&jw, "bucket_s", s->tier);
@@ -321,7 +353,25 @@ void cs_report_ed_md(const cs_report_ed_t *ed, FILE *fp) {
 		fprintf(fp, "| %s | %lld | %lld | %s | %s |\n", cs__headline_labels[h], (long long)ed->head[h].v,
 			(long long)ed->prev[h].v, cs__delta(ed->head[h].v, ed->prev[h].v, a, sizeof(a)),
 			cs__tlp_name(ed->head[h].tlp > ed->prev[h].tlp ? ed->head[h].tlp : ed->prev[h].tlp));
-	fprintf(fp, "| Escalations | not yet computed (cross-border escalation is not built yet) | | | |\n\n");
+	fprintf(fp, "| Escalations | %zu | | | %s |\n\n", ed->esc_cnt, cs__tlp_name(ed->esc_tlp));
+	if (ed->esc_cnt) {
+		fprintf(fp, "## Escalations\n\nOne campaign hitting several member states or organizations (docs/ESCALATION.md); "
+			    "draft early warnings: `cshield-report --early-warning`.\n\n"
+			    "| last seen | indicator | rules | raised for | member states | participants | sectors | hits | TLP |\n"
+			    "|---|---|---|---|---|---:|---|---:|---|\n");
+		for (size_t i = 0; i < ed->esc_cnt; i++) {
+			const cs__esc_t *e = ed->esc[i];
+			int wh = ed->esc_states_withheld[i];
+			fprintf(fp, "| %s | ", cs__iso(e->last, a, sizeof(a)));
+			cs__md_defanged(fp, e->value);
+			fprintf(fp, " | %s | %s (#%d) | ", e->rules, e->reason, e->seq);
+			cs__md(fp, wh ? "withheld (< k participants)" : e->states);
+			fprintf(fp, " | %lld | ", (long long)e->participants);
+			cs__md(fp, wh ? "withheld" : e->sectors);
+			fprintf(fp, " | %lld | %s |\n", (long long)e->hits, cs_tlp2str(e->tlp));
+		}
+		fprintf(fp, "\n");
+	}
 	fprintf(fp, "## Activity\n\n| %s (UTC) | hits | events |\n|---|---:|---:|\n", s->tier == 86400 ? "day" : "hour");
 	for (int64_t i = 0; i < s->nb; i++)
 		if (ed->tl_hits[i] || ed->tl_events[i])
@@ -558,7 +608,33 @@ void cs_report_ed_html(const cs_report_ed_t *ed, FILE *fp) {
 			cs__delta(ed->head[h].v, ed->prev[h].v, dl, sizeof(dl)),
 			cs__tlp_upper(ed->head[h].tlp > ed->prev[h].tlp ? ed->head[h].tlp : ed->prev[h].tlp));
 	}
-	fputs("<div class=\"card\"><b>&ndash;</b>Escalations<br><span class=\"muted\">not built yet</span></div>\n</div>\n", fp);
+	fprintf(fp, "<div class=\"card\" id=\"h-escalations\"><b>%zu</b>Escalations<br><span class=\"muted\">%s</span></div>\n</div>\n",
+		ed->esc_cnt, cs__tlp_upper(ed->esc_tlp));
+	if (ed->esc_cnt) {
+		fputs("<h2>Escalations</h2>\n<p class=\"muted\">One campaign hitting several member states or organizations; "
+		      "per bucket:", fp);
+		for (int64_t i = 0; i < s->nb; i++)
+			if (ed->tl_esc[i])
+				fprintf(fp, " %s&nbsp;%lld", cs__iso(s->from + i * s->tier, a, sizeof(a)), (long long)ed->tl_esc[i]);
+		fputs("</p>\n<table id=\"escalations\"><tr><th>last seen</th><th>indicator</th><th>rules</th><th>raised for</th>"
+		      "<th>member states</th><th>participants</th><th>sectors</th><th>hits</th><th>TLP</th></tr>\n", fp);
+		for (size_t i = 0; i < ed->esc_cnt; i++) {
+			const cs__esc_t *e = ed->esc[i];
+			int wh = ed->esc_states_withheld[i];
+			fprintf(fp, "<tr><td>%s</td><td><code>", cs__iso(e->last, a, sizeof(a)));
+			cs__h_defanged(fp, e->value);
+			fputs("</code></td><td>", fp);
+			cs__h(fp, e->rules);
+			fputs("</td><td>", fp);
+			cs__h(fp, e->reason);
+			fprintf(fp, " (#%d)</td><td>", e->seq);
+			cs__h(fp, wh ? "withheld (< k participants)" : e->states);
+			fprintf(fp, "</td><td>%lld</td><td>", (long long)e->participants);
+			cs__h(fp, wh ? "withheld" : e->sectors);
+			fprintf(fp, "</td><td>%lld</td><td>%s</td></tr>\n", (long long)e->hits, cs__tlp_upper((int)e->tlp));
+		}
+		fputs("</table>\n", fp);
+	}
 
 	fprintf(fp, "<h2>Activity</h2>\n<p class=\"muted\">Hits per %s (UTC), %s</p>\n", s->tier == 86400 ? "day" : "hour",
 		cs__tlp_upper(ed->tl_tlp));

@@ -202,6 +202,7 @@ void cs_report_sit_destroy(cs_report_sit_t *s) {
 		cs_free(s->inds[i].source);
 		cs_free(s->inds[i].tags);
 	}
+	cs__sit_escs_free(s);
 	cs_free(s->parts);
 	cs_free(s->inds);
 	cs_free(s->facts);
@@ -472,6 +473,33 @@ cs_report_sit_t *cs_report_sit_fetch(const cs_report_sit_fetch_opts_t *o, char *
 	if (cs__hgetall_all(rc, f.keys, n, cs__on_ind, &f, errstr, errstr_size))
 		goto err;
 	cs__keys_free(f.keys, n);
+	f.keys = NULL;
+	n = 0;
+	/* 4. the escalations raised in the period: every stream, kept by their last hit */
+	for (int t = 0; t < CS_TLP__CNT; t++) {
+		cs_keys_escalations(key, sizeof(key), o->key_prefix, (cs_tlp_t)t);
+		if (!(r = redisCommand(rc, "XRANGE %s - +", key)) || r->type != REDIS_REPLY_ARRAY) {
+			cs_errstr_set(errstr, errstr_size, "redis XRANGE %s: %s", key,
+				      !r ? rc->errstr : r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+			goto err;
+		}
+		for (size_t i = 0; i < r->elements; i++) {
+			const redisReply *e = r->element[i], *fv;
+			char why[256];
+			if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || (fv = e->element[1])->type != REDIS_REPLY_ARRAY)
+				continue;
+			for (size_t j = 0; j + 1 < fv->elements; j += 2)
+				if (fv->element[j]->type == REDIS_REPLY_STRING && !strcmp(fv->element[j]->str, CS_KEYS_ESC_JSON) &&
+				    fv->element[j + 1]->type == REDIS_REPLY_STRING &&
+				    cs_report_sit_add_esc(s, (cs_tlp_t)t, fv->element[j + 1]->str, why, sizeof(why))) {
+					cs_errstr_set(errstr, errstr_size, "%s entry %s: %s", key,
+						      e->element[0]->type == REDIS_REPLY_STRING ? e->element[0]->str : "?", why);
+					goto err;
+				}
+		}
+		freeReplyObject(r);
+		r = NULL;
+	}
 	cs_free(f.buckets);
 	redisFree(rc);
 	return s;

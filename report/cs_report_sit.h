@@ -66,6 +66,15 @@ int cs_report_sit_add_ind(cs_report_sit_t *s, const char *value, const char *typ
 			  const char *tags, int confidence, const int64_t first[CS_TLP__CNT],
 			  const int64_t last[CS_TLP__CNT]);
 
+/**
+ * An escalation: the stream entry's JSON (docs/ESCALATION.md) and the TLP of
+ * its stream; kept when its last hit is in the period.
+ * @returns 0, or -1 with errstr set (not an escalation, out of memory).
+ */
+int cs_report_sit_add_esc(cs_report_sit_t *s, cs_tlp_t tlp, const char *json, char *errstr, size_t errstr_size);
+/** Escalations held. */
+size_t cs_report_sit_escalations(const cs_report_sit_t *s);
+
 typedef struct cs_report_sit_fetch_opts_s {
 	const char *redis_host;
 	int redis_port;
@@ -115,6 +124,11 @@ void cs_report_ed_json(const cs_report_ed_t *ed, FILE *fp);
 void cs_report_ed_md(const cs_report_ed_t *ed, FILE *fp);
 /** As one self-contained HTML page: inline CSS and SVG, nothing fetched, the TLP label in every page's header and footer. */
 void cs_report_ed_html(const cs_report_ed_t *ed, FILE *fp);
+/**
+ * The draft early warnings of the edition's escalations (NIS2 Art. 23, the
+ * CSIRTs network's nis taxonomy): one JSON object a line, or Markdown.
+ */
+void cs_report_ed_early_warnings(const cs_report_ed_t *ed, FILE *fp, int markdown);
 /** As a STIX 2.1 bundle: the hub's identity, TLP 2.0 markings, indicators, sightings, a report. */
 void cs_report_ed_stix(const cs_report_ed_t *ed, FILE *fp);
 void cs_report_ed_destroy(cs_report_ed_t *ed);

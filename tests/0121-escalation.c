@@ -195,6 +195,84 @@ static void on_topic(void *opaque, const rd_kafka_message_t *m) {
 	((strs_t *)opaque)->v[((strs_t *)opaque)->n - 1][m->key ? m->key_len : 8] = '\0';
 }
 
+/* cshield-report over the run's prefix and the scenario's period; its output in out (NUL-ended); the exit status. */
+static int report(const cs_svc_run_t *run, int64_t from, int64_t to, const char *args, char *out, size_t size) {
+	char cmd[2048];
+	snprintf(cmd, sizeof(cmd), "%s/report/cshield-report --redis %s --prefix %s --from %lld --to %lld %s 2>&1",
+		 cs_test_bindir(), getenv("CS_REDIS_ADDR"), run->prefix, (long long)from, (long long)to, args);
+	return cs_test_run(cmd, out, size);
+}
+
+/* The ids of an edition's escalations (sorted), and the edition checked against docs/situation.schema.json. */
+static int edition_escalations(const cs_svc_run_t *run, int64_t from, int64_t to, const char *args, strs_t *ids,
+			       strs_t *withheld) {
+	static char out[1 << 21];
+	char a[256], path[600], cmd[2048], chk[8192];
+	const char *py = getenv("CS_PYTOOLS_PYTHON");
+	json_t *j, *items, *it;
+	size_t i;
+	snprintf(a, sizeof(a), "--format json %s", args);
+	if (report(run, from, to, a, out, sizeof(out))) {
+		CS_TEST_SAY("cshield-report %s: %.2000s", a, out);
+		return -1;
+	}
+	if (!(j = json_loads(out, 0, NULL)) || !(items = json_object_get(json_object_get(j, "escalations"), "items"))) {
+		CS_TEST_SAY("cshield-report %s: no escalations in %.2000s", a, out);
+		return -1;
+	}
+	json_array_foreach(items, i, it) {
+		strs_add(ids, json_string_value(json_object_get(it, "id")));
+		if (json_is_null(json_object_get(it, "member_states")))
+			strs_add(withheld, json_string_value(json_object_get(it, "indicator")));
+	}
+	if ((size_t)json_integer_value(json_object_get(json_object_get(j, "escalations"), "count")) != ids->n) {
+		CS_TEST_SAY("count differs from the items");
+		return -1;
+	}
+	json_decref(j);
+	qsort(ids->v, ids->n, sizeof(*ids->v), strs_cmp);
+	if (py && *py) {
+		snprintf(path, sizeof(path), "%s/esc-edition.json", cs_test_tmpdir());
+		if (cs_test_write_file(path, out))
+			return -1;
+		snprintf(cmd, sizeof(cmd),
+			 "%s -c 'import json,sys,jsonschema; jsonschema.Draft202012Validator(json.load(open(sys.argv[2])))"
+			 ".validate(json.load(open(sys.argv[1])))' %s %s/docs/situation.schema.json 2>&1",
+			 py, path, getenv("CS_SOURCE_DIR"));
+		if (cs_test_run(cmd, chk, sizeof(chk))) {
+			CS_TEST_SAY("%s: not valid for docs/situation.schema.json: %.4000s", a, chk);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The stream ids of TLPs at or below max (and, with red, RED too), sorted. */
+static void ids_upto(redisContext *rc, const char *prefix, cs_tlp_t max, strs_t *out) {
+	for (int t = 0; t <= (int)max; t++) {
+		char key[256];
+		redisReply *r;
+		cs_keys_escalations(key, sizeof(key), prefix, (cs_tlp_t)t);
+		r = redisCommand(rc, "XRANGE %s - +", key);
+		for (size_t i = 0; r && i < r->elements; i++)
+			strs_add(out, r->element[i]->element[1]->element[1]->str);
+		if (r)
+			freeReplyObject(r);
+	}
+	qsort(out->v, out->n, sizeof(*out->v), strs_cmp);
+}
+
+static int same(const strs_t *a, const strs_t *b) {
+	if (a->n != b->n) {
+		CS_TEST_SAY("%zu ids, expected %zu", a->n, b->n);
+		return 0;
+	}
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]))
+			return 0;
+	return 1;
+}
+
 int cs_test_0121(void) {
 	cs_svc_run_t run;
 	char reg[600], extra[1400], wl[700], esc_topic[200];
@@ -376,6 +454,70 @@ int cs_test_0121(void) {
 	}
 	kill(pid, SIGTERM);
 	CS_TEST_EQ_INT(cs_svc_wait(pid, 30000), 0);
+
+	/* situation reports: each audience sees the escalations of its TLP and below (strict
+	 * editions: AMBER and below, all for the hub); CLEAR and GREEN do not name the member
+	 * states of an escalation from fewer than k participants */
+	{
+		int64_t from = T - 3600, to = T2 + NK * 60 + 3600;
+		strs_t e = {0}, w = {0}, x = {0}, wh = {0};
+		static char out[1 << 20];
+		CS_TEST_EQ_INT(edition_escalations(&run, from, to, "--tlp clear", &e, &wh), 0);
+		CS_TEST_EQ_INT((long long)e.n, 0);
+		strs_free(&e);
+		CS_TEST_EQ_INT(edition_escalations(&run, from, to, "--tlp green", &e, &wh), 0);
+		ids_upto(rc, run.prefix, CS_TLP_GREEN, &x);
+		CS_TEST_EQ_INT((long long)x.n, 5 + NK);
+		CS_TEST_ASSERT(same(&e, &x), "GREEN edition's escalations");
+		/* b, d's first and every k: 2 participants < k = 3 */
+		CS_TEST_EQ_INT((long long)wh.n, 2 + NK);
+		strs_free(&e), strs_free(&x), strs_free(&wh);
+		CS_TEST_EQ_INT(edition_escalations(&run, from, to, "--tlp amber", &e, &wh), 0);
+		ids_upto(rc, run.prefix, CS_TLP_AMBER, &x);
+		CS_TEST_EQ_INT((long long)x.n, 7 + NK);
+		CS_TEST_ASSERT(same(&e, &x), "AMBER edition's escalations");
+		CS_TEST_EQ_INT((long long)wh.n, 0);
+		strs_free(&e), strs_free(&x);
+		CS_TEST_EQ_INT(edition_escalations(&run, from, to, "--tlp red --org de-1", &e, &wh), 0);
+		ids_upto(rc, run.prefix, CS_TLP_AMBER, &x);
+		CS_TEST_ASSERT(same(&e, &x), "a participant's RED edition: AMBER and below");
+		strs_free(&e), strs_free(&x);
+		CS_TEST_EQ_INT(edition_escalations(&run, from, to, "--tlp red --org hub", &e, &wh), 0);
+		ids_upto(rc, run.prefix, CS_TLP_RED, &x);
+		CS_TEST_EQ_INT((long long)x.n, 8 + NK);
+		CS_TEST_ASSERT(same(&e, &x), "the hub's RED edition: all");
+		strs_free(&e), strs_free(&x);
+		/* a period that holds only the first day: a, d (GREEN #1, #2 and AMBER #1), h */
+		CS_TEST_EQ_INT(edition_escalations(&run, T, T + 7200 + 3599, "--tlp red --org hub", &e, &wh), 0);
+		CS_TEST_EQ_INT((long long)e.n, 5);
+		strs_free(&e);
+		/* the draft early warnings */
+		CS_TEST_EQ_INT(report(&run, from, to, "--early-warning --tlp amber", out, sizeof(out)), 0);
+		CS_TEST_ASSERT(strstr(out, "# DRAFT early warning: potential large-scale incident (TLP:AMBER)") &&
+				       strstr(out, "| indicator | `d[.]esc-test[.]eu` (domain) from CERT-EU, confidence 80 |") &&
+				       strstr(out, "| member states affected | DE,FR,LU |") &&
+				       strstr(out, "| participants | 4: de-1,de-2,fr-1,lu-1 |") &&
+				       strstr(out, "| cross-border impact | yes") && !strstr(out, "h[.]esc-test") &&
+				       !strstr(out, "d.esc-test.eu"),
+			       "%.3000s", out);
+		CS_TEST_EQ_INT(report(&run, from, to, "--early-warning --format json --tlp green", out, sizeof(out)), 0);
+		{
+			long lines = 0, nulls = 0;
+			for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n")) {
+				json_t *j = json_loads(l, 0, NULL);
+				CS_TEST_ASSERT(j, "not JSON: %.200s", l);
+				CS_TEST_EQ_STR(json_string_value(json_object_get(j, "schema")), "cshield-early-warning/1");
+				CS_TEST_EQ_STR(json_string_value(json_object_get(j, "tlp")), "green");
+				CS_TEST_ASSERT(json_is_null(json_object_get(j, "participant_ids")), "names at GREEN");
+				nulls += json_is_null(json_object_get(j, "member_states"));
+				lines++;
+				json_decref(j);
+			}
+			CS_TEST_EQ_INT(lines, 5 + NK);
+			CS_TEST_EQ_INT(nulls, 2 + NK);
+		}
+		strs_free(&w);
+	}
 	strs_free(&want);
 	strs_free(&got);
 	strs_free(&ids);
