@@ -17,6 +17,7 @@ BIN=$CS_ROOT/build
 . "$CS_LOCAL_DIR/env"
 "$CS_ROOT/deploy/local/kafka.sh" topic "$TOPIC" 6
 "$CS_ROOT/deploy/local/kafka.sh" topic cshield.deadletter 1
+"$CS_ROOT/deploy/local/kafka.sh" topic cshield.escalations 1
 
 QS=$CS_LOCAL_DIR/quickstart
 mkdir -p "$QS"
@@ -31,6 +32,7 @@ group.id=cshield-quickstart
 indicators.file=$QS/indicators.txt
 participants.file=$QS/participants.json
 dlq.topic=cshield.deadletter
+escalations.topic=cshield.escalations
 kafka.bootstrap.servers=$CS_KAFKA_BOOTSTRAP
 redis.host=${CS_REDIS_ADDR%:*}
 redis.port=${CS_REDIS_ADDR##*:}
@@ -61,3 +63,7 @@ cs_log "full report: $QS/report.txt"
 	--title "Cyber Shield quickstart" -o "$QS/report.html"
 "$BIN/report/cshield-report" --redis "$CS_REDIS_ADDR" --format md --last 24h --tlp amber > "$QS/report.md"
 cs_log "situation report (open it in a browser): $QS/report.html (Markdown: $QS/report.md)"
+# one indicator hit in several member states, or by several organizations: an escalation
+# (docs/ESCALATION.md), decided in the flush, relayed to cshield.escalations; its draft early warning
+"$BIN/report/cshield-report" --redis "$CS_REDIS_ADDR" --early-warning --last 24h --tlp amber > "$QS/early-warnings.md"
+cs_log "escalations: $(redis-cli -p "$port" XLEN cs:escalations:amber) AMBER, $(redis-cli -p "$port" XLEN cs:escalations:green) GREEN; draft early warnings: $QS/early-warnings.md"

@@ -5,6 +5,9 @@
  * roll-up hashes, participants and indicators are named by the fields. Every
  * edition (all five audiences) is rendered in every format: no crash, an
  * error for every refused field, and the JSON edition is JSON (jansson).
+ * A line "E<tlp 0-4>\t<json>" is an escalation stream entry (any JSON): kept,
+ * refused with a reason, or outside the period; the draft early warnings are
+ * rendered too, their JSON lines JSON.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +40,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
 		cs_keys_roll_t r;
 		long long b, n;
+		if (line[0] == 'E' && line[1] >= '0' && line[1] <= '4' && line[2] == '\t') {
+			errstr[0] = '\0';
+			if (cs_report_sit_add_esc(s, (cs_tlp_t)(line[1] - '0'), line + 3, errstr, sizeof(errstr)) && !errstr[0])
+				__builtin_trap();
+			continue;
+		}
 		if (!t2)
 			continue;
 		b = atoll(line) % (2 * CS__NB);
@@ -69,7 +78,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 			cs_report_ed_md(ed, fp);
 			cs_report_ed_html(ed, fp);
 			cs_report_ed_stix(ed, fp);
+			cs_report_ed_early_warnings(ed, fp, 1);
 			fclose(fp);
+		}
+		if ((fp = open_memstream(&out, &len))) {
+			cs_report_ed_early_warnings(ed, fp, 0);
+			fclose(fp);
+			for (char *l = out, *e; l && *l; l = e ? e + 1 : NULL) {
+				e = strchr(l, '\n');
+				if (!(j = json_loadb(l, e ? (size_t)(e - l) : strlen(l), 0, NULL)))
+					__builtin_trap(); /* each draft is one JSON object */
+				json_decref(j);
+			}
+			free(out);
+			out = NULL;
+			len = 0;
 		}
 		if ((fp = open_memstream(&out, &len))) {
 			cs_report_ed_json(ed, fp);
