@@ -77,6 +77,14 @@ int cs_keys_escalations(char *buf, size_t size, const char *prefix, cs_tlp_t tlp
 	return cs__fit(snprintf(buf, size, "%s:escalations:%s", prefix, cs_tlp2str(tlp)), size);
 }
 
+int cs_keys_retro(char *buf, size_t size, const char *prefix, int64_t window_s, int64_t start) {
+	return cs__fit(snprintf(buf, size, "%s:retro:%lld:%lld", prefix, (long long)window_s, (long long)start), size);
+}
+
+int cs_keys_retro_wins(char *buf, size_t size, const char *prefix, int64_t window_s) {
+	return cs__fit(snprintf(buf, size, "%s:retro:wins:%lld", prefix, (long long)window_s), size);
+}
+
 int cs_keys_esc_relay(char *buf, size_t size, const char *prefix) {
 	return cs__fit(snprintf(buf, size, "%s:escrelay", prefix), size);
 }

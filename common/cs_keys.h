@@ -30,6 +30,8 @@
  *                                   "r|<tlp>" -> "<at>|<member states>|<participants>|<seq>|<id>"
  *   P:escalations:<tlp>      stream fields id, tlp, escalation (JSON): escalations of that TLP
  *   P:escrelay               string the escalation relay's lease (the instance holding it)
+ *   P:retro:W:<start>        hash   "<tlp>|<value>" -> retro-hunt hits in the window (apart from P:win)
+ *   P:retro:wins:W           zset   every window start with retro-hunt hits
  *
  * Every builder writes a NUL-terminated name into buf and returns its length,
  * or -1 when it does not fit (nothing useful is written then).
@@ -68,6 +70,9 @@ int cs_keys_part(char *buf, size_t size, const char *prefix, const char *id);
 int cs_keys_esc(char *buf, size_t size, const char *prefix, const char *value);
 /** The escalation stream of TLP tlp. */
 int cs_keys_escalations(char *buf, size_t size, const char *prefix, cs_tlp_t tlp);
+/** A window's retro-hunt hits, and their index. */
+int cs_keys_retro(char *buf, size_t size, const char *prefix, int64_t window_s, int64_t start);
+int cs_keys_retro_wins(char *buf, size_t size, const char *prefix, int64_t window_s);
 /** The lease of the relay of escalations to Kafka. */
 int cs_keys_esc_relay(char *buf, size_t size, const char *prefix);
 
@@ -85,6 +90,8 @@ int cs_keys_esc_relay(char *buf, size_t size, const char *prefix);
 #define CS_KEYS_STAT_FUTURE "future"                   /* events too far ahead of their arrival */
 #define CS_KEYS_STAT_STRINGS_SKIPPED "values_skipped"  /* longer than decode.max.string.bytes */
 #define CS_KEYS_STAT_OBS_DROPPED "observables_dropped" /* beyond decode.max.observables */
+#define CS_KEYS_STAT_RETRO_EVENTS "retro_events"       /* events a retro-hunt scanned again */
+#define CS_KEYS_STAT_RETRO_HITS "retro_hits"           /* hits a retro-hunt found (not in "hits") */
 /* P:ind:<value> */
 #define CS_KEYS_IND_TYPE "type"
 #define CS_KEYS_IND_TLP "tlp"

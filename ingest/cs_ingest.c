@@ -122,6 +122,8 @@ cs_ingest_t *cs_ingest_new(cs_ingest_conf_t *conf, char *errstr, size_t errstr_s
 	if (*ing->conf->indicators_topic && !(ing->changes = cs_ingest_changes_new(ing->conf, errstr, errstr_size)))
 		goto err;
 
+	if (ing->conf->retro && cs__ingest_retro_ranges(ing, errstr, errstr_size))
+		goto err;
 	if (cs__ingest_reg_reload(ing, errstr, errstr_size))
 		goto err;
 	n = ing->conf->workers ? (long)ing->conf->workers : sysconf(_SC_NPROCESSORS_ONLN);
@@ -242,6 +244,10 @@ static cs_err_t cs__worker_run(cs_ingest_worker_t *w) {
 		cs__gauges(w, now);
 		if (w->settle_pending && now >= w->settle_retry_ms)
 			cs__ingest_settle(w, 0);
+		if (w->ing->retro && idle && cs__ingest_retro_done(w)) {
+			CS_LOG_I(CS__MOD, "retro-hunt %s: every partition read to the end of its range", w->conf->group_id);
+			atomic_store(w->stop, 1);
+		}
 		if (w->paused) {
 			if (now >= w->redis.next_retry_ms)
 				cs__ingest_flush(w);
@@ -377,6 +383,16 @@ cs_err_t cs_ingest_run(cs_ingest_t *ing) {
 	for (int i = 0; i < started; i++)
 		if (ing->workers[i].result && !err)
 			err = ing->workers[i].result;
+	if (ing->conf->retro) {
+		long long ev = 0, hits = 0, esc = 0;
+		for (int i = 0; i < ing->worker_cnt; i++) {
+			ev += atomic_load(&ing->workers[i].m.events);
+			hits += atomic_load(&ing->workers[i].m.hits);
+			esc += atomic_load(&ing->workers[i].m.escalations);
+		}
+		CS_LOG_I(CS__MOD, "retro-hunt %s %s: %lld events read again, %lld retro hits, %lld escalations raised",
+			 ing->conf->group_id, err ? "stopped" : "done", ev, hits, esc);
+	}
 	return err;
 }
 
@@ -390,6 +406,7 @@ void cs_ingest_destroy(cs_ingest_t *ing) {
 	cs_corr_live_destroy(ing->live);
 	cs_corr_db_destroy(ing->base);
 	cs_ingest_changes_destroy(ing->changes);
+	cs__ingest_retro_free(ing);
 	cs_corr_store_destroy(ing->store);
 	cs__ingest_reg_release(ing->reg);
 	pthread_mutex_destroy(&ing->reg_lock);

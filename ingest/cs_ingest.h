@@ -37,6 +37,20 @@ cs_err_t cs_ingest_conf_set_kv(cs_ingest_conf_t *conf, const char *kv, char *err
  * too; call it first to tell a configuration error (exit 2) from a run-time one.
  */
 cs_err_t cs_ingest_conf_check(const cs_ingest_conf_t *conf, char *errstr, size_t errstr_size);
+
+/**
+ * Makes conf a retro-hunt (docs/ESCALATION.md): the indicators of file only,
+ * looked for in the events the topics hold from since_ms (Kafka timestamps,
+ * ms) to until_ms (0: each partition's end when the run starts), by a consumer
+ * group of its own, "<group.id>-retro-<12 hex digits>" derived from the file's
+ * contents and the period (the same hunt run again resumes, and counts
+ * nothing twice); one worker, no alerts, dead letters, change feed, reloads,
+ * relay or metrics endpoint. The run ends by itself once every partition is
+ * read to its range's end. Hits go to P:retro, apart from the live windows,
+ * and to the escalation rule. Call after the files and -X settings.
+ */
+cs_err_t cs_ingest_conf_retro(cs_ingest_conf_t *conf, const char *file, int64_t since_ms, int64_t until_ms,
+			      char *errstr, size_t errstr_size);
 /** Writes the property tables as Markdown (docs/CONFIGURATION.md). */
 void cs_ingest_conf_doc_md(FILE *fp);
 

@@ -163,6 +163,44 @@ static cs_err_t cs__dims(cs_ingest_worker_t *w, int64_t window, cs_tlp_t tlp, co
 	return cs__ingest_dims_n(w, window, tlp, what, pt, ev, 1);
 }
 
+/*
+ * An event of a retro-hunt: counted live already (events, rejects, dimensions,
+ * alerts), so only its hits on the hunt's indicators, in the window of its own
+ * time, apart from the live windows, and for the escalation rule.
+ */
+static int cs__retro_event(cs_ingest_worker_t *w, cs_ingest_msg_t *mc, const cs_decode_event_t *ev,
+			   cs_decode_reject_t r, int64_t arrival) {
+	const cs_ingest_participant_t *pt;
+	cs_tlp_t ev_tlp;
+	int64_t ts, window;
+	if (r != CS_DECODE_OK)
+		return 0;
+	ts = ev->ts_ms ? ev->ts_ms : arrival;
+	window = cs__window(ts, w->conf->window_s);
+	pt = cs__participant(w, ev, mc->m);
+	ev_tlp = pt ? pt->tlp : w->reg ? w->unregistered_tlp : CS_TLP_CLEAR;
+	w->ev_hit_cnt = 0;
+	cs_corr_scratch_at(w->scr, ts);
+	for (size_t i = 0; i < ev->obs_cnt; i++) {
+		w->cur_obs = (uint32_t)i;
+		if (cs_corr_match(w->db, w->scr, &ev->obs[i], cs__on_hit, w))
+			CS_LOG_E(CS__MOD, "Hyperscan scan failed");
+	}
+	for (size_t i = 0; i < w->ev_hit_cnt; i++) {
+		const cs_corr_ind_t *ind = cs_corr_db_indicator(w->db, w->ev_hits[i].ind);
+		cs_tlp_t tlp = ind->tlp > ev_tlp ? ind->tlp : ev_tlp;
+		if (ind->warninglist >= 0)
+			continue; /* benign: never counted, never escalates */
+		if (cs_ingest_agg_add(&w->agg, window, w->ev_hits[i].ind, tlp, 1) ||
+		    (pt && w->conf->esc_enable && cs__esc_hit(w, window, tlp, ind, pt))) {
+			mc->failed = 1;
+			return 1;
+		}
+		w->agg.hits++;
+	}
+	return 0;
+}
+
 static int cs__on_event(void *opaque, const cs_decode_event_t *ev, cs_decode_reject_t r) {
 	cs_ingest_msg_t *mc = opaque;
 	cs_ingest_worker_t *w = mc->w;
@@ -174,6 +212,8 @@ static int cs__on_event(void *opaque, const cs_decode_event_t *ev, cs_decode_rej
 
 	w->agg.events++;
 	arrival = mc->kafka_ts > 0 ? mc->kafka_ts : cs_wall_ms();
+	if (w->conf->retro)
+		return cs__retro_event(w, mc, ev, r, arrival);
 	if (r != CS_DECODE_OK) {
 		const char *code = cs_decode_reject2code(r);
 		w->agg.rejects[r]++;
@@ -281,6 +321,8 @@ void cs__ingest_handle(cs_ingest_worker_t *w, rd_kafka_message_t *m) {
 	}
 	if (m->offset < p->next)
 		return; /* a duplicate delivery: already counted in this batch */
+	if (p->stop_at && (p->stop_at < 0 || m->offset >= p->stop_at))
+		return; /* a retro-hunt: past the end of its range */
 
 	if (!rd_kafka_message_headers(m, &hdrs)) {
 		const void *v;

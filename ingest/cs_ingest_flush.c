@@ -321,7 +321,7 @@ static int cs__encode_counts(cs_ingest_flush_t *f, const cs_ingest_conf_t *conf,
 
 /* What the report needs of each indicator counted in the batch: P:ind:<value>, a field each. */
 static int cs__encode_indicators(cs_ingest_flush_t *f, const cs_ingest_conf_t *conf, const cs_ingest_agg_t *agg,
-				 const cs_corr_db_t *db) {
+				 const cs_corr_db_t *db, int seen) {
 	char kb[CS_KEYS_MAX], fb[64], n[24], w[24];
 	for (size_t i = 0; i < agg->size; i++) {
 		const cs_ingest_agg_ent_t *e = &agg->ents[i];
@@ -333,11 +333,11 @@ static int cs__encode_indicators(cs_ingest_flush_t *f, const cs_ingest_conf_t *c
 		ind = cs_corr_db_indicator(db, e->ind);
 		if (!(k = CS__KEY(f, kb, cs_keys_ind(kb, sizeof(kb), conf->key_prefix, ind->value), "hash", &added)))
 			return -1;
-		/* when it was hit, per TLP of the hits: first and last window */
-		if (cs_keys_ind_seen_field(fb, sizeof(fb), CS_KEYS_IND_FIRST, (cs_tlp_t)e->tlp) < 0 ||
-		    cs__rec(f, CS_INGEST_FLUSH_HMIN, k, fb, cs__i64(w, e->window)) ||
-		    cs_keys_ind_seen_field(fb, sizeof(fb), CS_KEYS_IND_LAST, (cs_tlp_t)e->tlp) < 0 ||
-		    cs__rec(f, CS_INGEST_FLUSH_HMAX, k, fb, w))
+		/* when it was hit, per TLP of the hits: first and last window (live hits only) */
+		if (seen && (cs_keys_ind_seen_field(fb, sizeof(fb), CS_KEYS_IND_FIRST, (cs_tlp_t)e->tlp) < 0 ||
+			     cs__rec(f, CS_INGEST_FLUSH_HMIN, k, fb, cs__i64(w, e->window)) ||
+			     cs_keys_ind_seen_field(fb, sizeof(fb), CS_KEYS_IND_LAST, (cs_tlp_t)e->tlp) < 0 ||
+			     cs__rec(f, CS_INGEST_FLUSH_HMAX, k, fb, w)))
 			return -1;
 		if (!added)
 			continue; /* the same indicator in another window or under another TLP */
@@ -352,6 +352,35 @@ static int cs__encode_indicators(cs_ingest_flush_t *f, const cs_ingest_conf_t *c
 		    cs__rec(f, CS_INGEST_FLUSH_HSET, k, CS_KEYS_IND_TAGS, ind->tags) ||
 		    cs__rec(f, CS_INGEST_FLUSH_HSET, k, CS_KEYS_IND_CONFIDENCE, n) ||
 		    cs__rec(f, CS_INGEST_FLUSH_HSET, k, CS_KEYS_IND_ID, ind->origin))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * A retro-hunt's batch: its hits per (window, indicator, TLP) into P:retro
+ * (indexed in P:retro:wins), the events it read again and the hits in P:stats
+ * under retro_* names; nothing of the live counts.
+ */
+static int cs__encode_retro(cs_ingest_flush_t *f, const cs_ingest_conf_t *conf, const cs_ingest_agg_t *agg,
+			    const cs_corr_db_t *db) {
+	const char *pre = conf->key_prefix;
+	char kb[CS_KEYS_MAX], fb[CS_KEYS_MAX], n[24];
+	size_t stats, wins, k;
+	int added;
+	if (!(stats = CS__KEY(f, kb, cs_keys_stats(kb, sizeof(kb), pre), "hash", NULL)) ||
+	    !(wins = CS__KEY(f, kb, cs_keys_retro_wins(kb, sizeof(kb), pre, conf->window_s), "zset", NULL)) ||
+	    cs__rec(f, CS_INGEST_FLUSH_HINCRBY, stats, CS_KEYS_STAT_RETRO_EVENTS, cs__i64(n, agg->events)) ||
+	    (agg->hits && cs__rec(f, CS_INGEST_FLUSH_HINCRBY, stats, CS_KEYS_STAT_RETRO_HITS, cs__i64(n, agg->hits))))
+		return -1;
+	for (size_t i = 0; i < agg->size; i++) {
+		const cs_ingest_agg_ent_t *e = &agg->ents[i];
+		if (!e->used)
+			continue;
+		if (!(k = CS__KEY(f, kb, cs_keys_retro(kb, sizeof(kb), pre, conf->window_s, e->window), "hash+", &added)) ||
+		    (added && cs__window_indexed(f, wins, e->window)) ||
+		    cs_keys_wtlp_field(fb, sizeof(fb), (cs_tlp_t)e->tlp, cs_corr_db_indicator(db, e->ind)->value) < 0 ||
+		    cs__rec(f, CS_INGEST_FLUSH_HINCRBY, k, fb, cs__i64(n, e->count)))
 			return -1;
 	}
 	return 0;
@@ -380,7 +409,8 @@ static int cs__encode_escalations(cs_ingest_flush_t *f, const cs_ingest_conf_t *
 			}
 			if (cs__rec(f, CS_INGEST_FLUSH_ESCCONF, 0, cs__i64(p, conf->esc_period_s),
 				    cs__i64(q, conf->esc_quiet_s), cs__i64(k, conf->esc_participants),
-				    cs__i64(ms, conf->esc_member_states), cs__i64(ml, conf->esc_stream_maxlen), streams))
+				    cs__i64(ms, conf->esc_member_states), cs__i64(ml, conf->esc_stream_maxlen), streams,
+				    conf->retro ? "retro" : "live"))
 				return -1;
 			any = 1;
 		}
@@ -453,7 +483,8 @@ cs_ingest_flush_t *cs_ingest_flush_encode(const cs_ingest_conf_t *conf, const cs
 		goto err;
 	/* KEYS[1]: the offsets hash */
 	if (!CS__KEY(f, kb, cs_keys_off(kb, sizeof(kb), conf->key_prefix, conf->group_id), "hash", NULL) ||
-	    cs__encode_counts(f, conf, agg, db) || cs__encode_indicators(f, conf, agg, db) ||
+	    (conf->retro ? cs__encode_retro(f, conf, agg, db) : cs__encode_counts(f, conf, agg, db)) ||
+	    cs__encode_indicators(f, conf, agg, db, !conf->retro) ||
 	    cs__encode_escalations(f, conf, agg) ||
 	    cs__encode_alerts(f, conf, agg) || cs__encode_offsets(f, parts, cnt) || cs__assemble(f, conf))
 		goto err;

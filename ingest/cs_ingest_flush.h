@@ -27,7 +27,7 @@
 	XX(HMAX, 3)                  \
 	XX(HSET, 3)                  \
 	XX(XADD, 6)                  \
-	XX(ESCCONF, 6)               \
+	XX(ESCCONF, 7)               \
 	XX(ESC, 6)                   \
 	XX(OFFSETS, 3)
 

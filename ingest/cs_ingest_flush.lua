@@ -35,7 +35,8 @@
 --   HSET     n, n x (key index, field, value)
 --   XADD     n, n x (key index, approximate maxlen, field, value, field, value)
 --   ESCCONF  0 or 1 x (period s, quiet s, participants, member states, stream maxlen,
---            "i0,i1,i2,i3,i4": the key indexes of the escalation streams, CLEAR to RED)
+--            "i0,i1,i2,i3,i4": the key indexes of the escalation streams, CLEAR to RED,
+--            "live" or "retro": where the hits come from)
 --   ESC      n, n x (key index of P:esc:<value>, key index of P:ind:<value>, value, window,
 --            "<org>|<tlp 0-4>|<member state>|<sector>", hits): the escalation rule's input
 --   OFFSETS  n, n x (field, recorded offset expected or "-" for none, next offset)
@@ -88,7 +89,7 @@ local mn_at, mn_n = section(3)
 local mx_at, mx_n = section(3)
 local hs_at, hs_n = section(3)
 local xa_at, xa_n = section(6)
-local ec_at, ec_n = section(6)
+local ec_at, ec_n = section(7)
 local es_at, es_n = section(6)
 local of_at, of_n = section(3)
 if i - 1 ~= #ARGV then
@@ -197,7 +198,8 @@ if es_n > 0 then
     return redis.error_reply('REFUSED flush escalation records without their parameters')
   end
   esc = {period = tonumber(ARGV[ec_at]), quiet = tonumber(ARGV[ec_at + 1]), kmin = tonumber(ARGV[ec_at + 2]),
-         msmin = tonumber(ARGV[ec_at + 3]), maxlen = ARGV[ec_at + 4], streams = {}, states = {}, order = {}}
+         msmin = tonumber(ARGV[ec_at + 3]), maxlen = ARGV[ec_at + 4], streams = {}, states = {}, order = {},
+         source = ARGV[ec_at + 6] == 'retro' and 'retro' or 'live'}
   for idx in string.gmatch(ARGV[ec_at + 5], '%d+') do esc.streams[#esc.streams + 1] = tonumber(idx) end
   if #esc.streams ~= 5 then
     return redis.error_reply('REFUSED flush escalation streams ' .. ARGV[ec_at + 5])
@@ -375,7 +377,7 @@ local function escalate(k, st)
           names = ',"names":[' .. table.concat(ps, ',') .. ']'
         end
         local conf = meta[5] and meta[5] ~= '' and meta[5] or 'null'
-        local json = '{"id":"' .. id .. '","seq":' .. seq .. ',"tlp":"' .. TLPS[L + 1] .. '","reason":"' .. why ..
+        local json = '{"id":"' .. id .. '","seq":' .. seq .. ',"tlp":"' .. TLPS[L + 1] .. '","source":"' .. esc.source .. '","reason":"' .. why ..
           '","rules":' .. jlist(reasons) .. ',"previous":' .. (prev and cjson.encode(prev.id) or 'null') ..
           ',"indicator":{"value":' .. cjson.encode(st.value) .. ',"type":' .. cjson.encode(meta[1] or '') ..
           ',"tlp":' .. cjson.encode(meta[2] or '') .. ',"source":' .. cjson.encode(meta[3] or '') ..

@@ -61,6 +61,9 @@ struct cs_ingest_conf_s {
 	int64_t alerts_max_delay_ms; /* flush a batch whose oldest stream alert waited this long (0: no) */
 	char *warninglists_dir;
 	int64_t dlq_timeout_ms;
+	/* a retro-hunt (cshield-ingest --retro): set by the command line, not properties */
+	int retro;
+	int64_t retro_since_ms, retro_until_ms; /* until 0: each partition's end when the hunt starts */
 	int esc_enable;
 	int64_t esc_period_s, esc_quiet_s, esc_participants, esc_member_states, esc_stream_maxlen;
 	char *esc_topic;
@@ -166,6 +169,7 @@ typedef struct cs_ingest_part_s {
 	int ready;     /* start offset known and fetch positioned there: messages count */
 	int held;      /* its recorded offset lies beyond its log (offsets.out.of.range=hold): paused, not counted */
 	int reset;     /* ... (offsets.out.of.range=reset): counted from where the client restarted, below start */
+	int64_t stop_at; /* a retro-hunt's range end: messages from there are not read (0: none) */
 } cs_ingest_part_t;
 
 typedef struct cs_ingest_redis_s {
@@ -334,11 +338,30 @@ cs_ingest_relay_t *cs_ingest_relay_start(const cs_ingest_conf_t *conf, atomic_in
 long long cs_ingest_relay_count(const cs_ingest_relay_t *r);
 /** Waits for the thread (after *stop was set) and frees r. */
 void cs_ingest_relay_stop(cs_ingest_relay_t *r);
+/* ---- the retro-hunt (cs_ingest_retro.c) ---- */
+/** Fixes each partition's range of a retro-hunt (start-up). */
+cs_err_t cs__ingest_retro_ranges(cs_ingest_t *ing, char *errstr, size_t errstr_size);
+void cs__ingest_retro_free(cs_ingest_t *ing);
+/** Where a partition starts when Redis has no offset for it (-1: not in the hunt). */
+int64_t cs__ingest_retro_from(const cs_ingest_t *ing, const char *topic, int32_t partition);
+/** Where a partition's range ends (0: not in the hunt, or a live run). */
+int64_t cs__ingest_retro_end(const cs_ingest_t *ing, const char *topic, int32_t partition);
+/** 1 when every partition's recorded offset reached its range's end (worker thread). */
+int cs__ingest_retro_done(cs_ingest_worker_t *w);
 /** A new Kafka configuration with the kafka.* connection settings only (bootstrap, security). */
 rd_kafka_conf_t *cs__ingest_kafka_conn(const cs_ingest_conf_t *conf);
 
+/* a retro-hunt's range of one partition: [from, end) */
+typedef struct cs_ingest_retro_s {
+	char *topic;
+	int32_t partition;
+	int64_t from, end;
+} cs_ingest_retro_t;
+
 struct cs_ingest_s {
 	cs_ingest_conf_t *conf;
+	cs_ingest_retro_t *retro;  /* a retro-hunt's ranges (cs_ingest_retro.c); NULL in a live run */
+	size_t retro_cnt;
 	cs_ingest_relay_t *relay;  /* escalations.topic; NULL when not set */
 	cs_corr_live_t *live;      /* the current indicator set, replaced by the loader thread */
 	cs_corr_db_t *base;        /* the set loaded from the files (a reference), under the change layer */

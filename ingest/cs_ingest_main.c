@@ -29,6 +29,24 @@ static void cs__on_signal(int sig) {
 		cs_ingest_stop(cs__ing);
 }
 
+/* A time in ms: epoch seconds, ISO 8601, or <n>h / <n>d before now. 0 or -1. */
+static int cs__parse_time(const char *s, int64_t *out) {
+	size_t n = strlen(s);
+	char *end;
+	long long v;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (!errno && end != s && v >= 0 && (!strcmp(end, "h") || !strcmp(end, "d"))) {
+		*out = cs_wall_ms() - v * (*end == 'h' ? 3600000LL : 86400000LL);
+		return *out >= 0 ? 0 : -1;
+	}
+	if (!errno && end != s && !*end && v >= 0) {
+		*out = v * 1000;
+		return 0;
+	}
+	return cs_time_parse_iso8601(s, n, out) || *out < 0 ? -1 : 0;
+}
+
 static void cs__usage(FILE *fp) {
 	fprintf(fp,
 		"Usage: cshield-ingest -c FILE [-X key=value]...\n"
@@ -42,6 +60,11 @@ static void cs__usage(FILE *fp) {
 		"                       several are read in order\n"
 		"  -X, --set key=value  set one property; every -X is applied after every file\n"
 		"      --dump-config-md print every property as Markdown and exit\n"
+		"      --retro FILE     a retro-hunt: look for the indicators of FILE (any indicator\n"
+		"                       format) in the events the topics still hold, then exit\n"
+		"      --since TIME     the hunt's start: ISO 8601, epoch seconds, or <n>h / <n>d ago\n"
+		"                       (Kafka message times; required with --retro)\n"
+		"      --until TIME     the hunt's end (default: each partition's end at start)\n"
 		"  -h, --help           this text\n"
 		"  -V, --version        print the version and exit\n"
 		"\n"
@@ -54,7 +77,11 @@ int main(int argc, char **argv) {
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, 'X'},
 		{"dump-config-md", no_argument, NULL, 'D'}, {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0}};
+		{"version", no_argument, NULL, 'V'},       {"retro", required_argument, NULL, 'R'},
+		{"since", required_argument, NULL, 'S'},   {"until", required_argument, NULL, 'U'},
+		{NULL, 0, NULL, 0}};
+	const char *retro = NULL;
+	int64_t since = -1, until = 0;
 	cs_ingest_conf_t *conf;
 	char errstr[1024];
 	const char **files = NULL, **sets = NULL;
@@ -75,6 +102,17 @@ int main(int argc, char **argv) {
 			break;
 		case 'X':
 			sets[nsets++] = optarg;
+			break;
+		case 'R':
+			retro = optarg;
+			break;
+		case 'S':
+		case 'U':
+			if (cs__parse_time(optarg, c == 'S' ? &since : &until)) {
+				fprintf(stderr, "cshield-ingest: --%s \"%s\": not ISO 8601, epoch seconds or <n>h / <n>d\n",
+					c == 'S' ? "since" : "until", optarg);
+				status = 2;
+			}
 			break;
 		case 'D':
 			cs_ingest_conf_doc_md(stdout);
@@ -120,6 +158,12 @@ int main(int argc, char **argv) {
 	free(files);
 	free(sets);
 	files = sets = NULL;
+	if ((retro != NULL) != (since >= 0) || (until && !retro)) {
+		snprintf(errstr, sizeof(errstr), "--retro and --since go together (--until with them)");
+		goto conf_err;
+	}
+	if (retro && cs_ingest_conf_retro(conf, retro, since, until, errstr, sizeof(errstr)))
+		goto conf_err;
 	if (cs_ingest_conf_check(conf, errstr, sizeof(errstr)))
 		goto conf_err;
 

@@ -84,6 +84,11 @@ static void cs__fallback_offsets(cs_ingest_worker_t *w, rd_kafka_topic_partition
 	for (int i = 0; i < l->cnt; i++)
 		if (kerr || l->elems[i].err || l->elems[i].offset < 0)
 			l->elems[i].offset = logical;
+	if (w->ing->retro) /* a retro-hunt starts at its period, whatever was committed */
+		for (int i = 0; i < l->cnt; i++) {
+			int64_t from = cs__ingest_retro_from(w->ing, l->elems[i].topic, l->elems[i].partition);
+			l->elems[i].offset = from >= 0 ? from : RD_KAFKA_OFFSET_END;
+		}
 }
 
 /*
@@ -141,13 +146,17 @@ cs_err_t cs__ingest_settle(cs_ingest_worker_t *w, int in_callback) {
 		}
 		if (via_assign)
 			rd_kafka_topic_partition_list_add(add, p->topic, p->partition)->offset =
-				p->start >= 0 ? p->start : RD_KAFKA_OFFSET_INVALID;
+				p->start >= 0 ? p->start
+				: w->ing->retro ? (p->stop_at > 0 ? cs__ingest_retro_from(w->ing, p->topic, p->partition)
+								  : RD_KAFKA_OFFSET_END)
+						: RD_KAFKA_OFFSET_INVALID;
 		else
 			rd_kafka_topic_partition_list_add(p->start >= 0 ? seek : seek_nostart, p->topic,
 							  p->partition)->offset = p->start;
 		CS_LOG_I(CS__MOD, "worker %d %s %s [%d] at %s %lld", w->id, p->assigned ? "repositions" : "assigned",
 			 p->topic, (int)p->partition,
-			 p->start >= 0 ? "Redis offset" : "committed/reset, Redis has none", (long long)p->start);
+			 p->start >= 0 ? "Redis offset" : w->ing->retro ? "the hunt's start, Redis has none"
+			 : "committed/reset, Redis has none", (long long)p->start);
 		p->ready = 1;
 		p->assigned = 1;
 	}
@@ -264,6 +273,11 @@ static void cs__on_assign(cs_ingest_worker_t *w, rd_kafka_topic_partition_list_t
 		}
 		p->partition = list->elems[i].partition;
 		p->start = p->next = -1;
+		if (w->ing->retro) {
+			p->stop_at = cs__ingest_retro_end(w->ing, p->topic, p->partition);
+			if (!p->stop_at)
+				p->stop_at = -1; /* created after the hunt began: nothing of it is read */
+		}
 		w->part_cnt++;
 	}
 	/* Without Redis we cannot know where to resume: those partitions wait (not

@@ -53,7 +53,7 @@ int cs_test_0016(void) {
 	cs_ingest_agg_t agg = {0};
 	cs_corr_db_t *db;
 	cs_ingest_flush_t *f;
-	cs_ingest_part_t parts[3] = {{"soc-events", 0, 100, 250, 1, 1, 0, 0}, {"soc-events", 1, -1, 40, 1, 1, 0, 0}, {"soc-events", 2, 7, 7, 1, 1, 0, 0}};
+	cs_ingest_part_t parts[3] = {{"soc-events", 0, 100, 250, 1, 1, 0, 0, 0}, {"soc-events", 1, -1, 40, 1, 1, 0, 0, 0}, {"soc-events", 2, 7, 7, 1, 1, 0, 0, 0}};
 	cs__recs_t recs = {0};
 	const char **argv;
 	const size_t *argvlen;
@@ -337,7 +337,7 @@ int cs_test_0016(void) {
 			"XADD p:alerts:amber 500 id t/0/1/0/domain:evil.example alert {\"a\":1}",
 			"XADD p:alerts:red 500 id t/0/2/0/domain:evil.example alert {\"a\":2}",
 			"ESCCONF 86400 43200 3 2 100000 p:escalations:clear,p:escalations:green,p:escalations:amber,"
-			"p:escalations:amber+strict,p:escalations:red",
+			"p:escalations:amber+strict,p:escalations:red live",
 			"ESC p:esc:evil.example p:ind:evil.example evil.example 1795922040 lu-circl|2|LU|government 2",
 			"OFFSETS soc-events/0 100 250",
 			"OFFSETS soc-events/1 - 40",
