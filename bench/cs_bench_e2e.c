@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <libgen.h>
 #include <sys/wait.h>
+#include <sys/resource.h>
 #include <librdkafka/rdkafka.h>
 #include <hiredis/hiredis.h>
 
@@ -531,6 +532,173 @@ int cs_bench_e2e(long events, size_t nind, int workers, int json) {
 		       "produce-to-alert latency p50 / p99", p50, p99, lat_n);
 		printf("%-40s %5.0f / %.0f ms (the same, %d measured, while %ld events arrive at %.0f events/s: half the throughput)\n",
 		       "  under load p50 / p99", lp50, lp99, lat_load_n, load.sent, load.rate);
+	}
+	redisFree(rc);
+	return 0;
+}
+
+/*
+ * `cshield-bench retro`: a retro-hunt over retained events. The same corpus
+ * as e2e in a fresh topic, kcat's raw consume of it (the baseline), then
+ * `cshield-ingest --retro` with 100 of the live indicators as the new ones,
+ * from the start of the topic to its end: events/s of wall time (first flush
+ * to exit) and per CPU second of the process (user + system: "per core"),
+ * against the target of 1M events/s per core.
+ */
+int cs_bench_retro(long events, size_t nind, int json) {
+	const char *brokers = getenv("CS_KAFKA_BOOTSTRAP"), *raddr = getenv("CS_REDIS_ADDR");
+	char topic[128], prefix[64], ind[64], newind[64], conf[128], logf[128], ingest[4200], host[128], key[256];
+	cs_bench_gen_opts_t o = {7, 0.001, 0, 900, nind};
+	cs_bench_gen_t *g;
+	redisContext *rc;
+	double kcat_s, wall_s, cpu_s;
+	int64_t t0, t_first = 0, since_s;
+	long long first_events = 0, read_again = 0, retro_hits = 0;
+	struct rusage ru;
+	char cmd[1024];
+	pid_t pid;
+	int st, fd;
+	FILE *fp, *in;
+
+	if (!brokers || !raddr || !strchr(raddr, ':')) {
+		fprintf(stderr, "cshield-bench: retro needs CS_KAFKA_BOOTSTRAP and CS_REDIS_ADDR\n");
+		return 2;
+	}
+	snprintf(host, sizeof(host), "%.*s", (int)(strrchr(raddr, ':') - raddr), raddr);
+	if (!(rc = redisConnect(host, atoi(strrchr(raddr, ':') + 1))) || rc->err) {
+		fprintf(stderr, "cshield-bench: redis %s unreachable\n", raddr);
+		return 1;
+	}
+	snprintf(topic, sizeof(topic), "cs-bench-retro-%d-%lld", (int)getpid(), (long long)cs_wall_ms());
+	snprintf(prefix, sizeof(prefix), "benchretro%d", (int)getpid());
+	if (cs__create_topic(brokers, topic, 4)) {
+		fprintf(stderr, "cshield-bench: cannot create topic %s\n", topic);
+		return 1;
+	}
+	since_s = cs_wall_ms() / 1000 - 60;
+	o.ts_start_s = cs_wall_ms() / 1000 - 900;
+	if (!(g = cs_bench_gen_new(&o)))
+		return 1;
+	strcpy(ind, "/tmp/cshield-bench-ind-XXXXXX");
+	if ((fd = mkstemp(ind)) < 0 || !(fp = fdopen(fd, "w")))
+		return 1;
+	cs_bench_gen_write_indicators(g, fp);
+	fclose(fp);
+	/* the new indicators: 100 of the set (the first lines but the header) */
+	strcpy(newind, "/tmp/cshield-bench-new-XXXXXX");
+	if ((fd = mkstemp(newind)) < 0 || !(fp = fdopen(fd, "w")) || !(in = fopen(ind, "r")))
+		return 1;
+	for (int n = 0; n < 101 && fgets(cmd, sizeof(cmd), in); n++)
+		if (n)
+			fputs(cmd, fp);
+	fclose(in);
+	fclose(fp);
+	fprintf(stderr, "cshield-bench: retro: producing %ld events to %s (4 partitions, lz4 then zstd)\n", events, topic);
+	if (cs__produce_half(brokers, topic, g, events / 2, "lz4") < 0 ||
+	    cs__produce_half(brokers, topic, g, events - events / 2, "zstd") < 0) {
+		fprintf(stderr, "cshield-bench: produce failed\n");
+		return 1;
+	}
+	cs_bench_gen_destroy(g);
+	snprintf(cmd, sizeof(cmd), "kcat -C -b %s -t %s -o beginning -e -q -X enable.partition.eof=true > /dev/null 2>&1",
+		 brokers, topic);
+	t0 = cs_clock_ms();
+	if (system(cmd) != 0)
+		fprintf(stderr, "cshield-bench: kcat failed (is it installed?)\n");
+	kcat_s = (double)(cs_clock_ms() - t0) / 1000.0;
+
+	snprintf(conf, sizeof(conf), "/tmp/cshield-bench-retro-%d.conf", (int)getpid());
+	snprintf(logf, sizeof(logf), "/tmp/cshield-bench-retro-%d.log", (int)getpid());
+	if (!(fp = fopen(conf, "w")))
+		return 1;
+	fprintf(fp, "topics=%s\ngroup.id=%s-g\nindicators.file=%s\naggregate.key.prefix=%s\nkafka.bootstrap.servers=%s\n"
+		    "redis.host=%s\nredis.port=%s\nlog.level=info\n",
+		topic, topic, ind, prefix, brokers, host, strrchr(raddr, ':') + 1);
+	fclose(fp);
+	cs__ingest_path(ingest, sizeof(ingest));
+	cs_keys_stats(key, sizeof(key), prefix);
+	{
+		char since[32];
+		char *argv[] = {ingest, "-c", conf, "--retro", newind, "--since", since, NULL};
+		posix_spawn_file_actions_t fa;
+		snprintf(since, sizeof(since), "%lld", (long long)since_s);
+		posix_spawn_file_actions_init(&fa);
+		posix_spawn_file_actions_addopen(&fa, 2, logf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		t0 = cs_clock_ms();
+		if (posix_spawn(&pid, ingest, &fa, NULL, argv, environ)) {
+			fprintf(stderr, "cshield-bench: cannot run %s\n", ingest);
+			return 1;
+		}
+		posix_spawn_file_actions_destroy(&fa);
+	}
+	for (;;) {
+		redisReply *r;
+		if (wait4(pid, &st, WNOHANG, &ru) == pid)
+			break;
+		r = redisCommand(rc, "HGET %s %s", key, CS_KEYS_STAT_RETRO_EVENTS);
+		if (r && r->type == REDIS_REPLY_STRING && !t_first) {
+			t_first = cs_clock_ms(); /* the first flush: indicators loaded, group joined */
+			first_events = strtoll(r->str, NULL, 10);
+		}
+		if (r)
+			freeReplyObject(r);
+		if (cs_clock_ms() - t0 > 600000) {
+			kill(pid, SIGKILL);
+			fprintf(stderr, "cshield-bench: the retro-hunt stalled (log: %s)\n", logf);
+			return 1;
+		}
+		usleep(2000);
+	}
+	wall_s = (double)(cs_clock_ms() - (t_first ? t_first : t0)) / 1000.0;
+	cpu_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	{
+		redisReply *r = redisCommand(rc, "HMGET %s %s %s", key, CS_KEYS_STAT_RETRO_EVENTS, CS_KEYS_STAT_RETRO_HITS);
+		if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+			read_again = r->element[0]->str ? strtoll(r->element[0]->str, NULL, 10) : 0;
+			retro_hits = r->element[1]->str ? strtoll(r->element[1]->str, NULL, 10) : 0;
+		}
+		if (r)
+			freeReplyObject(r);
+	}
+	unlink(ind);
+	unlink(newind);
+	unlink(conf);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) || read_again != events) {
+		fprintf(stderr, "cshield-bench: the retro-hunt read %lld of %ld events, exit %d (log: %s)\n", read_again, events,
+			WIFEXITED(st) ? WEXITSTATUS(st) : -1, logf);
+		return 1;
+	}
+	{
+		double measured = (double)(read_again - first_events), per_s = measured / (wall_s > 0 ? wall_s : 0.001),
+		       per_core = (double)read_again / (cpu_s > 0 ? cpu_s : 0.001), kcat = (double)events / kcat_s;
+		if (json) {
+			cs_jw_t jw;
+			cs_jw_init(&jw, stdout);
+			cs_jw_obj_begin(&jw);
+			cs_jw_kstr(&jw, "mode", "retro");
+			cs_jw_kint(&jw, "events", events);
+			cs_jw_kint(&jw, "new_indicators", 100);
+			cs_jw_kint(&jw, "retro_hits", retro_hits);
+			cs_jw_kfixed(&jw, "events_per_s", per_s, 0);
+			cs_jw_kfixed(&jw, "events_per_cpu_s", per_core, 0);
+			cs_jw_kfixed(&jw, "cpu_s", cpu_s, 3);
+			cs_jw_kfixed(&jw, "kcat_events_per_s", kcat, 0);
+			cs_jw_kfixed(&jw, "vs_kcat", per_s / kcat, 3);
+			cs_jw_kfixed(&jw, "vs_target_1m_per_core", per_core / 1e6, 3);
+			cs_jw_obj_end(&jw);
+			putchar('\n');
+		} else {
+			printf("retro: %ld retained EVE events, 4 partitions, lz4 + zstd; 100 new indicators of %zu; real Kafka and Redis\n",
+			       events, nind);
+			printf("%-40s %12.0f events/s (%.0f events, first flush to the end)\n", "cshield-ingest --retro", per_s,
+			       measured);
+			printf("%-40s %12.0f events/s (%.2f CPU s for all %ld: user + system)\n", "  per core", per_core, cpu_s,
+			       events);
+			printf("%-40s %12.0f events/s (%.2f s)\n", "kcat raw consume to /dev/null", kcat, kcat_s);
+			printf("%-40s %12.3fx\n", "vs_kcat", per_s / kcat);
+			printf("%-40s %12.3fx (target: 1M events/s per core)\n", "per core vs target", per_core / 1e6);
+			printf("%-40s %12lld\n", "retro hits found", retro_hits);
+		}
 	}
 	redisFree(rc);
 	return 0;

@@ -36,6 +36,8 @@ static void cs__usage(FILE *fp) {
 		"  indicators            load + compile time and RSS by indicator set size\n"
 		"  e2e                   produce, then cshield-ingest to lag 0 on the real Kafka and\n"
 		"                        Redis ($CS_KAFKA_BOOTSTRAP, $CS_REDIS_ADDR), against kcat\n"
+		"  retro                 a retro-hunt (cshield-ingest --retro) over retained events on the\n"
+		"                        real Kafka and Redis: events/s and per CPU second, against kcat\n"
 		"  report                a 30-day situation report over 100,000 indicators hit and 500\n"
 		"                        participants on the real Redis ($CS_REDIS_ADDR): day roll-ups\n"
 		"                        against hour roll-ups, Redis memory per day per tier\n"
@@ -288,6 +290,8 @@ int main(int argc, char **argv) {
 				     have_hit ? o.hit_rate : 0.001, json, plot);
 	} else if (!strcmp(cmd, "report")) {
 		rc = cs_bench_report(have_ind ? o.indicators : 100000, 500, 30, json);
+	} else if (!strcmp(cmd, "retro")) {
+		rc = cs_bench_retro(have_events ? events : 1000000, have_ind ? o.indicators : 10000, json);
 	} else if (!strcmp(cmd, "e2e")) {
 		rc = cs_bench_e2e(have_events ? events : 1000000, have_ind ? o.indicators : 10000, threads, json);
 	} else if (!strcmp(cmd, "indicators")) {

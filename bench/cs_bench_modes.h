@@ -15,6 +15,7 @@ int cs_bench_engine(long events, size_t nind, int max_threads, double min_s, dou
 int cs_bench_indicators(const size_t *sizes, int nsizes, int json, const char *plot);
 int cs_bench_e2e(long events, size_t nind, int workers, int json);
 int cs_bench_report(size_t nind, int participants, int days, int json);
+int cs_bench_retro(long events, size_t nind, int json);
 
 /** The naive baselines' lookup: a dotted path nested, or as one flat key (Zeek). */
 json_t *cs_bench_jget(json_t *o, const char *path);
