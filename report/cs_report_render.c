@@ -491,26 +491,28 @@ static const char *cs__tlp_color(int tlp) {
 	return c[tlp < 0 ? 0 : tlp];
 }
 
-static void cs__svg_timeline(FILE *fp, const cs_report_ed_t *ed) {
+/* A bar chart of v[0..nb) per bucket: id, what a bar counts ("hits"), its colour and height. */
+static void cs__svg_series(FILE *fp, const cs_report_ed_t *ed, const int64_t *v, const char *id, const char *unit,
+			 const char *color, int H) {
 	const cs_report_sit_t *s = ed->s;
-	const int W = 900, H = 220, L = 60, B = 30;
+	const int W = 900, L = 60, B = 30;
 	int64_t max = 1;
 	double bw;
 	char a[32];
 	for (int64_t i = 0; i < s->nb; i++)
-		if (ed->tl_hits[i] > max)
-			max = ed->tl_hits[i];
+		if (v[i] > max)
+			max = v[i];
 	bw = (double)(W - L - 10) / (double)s->nb;
-	fprintf(fp, "<svg class=\"chart\" id=\"timeline\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" "
-		    "aria-label=\"hits per %s\">\n", W, H, W, H, s->tier == 86400 ? "day" : "hour");
+	fprintf(fp, "<svg class=\"chart\" id=\"%s\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" "
+		    "aria-label=\"%s per %s\">\n", id, W, H, W, H, unit, s->tier == 86400 ? "day" : "hour");
 	fprintf(fp, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#555\"/>\n", L, H - B, W - 10, H - B);
 	fprintf(fp, "<text x=\"%d\" y=\"14\" font-size=\"11\" text-anchor=\"end\">%lld</text>\n", L - 4, (long long)max);
 	fprintf(fp, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"end\">0</text>\n", L - 4, H - B);
 	for (int64_t i = 0; i < s->nb; i++) {
-		double h = (double)(H - B - 10) * (double)ed->tl_hits[i] / (double)max;
-		fprintf(fp, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#2b6cb0\"><title>%s: %lld hits</title></rect>\n",
-			L + i * bw, (double)(H - B) - h, bw > 2 ? bw - 1 : bw, h, cs__iso(s->from + i * s->tier, a, sizeof(a)),
-			(long long)ed->tl_hits[i]);
+		double h = (double)(H - B - 10) * (double)v[i] / (double)max;
+		fprintf(fp, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>%s: %lld %s</title></rect>\n",
+			L + i * bw, (double)(H - B) - h, bw > 2 ? bw - 1 : bw, h, color,
+			cs__iso(s->from + i * s->tier, a, sizeof(a)), (long long)v[i], unit);
 	}
 	for (int64_t i = 0; i < s->nb; i += (s->nb + 5) / 6) {
 		cs__iso(s->from + i * s->tier, a, sizeof(a));
@@ -518,6 +520,10 @@ static void cs__svg_timeline(FILE *fp, const cs_report_ed_t *ed) {
 		fprintf(fp, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\">%s</text>\n", L + i * bw, H - 10, a);
 	}
 	fputs("</svg>\n", fp);
+}
+
+static void cs__svg_timeline(FILE *fp, const cs_report_ed_t *ed) {
+	cs__svg_series(fp, ed, ed->tl_hits, "timeline", "hits", "#2b6cb0", 220);
 }
 
 static void cs__svg_spark(FILE *fp, const int64_t *v, int64_t n) {
@@ -611,12 +617,11 @@ void cs_report_ed_html(const cs_report_ed_t *ed, FILE *fp) {
 	fprintf(fp, "<div class=\"card\" id=\"h-escalations\"><b>%zu</b>Escalations<br><span class=\"muted\">%s</span></div>\n</div>\n",
 		ed->esc_cnt, cs__tlp_upper(ed->esc_tlp));
 	if (ed->esc_cnt) {
-		fputs("<h2>Escalations</h2>\n<p class=\"muted\">One campaign hitting several member states or organizations; "
-		      "per bucket:", fp);
-		for (int64_t i = 0; i < s->nb; i++)
-			if (ed->tl_esc[i])
-				fprintf(fp, " %s&nbsp;%lld", cs__iso(s->from + i * s->tier, a, sizeof(a)), (long long)ed->tl_esc[i]);
-		fputs("</p>\n<table id=\"escalations\"><tr><th>last seen</th><th>indicator</th><th>rules</th><th>raised for</th>"
+		fprintf(fp, "<h2>Escalations</h2>\n<p class=\"muted\">One campaign hitting several member states or "
+			    "organizations, raised per %s (UTC), %s</p>\n", s->tier == 86400 ? "day" : "hour",
+			cs__tlp_upper(ed->esc_tlp));
+		cs__svg_series(fp, ed, ed->tl_esc, "escalation-timeline", "escalations", "#c05621", 120);
+		fputs("<table id=\"escalations\"><tr><th>last seen</th><th>indicator</th><th>rules</th><th>raised for</th>"
 		      "<th>member states</th><th>participants</th><th>sectors</th><th>hits</th><th>TLP</th></tr>\n", fp);
 		for (size_t i = 0; i < ed->esc_cnt; i++) {
 			const cs__esc_t *e = ed->esc[i];

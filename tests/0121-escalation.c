@@ -491,6 +491,21 @@ int cs_test_0121(void) {
 		CS_TEST_EQ_INT(edition_escalations(&run, T, T + 7200 + 3599, "--tlp red --org hub", &e, &wh), 0);
 		CS_TEST_EQ_INT((long long)e.n, 5);
 		strs_free(&e);
+		/* the HTML edition: the escalations' chart and table, a RED one only where RED is read */
+		CS_TEST_EQ_INT(report(&run, from, to, "--format html --tlp amber", out, sizeof(out)), 0);
+		{
+			char *t = strstr(out, "<table id=\"escalations\">"), *e = t ? strstr(t, "</table>") : NULL;
+			long rows = 0;
+			CS_TEST_ASSERT(strstr(out, "id=\"escalation-timeline\"") && t && e && strstr(out, "<b>47</b>Escalations"),
+				       "HTML edition");
+			*e = '\0';
+			for (char *r = strstr(t, "<tr><td>"); r; r = strstr(r + 1, "<tr><td>"))
+				rows++;
+			CS_TEST_EQ_INT(rows, 47);
+			CS_TEST_ASSERT(strstr(t, "d[.]esc-test[.]eu") && !strstr(t, "h[.]esc-test[.]eu"), "HTML escalations");
+		}
+		CS_TEST_EQ_INT(report(&run, from, to, "--format html --tlp red --org hub", out, sizeof(out)), 0);
+		CS_TEST_ASSERT(strstr(out, "<b>48</b>Escalations") && strstr(out, "h[.]esc-test[.]eu"), "the hub's HTML");
 		/* the draft early warnings */
 		CS_TEST_EQ_INT(report(&run, from, to, "--early-warning --tlp amber", out, sizeof(out)), 0);
 		CS_TEST_ASSERT(strstr(out, "# DRAFT early warning: potential large-scale incident (TLP:AMBER)") &&
