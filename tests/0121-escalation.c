@@ -494,11 +494,11 @@ int cs_test_0121(void) {
 		/* the HTML edition: the escalations' chart and table, a RED one only where RED is read */
 		CS_TEST_EQ_INT(report(&run, from, to, "--format html --tlp amber", out, sizeof(out)), 0);
 		{
-			char *t = strstr(out, "<table id=\"escalations\">"), *e = t ? strstr(t, "</table>") : NULL;
+			char *t = strstr(out, "<table id=\"escalations\">"), *te = t ? strstr(t, "</table>") : NULL;
 			long rows = 0;
-			CS_TEST_ASSERT(strstr(out, "id=\"escalation-timeline\"") && t && e && strstr(out, "<b>47</b>Escalations"),
+			CS_TEST_ASSERT(strstr(out, "id=\"escalation-timeline\"") && t && te && strstr(out, "<b>47</b>Escalations"),
 				       "HTML edition");
-			*e = '\0';
+			*te = '\0';
 			for (char *r = strstr(t, "<tr><td>"); r; r = strstr(r + 1, "<tr><td>"))
 				rows++;
 			CS_TEST_EQ_INT(rows, 47);
