@@ -147,6 +147,13 @@ static const cs_conf_prop_t cs__ingest_props[] = {
 static const cs_conf_prop_t cs__redis_props[] = {
 	{"host", CS_CONF_STR, CS__ROFF(host), 0, 0, "127.0.0.1", 0, "Redis server host."},
 	{"port", CS_CONF_INT, CS__ROFF(port), 1, 65535, "6379", 0, "Redis server port."},
+	{"sentinels", CS_CONF_STR, CS__ROFF(sentinels), 0, 0, "", 0,
+	 "Redis Sentinels, HOST:PORT,HOST:PORT...: the primary of redis.master.name is asked of them at "
+	 "each connection (the first that answers), and checked with ROLE; after a failover the next "
+	 "connection finds the new primary (a write refused with READONLY drops the connection). Set, "
+	 "redis.host and redis.port are not used. Empty: no Sentinel."},
+	{"master.name", CS_CONF_STR, CS__ROFF(master_name), 0, 0, "", 0,
+	 "The name the Sentinels monitor the primary under (required with redis.sentinels)."},
 	{"unix.socket", CS_CONF_STR, CS__ROFF(unix_socket), 0, 0, "", 0,
 	 "Unix socket path; overrides host and port when set."},
 	{"password", CS_CONF_STR, CS__ROFF(password), 0, 0, "", 0,
@@ -351,6 +358,10 @@ cs_err_t cs_ingest_conf_check(const cs_ingest_conf_t *conf, char *errstr, size_t
 	if (!*conf->group_id || strlen(conf->group_id) > 255) {
 		/* it names the offsets hash in Redis too (P:off:<group.id>) */
 		cs_errstr_set(errstr, errstr_size, "property \"group.id\": 1 to 255 characters");
+		return CS_ERR_CONF_VALUE;
+	}
+	if (*conf->redis.sentinels && !*conf->redis.master_name) {
+		cs_errstr_set(errstr, errstr_size, "property \"redis.sentinels\" needs \"redis.master.name\"");
 		return CS_ERR_CONF_VALUE;
 	}
 	if (*conf->metrics_listen && cs_ingest_metrics_addr(conf->metrics_listen, NULL, errstr, errstr_size))

@@ -24,6 +24,8 @@ typedef struct cs_ingest_redis_conf_s {
 	char *password;
 	char *user;          /* an ACL user (AUTH user password) */
 	char *password_file; /* the password read from it at each connect (rotation needs no restart) */
+	char *sentinels;     /* "host:port,..." of Redis Sentinels ("" none) */
+	char *master_name;
 	int64_t db;
 	int64_t connect_timeout_ms;
 	int64_t command_timeout_ms;
@@ -180,6 +182,7 @@ typedef struct cs_ingest_redis_s {
 	char errstr[512];
 	int64_t next_retry_ms, backoff_ms;
 	long long escalated; /* escalations the last flush raised */
+	char primary[280], last_primary[280]; /* with redis.sentinels: the primary connected to, and the one before */
 } cs_ingest_redis_t;
 
 void cs_ingest_redis_init(cs_ingest_redis_t *r, const cs_ingest_conf_t *conf);

@@ -68,22 +68,39 @@ void cs__ingest_set_paused(cs_ingest_worker_t *w, int pause) {
 	w->paused = pause;
 }
 
-/* Where a partition Redis knows nothing of starts: Kafka's committed offset, else auto.offset.reset. */
+/*
+ * Where a partition Redis knows nothing of starts: auto.offset.reset (cshield's
+ * default: earliest). Nothing of it is counted in Redis (offsets and counts are
+ * written together), so it is counted from there. Kafka's committed offset is
+ * not a place to resume: cshield commits only what Redis recorded, so a
+ * committed offset Redis does not have means Redis lost those writes (a
+ * failover before they were replicated, a restore, a flush): said as an error,
+ * and the partition is counted again from auto.offset.reset, never skipped.
+ */
 static void cs__fallback_offsets(cs_ingest_worker_t *w, rd_kafka_topic_partition_list_t *l) {
 	char reset[32] = "latest";
 	size_t rsz = sizeof(reset);
 	int64_t logical;
 	rd_kafka_resp_err_t kerr;
+	rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(l);
 
 	rd_kafka_conf_get(w->conf->kconf, "auto.offset.reset", reset, &rsz);
 	logical = !strcmp(reset, "earliest") || !strcmp(reset, "smallest") || !strcmp(reset, "beginning")
 			  ? RD_KAFKA_OFFSET_BEGINNING
 			  : RD_KAFKA_OFFSET_END;
-	if ((kerr = rd_kafka_committed(w->rk, l, 10000)))
+	if ((kerr = rd_kafka_committed(w->rk, c, 10000)))
 		CS_LOG_W(CS__MOD, "worker %d: reading committed offsets: %s", w->id, rd_kafka_err2str(kerr));
-	for (int i = 0; i < l->cnt; i++)
-		if (kerr || l->elems[i].err || l->elems[i].offset < 0)
-			l->elems[i].offset = logical;
+	for (int i = 0; i < l->cnt; i++) {
+		if (!kerr && !c->elems[i].err && c->elems[i].offset > 0 && !w->ing->retro)
+			CS_LOG_E(CS__MOD,
+				 "worker %d: %s [%d]: Redis has no offset for it (%s), yet the group committed %lld: Redis "
+				 "lost writes it had taken (a failover before they were replicated, a restore, a flush); "
+				 "counting the partition again from auto.offset.reset=%s",
+				 w->id, l->elems[i].topic, (int)l->elems[i].partition, w->redis.offsets_key,
+				 (long long)c->elems[i].offset, reset);
+		l->elems[i].offset = logical;
+	}
+	rd_kafka_topic_partition_list_destroy(c);
 	if (w->ing->retro) /* a retro-hunt starts at its period, whatever was committed */
 		for (int i = 0; i < l->cnt; i++) {
 			int64_t from = cs__ingest_retro_from(w->ing, l->elems[i].topic, l->elems[i].partition);
@@ -156,9 +173,23 @@ cs_err_t cs__ingest_settle(cs_ingest_worker_t *w, int in_callback) {
 		CS_LOG_I(CS__MOD, "worker %d %s %s [%d] at %s %lld", w->id, p->assigned ? "repositions" : "assigned",
 			 p->topic, (int)p->partition,
 			 p->start >= 0 ? "Redis offset" : w->ing->retro ? "the hunt's start, Redis has none"
-			 : "committed/reset, Redis has none", (long long)p->start);
+			 : "auto.offset.reset, Redis has none", (long long)p->start);
 		p->ready = 1;
 		p->assigned = 1;
+	}
+	{
+		/* partitions assigned that Redis has no offset for: where cs__fallback_offsets() says */
+		rd_kafka_topic_partition_list_t *nostart = rd_kafka_topic_partition_list_new(add->cnt + 1);
+		for (int i = 0; i < add->cnt; i++)
+			if (add->elems[i].offset == RD_KAFKA_OFFSET_INVALID)
+				rd_kafka_topic_partition_list_add(nostart, add->elems[i].topic, add->elems[i].partition);
+		if (nostart->cnt) {
+			cs__fallback_offsets(w, nostart);
+			for (int i = 0, j = 0; i < add->cnt && j < nostart->cnt; i++)
+				if (add->elems[i].offset == RD_KAFKA_OFFSET_INVALID)
+					add->elems[i].offset = nostart->elems[j++].offset;
+		}
+		rd_kafka_topic_partition_list_destroy(nostart);
 	}
 	if (seek_nostart->cnt) {
 		cs__fallback_offsets(w, seek_nostart);

@@ -63,6 +63,51 @@ static cs_err_t cs__redis_simple(cs_ingest_redis_t *r, redisReply **out, const c
 	return CS_ERR_OK;
 }
 
+/*
+ * The primary the Sentinels name for rcf->master_name: the first Sentinel of
+ * the list that answers. 0, or -1 with r->errstr set.
+ */
+static int cs__sentinel_primary(cs_ingest_redis_t *r, char *host, size_t hsize, int *port) {
+	const cs_ingest_redis_conf_t *rcf = &r->conf->redis;
+	struct timeval ct = {rcf->connect_timeout_ms / 1000, (rcf->connect_timeout_ms % 1000) * 1000};
+	char list[1024], *tok, *save, why[256] = "no Sentinel listed";
+	snprintf(list, sizeof(list), "%s", rcf->sentinels);
+	for (tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		char *colon = strrchr(tok, ':');
+		redisContext *sc;
+		redisReply *rep;
+		if (!colon) {
+			snprintf(why, sizeof(why), "\"%s\" is not HOST:PORT", tok);
+			continue;
+		}
+		*colon = '\0';
+		sc = redisConnectWithTimeout(tok, atoi(colon + 1), ct);
+		if (!sc || sc->err) {
+			snprintf(why, sizeof(why), "Sentinel %s:%s: %s", tok, colon + 1, sc ? sc->errstr : "no context");
+			if (sc)
+				redisFree(sc);
+			continue;
+		}
+		redisSetTimeout(sc, ct);
+		rep = redisCommand(sc, "SENTINEL get-master-addr-by-name %s", rcf->master_name);
+		if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 && rep->element[0]->type == REDIS_REPLY_STRING &&
+		    rep->element[1]->type == REDIS_REPLY_STRING) {
+			snprintf(host, hsize, "%s", rep->element[0]->str);
+			*port = atoi(rep->element[1]->str);
+			freeReplyObject(rep);
+			redisFree(sc);
+			return 0;
+		}
+		snprintf(why, sizeof(why), "Sentinel %s:%s knows no primary named %s%s%s", tok, colon + 1, rcf->master_name,
+			 rep && rep->type == REDIS_REPLY_ERROR ? ": " : "", rep && rep->type == REDIS_REPLY_ERROR ? rep->str : "");
+		if (rep)
+			freeReplyObject(rep);
+		redisFree(sc);
+	}
+	snprintf(r->errstr, sizeof(r->errstr), "redis.sentinels: %s", why);
+	return -1;
+}
+
 cs_err_t cs_ingest_redis_connect(cs_ingest_redis_t *r) {
 	const cs_ingest_redis_conf_t *rcf = &r->conf->redis;
 	struct timeval ct = {rcf->connect_timeout_ms / 1000, (rcf->connect_timeout_ms % 1000) * 1000};
@@ -72,7 +117,20 @@ cs_err_t cs_ingest_redis_connect(cs_ingest_redis_t *r) {
 
 	if (r->rc)
 		return CS_ERR_OK;
-	if (rcf->unix_socket && *rcf->unix_socket)
+	if (rcf->sentinels && *rcf->sentinels) {
+		char host[256];
+		int port;
+		if (cs__sentinel_primary(r, host, sizeof(host), &port))
+			return CS_ERR_REDIS;
+		r->rc = redisConnectWithTimeout(host, port, ct);
+		if (!r->rc || r->rc->err) {
+			char where[300];
+			snprintf(where, sizeof(where), "redis connect to the primary %.100s:%d (Sentinel %.100s)", host, port,
+				 rcf->master_name);
+			return cs__redis_fail(r, where);
+		}
+		snprintf(r->primary, sizeof(r->primary), "%s:%d", host, port);
+	} else if (rcf->unix_socket && *rcf->unix_socket)
 		r->rc = redisConnectUnixWithTimeout(rcf->unix_socket, ct);
 	else
 		r->rc = redisConnectWithTimeout(rcf->host, (int)rcf->port, ct);
@@ -113,6 +171,28 @@ cs_err_t cs_ingest_redis_connect(cs_ingest_redis_t *r) {
 					 rcf->user && *rcf->user ? rcf->user : "the default user", why);
 				goto err;
 			}
+		}
+	}
+	if (rcf->sentinels && *rcf->sentinels) {
+		/* what the Sentinels named must be a primary now (not one being demoted) */
+		if ((err = cs__redis_simple(r, &rep, "ROLE")))
+			goto err;
+		if (rep->type != REDIS_REPLY_ARRAY || !rep->elements || rep->element[0]->type != REDIS_REPLY_STRING ||
+		    strcmp(rep->element[0]->str, "master")) {
+			snprintf(r->errstr, sizeof(r->errstr), "redis %s, named primary of %s by the Sentinels, is not one "
+				 "(a failover under way?)", r->primary, rcf->master_name);
+			freeReplyObject(rep);
+			rep = NULL;
+			err = CS_ERR_REDIS;
+			goto err;
+		}
+		freeReplyObject(rep);
+		rep = NULL;
+		if (strcmp(r->primary, r->last_primary)) {
+			if (*r->last_primary)
+				CS_LOG_W("ingest", "redis: the primary of %s is now %s (was %s)", rcf->master_name, r->primary,
+					 r->last_primary);
+			snprintf(r->last_primary, sizeof(r->last_primary), "%s", r->primary);
 		}
 	}
 	if (rcf->db && (err = cs__redis_simple(r, NULL, "SELECT %lld", (long long)rcf->db)))
@@ -230,6 +310,12 @@ cs_err_t cs_ingest_redis_flush(cs_ingest_redis_t *r, const cs_ingest_agg_t *agg,
 	}
 	if (rep->type == REDIS_REPLY_ERROR) {
 		snprintf(r->errstr, sizeof(r->errstr), "redis flush: %s", rep->str);
+		if (!strncmp(rep->str, "READONLY", 8) || !strncmp(rep->str, "MASTERDOWN", 10)) {
+			/* a replica now (failed over): the next connection asks the Sentinels again */
+			cs_ingest_redis_close(r);
+			err = CS_ERR_REDIS;
+			goto done;
+		}
 		err = !strncmp(rep->str, "STALE", 5) ? CS_ERR_STALE : !strncmp(rep->str, "REFUSED", 7) ? CS_ERR_REFUSED : CS_ERR_REDIS;
 		goto done;
 	}
