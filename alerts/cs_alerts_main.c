@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "cs_alerts.h"
+#include "cs_report.h"
 
 static volatile sig_atomic_t cs__stop;
 
@@ -53,6 +54,8 @@ static void cs__usage(FILE *fp) {
 		"                       replay repeated (same id) written once\n"
 		"  --brokers LIST       Kafka bootstrap servers (default $CS_KAFKA_BOOTSTRAP)\n"
 		"  --redis HOST:PORT    Redis server (default 127.0.0.1:6379, or $CS_REDIS_ADDR)\n"
+		"  --sentinels LIST     Redis Sentinels HOST:PORT,...: read from the primary they name\n"
+		"  --master-name N      the name the Sentinels monitor it under (with --sentinels)\n"
 		"  --user NAME          the Redis ACL user (with a password)\n"
 		"  --password-file F    the Redis password, from a file (or $CS_REDIS_PASSWORD); never printed\n"
 		"  --prefix P           key prefix, as aggregate.key.prefix (default cs)\n"
@@ -166,12 +169,13 @@ int main(int argc, char **argv) {
 		{"redis", required_argument, NULL, 'r'},        {"prefix", required_argument, NULL, 'p'},
 		{"topic", required_argument, NULL, 'T'},        {"brokers", required_argument, NULL, 'b'},
 		{"view", no_argument, NULL, 'v'},
+		{"sentinels", required_argument, NULL, 'S'},    {"master-name", required_argument, NULL, 'M'},
 		{"user", required_argument, NULL, 'u'},         {"password-file", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},               {"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}};
 	cs_alerts_opts_t o = {.redis_host = "127.0.0.1", .redis_port = 6379, .key_prefix = "cs", .min_idle_ms = 60000,
 			      .block_ms = 500, .count = 100, .filter = {CS_TLP_RED, NULL, NULL, NULL, NULL, -1}};
-	const char *addr = getenv("CS_REDIS_ADDR");
+	const char *addr = getenv("CS_REDIS_ADDR"), *sentinels = NULL, *master = NULL;
 	char host[256], errstr[512], me[256];
 	long long v, exit_idle = 0, idle_ms = 0;
 	static cs__out_t out;
@@ -196,6 +200,8 @@ int main(int argc, char **argv) {
 		case 's': o.filter.source = optarg; break;
 		case 'm': o.filter.member_state = optarg; break;
 		case 'r': addr = optarg; break;
+		case 'S': sentinels = optarg; break;
+		case 'M': master = optarg; break;
 		case 'p': o.key_prefix = optarg; break;
 		case 'T': o.kafka_topic = optarg; break;
 		case 'v': out.view = 1; break;
@@ -276,6 +282,19 @@ int main(int argc, char **argv) {
 		host[colon - addr] = '\0';
 		o.redis_host = host;
 		o.redis_port = (int)v;
+	}
+	if (sentinels || master) {
+		int port;
+		if (!sentinels || !master) {
+			fprintf(stderr, "cshield-alerts: --sentinels and --master-name go together\n");
+			return 2;
+		}
+		if (cs_report_sentinel_primary(sentinels, master, host, sizeof(host), &port, errstr, sizeof(errstr))) {
+			fprintf(stderr, "cshield-alerts: %s\n", errstr);
+			return 1;
+		}
+		o.redis_host = host;
+		o.redis_port = port;
 	}
 	signal(SIGINT, cs__on_signal);
 	signal(SIGTERM, cs__on_signal);

@@ -137,6 +137,45 @@ static redisReply *cs__cmd_array(redisContext *rc, char *errstr, size_t errstr_s
 	return NULL;
 }
 
+int cs_report_sentinel_primary(const char *sentinels, const char *master, char *host, size_t host_size, int *port,
+			       char *errstr, size_t errstr_size) {
+	struct timeval tv = {2, 0};
+	char list[1024], *tok, *save, why[300] = "no Sentinel listed";
+	snprintf(list, sizeof(list), "%s", sentinels);
+	for (tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		char *colon = strrchr(tok, ':');
+		redisContext *sc;
+		redisReply *r;
+		if (!colon) {
+			snprintf(why, sizeof(why), "\"%.100s\" is not HOST:PORT", tok);
+			continue;
+		}
+		*colon = '\0';
+		if (!(sc = redisConnectWithTimeout(tok, atoi(colon + 1), tv)) || sc->err) {
+			snprintf(why, sizeof(why), "Sentinel %.100s:%.8s: %.100s", tok, colon + 1, sc ? sc->errstr : "no context");
+			if (sc)
+				redisFree(sc);
+			continue;
+		}
+		redisSetTimeout(sc, tv);
+		r = redisCommand(sc, "SENTINEL get-master-addr-by-name %s", master);
+		if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_STRING &&
+		    r->element[1]->type == REDIS_REPLY_STRING) {
+			snprintf(host, host_size, "%s", r->element[0]->str);
+			*port = atoi(r->element[1]->str);
+			freeReplyObject(r);
+			redisFree(sc);
+			return 0;
+		}
+		snprintf(why, sizeof(why), "Sentinel %.100s:%.8s knows no primary named %.100s", tok, colon + 1, master);
+		if (r)
+			freeReplyObject(r);
+		redisFree(sc);
+	}
+	cs_errstr_set(errstr, errstr_size, "--sentinels: %s", why);
+	return -1;
+}
+
 int cs_report_auth(void *ctx, const char *user, const char *password, char *errstr, size_t errstr_size) {
 	redisContext *rc = ctx;
 	redisReply *r;

@@ -37,6 +37,15 @@ typedef struct cs_report_opts_s {
 	const char *redis_user, *redis_password; /* AUTH when a password is set (a read-only ACL user will do) */
 } cs_report_opts_t;
 
+/**
+ * The primary Redis Sentinels name for master: the first of sentinels
+ * ("host:port,host:port...") that answers SENTINEL get-master-addr-by-name.
+ * For the readers (cshield-report, cshield-alerts), once at start.
+ * @returns 0 with host and *port set, or -1 with errstr set.
+ */
+int cs_report_sentinel_primary(const char *sentinels, const char *master, char *host, size_t host_size, int *port,
+			       char *errstr, size_t errstr_size);
+
 /** AUTH [user] password on rc when a password is set. 0, or -1 with errstr set (naming the user, never the secret). */
 int cs_report_auth(void *rc, const char *user, const char *password, char *errstr, size_t errstr_size);
 

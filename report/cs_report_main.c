@@ -42,6 +42,8 @@ static void cs__usage(FILE *fp) {
 		"  --now TIME         the report's time (default: now): --last counts back from it\n"
 		"  -o, --output FILE  write there (default: standard output)\n"
 		"  --redis HOST:PORT  Redis server (default 127.0.0.1:6379, or $CS_REDIS_ADDR)\n"
+		"  --sentinels LIST   Redis Sentinels HOST:PORT,...: read from the primary they name\n"
+		"  --master-name N    the name the Sentinels monitor it under (with --sentinels)\n"
 		"  --user NAME        the Redis ACL user (a read-only one will do)\n"
 		"  --password-file F  the Redis password, from a file (or $CS_REDIS_PASSWORD); never printed\n"
 		"  --prefix P         key prefix, as aggregate.key.prefix (default cs)\n"
@@ -177,6 +179,7 @@ int main(int argc, char **argv) {
 		{"title", required_argument, NULL, 'n'}, {"now", required_argument, NULL, 'N'},
 		{"output", required_argument, NULL, 'o'}, {"user", required_argument, NULL, 'u'},
 		{"password-file", required_argument, NULL, 'P'}, {"early-warning", no_argument, NULL, 'E'},
+		{"sentinels", required_argument, NULL, 's'}, {"master-name", required_argument, NULL, 'm'},
 		{NULL, 0, NULL, 0}};
 	static char password[1024];
 	cs_report_ed_opts_t eo = {CS_TLP_CLEAR, NULL, "hub", NULL, 3, 20, 86400, 0};
@@ -187,6 +190,7 @@ int main(int argc, char **argv) {
 	char hostbuf[256], errstr[512];
 	const char *addr = getenv("CS_REDIS_ADDR");
 	int json = 0, c, have_from = 0, have_to = 0, early = 0;
+	const char *sentinels = NULL, *master = NULL;
 	cs_report_t *rep;
 
 	cs_proc_init("cshield-report");
@@ -201,6 +205,12 @@ int main(int argc, char **argv) {
 			return cs_proc_stdout_status("cshield-report");
 		case 'E':
 			early = 1;
+			break;
+		case 's':
+			sentinels = optarg;
+			break;
+		case 'm':
+			master = optarg;
 			break;
 		case 'j':
 			json = 1;
@@ -367,6 +377,19 @@ int main(int argc, char **argv) {
 		hostbuf[colon - addr] = '\0';
 		o.redis_host = hostbuf;
 		o.redis_port = (int)port;
+	}
+	if (sentinels || master) {
+		int port;
+		if (!sentinels || !master) {
+			fprintf(stderr, "cshield-report: --sentinels and --master-name go together\n");
+			return 2;
+		}
+		if (cs_report_sentinel_primary(sentinels, master, hostbuf, sizeof(hostbuf), &port, errstr, sizeof(errstr))) {
+			fprintf(stderr, "cshield-report: %s\n", errstr);
+			return 1;
+		}
+		o.redis_host = hostbuf;
+		o.redis_port = port;
 	}
 	if (fmt >= CS__F_JSON)
 		return cs__situation(&o, &eo, fmt, out);
