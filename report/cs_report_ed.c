@@ -283,13 +283,23 @@ int cs__nis_tlp(const cs__cell_t *c) {
 	return !c->prev_hits.withheld && c->prev_hits.tlp > c->tlp ? c->prev_hits.tlp : c->tlp;
 }
 
+/* a > b + c, for any 64-bit values (b + c may leave the range: counts from Redis are not trusted) */
+static int cs__gt_sum(int64_t a, int64_t b, int64_t c) {
+	int64_t sum;
+	if (__builtin_add_overflow(b, c, &sum))
+		return c < 0; /* below the range: a is greater; above it: a is not */
+	return a > sum;
+}
+
 const char *cs__nis_outlook(const cs__cell_t *c) {
 	int64_t now = c->hits.v, before = c->prev_hits.v;
 	if (c->prev_hits.withheld)
 		return NULL;
-	if (now > before + before / 4 && now - before >= 2)
+	/* now > before + before / 4 and now - before >= 2 */
+	if (cs__gt_sum(now, before, before / 4) && cs__gt_sum(now, before, 1))
 		return "worsening";
-	if (now < before - before / 5 && before - now >= 2)
+	/* now < before - before / 5 and before - now >= 2 */
+	if (cs__gt_sum(before, now, before / 5) && cs__gt_sum(before, now, 1))
 		return "improving";
 	return "stable";
 }

@@ -110,6 +110,11 @@ static int strs_cmp(const void *a, const void *b) {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void strs_sort(strs_t *s) {
+	if (s->n) /* qsort wants a pointer even for nothing */
+		qsort(s->v, s->n, sizeof(*s->v), strs_cmp);
+}
+
 static void strs_free(strs_t *s) {
 	for (size_t i = 0; i < s->n; i++)
 		free(s->v[i]);
@@ -185,14 +190,15 @@ static int read_streams(redisContext *rc, const char *prefix, strs_t *got, strs_
 		}
 		freeReplyObject(r);
 	}
-	qsort(got->v, got->n, sizeof(*got->v), strs_cmp);
-	qsort(ids->v, ids->n, sizeof(*ids->v), strs_cmp);
+	strs_sort(got);
+	strs_sort(ids);
 	return 0;
 }
 
 static void on_topic(void *opaque, const rd_kafka_message_t *m) {
-	strs_add(opaque, m->key ? (const char *)m->key : "(no key)");
-	((strs_t *)opaque)->v[((strs_t *)opaque)->n - 1][m->key ? m->key_len : 8] = '\0';
+	char key[256];
+	snprintf(key, sizeof(key), "%.*s", m->key ? (int)m->key_len : 8, m->key ? (const char *)m->key : "(no key)");
+	strs_add(opaque, key);
 }
 
 /* cshield-report over the run's prefix and the scenario's period; its output in out (NUL-ended); the exit status. */
@@ -230,7 +236,7 @@ static int edition_escalations(const cs_svc_run_t *run, int64_t from, int64_t to
 		return -1;
 	}
 	json_decref(j);
-	qsort(ids->v, ids->n, sizeof(*ids->v), strs_cmp);
+	strs_sort(ids);
 	if (py && *py) {
 		snprintf(path, sizeof(path), "%s/esc-edition.json", cs_test_tmpdir());
 		if (cs_test_write_file(path, out))
@@ -259,7 +265,7 @@ static void ids_upto(redisContext *rc, const char *prefix, cs_tlp_t max, strs_t 
 		if (r)
 			freeReplyObject(r);
 	}
-	qsort(out->v, out->n, sizeof(*out->v), strs_cmp);
+	strs_sort(out);
 }
 
 static int same(const strs_t *a, const strs_t *b) {
@@ -392,7 +398,7 @@ int cs_test_0121(void) {
 	CS_TEST_ASSERT(!cs_svc_wait_lag0(rc, &run, 1, produced, pid, 120000), "lag never reached 0 after the restart");
 
 	CS_TEST_EQ_INT(read_streams(rc, run.prefix, &got, &ids, &d_amber), 0);
-	qsort(want.v, want.n, sizeof(*want.v), strs_cmp);
+	strs_sort(&want);
 	if (got.n != want.n)
 		CS_TEST_SAY("%zu escalations, expected %zu", got.n, want.n);
 	for (size_t i = 0, j = 0; i < got.n || j < want.n;) {
@@ -447,7 +453,7 @@ int cs_test_0121(void) {
 			if (n >= (long)ids.n)
 				break;
 		}
-		qsort(topic_ids.v, topic_ids.n, sizeof(*topic_ids.v), strs_cmp);
+		strs_sort(&topic_ids);
 		CS_TEST_EQ_INT(n, (long long)ids.n);
 		for (size_t i = 0; i < ids.n; i++)
 			CS_TEST_EQ_STR(topic_ids.v[i], ids.v[i]);
