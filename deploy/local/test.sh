@@ -3,7 +3,8 @@
 # install dependencies, build three times (release; ASan+UBSan; TSan), start a
 # real Kafka broker and redis-server on free loopback ports, run every CTest
 # test (labels unit and services) on the first two builds and the threaded unit
-# tests (label tsan) on the third, stop the services.
+# tests (label tsan) on the third, build and install the Debian package and check
+# the deployment files (deploy/local/package.sh), stop the services.
 # Exit status: non-zero if anything failed.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -28,6 +29,8 @@ for dir in build build-asan; do
 	cs_log "ctest in $dir"
 	(cd "$dir" && ctest --output-on-failure --timeout 600) || status=1
 done
+cs_log "the Debian package (built, installed, run), the systemd units and the Kubernetes manifests"
+"$CS_ROOT/deploy/local/package.sh" || status=1
 cs_log "ctest -L tsan in build-tsan"
 (cd build-tsan && TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
 	ctest --output-on-failure --timeout 600 -L tsan) || status=1
