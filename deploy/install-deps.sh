@@ -9,7 +9,7 @@ pkgs=(build-essential cmake ninja-build pkg-config git ca-certificates
       librdkafka-dev libhiredis-dev libzstd-dev liblz4-dev libjansson-dev libmicrohttpd-dev
       redis-server redis-tools kcat clang
       chromium poppler-utils python3-venv          # report tests: headless rendering, PDF text, stix2-validator
-      file dpkg-dev python3-yaml systemd           # the Debian package (cpack), the deployment files' checks
+      file dpkg-dev python3-yaml systemd openssl           # the Debian package (cpack), the deployment files' checks
       libsimdjson-dev)                           # bench baseline only (cshield-bench decode)
 case "$(dpkg --print-architecture)" in
 amd64) pkgs+=(libhyperscan-dev) ;;        # Hyperscan needs x86-64

@@ -94,6 +94,9 @@ cs_ingest_t *cs_ingest_new(cs_ingest_conf_t *conf, char *errstr, size_t errstr_s
 	if (cs_ingest_conf_check(conf, errstr, errstr_size))
 		goto err;
 	cs_log_set_level((cs_log_level_t)cs_log_level_parse(conf->log_level));
+	/* refused by Kafka (a wrong password, an untrusted certificate): said now, before anything starts */
+	if (cs__ingest_kafka_check(conf, errstr, errstr_size))
+		goto err;
 	if (!(ing = cs_calloc(1, sizeof(*ing)))) {
 		cs_errstr_set(errstr, errstr_size, "out of memory");
 		goto err;

@@ -351,6 +351,14 @@ int64_t cs__ingest_retro_from(const cs_ingest_t *ing, const char *topic, int32_t
 int64_t cs__ingest_retro_end(const cs_ingest_t *ing, const char *topic, int32_t partition);
 /** 1 when every partition's recorded offset reached its range's end (worker thread). */
 int cs__ingest_retro_done(cs_ingest_worker_t *w);
+/**
+ * With security.protocol SSL or SASL_*: one metadata request at start-up, so
+ * that a wrong password or an untrusted certificate is a clear error at once
+ * (naming the protocol and the user, never the password), not retried in the
+ * background. CS_ERR_KAFKA with errstr set then; a broker that does not answer
+ * is only a warning (it may come).
+ */
+cs_err_t cs__ingest_kafka_check(const cs_ingest_conf_t *conf, char *errstr, size_t errstr_size);
 /** A new Kafka configuration with the kafka.* connection settings only (bootstrap, security). */
 rd_kafka_conf_t *cs__ingest_kafka_conn(const cs_ingest_conf_t *conf);
 

@@ -6,6 +6,7 @@
  * settings of the kafka.* properties. Start-up, main thread; the delivery
  * callback runs on librdkafka's thread and only counts failures.
  */
+#include <strings.h>
 #include <string.h>
 #include <stdlib.h>
 
@@ -102,3 +103,72 @@ err:
 	return err;
 }
 
+
+/* The first authentication or TLS error librdkafka reports while the check below runs. */
+typedef struct cs__kcheck_s {
+	pthread_mutex_t lock;
+	rd_kafka_resp_err_t err;
+	char reason[512];
+} cs__kcheck_t;
+
+static void cs__kcheck_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+	cs__kcheck_t *c = opaque;
+	(void)rk;
+	if (err != RD_KAFKA_RESP_ERR__AUTHENTICATION && err != RD_KAFKA_RESP_ERR__SSL &&
+	    !(err == RD_KAFKA_RESP_ERR__TRANSPORT && reason && strstr(reason, "SSL")))
+		return;
+	pthread_mutex_lock(&c->lock);
+	if (!c->err) {
+		c->err = (rd_kafka_resp_err_t)err;
+		snprintf(c->reason, sizeof(c->reason), "%s", reason ? reason : rd_kafka_err2str((rd_kafka_resp_err_t)err));
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+cs_err_t cs__ingest_kafka_check(const cs_ingest_conf_t *conf, char *errstr, size_t errstr_size) {
+	char proto[64] = "plaintext", user[256] = "", kerr[512];
+	size_t psz = sizeof(proto), usz = sizeof(user);
+	rd_kafka_conf_t *kc;
+	rd_kafka_t *rk;
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_resp_err_t err;
+	cs__kcheck_t c = {PTHREAD_MUTEX_INITIALIZER, RD_KAFKA_RESP_ERR_NO_ERROR, ""};
+	int64_t deadline = cs_clock_ms() + 15000;
+
+	rd_kafka_conf_get(conf->kconf, "security.protocol", proto, &psz);
+	if (!strcasecmp(proto, "plaintext"))
+		return CS_ERR_OK; /* nothing to refuse us early */
+	rd_kafka_conf_get(conf->kconf, "sasl.username", user, &usz);
+	kc = cs__ingest_kafka_conn(conf);
+	rd_kafka_conf_set_error_cb(kc, cs__kcheck_error);
+	rd_kafka_conf_set_opaque(kc, &c);
+	if (!(rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, kerr, sizeof(kerr)))) {
+		cs_errstr_set(errstr, errstr_size, "Kafka configuration (security.protocol %s): %s", proto, kerr);
+		return CS_ERR_KAFKA;
+	}
+	/* a metadata request answers once authenticated; a refusal comes through the error callback */
+	do {
+		err = rd_kafka_metadata(rk, 0, NULL, &md, 2000);
+		rd_kafka_poll(rk, 0); /* the error callback runs here */
+		pthread_mutex_lock(&c.lock);
+		if (c.err) {
+			pthread_mutex_unlock(&c.lock);
+			break;
+		}
+		pthread_mutex_unlock(&c.lock);
+	} while (err && cs_clock_ms() < deadline);
+	if (md)
+		rd_kafka_metadata_destroy(md);
+	rd_kafka_destroy(rk);
+	if (c.err) {
+		cs_errstr_set(errstr, errstr_size, "Kafka refused the connection (security.protocol %s%s%s): %s", proto,
+			      *user ? ", sasl.username " : "", user, c.reason);
+		return CS_ERR_KAFKA;
+	}
+	if (err)
+		CS_LOG_W(CS__MOD, "Kafka did not answer within 15 s (security.protocol %s): %s; starting anyway", proto,
+			 rd_kafka_err2str(err));
+	else
+		CS_LOG_I(CS__MOD, "Kafka: connected with security.protocol %s%s%s", proto, *user ? " as " : "", user);
+	return CS_ERR_OK;
+}

@@ -29,6 +29,28 @@ kafka_fetch() {
 	touch "$LIBS/.complete"
 }
 
+CS__SASL_USER=cshield-test
+CS__SASL_PASS=cshield-test-scram-secret
+CS__KS_PASS=cshield-test-keystore
+
+# A test CA and the broker's certificate (127.0.0.1), as PKCS12; a second CA nobody signed with.
+kafka_certs() {
+	local t=$KDIR/tls
+	mkdir -p "$t"
+	{
+		openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=cshield test CA" \
+			-keyout "$t/ca.key" -out "$t/ca.pem"
+		openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=another CA" \
+			-keyout "$t/other-ca.key" -out "$t/other-ca.pem"
+		openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$t/broker.key" -out "$t/broker.csr"
+		printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > "$t/san.ext"
+		openssl x509 -req -in "$t/broker.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" -CAcreateserial -days 30 \
+			-extfile "$t/san.ext" -out "$t/broker.pem"
+		openssl pkcs12 -export -in "$t/broker.pem" -inkey "$t/broker.key" -certfile "$t/ca.pem" \
+			-out "$t/broker.p12" -passout "pass:$CS__KS_PASS"
+	} >>"$KDIR/logs/tool.log" 2>&1 || cs_die "making the test certificates failed (openssl)"
+}
+
 kjava() {
 	java -Xms128m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true \
 		-Dkafka.logs.dir="$KDIR/logs" \
@@ -47,20 +69,29 @@ kafka_start() {
 	kafka_fetch
 	rm -rf "$KDIR"
 	mkdir -p "$KDIR/data" "$KDIR/logs"
-	local port cport cid i addr
+	local port cport sport cid i addr
 	port=$(cs_free_port)
 	cport=$(cs_free_port)
 	while [ "$cport" = "$port" ]; do cport=$(cs_free_port); done
+	sport=$(cs_free_port)
+	while [ "$sport" = "$port" ] || [ "$sport" = "$cport" ]; do sport=$(cs_free_port); done
 	addr=127.0.0.1:$port
+	kafka_certs
 	cat > "$KDIR/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_SSL://127.0.0.1:$sport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_SSL://127.0.0.1:$sport
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL
+sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$CS__SASL_USER="$CS__SASL_PASS";
+listener.name.sasl_ssl.ssl.keystore.type=PKCS12
+listener.name.sasl_ssl.ssl.keystore.location=$KDIR/tls/broker.p12
+listener.name.sasl_ssl.ssl.keystore.password=$CS__KS_PASS
 log.dirs=$KDIR/data
 num.partitions=1
 default.replication.factor=1
@@ -76,6 +107,7 @@ log.flush.interval.messages=9223372036854775807
 PROPS
 	cid=$(kjava kafka.tools.StorageTool random-uuid 2>>"$KDIR/logs/tool.log")
 	kjava kafka.tools.StorageTool format -t "$cid" -c "$KDIR/server.properties" \
+		--add-scram "SCRAM-SHA-512=[name=$CS__SASL_USER,password=$CS__SASL_PASS]" \
 		>>"$KDIR/logs/tool.log" 2>&1 || { cat "$KDIR/logs/tool.log" >&2; cs_die "kafka storage format failed"; }
 	nohup java -Xms256m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true \
 		-Dkafka.logs.dir="$KDIR/logs" \
@@ -84,6 +116,11 @@ PROPS
 		>"$KDIR/logs/stdout.log" 2>&1 < /dev/null &
 	echo $! > "$KDIR/kafka.pid"
 	echo "$addr" > "$KDIR/address"
+	# the SASL_SSL listener, for the tests of Kafka security (test-only user and password): SCRAM-SHA-512
+	# (for clients with librdkafka 2.6.1 or later: older ones fail SCRAM against Kafka 4, librdkafka
+	# #4895) and PLAIN, with the same user
+	printf 'export CS_KAFKA_SASL_BOOTSTRAP=127.0.0.1:%s\nexport CS_KAFKA_CA=%s\nexport CS_KAFKA_OTHER_CA=%s\nexport CS_KAFKA_SASL_USER=%s\nexport CS_KAFKA_SASL_PASSWORD=%s\n' \
+		"$sport" "$KDIR/tls/ca.pem" "$KDIR/tls/other-ca.pem" "$CS__SASL_USER" "$CS__SASL_PASS" > "$KDIR/sasl.env"
 	cs_log "Kafka $CS_KAFKA_VERSION starting at $addr (pid $(cat "$KDIR/kafka.pid"))"
 
 	for i in $(seq 1 120); do

@@ -16,6 +16,7 @@ start)
 	kafka=$("$here/kafka.sh" start)
 	printf 'export CS_KAFKA_BOOTSTRAP=%s\nexport CS_REDIS_ADDR=%s\nexport CS_REDIS_PIDFILE=%s\n' \
 		"$kafka" "$redis" "$CS_LOCAL_DIR/redis/redis.pid" > "$CS_LOCAL_DIR/env"
+	cat "$CS_LOCAL_DIR/kafka/sasl.env" >> "$CS_LOCAL_DIR/env"
 	cat "$CS_LOCAL_DIR/env"
 	;;
 stop)
