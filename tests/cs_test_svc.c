@@ -105,7 +105,10 @@ int cs_svc_topic_create_conf(const char *topic, int partitions, const char *key,
 
 	if (!rk)
 		return -1;
-	nt = rd_kafka_NewTopic_new(topic, partitions, 1, errstr, sizeof(errstr));
+	/* replication 1 on the local broker; a multi-broker test sets CS_TEST_REPLICATION */
+	nt = rd_kafka_NewTopic_new(topic, partitions,
+				   getenv("CS_TEST_REPLICATION") ? atoi(getenv("CS_TEST_REPLICATION")) : 1, errstr,
+				   sizeof(errstr));
 	if (key)
 		rd_kafka_NewTopic_set_config(nt, key, value);
 	q = rd_kafka_queue_new(rk);
