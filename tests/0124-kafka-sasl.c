@@ -8,9 +8,10 @@
  * clear errors at start-up (exit 1 within seconds, the user named, the
  * password never printed).
  *
- * The mechanism is PLAIN over TLS: SCRAM-SHA-512 against Kafka 4 needs
- * librdkafka 2.6.1 or later (librdkafka #4895: the client-final nonce), and
- * Debian 12 ships 2.0.2 (docs/OPERATIONS.md).
+ * Twice: SASL/PLAIN over TLS on the local Kafka 4 broker, and SCRAM-SHA-512
+ * on a Kafka 3.9 broker the test starts (deploy/local/kafka.sh scram-start):
+ * SCRAM against Kafka 4 needs librdkafka 2.6.1 or later (librdkafka #4895: the
+ * client-final nonce), and Debian 12 ships 2.0.2 (docs/OPERATIONS.md).
  */
 #include <signal.h>
 #include <time.h>
@@ -31,16 +32,36 @@ static void on_dl(void *opaque, const rd_kafka_message_t *m) {
 	dl_count++;
 }
 
+/* The broker a case runs on: its SASL_SSL listener, mechanism, user, CA, a CA it does not use. */
+typedef struct {
+	const char *name, *sasl_bootstrap, *mechanism, *user, *password, *ca, *other_ca;
+} sasl_target_t;
+
+static char scram_dir[600];
+
+static void scram_stop(void) {
+	char cmd[1024];
+	if (!*scram_dir)
+		return;
+	snprintf(cmd, sizeof(cmd), "%s/deploy/local/kafka.sh scram-stop %s >/dev/null 2>&1", getenv("CS_SOURCE_DIR"),
+		 scram_dir);
+	if (system(cmd)) {
+		/* best effort */
+	}
+	*scram_dir = '\0';
+}
+
 /* The run's configuration with the SASL_SSL connection: password and CA as given. */
-static int write_conf(const cs_svc_run_t *run, const char *password, const char *ca, const char *extra) {
+static int write_conf(const cs_svc_run_t *run, const sasl_target_t *t, const char *password, const char *ca,
+		      const char *extra) {
 	char buf[4096];
 	snprintf(buf, sizeof(buf),
 		 "topics=%s\ngroup.id=%s\nindicators.file=%s\naggregate.key.prefix=%s\n"
-		 "kafka.bootstrap.servers=%s\nkafka.security.protocol=SASL_SSL\nkafka.sasl.mechanisms=PLAIN\n"
+		 "kafka.bootstrap.servers=%s\nkafka.security.protocol=SASL_SSL\nkafka.sasl.mechanisms=%s\n"
 		 "kafka.sasl.username=%s\nkafka.sasl.password=%s\nkafka.ssl.ca.location=%s\n"
 		 "redis.host=127.0.0.1\nredis.port=%s\n%s",
-		 run->topic, run->group, run->ind, run->prefix, getenv("CS_KAFKA_SASL_BOOTSTRAP"),
-		 getenv("CS_KAFKA_SASL_USER"), password, ca, strrchr(getenv("CS_REDIS_ADDR"), ':') + 1, extra);
+		 run->topic, run->group, run->ind, run->prefix, t->sasl_bootstrap, t->mechanism, t->user, password, ca,
+		 strrchr(getenv("CS_REDIS_ADDR"), ':') + 1, extra);
 	return cs_test_write_file(run->conf, buf);
 }
 
@@ -59,7 +80,7 @@ static int refused(const cs_svc_run_t *run, const char *want, const char *secret
 	return 0;
 }
 
-int cs_test_0124(void) {
+static int sasl_case(const sasl_target_t *t) {
 	cs_svc_run_t run;
 	char extra[1024], dlq[200], alerts[200], ctopic[200], esc[200];
 	cs_svc_counts_t exp = {0};
@@ -67,16 +88,8 @@ int cs_test_0124(void) {
 	int64_t t0, total;
 	redisContext *rc;
 	pid_t pid;
-	int rc_check;
 
-	if ((rc_check = cs_svc_check()))
-		return rc_check;
-	if (!getenv("CS_KAFKA_SASL_BOOTSTRAP") || !getenv("CS_KAFKA_CA")) {
-		CS_TEST_ASSERT(!getenv("CS_REQUIRE_SERVICES") || strcmp(getenv("CS_REQUIRE_SERVICES"), "1"),
-			       "CS_KAFKA_SASL_BOOTSTRAP unset (deploy/local/services.sh start writes it)");
-		return CS_TEST_SKIP;
-	}
-	CS_TEST_EQ_INT(cs_svc_run_init(&run, "sasl", ""), 0);
+	CS_TEST_EQ_INT(cs_svc_run_init(&run, t->name, ""), 0);
 	snprintf(dlq, sizeof(dlq), "%s-dlq", run.topic);
 	snprintf(alerts, sizeof(alerts), "%s-alerts", run.topic);
 	snprintf(ctopic, sizeof(ctopic), "%s-ind", run.topic);
@@ -93,13 +106,13 @@ int cs_test_0124(void) {
 	CS_TEST_EQ_INT(cs_svc_topic_create(esc, 1), 0);
 
 	/* refused at once: a wrong password, then a certificate from a CA not trusted */
-	CS_TEST_EQ_INT(write_conf(&run, "not-the-password-0124", getenv("CS_KAFKA_CA"), extra), 0);
+	CS_TEST_EQ_INT(write_conf(&run, t, "not-the-password-0124", t->ca, extra), 0);
 	CS_TEST_EQ_INT(refused(&run, "Kafka refused the connection (security.protocol sasl_ssl, sasl.username", "not-the-password-0124"), 0);
-	CS_TEST_EQ_INT(write_conf(&run, getenv("CS_KAFKA_SASL_PASSWORD"), getenv("CS_KAFKA_OTHER_CA"), extra), 0);
-	CS_TEST_EQ_INT(refused(&run, "certificate verify failed", getenv("CS_KAFKA_SASL_PASSWORD")), 0);
+	CS_TEST_EQ_INT(write_conf(&run, t, t->password, t->other_ca, extra), 0);
+	CS_TEST_EQ_INT(refused(&run, "certificate verify failed", t->password), 0);
 
 	/* the right ones: everything over SASL_SSL */
-	CS_TEST_EQ_INT(write_conf(&run, getenv("CS_KAFKA_SASL_PASSWORD"), getenv("CS_KAFKA_CA"), extra), 0);
+	CS_TEST_EQ_INT(write_conf(&run, t, t->password, t->ca, extra), 0);
 	t0 = (int64_t)time(NULL) / 60 * 60 - 5 * 3600;
 	CS_TEST_ASSERT((pid = cs_svc_ingest_start(run.conf, run.logf)) > 0, "spawn");
 	CS_TEST_ASSERT(!cs_svc_wait_log(run.logf, "Kafka: connected with security.protocol sasl_ssl as", 1, 30000, pid),
@@ -117,14 +130,14 @@ int cs_test_0124(void) {
 	CS_TEST_EQ_INT(cs_svc_work_produce(run.topic, PARTS, EVENTS, 124, t0, &exp, &malformed), 0);
 	{
 		rd_kafka_t *rk = cs_svc_producer("lz4");
-		char ev[512], t[40];
+		char ev[512], ts[40];
 		time_t s = (time_t)t0;
 		struct tm tm;
 		gmtime_r(&s, &tm);
-		strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		CS_TEST_ASSERT(rk, "producer");
 		for (int i = 0; i < 7; i++) {
-			int len = snprintf(ev, sizeof(ev), "{\"@timestamp\":\"%s\",\"dns\":{\"question\":{\"name\":\"sasl-added.evil-test.eu\"}}}", t);
+			int len = snprintf(ev, sizeof(ev), "{\"@timestamp\":\"%s\",\"dns\":{\"question\":{\"name\":\"sasl-added.evil-test.eu\"}}}", ts);
 			CS_TEST_EQ_INT(cs_svc_produce_key(rk, run.topic, i % PARTS, NULL, ev, (size_t)len, 0), 0);
 		}
 		CS_TEST_EQ_INT(cs_svc_producer_close(rk), 0);
@@ -137,10 +150,59 @@ int cs_test_0124(void) {
 		       "the alerts topic over SASL_SSL");
 	CS_TEST_EQ_INT(cs_svc_consume(dlq, malformed + 1, 5000, on_dl, NULL), malformed);
 	CS_TEST_ASSERT(malformed > 0, "the workload has no malformed event");
-	CS_TEST_EQ_INT(cs_svc_log_count(run.logf, getenv("CS_KAFKA_SASL_PASSWORD")), 0);
+	CS_TEST_EQ_INT(cs_svc_log_count(run.logf, t->password), 0);
 	kill(pid, SIGTERM);
 	CS_TEST_EQ_INT(cs_svc_wait(pid, 30000), 0);
 	cs_svc_counts_free(&exp);
 	redisFree(rc);
 	return 0;
+}
+
+int cs_test_0124(void) {
+	char cmd[1200], env[700], plain_kafka[256];
+	sasl_target_t plain, scram;
+	int rc_check;
+
+	if ((rc_check = cs_svc_check()))
+		return rc_check;
+	if (!getenv("CS_KAFKA_SASL_BOOTSTRAP") || !getenv("CS_KAFKA_CA")) {
+		CS_TEST_ASSERT(!getenv("CS_REQUIRE_SERVICES") || strcmp(getenv("CS_REQUIRE_SERVICES"), "1"),
+			       "CS_KAFKA_SASL_BOOTSTRAP unset (deploy/local/services.sh start writes it)");
+		return CS_TEST_SKIP;
+	}
+	/* SASL/PLAIN over TLS on the local Kafka 4 broker */
+	plain = (sasl_target_t){"sasl-plain", getenv("CS_KAFKA_SASL_BOOTSTRAP"), "PLAIN", getenv("CS_KAFKA_SASL_USER"),
+				getenv("CS_KAFKA_SASL_PASSWORD"), getenv("CS_KAFKA_CA"), getenv("CS_KAFKA_OTHER_CA")};
+	if (sasl_case(&plain))
+		return 1;
+	/* SCRAM-SHA-512 on a Kafka 3.9 broker of the test's own */
+	atexit(scram_stop);
+	snprintf(scram_dir, sizeof(scram_dir), "%s/kafka-scram", cs_test_tmpdir());
+	snprintf(cmd, sizeof(cmd), "%s/deploy/local/kafka.sh scram-start %s >%s/scram.log 2>&1", getenv("CS_SOURCE_DIR"),
+		 scram_dir, cs_test_tmpdir());
+	CS_TEST_ASSERT(!system(cmd), "kafka.sh scram-start (log: %s/scram.log)", cs_test_tmpdir());
+	snprintf(env, sizeof(env), "%s/env", scram_dir);
+	{
+		FILE *fp = fopen(env, "r");
+		char line[512];
+		CS_TEST_ASSERT(fp, "%s", env);
+		while (fgets(line, sizeof(line), fp)) {
+			char *k = line + 7, *eq = strchr(k, '=');
+			if (strncmp(line, "export ", 7) || !eq)
+				continue;
+			*eq = '\0';
+			eq[strcspn(eq + 1, "\n") + 1] = '\0';
+			setenv(k, eq + 1, 1);
+		}
+		fclose(fp);
+	}
+	/* the test's own clients (topics, workload, reading back) use the broker's PLAINTEXT listener */
+	snprintf(plain_kafka, sizeof(plain_kafka), "%s", getenv("CS_KAFKA_BOOTSTRAP"));
+	setenv("CS_KAFKA_BOOTSTRAP", getenv("CS_SCRAM_BOOTSTRAP"), 1);
+	scram = (sasl_target_t){"sasl-scram", getenv("CS_SCRAM_SASL_BOOTSTRAP"), "SCRAM-SHA-512", getenv("CS_SCRAM_USER"),
+				getenv("CS_SCRAM_PASSWORD"), getenv("CS_SCRAM_CA"), getenv("CS_KAFKA_CA")};
+	rc_check = sasl_case(&scram);
+	setenv("CS_KAFKA_BOOTSTRAP", plain_kafka, 1);
+	scram_stop();
+	return rc_check;
 }

@@ -191,7 +191,72 @@ kafka_topic() {
 	cs_log "topic $name ($parts partitions)"
 }
 
+# A second, short-lived broker for the SCRAM test (0126): Apache Kafka $CS_KAFKA_SCRAM_VERSION (3.9:
+# librdkafka before 2.6.1, Debian 12's 2.0.2 among them, cannot SCRAM with Kafka 4, #4895), a
+# PLAINTEXT listener for the test's own clients and a SASL_SSL one with SCRAM-SHA-512 only.
+# `scram-start DIR` writes DIR/env (its addresses, CA, user) once it answers; `scram-stop DIR`.
+CS_KAFKA_SCRAM_VERSION=3.9.1
+kafka_scram_start() {
+	local dir=$1 port cport sport cid i libs=$CS_CACHE_DIR/kafka-$CS_KAFKA_SCRAM_VERSION/libs
+	if [ ! -f "$libs/.complete" ]; then
+		cs_log "fetching Apache Kafka $CS_KAFKA_SCRAM_VERSION jars from Maven Central (the SCRAM test)"
+		rm -rf "$libs"
+		mkdir -p "$libs"
+		mvn -q -B -f "$CS_ROOT/deploy/kafka/pom.xml" dependency:copy-dependencies -Dkafka.version="$CS_KAFKA_SCRAM_VERSION" \
+			-DincludeScope=runtime -DoutputDirectory="$libs" >&2 || cs_die "mvn could not resolve Kafka $CS_KAFKA_SCRAM_VERSION"
+		touch "$libs/.complete"
+	fi
+	rm -rf "$dir"
+	mkdir -p "$dir/data" "$dir/logs"
+	KDIR=$dir kafka_certs
+	port=$(cs_free_port); cport=$(cs_free_port); sport=$(cs_free_port)
+	cat > "$dir/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$cport
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_SSL://127.0.0.1:$sport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_SSL://127.0.0.1:$sport
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.ssl.keystore.type=PKCS12
+listener.name.sasl_ssl.ssl.keystore.location=$dir/tls/broker.p12
+listener.name.sasl_ssl.ssl.keystore.password=$CS__KS_PASS
+log.dirs=$dir/data
+num.partitions=1
+default.replication.factor=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=4
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+PROPS
+	cid=$(java -cp "$libs/*" kafka.tools.StorageTool random-uuid 2>>"$dir/logs/tool.log")
+	java -cp "$libs/*" kafka.tools.StorageTool format -t "$cid" -c "$dir/server.properties" \
+		--add-scram "SCRAM-SHA-512=[name=$CS__SASL_USER,password=$CS__SASL_PASS]" >>"$dir/logs/tool.log" 2>&1 \
+		|| { cat "$dir/logs/tool.log" >&2; cs_die "kafka $CS_KAFKA_SCRAM_VERSION storage format failed"; }
+	nohup java -Xms128m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true -Dkafka.logs.dir="$dir/logs" \
+		-cp "$libs/*" kafka.Kafka "$dir/server.properties" >"$dir/logs/stdout.log" 2>&1 </dev/null &
+	echo $! > "$dir/kafka.pid"
+	for i in $(seq 1 120); do
+		cs_pid_alive "$dir/kafka.pid" || { tail -30 "$dir/logs/stdout.log" >&2; cs_die "Kafka $CS_KAFKA_SCRAM_VERSION exited"; }
+		kcat -b "127.0.0.1:$sport" -X security.protocol=SASL_SSL -X sasl.mechanisms=SCRAM-SHA-512 \
+			-X sasl.username="$CS__SASL_USER" -X sasl.password="$CS__SASL_PASS" -X ssl.ca.location="$dir/tls/ca.pem" \
+			-L -m 2 >/dev/null 2>&1 && break
+		sleep 0.5
+	done
+	[ "$i" -lt 120 ] || cs_die "Kafka $CS_KAFKA_SCRAM_VERSION did not take a SCRAM login ($dir/logs)"
+	printf 'export CS_SCRAM_BOOTSTRAP=127.0.0.1:%s\nexport CS_SCRAM_SASL_BOOTSTRAP=127.0.0.1:%s\nexport CS_SCRAM_CA=%s\nexport CS_SCRAM_USER=%s\nexport CS_SCRAM_PASSWORD=%s\n' \
+		"$port" "$sport" "$dir/tls/ca.pem" "$CS__SASL_USER" "$CS__SASL_PASS" > "$dir/env"
+	cs_log "Kafka $CS_KAFKA_SCRAM_VERSION with SCRAM-SHA-512 on 127.0.0.1:$sport"
+}
+
 case "${1:-}" in
+scram-start) kafka_scram_start "${2:?DIR}" ;;
+scram-stop) cs_pid_stop "${2:?DIR}/kafka.pid" 30 ;;
 start) kafka_start ;;
 topic) shift; kafka_topic "$@" ;;
 stop) kafka_stop ;;
