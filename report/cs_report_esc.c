@@ -181,23 +181,6 @@ static int64_t cs__csv_count(const char *csv) {
 	return n;
 }
 
-/* "a,b" as a JSON array (NULL: null) */
-static void cs__jcsv_w(cs_jw_t *jw, const char *key, const char *csv) {
-	cs_jw_key(jw, key);
-	if (!csv) {
-		cs_jw_null(jw);
-		return;
-	}
-	cs_jw_arr_begin(jw);
-	while (*csv) {
-		const char *c = strchr(csv, ',');
-		size_t n = c ? (size_t)(c - csv) : strlen(csv);
-		cs_jw_strn(jw, csv, n);
-		csv += n + (c ? 1 : 0);
-	}
-	cs_jw_arr_end(jw);
-}
-
 void cs_report_ed_early_warnings(const cs_report_ed_t *ed, FILE *fp, int markdown) {
 	char a[32], b[32], def[CS_KEYS_MAX * 2 + 16];
 	for (size_t i = 0; i < ed->esc_cnt; i++) {
@@ -220,7 +203,7 @@ void cs_report_ed_early_warnings(const cs_report_ed_t *ed, FILE *fp, int markdow
 			cs_jw_kstr(&jw, "escalation", e->id);
 			cs_jw_kint(&jw, "escalation_seq", e->seq);
 			cs_jw_kstr(&jw, "raised_for", e->reason);
-			cs__jcsv_w(&jw, "rules", e->rules);
+			cs__jlist(&jw, "rules", e->rules);
 			cs_jw_key(&jw, "addressees");
 			cs_jw_arr_begin(&jw);
 			cs_jw_str(&jw, "CSIRTs network");
@@ -247,10 +230,10 @@ void cs_report_ed_early_warnings(const cs_report_ed_t *ed, FILE *fp, int markdow
 				cs_jw_str(&jw, cs__ew_impact(nstates));
 			cs_jw_kstr(&jw, "outlook", cs__ew_outlook(e));
 			cs_jw_obj_end(&jw);
-			cs__jcsv_w(&jw, "member_states", states);
+			cs__jlist(&jw, "member_states", states);
 			cs_jw_kint(&jw, "participants", e->participants);
-			cs__jcsv_w(&jw, "participant_ids", names);
-			cs__jcsv_w(&jw, "sectors", withheld ? NULL : e->sectors);
+			cs__jlist(&jw, "participant_ids", names);
+			cs__jlist(&jw, "sectors", withheld ? NULL : e->sectors);
 			cs_jw_kstr(&jw, "first_seen", a);
 			cs_jw_kstr(&jw, "last_seen", b);
 			cs_jw_kint(&jw, "hits", e->hits);
@@ -266,7 +249,7 @@ void cs_report_ed_early_warnings(const cs_report_ed_t *ed, FILE *fp, int markdow
 				cs_jw_int(&jw, e->confidence);
 			else
 				cs_jw_null(&jw);
-			cs__jcsv_w(&jw, "tags", e->tags);
+			cs__jlist(&jw, "tags", e->tags);
 			cs_jw_obj_end(&jw);
 			cs_jw_kstr(&jw, "recommended_actions",
 				   "Block or closely monitor the indicator; search logs from first_seen on for earlier contact; "

@@ -179,6 +179,9 @@ int cs__nis_tlp(const cs__cell_t *c);
 void cs__sit_escs_free(cs_report_sit_t *s);
 /** The edition's escalations: who may see which (cs_report_esc.c); 0 or -1 on out of memory. */
 int cs__ed_escalations(cs_report_ed_t *ed);
+/** key: "a,b,c" as a JSON array of strings (empty items left out); csv NULL: null. */
+struct cs_jw_s;
+void cs__jlist(struct cs_jw_s *jw, const char *key, const char *csv);
 /** "TLP:AMBER+STRICT" and the like. */
 const char *cs__tlp_upper(int tlp);
 

@@ -36,8 +36,7 @@ static void cs__jfig(cs_jw_t *jw, const char *key, const cs__fig_t *cur, const c
 	cs_jw_obj_end(jw);
 }
 
-/* "a,b,c" as a JSON array of strings */
-static void cs__jlist(cs_jw_t *jw, const char *key, const char *csv) {
+void cs__jlist(cs_jw_t *jw, const char *key, const char *csv) {
 	cs_jw_key(jw, key);
 	if (!csv) {
 		cs_jw_null(jw);

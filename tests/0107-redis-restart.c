@@ -23,20 +23,6 @@
 
 extern char **environ;
 
-static int free_port(void) {
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && !bind(fd, (struct sockaddr *)&sa, sizeof(sa)) && !getsockname(fd, (struct sockaddr *)&sa, &sl))
-		port = ntohs(sa.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
 static pid_t redis_start(int port, const char *dir) {
 	char p[16];
 	pid_t pid;
@@ -78,7 +64,7 @@ int cs_test_0107(void) {
 		return rc_check;
 	snprintf(dir, sizeof(dir), "%s/redis", cs_test_tmpdir());
 	CS_TEST_EQ_INT(mkdir(dir, 0700), 0);
-	CS_TEST_ASSERT((port = free_port()) > 0, "free port");
+	CS_TEST_ASSERT((port = cs_svc_free_port()) > 0, "free port");
 	CS_TEST_ASSERT((rpid = redis_start(port, dir)) > 0, "private redis-server on %d", port);
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
 	setenv("CS_REDIS_ADDR", addr, 1); /* every helper below talks to the private one */

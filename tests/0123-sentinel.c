@@ -41,20 +41,6 @@ static void kill_all(void) {
 	npids = 0;
 }
 
-static int free_port(void) {
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && !bind(fd, (struct sockaddr *)&sa, sizeof(sa)) && !getsockname(fd, (struct sockaddr *)&sa, &sl))
-		port = ntohs(sa.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
 static redisReply *ask(int port, const char *cmd) {
 	struct timeval tv = {1, 0};
 	redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
@@ -138,7 +124,7 @@ static int sentinel_case(const char *name, int synced, unsigned seed) {
 	snprintf(master, sizeof(master), "cs-%s", name);
 	snprintf(dir, sizeof(dir), "%s/%s", cs_test_tmpdir(), name);
 	CS_TEST_EQ_INT(mkdir(dir, 0700), 0);
-	CS_TEST_ASSERT((p1 = free_port()) > 0 && (p2 = free_port()) > 0, "ports");
+	CS_TEST_ASSERT((p1 = cs_svc_free_port()) > 0 && (p2 = cs_svc_free_port()) > 0, "ports");
 	CS_TEST_ASSERT((ppid = start(dir, "primary", p1, synced ? "" : "repl-diskless-sync yes\nrepl-diskless-sync-delay 60\n",
 				     0)) > 0,
 		       "primary on %d", p1);
@@ -146,7 +132,7 @@ static int sentinel_case(const char *name, int synced, unsigned seed) {
 	CS_TEST_ASSERT(start(dir, "replica", p2, conf, 0) > 0, "replica on %d", p2);
 	for (int i = 0; i < 3; i++) {
 		char sname[16];
-		CS_TEST_ASSERT((s[i] = free_port()) > 0, "port");
+		CS_TEST_ASSERT((s[i] = cs_svc_free_port()) > 0, "port");
 		snprintf(sname, sizeof(sname), "sentinel%d", i);
 		snprintf(conf, sizeof(conf),
 			 "sentinel monitor %s 127.0.0.1 %d 2\nsentinel down-after-milliseconds %s 1000\n"

@@ -182,20 +182,7 @@ int cs_test_0124(void) {
 		 scram_dir, cs_test_tmpdir());
 	CS_TEST_ASSERT(!system(cmd), "kafka.sh scram-start (log: %s/scram.log)", cs_test_tmpdir());
 	snprintf(env, sizeof(env), "%s/env", scram_dir);
-	{
-		FILE *fp = fopen(env, "r");
-		char line[512];
-		CS_TEST_ASSERT(fp, "%s", env);
-		while (fgets(line, sizeof(line), fp)) {
-			char *k = line + 7, *eq = strchr(k, '=');
-			if (strncmp(line, "export ", 7) || !eq)
-				continue;
-			*eq = '\0';
-			eq[strcspn(eq + 1, "\n") + 1] = '\0';
-			setenv(k, eq + 1, 1);
-		}
-		fclose(fp);
-	}
+	CS_TEST_EQ_INT(cs_svc_load_env(env), 0);
 	/* the test's own clients (topics, workload, reading back) use the broker's PLAINTEXT listener */
 	snprintf(plain_kafka, sizeof(plain_kafka), "%s", getenv("CS_KAFKA_BOOTSTRAP"));
 	setenv("CS_KAFKA_BOOTSTRAP", getenv("CS_SCRAM_BOOTSTRAP"), 1);

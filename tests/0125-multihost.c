@@ -53,24 +53,6 @@ static int mh(const char *what) {
 	return system(cmd) ? -1 : 0;
 }
 
-/* The KEY=VALUE lines of DIR/env into the environment. */
-static int load_env(const char *path) {
-	FILE *fp = fopen(path, "r");
-	char line[512];
-	if (!fp)
-		return -1;
-	while (fgets(line, sizeof(line), fp)) {
-		char *k = strncmp(line, "export ", 7) ? line : line + 7, *eq = strchr(k, '=');
-		if (!eq)
-			continue;
-		*eq = '\0';
-		eq[strcspn(eq + 1, "\n") + 1] = '\0';
-		setenv(k, eq + 1, 1);
-	}
-	fclose(fp);
-	return 0;
-}
-
 /* cshield-ingest on host h (its namespace), its log in logf. */
 static pid_t ingest_on(const char *host, const char *conf, const char *logf) {
 	char ns[32], bin[600];
@@ -142,7 +124,7 @@ int cs_test_0125(void) {
 	snprintf(what, sizeof(what), "up %s", mhdir);
 	CS_TEST_ASSERT(!mh(what), "multihost.sh up (log: %s/multihost.log)", cs_test_tmpdir());
 	snprintf(path, sizeof(path), "%s/env", mhdir);
-	CS_TEST_EQ_INT(load_env(path), 0);
+	CS_TEST_EQ_INT(cs_svc_load_env(path), 0);
 	setenv("CS_KAFKA_BOOTSTRAP", getenv("CS_MH_KAFKA"), 1);
 	setenv("CS_REDIS_ADDR", getenv("CS_MH_REDIS_PRIMARY"), 1);
 	setenv("CS_TEST_REPLICATION", "3", 1);

@@ -885,3 +885,34 @@ int cs_svc_work_produce_without(const char *topic, int partitions, long n, unsig
 	cs_svc_counts_free(&phase);
 	return 0;
 }
+
+int cs_svc_free_port(void) {
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && !bind(fd, (struct sockaddr *)&sa, sizeof(sa)) && !getsockname(fd, (struct sockaddr *)&sa, &sl))
+		port = ntohs(sa.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+int cs_svc_load_env(const char *path) {
+	FILE *fp = fopen(path, "r");
+	char line[1024];
+	if (!fp)
+		return -1;
+	while (fgets(line, sizeof(line), fp)) {
+		char *k = strncmp(line, "export ", 7) ? line : line + 7, *eq = strchr(k, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		eq[strcspn(eq + 1, "\n") + 1] = '\0';
+		setenv(k, eq + 1, 1);
+	}
+	fclose(fp);
+	return 0;
+}

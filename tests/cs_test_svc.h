@@ -155,6 +155,11 @@ int cs_svc_check_alert_stream(redisContext *rc, const cs_svc_run_t *run, const c
  */
 int cs_svc_check_alert_topic(const char *topic, const cs_svc_counts_t *exp, long expected, int no_repeats);
 
+/** A TCP port free on 127.0.0.1 now, or -1. */
+int cs_svc_free_port(void);
+/** The "export KEY=VALUE" (or KEY=VALUE) lines of a file into the environment. 0 or -1. */
+int cs_svc_load_env(const char *path);
+
 /** The port cshield-ingest logged for its metrics endpoint (the last one), or -1. */
 int cs_svc_metrics_port(const char *logfile);
 /** GET path from 127.0.0.1:port into buf (headers and body); the HTTP status, or -1. */
