@@ -266,8 +266,12 @@ void cs_report_ed_early_warnings(const cs_report_ed_t *ed, FILE *fp, int markdow
 		fprintf(fp, "| field | value |\n|---|---|\n");
 		fprintf(fp, "| escalation | `%s` (#%d, %s) |\n", e->id, e->seq, e->reason);
 		fprintf(fp, "| rules met | %s |\n", e->rules);
-		fprintf(fp, "| indicator | `%s` (%s) from %s, confidence %s%d |\n", def, e->itype, *e->source ? e->source : "-",
-			e->confidence >= 0 ? "" : "none ", e->confidence >= 0 ? e->confidence : 0);
+		if (e->confidence >= 0)
+			fprintf(fp, "| indicator | `%s` (%s) from %s, confidence %d |\n", def, e->itype,
+				*e->source ? e->source : "-", e->confidence);
+		else
+			fprintf(fp, "| indicator | `%s` (%s) from %s, no confidence given |\n", def, e->itype,
+				*e->source ? e->source : "-");
 		if (*e->tags)
 			fprintf(fp, "| tags | %s |\n", e->tags);
 		fprintf(fp, "| member states affected | %s |\n", states ? (*states ? states : "-") : "withheld (fewer than k participants)");
