@@ -40,7 +40,8 @@ static int cs__create_topic(const char *brokers, const char *topic, int parts) {
 	rd_kafka_event_t *ev;
 	int rc = -1;
 	rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr, sizeof(errstr));
-	if (!(rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr))))
+	if (cs_bench_kafka_apply(conf, errstr, sizeof(errstr)) ||
+	    !(rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr))))
 		return -1;
 	nt = rd_kafka_NewTopic_new(topic, parts, 1, errstr, sizeof(errstr));
 	q = rd_kafka_queue_new(rk);
@@ -66,7 +67,8 @@ static long cs__produce_half(const char *brokers, const char *topic, cs_bench_ge
 	rd_kafka_conf_set(conf, "compression.codec", codec, errstr, sizeof(errstr));
 	rd_kafka_conf_set(conf, "linger.ms", "20", errstr, sizeof(errstr));
 	rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr, sizeof(errstr));
-	if (!(rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr))))
+	if (cs_bench_kafka_apply(conf, errstr, sizeof(errstr)) ||
+	    !(rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr))))
 		return -1;
 	for (long i = 0; i < n; i++) {
 		size_t len = cs_bench_gen_event(g, buf, sizeof(buf));
@@ -187,7 +189,8 @@ static void *cs__lat_producer(void *arg) {
 	rd_kafka_conf_set(conf, "linger.ms", "0", errstr, sizeof(errstr));
 	rd_kafka_conf_set_dr_msg_cb(conf, cs__lat_dr);
 	rd_kafka_conf_set_opaque(conf, l);
-	if (!(rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr))))
+	if (cs_bench_kafka_apply(conf, errstr, sizeof(errstr)) ||
+	    !(rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr))))
 		return NULL;
 	for (size_t i = 0; i < CS__LAT_N; i++) {
 		size_t len = cs_bench_gen_event(l->g, buf, sizeof(buf));
@@ -225,7 +228,8 @@ static void *cs__load_producer(void *arg) {
 	rd_kafka_conf_set(conf, "bootstrap.servers", ld->brokers, errstr, sizeof(errstr));
 	rd_kafka_conf_set(conf, "linger.ms", "5", errstr, sizeof(errstr));
 	rd_kafka_conf_set(conf, "compression.codec", "lz4", errstr, sizeof(errstr));
-	if (!g || !(rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr)))) {
+	if (!g || cs_bench_kafka_apply(conf, errstr, sizeof(errstr)) ||
+	    !(rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr)))) {
 		cs_bench_gen_destroy(g);
 		return NULL;
 	}
@@ -411,8 +415,9 @@ int cs_bench_e2e(long events, size_t nind, int workers, int json) {
 	cs_bench_gen_destroy(g);
 
 	/* baseline: kcat's raw consume of the same topic */
-	snprintf(cmd, sizeof(cmd), "kcat -C -b %s -t %s -o beginning -e -q -X enable.partition.eof=true > /dev/null 2>&1",
-		 brokers, topic);
+	snprintf(cmd, sizeof(cmd), "kcat -C -b %s -t %s -o beginning -e -q -X enable.partition.eof=true", brokers, topic);
+	cs_bench_kafka_kcat_args(cmd, sizeof(cmd) - 32);
+	strcat(cmd, " > /dev/null 2>&1");
 	t0 = cs_clock_ms();
 	if (system(cmd) != 0)
 		fprintf(stderr, "cshield-bench: kcat failed (is it installed?)\n");
@@ -425,6 +430,7 @@ int cs_bench_e2e(long events, size_t nind, int workers, int json) {
 	fprintf(fp, "topics=%s\ngroup.id=%s\nindicators.file=%s\naggregate.key.prefix=%s\nkafka.bootstrap.servers=%s\n"
 		    "redis.host=%s\nredis.port=%s\nlog.level=warn\nworkers=%d\nparticipants.file=%s\n",
 		topic, group, ind, prefix, brokers, host, strrchr(raddr, ':') + 1, workers, parts);
+	cs_bench_kafka_conf_lines(fp);
 	fclose(fp);
 	cs__ingest_path(ingest, sizeof(ingest));
 	c0 = cs__redis_calls(rc, NULL);
@@ -600,8 +606,9 @@ int cs_bench_retro(long events, size_t nind, int json) {
 		return 1;
 	}
 	cs_bench_gen_destroy(g);
-	snprintf(cmd, sizeof(cmd), "kcat -C -b %s -t %s -o beginning -e -q -X enable.partition.eof=true > /dev/null 2>&1",
-		 brokers, topic);
+	snprintf(cmd, sizeof(cmd), "kcat -C -b %s -t %s -o beginning -e -q -X enable.partition.eof=true", brokers, topic);
+	cs_bench_kafka_kcat_args(cmd, sizeof(cmd) - 32);
+	strcat(cmd, " > /dev/null 2>&1");
 	t0 = cs_clock_ms();
 	if (system(cmd) != 0)
 		fprintf(stderr, "cshield-bench: kcat failed (is it installed?)\n");
@@ -614,6 +621,7 @@ int cs_bench_retro(long events, size_t nind, int json) {
 	fprintf(fp, "topics=%s\ngroup.id=%s-g\nindicators.file=%s\naggregate.key.prefix=%s\nkafka.bootstrap.servers=%s\n"
 		    "redis.host=%s\nredis.port=%s\nlog.level=info\n",
 		topic, topic, ind, prefix, brokers, host, strrchr(raddr, ':') + 1);
+	cs_bench_kafka_conf_lines(fp);
 	fclose(fp);
 	cs__ingest_path(ingest, sizeof(ingest));
 	cs_keys_stats(key, sizeof(key), prefix);

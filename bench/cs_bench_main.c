@@ -52,6 +52,8 @@ static void cs__usage(FILE *fp) {
 		"  --brokers LIST        (produce) bootstrap servers (default $CS_KAFKA_BOOTSTRAP)\n"
 		"  --topic T             (produce) topic (default cshield.events)\n"
 		"  --compression C       (produce) none, lz4 or zstd (default lz4)\n"
+		"  -X [kafka.]key=value  a Kafka client property (security.protocol, sasl.*, ssl.*...) for\n"
+		"                        every client the bench makes, the cshield-ingest it runs and kcat\n"
 		"  --format F            (gen-events, produce, decode) eve, ecs, zeek, ocsf or cef\n"
 		"                        (default eve; decode: every format)\n"
 		"  --seconds S           (decode) measure each side for at least S seconds (default 2)\n"
@@ -62,6 +64,42 @@ static void cs__usage(FILE *fp) {
 		"  --plot FILE.svg       (engine, indicators) draw the figures\n"
 		"  -h, --help            this text\n"
 		"  -V, --version         print the version and exit\n");
+}
+
+static struct {
+	char key[128], value[512];
+} cs__kprops[32];
+static int cs__nkprops;
+
+int cs_bench_kafka_add(const char *kv) {
+	const char *eq = strchr(kv, '=');
+	if (!strncmp(kv, "kafka.", 6))
+		kv += 6;
+	if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof(cs__kprops[0].key) || strlen(eq + 1) >= sizeof(cs__kprops[0].value) ||
+	    cs__nkprops == (int)(sizeof(cs__kprops) / sizeof(*cs__kprops)))
+		return -1;
+	snprintf(cs__kprops[cs__nkprops].key, sizeof(cs__kprops[0].key), "%.*s", (int)(eq - kv), kv);
+	snprintf(cs__kprops[cs__nkprops].value, sizeof(cs__kprops[0].value), "%s", eq + 1);
+	cs__nkprops++;
+	return 0;
+}
+
+int cs_bench_kafka_apply(rd_kafka_conf_t *conf, char *errstr, size_t errstr_size) {
+	for (int i = 0; i < cs__nkprops; i++)
+		if (rd_kafka_conf_set(conf, cs__kprops[i].key, cs__kprops[i].value, errstr, errstr_size) != RD_KAFKA_CONF_OK)
+			return -1;
+	return 0;
+}
+
+void cs_bench_kafka_conf_lines(FILE *fp) {
+	for (int i = 0; i < cs__nkprops; i++)
+		fprintf(fp, "kafka.%s=%s\n", cs__kprops[i].key, cs__kprops[i].value);
+}
+
+void cs_bench_kafka_kcat_args(char *buf, size_t size) {
+	size_t len = strlen(buf);
+	for (int i = 0; i < cs__nkprops && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, " -X '%s=%s'", cs__kprops[i].key, cs__kprops[i].value);
 }
 
 static void cs__dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
@@ -84,7 +122,8 @@ static int cs__produce(cs_bench_gen_t *gen, int fmt, long events, const char *br
 	if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr, sizeof(errstr)) ||
 	    rd_kafka_conf_set(conf, "compression.codec", compression, errstr, sizeof(errstr)) ||
 	    rd_kafka_conf_set(conf, "linger.ms", "20", errstr, sizeof(errstr)) ||
-	    rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr, sizeof(errstr))) {
+	    rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr, sizeof(errstr)) ||
+	    cs_bench_kafka_apply(conf, errstr, sizeof(errstr))) {
 		fprintf(stderr, "cshield-bench: %s\n", errstr);
 		rd_kafka_conf_destroy(conf);
 		return 1;
@@ -156,7 +195,8 @@ int main(int argc, char **argv) {
 		{"span", required_argument, NULL, 'A'},     {"brokers", required_argument, NULL, 'b'},
 		{"topic", required_argument, NULL, 'T'},    {"compression", required_argument, NULL, 'C'},
 		{"json", no_argument, NULL, 'j'},           {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},        {NULL, 0, NULL, 0}};
+		{"version", no_argument, NULL, 'V'},        {"set", required_argument, NULL, 'X'},
+		{NULL, 0, NULL, 0}};
 	int c, optidx = 0, bad = 0;
 	cs_bench_gen_opts_t o = {1, 0.001, 0, 600, 1000};
 	long events = 100000;
@@ -170,8 +210,14 @@ int main(int argc, char **argv) {
 	cs_bench_gen_t *gen;
 
 	cs_proc_init("cshield-bench");
-	while ((c = getopt_long(argc, argv, "hV", opts, &optidx)) != -1) {
+	while ((c = getopt_long(argc, argv, "hVX:", opts, &optidx)) != -1) {
 		switch (c) {
+		case 'X':
+			if (cs_bench_kafka_add(optarg)) {
+				fprintf(stderr, "cshield-bench: -X \"%s\": expected [kafka.]key=value\n", optarg);
+				return 2;
+			}
+			break;
 		case 'h':
 			cs__usage(stdout);
 			return cs_proc_stdout_status("cshield-bench");

@@ -151,6 +151,18 @@ static int sasl_case(const sasl_target_t *t) {
 	CS_TEST_EQ_INT(cs_svc_consume(dlq, malformed + 1, 5000, on_dl, NULL), malformed);
 	CS_TEST_ASSERT(malformed > 0, "the workload has no malformed event");
 	CS_TEST_EQ_INT(cs_svc_log_count(run.logf, t->password), 0);
+	{
+		/* the bench over the same connection: -X passes it to every client it makes */
+		char btopic[200], cmd[2048], out[4096];
+		snprintf(btopic, sizeof(btopic), "%s-bench", run.topic);
+		CS_TEST_EQ_INT(cs_svc_topic_create(btopic, 1), 0);
+		snprintf(cmd, sizeof(cmd),
+			 "%s/bench/cshield-bench produce --events 500 --topic %s --brokers %s -X kafka.security.protocol=SASL_SSL "
+			 "-X sasl.mechanisms=%s -X sasl.username=%s -X sasl.password=%s -X ssl.ca.location=%s 2>&1",
+			 cs_test_bindir(), btopic, t->sasl_bootstrap, t->mechanism, t->user, t->password, t->ca);
+		CS_TEST_ASSERT(!cs_test_run(cmd, out, sizeof(out)), "cshield-bench produce over SASL_SSL: %.2000s", out);
+		CS_TEST_EQ_INT(cs_svc_log_end(btopic, 1), 500);
+	}
 	kill(pid, SIGTERM);
 	CS_TEST_EQ_INT(cs_svc_wait(pid, 30000), 0);
 	cs_svc_counts_free(&exp);
