@@ -6,7 +6,7 @@
 set -euo pipefail
 
 pkgs=(build-essential cmake ninja-build pkg-config git ca-certificates
-      librdkafka-dev libhiredis-dev libzstd-dev liblz4-dev libjansson-dev libmicrohttpd-dev
+      librdkafka-dev libhiredis-dev libzstd-dev liblz4-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev
       redis-server redis-tools kcat clang
       chromium poppler-utils python3-venv          # report tests: headless rendering, PDF text, stix2-validator
       file dpkg-dev python3-yaml systemd openssl           # the Debian package (cpack), the deployment files' checks

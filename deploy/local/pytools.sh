@@ -9,8 +9,9 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 venv=${1:-$CS_LOCAL_DIR/pytools}
-want="stix2-validator==3.3.2 jsonschema==4.26.0"
-if [ ! -x "$venv/bin/stix2_validator" ] || ! "$venv/bin/python" -c 'import jsonschema' 2>/dev/null; then
+want="stix2-validator==3.3.2 jsonschema==4.26.0 medallion==3.0.0 misp-stix==2026.10.12"
+if [ ! -x "$venv/bin/stix2_validator" ] || [ ! -x "$venv/bin/medallion" ] ||
+   ! "$venv/bin/python" -c 'import jsonschema, misp_stix_converter' 2>/dev/null; then
 	python3 -m venv "$venv" >&2 || cs_die "python3 -m venv $venv failed (Debian: apt-get install python3-venv)"
 	# shellcheck disable=SC2086
 	"$venv/bin/pip" install -q --disable-pip-version-check $want >&2 || cs_die "pip install $want failed"
