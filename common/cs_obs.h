@@ -52,7 +52,10 @@ typedef enum cs_obs_type_e {
 	XX(RULE_NAME, "rule name")          \
 	XX(URL_PATH, "url path")            \
 	XX(HOSTNAME, "hostname")            \
-	XX(INTEL, "intel indicator")
+	XX(INTEL, "intel indicator")        \
+	XX(FILE_NAME, "file name")          \
+	XX(MAIL_SUBJECT, "mail subject")    \
+	XX(PROCESS_NAME, "process name")
 
 typedef enum cs_obs_role_e {
 #define CS__OBS_R(name, str) CS_OBS_ROLE_##name,

@@ -27,6 +27,54 @@ static cs_err_t cs__add_or_reject(cs_corr_builder_t *b, int kind, const char *v,
 	return err;
 }
 
+/*
+ * A STIX string comparison on a text observable as a Hyperscan expression:
+ * "=" the whole value ("^...$", every byte literal), LIKE with % and _ ("^...$"),
+ * MATCHES the regular expression as written. 0, or -1 when it does not fit.
+ */
+static int cs__text_re(const char *op, const char *v, char *out, size_t size) {
+	size_t o = 0;
+	int like = !strcmp(op, "LIKE");
+	if (!strncmp(op, "MATCHES", 7))
+		return (size_t)snprintf(out, size, "%s", v) < size ? 0 : -1;
+	if (size < 3)
+		return -1;
+	out[o++] = '^';
+	for (; *v; v++) {
+		unsigned char c = (unsigned char)*v;
+		if (o + 6 >= size)
+			return -1;
+		if (like && c == '%')
+			o += (size_t)snprintf(out + o, size - o, ".*");
+		else if (like && c == '_')
+			out[o++] = '.';
+		else if (c < 0x20 || c >= 0x7f || strchr("\\^$.|?*+()[]{}/#", c))
+			o += (size_t)snprintf(out + o, size - o, "\\x%02x", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o++] = '$';
+	out[o] = '\0';
+	return 0;
+}
+
+/*
+ * Adds a comparison (op "=", LIKE, MATCHES) on the text observables of one
+ * role (command line, file name, user agent, mail subject) as a pattern scoped
+ * to that role, or rejects it.
+ */
+static cs_err_t cs__add_text(cs_corr_builder_t *b, int role, const char *op, const char *v, const char *origin) {
+	static _Thread_local char re[CS_NORM_MAX_IN + 1];
+	uint32_t scope = b->meta.scope;
+	cs_err_t err;
+	if (cs__text_re(op, v, re, sizeof(re)))
+		return cs__corr_reject(b, origin, "value too long", v, strlen(v));
+	b->meta.scope = 1u << role;
+	err = cs__add_or_reject(b, CS_CORR_K_REGEX, re, strlen(re), origin);
+	b->meta.scope = scope;
+	return err;
+}
+
 /* Where an indicator may match, from Zeek's Intel::Where names and cshield's role names. */
 static int cs__where_role(const char *w, size_t len) {
 	static const struct {
@@ -579,6 +627,19 @@ static cs_err_t cs__misp_attr(cs_corr_builder_t *b, const char *path, json_t *a,
 		kind = CS_CORR_K_HASH, part = 1;
 	else if (!strcmp(type, "email") || !strcmp(type, "email-src") || !strcmp(type, "email-dst"))
 		kind = CS_CORR_K_EMAIL;
+	else if (!strncmp(type, "x509-fingerprint-", 17)) {
+		uint32_t scope = b->meta.scope;
+		cs_err_t err;
+		b->meta.scope = 1u << CS_OBS_ROLE_CERT_HASH;
+		err = cs__add_or_reject(b, CS_CORR_K_HASH, value, strlen(value), origin);
+		b->meta.scope = scope;
+		return err;
+	} else if (!strcmp(type, "user-agent"))
+		return cs__add_text(b, CS_OBS_ROLE_USER_AGENT, "=", value, origin);
+	else if (!strcmp(type, "filename"))
+		return cs__add_text(b, CS_OBS_ROLE_FILE_NAME, "=", value, origin);
+	else if (!strcmp(type, "email-subject"))
+		return cs__add_text(b, CS_OBS_ROLE_MAIL_SUBJECT, "=", value, origin);
 	if (!kind) {
 		char why[128];
 		snprintf(why, sizeof(why), "MISP attribute type %.60s is not matched on", type);
@@ -720,14 +781,14 @@ static int cs__stix_parse(const char *pat, cs__stix_cmp_t *cmp, int max, const c
 				*why = "IN list malformed";
 				return -1;
 			}
-		} else if (!strcmp(c->op, "=") || !strcmp(c->op, "MATCHES") || !strcmp(c->op, "ISSUBSET")) {
+		} else if (!strcmp(c->op, "=") || !strcmp(c->op, "MATCHES") || !strcmp(c->op, "ISSUBSET") || !strcmp(c->op, "LIKE")) {
 			if (cs__stix_str(&p, c->vals[0], sizeof(c->vals[0]))) {
 				*why = "value is not a quoted string";
 				return -1;
 			}
 			c->nvals = 1;
 		} else {
-			*why = "comparison operator not supported (=, IN, ISSUBSET, MATCHES)";
+			*why = "comparison operator not supported (=, IN, LIKE, ISSUBSET, MATCHES)";
 			return -1;
 		}
 		p = cs__skip_ws(p);
@@ -753,18 +814,51 @@ static int cs__stix_parse(const char *pat, cs__stix_cmp_t *cmp, int max, const c
 	}
 }
 
-static int cs__stix_kind(const char *path) {
-	if (!strcmp(path, "ipv4-addr:value") || !strcmp(path, "ipv6-addr:value") ||
-	    !strcmp(path, "network-traffic:dst_ref.value") || !strcmp(path, "network-traffic:src_ref.value"))
-		return CS_CORR_K_IP;
-	if (!strcmp(path, "domain-name:value"))
-		return CS_CORR_K_HOST;
-	if (!strcmp(path, "url:value"))
-		return CS_CORR_K_URL;
-	if (!strcmp(path, "email-addr:value") || !strcmp(path, "email-message:from_ref.value"))
-		return CS_CORR_K_EMAIL;
-	if (!strncmp(path, "file:hashes.", 12))
-		return CS_CORR_K_HASH;
+#define CS__K_TEXT 100 /* a text observable (command line, file name...): matched as a pattern in its role */
+
+/*
+ * The object paths matched on: the kind of indicator each makes and the role
+ * it is scoped to (-1: any role; the addresses are not scoped, see below).
+ * Paths are compared with their quotes removed (file:hashes.'SHA-256' is
+ * file:hashes.SHA-256). Prefix rows end in '.'.
+ */
+static const struct {
+	const char *path;
+	int kind;
+	int role;
+} cs__stix_paths[] = {
+	{"ipv4-addr:value", CS_CORR_K_IP, -1},
+	{"ipv6-addr:value", CS_CORR_K_IP, -1},
+	{"network-traffic:dst_ref.value", CS_CORR_K_IP, -1},
+	{"network-traffic:src_ref.value", CS_CORR_K_IP, -1},
+	{"domain-name:value", CS_CORR_K_HOST, -1},
+	{"url:value", CS_CORR_K_URL, -1},
+	{"email-addr:value", CS_CORR_K_EMAIL, -1},
+	{"email-message:from_ref.value", CS_CORR_K_EMAIL, -1},
+	{"email-message:sender_ref.value", CS_CORR_K_EMAIL, CS_OBS_ROLE_MAIL_SENDER},
+	{"email-message:to_refs[*].value", CS_CORR_K_EMAIL, CS_OBS_ROLE_MAIL_RECIPIENT},
+	{"email-message:cc_refs[*].value", CS_CORR_K_EMAIL, CS_OBS_ROLE_MAIL_RECIPIENT},
+	{"email-message:subject", CS__K_TEXT, CS_OBS_ROLE_MAIL_SUBJECT},
+	{"process:command_line", CS__K_TEXT, CS_OBS_ROLE_COMMAND_LINE},
+	{"file:name", CS__K_TEXT, CS_OBS_ROLE_FILE_NAME},
+	{"process:name", CS__K_TEXT, CS_OBS_ROLE_PROCESS_NAME}, /* STIX 2.0; 2.1 names the image */
+	{"process:image_ref.name", CS__K_TEXT, CS_OBS_ROLE_PROCESS_NAME},
+	{"network-traffic:extensions.http-request-ext.request_header.User-Agent", CS__K_TEXT, CS_OBS_ROLE_USER_AGENT},
+	{"x509-certificate:hashes.", CS_CORR_K_HASH, CS_OBS_ROLE_CERT_HASH},
+	{"file:hashes.", CS_CORR_K_HASH, -1},
+};
+
+/* The kind of indicator path makes (0: not matched on) and its role (-1: any). */
+static int cs__stix_kind(const char *path, int *role) {
+	for (size_t i = 0; i < sizeof(cs__stix_paths) / sizeof(*cs__stix_paths); i++) {
+		const char *p = cs__stix_paths[i].path;
+		size_t l = strlen(p);
+		if (p[l - 1] == '.' ? !strncmp(path, p, l) && path[l] : !strcmp(path, p)) {
+			*role = cs__stix_paths[i].role;
+			return cs__stix_paths[i].kind;
+		}
+	}
+	*role = -1;
 	return 0;
 }
 
@@ -868,7 +962,8 @@ cs_err_t cs__corr_stix_pattern(cs_corr_builder_t *b, const char *origin, const c
 		/* network-traffic:dst_ref/src_ref are not taken as a scope: MISP writes them for
 		 * ip-dst/ip-src, which feeds mix up, and a C2 address seen as the source of a
 		 * reply or in a DNS answer is a sighting all the same */
-		int kind = cs__stix_kind(c->path), anded = c->op[sizeof(c->op) - 1] == 'A';
+		int role, kind = cs__stix_kind(c->path, &role), anded = c->op[sizeof(c->op) - 1] == 'A';
+		uint32_t scope = b->meta.scope;
 		if (!strcmp(c->path, "network-traffic:dst_ref.type") || !strcmp(c->path, "network-traffic:src_ref.type"))
 			continue; /* the type half of MISP's "dst_ref.type = 'ipv4-addr' AND dst_ref.value = ..." */
 		if (anded && !(i + 1 < n && strstr(cmp[i + 1].path, "_ref.type"))) {
@@ -881,18 +976,33 @@ cs_err_t cs__corr_stix_pattern(cs_corr_builder_t *b, const char *origin, const c
 			err = cs__corr_reject(b, origin, r, pattern, strlen(pattern));
 			continue;
 		}
+		if (role >= 0) /* this comparison only: the pattern's other comparisons keep the indicator's scope */
+			b->meta.scope = 1u << role;
+		if (kind == CS__K_TEXT) {
+			for (int v = 0; v < c->nvals && !err; v++)
+				err = !strcmp(c->op, "ISSUBSET")
+					      ? cs__corr_reject(b, origin, "ISSUBSET on a text path", c->vals[v], strlen(c->vals[v]))
+					      : cs__add_text(b, role, !strcmp(c->op, "IN") ? "=" : c->op, c->vals[v], origin);
+			b->meta.scope = scope;
+			continue;
+		}
 		if (!strcmp(c->op, "ISSUBSET")) {
 			err = kind == CS_CORR_K_IP ? cs__add_or_reject(b, CS_CORR_K_CIDR, c->vals[0], strlen(c->vals[0]), origin)
 						   : cs__corr_reject(b, origin, "ISSUBSET on a non-address path", c->vals[0],
 								     strlen(c->vals[0]));
+			b->meta.scope = scope;
 			continue;
 		}
-		if (!strncmp(c->op, "MATCHES", 7)) {
-			err = cs__add_or_reject(b, CS_CORR_K_REGEX, c->vals[0], strlen(c->vals[0]), origin);
+		if (!strncmp(c->op, "MATCHES", 7) || !strcmp(c->op, "LIKE")) {
+			err = strcmp(c->op, "LIKE") ? cs__add_or_reject(b, CS_CORR_K_REGEX, c->vals[0], strlen(c->vals[0]), origin)
+						    : cs__corr_reject(b, origin, "LIKE on a path that is not text", c->vals[0],
+								      strlen(c->vals[0]));
+			b->meta.scope = scope;
 			continue;
 		}
 		for (int v = 0; v < c->nvals && !err; v++)
 			err = cs__add_or_reject(b, kind, c->vals[v], strlen(c->vals[v]), origin);
+		b->meta.scope = scope;
 	}
 	cs_free(cmp);
 	return err;
