@@ -48,8 +48,7 @@ static int cs__visible(const cs_report_ed_t *ed, const cs__fact_t *f) {
 	return (long)f->org == ed->org_id && f->itlp <= CS_TLP_AMBER; /* its own; itlp -1: events */
 }
 
-/* A label (not tied to one organization) the audience may see: first/last seen, an indicator's own. */
-static int cs__label_visible(const cs_report_ed_t *ed, int tlp) {
+int cs__label_visible(const cs_report_ed_t *ed, int tlp) {
 	return tlp <= (int)ed->o.audience && (tlp <= CS_TLP_AMBER || ed->is_hub);
 }
 

@@ -59,6 +59,7 @@ typedef struct cs__ind_s {
 	cs_tlp_t tlp;
 	int confidence; /* -1: none */
 	int64_t first[CS_TLP__CNT], last[CS_TLP__CNT];
+	char *origin; /* P:ind id: where it came from ("file:line", "file:indicator--...", "file:misp:<uuid>"); NULL: unknown */
 } cs__ind_t;
 
 /* an escalation (P:escalations:<tlp>, written by the flush script; docs/ESCALATION.md) */
@@ -184,5 +185,7 @@ struct cs_jw_s;
 void cs__jlist(struct cs_jw_s *jw, const char *key, const char *csv);
 /** "TLP:AMBER+STRICT" and the like. */
 const char *cs__tlp_upper(int tlp);
+/** A label (not tied to one organization) the audience may see: first/last seen, an indicator's own, a participant's. */
+int cs__label_visible(const cs_report_ed_t *ed, int tlp);
 
 #endif /* CS_REPORT_INT_H */

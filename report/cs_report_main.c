@@ -23,7 +23,8 @@ static void cs__usage(FILE *fp) {
 		"roll-ups cshield-ingest keeps in Redis, or prints the per-window hit counts per\n"
 		"indicator (--format table, the default, or jsonl).\n"
 		"\n"
-		"  --format F         html, md, json, stix (situation reports), table or jsonl (windows)\n"
+		"  --format F         html, md, json, stix (situation reports), sightings (STIX 2.1) or\n"
+		"                     misp-sightings (MISP /sightings/add, one a line), table or jsonl (windows)\n"
 		"  --last SPAN        the period: the last 24h, 7d, 30d (any <n>h or <n>d); reports: default 24h\n"
 		"  --from TIME        first second (ISO 8601 like 2026-11-29T03:00:00Z, a date like\n"
 		"                     2026-11-29 (its midnight UTC), or epoch seconds; default: the beginning)\n"
@@ -39,6 +40,8 @@ static void cs__usage(FILE *fp) {
 		"  --early-warning    instead of the report, the draft early warnings of the escalations\n"
 		"                     raised in the period that the audience may see (--format md, the\n"
 		"                     default, or json: one object a line)\n"
+		"  --settle SPAN      sightings: a bucket that ended this long ago is final (default 25h)\n"
+		"  --misp-max N       misp-sightings: at most N per indicator, where and bucket (default 100)\n"
 		"  --now TIME         the report's time (default: now): --last counts back from it\n"
 		"  -o, --output FILE  write there (default: standard output)\n"
 		"  --redis HOST:PORT  Redis server (default 127.0.0.1:6379, or $CS_REDIS_ADDR)\n"
@@ -115,7 +118,11 @@ static int cs__parse_int(const char *s, int lo, int hi, int *out) {
 	return 0;
 }
 
-enum { CS__F_TABLE, CS__F_JSONL, CS__F_JSON, CS__F_MD, CS__F_HTML, CS__F_STIX, CS__F_EW_JSON, CS__F_EW_MD };
+enum { CS__F_TABLE, CS__F_JSONL, CS__F_JSON, CS__F_MD, CS__F_HTML, CS__F_STIX, CS__F_SIGHT, CS__F_MISP, CS__F_EW_JSON,
+       CS__F_EW_MD };
+
+static int64_t cs__settle_s = 90000; /* sightings: a bucket this old is settled (late grace 24 h + 1 h) */
+static int cs__misp_max = 100;       /* MISP sightings per (indicator, where, bucket) */
 
 /* The situation report: fetch, edition, render. Returns the exit status. */
 static int cs__situation(const cs_report_opts_t *o, const cs_report_ed_opts_t *eo, int fmt, const char *out) {
@@ -148,6 +155,8 @@ static int cs__situation(const cs_report_opts_t *o, const cs_report_ed_opts_t *e
 	case CS__F_HTML: cs_report_ed_html(ed, fp); break;
 	case CS__F_EW_JSON: cs_report_ed_early_warnings(ed, fp, 0); break;
 	case CS__F_EW_MD: cs_report_ed_early_warnings(ed, fp, 1); break;
+	case CS__F_SIGHT: cs_report_ed_sightings(ed, fp, cs__settle_s, 0, cs__misp_max); break;
+	case CS__F_MISP: cs_report_ed_sightings(ed, fp, cs__settle_s, 1, cs__misp_max); break;
 	default: cs_report_ed_stix(ed, fp); break;
 	}
 	if (out) {
@@ -180,6 +189,7 @@ int main(int argc, char **argv) {
 		{"output", required_argument, NULL, 'o'}, {"user", required_argument, NULL, 'u'},
 		{"password-file", required_argument, NULL, 'P'}, {"early-warning", no_argument, NULL, 'E'},
 		{"sentinels", required_argument, NULL, 's'}, {"master-name", required_argument, NULL, 'm'},
+		{"settle", required_argument, NULL, 'D'}, {"misp-max", required_argument, NULL, 'M'},
 		{NULL, 0, NULL, 0}};
 	static char password[1024];
 	cs_report_ed_opts_t eo = {CS_TLP_CLEAR, NULL, "hub", NULL, 3, 20, 86400, 0};
@@ -217,30 +227,34 @@ int main(int argc, char **argv) {
 			fmt = CS__F_JSONL;
 			break;
 		case 'F': {
-			static const char *const names[] = {"table", "jsonl", "json", "md", "html", "stix"};
+			static const char *const names[] = {"table", "jsonl", "json", "md", "html", "stix", "sightings", "misp-sightings"};
 			fmt = -1;
-			for (int i = 0; i < 6; i++)
+			for (int i = 0; i < 8; i++)
 				if (!strcmp(optarg, names[i]))
 					fmt = i;
 			if (fmt < 0) {
-				fprintf(stderr, "cshield-report: --format \"%s\": expected html, md, json, stix, table or jsonl\n", optarg);
+				fprintf(stderr, "cshield-report: --format \"%s\": expected html, md, json, stix, sightings, misp-sightings, table or jsonl\n",
+					optarg);
 				return 2;
 			}
 			json = fmt == CS__F_JSONL;
 			break;
 		}
 		case 'L':
-		case 'S': {
+		case 'S':
+		case 'D': {
 			int64_t v = cs__parse_span(optarg);
 			if (v < 0) {
 				fprintf(stderr, "cshield-report: --%s \"%s\": expected a span like 24h, 7d or 30d\n",
-					c == 'L' ? "last" : "silent", optarg);
+					c == 'L' ? "last" : c == 'S' ? "silent" : "settle", optarg);
 				return 2;
 			}
 			if (c == 'L')
 				last = v;
-			else
+			else if (c == 'S')
 				eo.silent_s = v;
+			else
+				cs__settle_s = v;
 			break;
 		}
 		case 'O':
@@ -264,6 +278,12 @@ int main(int argc, char **argv) {
 				return 2;
 			}
 			o.redis_password = password;
+			break;
+		case 'M':
+			if (cs__parse_int(optarg, 1, 1000000, &cs__misp_max)) {
+				fprintf(stderr, "cshield-report: --misp-max \"%s\": expected a number from 1 to 1000000\n", optarg);
+				return 2;
+			}
 			break;
 		case 'k':
 		case 'T':

@@ -201,6 +201,7 @@ void cs_report_sit_destroy(cs_report_sit_t *s) {
 		cs_free(s->inds[i].type);
 		cs_free(s->inds[i].source);
 		cs_free(s->inds[i].tags);
+		cs_free(s->inds[i].origin);
 	}
 	cs__sit_escs_free(s);
 	cs_free(s->parts);
@@ -324,6 +325,18 @@ static int cs__on_part(void *ctx, size_t i, redisReply *r, char *errstr, size_t 
 	return 0;
 }
 
+int cs_report_sit_ind_origin(cs_report_sit_t *s, const char *value, const char *origin) {
+	long val = cs__intern_find(&s->vals, value);
+	if (!origin || val < 0)
+		return 0;
+	for (size_t i = s->ind_cnt; i-- > 0;)
+		if (s->inds[i].val == (uint32_t)val) {
+			cs_free(s->inds[i].origin);
+			return (s->inds[i].origin = cs_strdup(origin)) ? 0 : -1;
+		}
+	return 0;
+}
+
 static int cs__on_ind(void *ctx, size_t i, redisReply *r, char *errstr, size_t errstr_size) {
 	cs__fetch_t *f = ctx;
 	const char *value = f->keys[i] + strlen(f->prefix) + strlen(":ind:");
@@ -350,7 +363,8 @@ static int cs__on_ind(void *ctx, size_t i, redisReply *r, char *errstr, size_t e
 		return -1;
 	}
 	if (cs_report_sit_add_ind(f->s, value, cs__get(r, CS_KEYS_IND_TYPE), t, cs__get(r, CS_KEYS_IND_SOURCE),
-				  cs__get(r, CS_KEYS_IND_TAGS), (int)conf, first, last)) {
+				  cs__get(r, CS_KEYS_IND_TAGS), (int)conf, first, last) ||
+	    cs_report_sit_ind_origin(f->s, value, cs__get(r, CS_KEYS_IND_ID))) {
 		cs_errstr_set(errstr, errstr_size, "out of memory");
 		return -1;
 	}

@@ -67,6 +67,13 @@ int cs_report_sit_add_ind(cs_report_sit_t *s, const char *value, const char *typ
 			  const int64_t last[CS_TLP__CNT]);
 
 /**
+ * Where an indicator already added came from (P:ind id: "file:line",
+ * "file:indicator--<uuid>" for a STIX or TAXII indicator, "file:misp:<uuid>"):
+ * what its sightings point at. Copied. 0, or -1 on out of memory.
+ */
+int cs_report_sit_ind_origin(cs_report_sit_t *s, const char *value, const char *origin);
+
+/**
  * An escalation: the stream entry's JSON (docs/ESCALATION.md) and the TLP of
  * its stream; kept when its last hit is in the period.
  * @returns 0, or -1 with errstr set (not an escalation, out of memory).
@@ -131,6 +138,23 @@ void cs_report_ed_html(const cs_report_ed_t *ed, FILE *fp);
 void cs_report_ed_early_warnings(const cs_report_ed_t *ed, FILE *fp, int markdown);
 /** As a STIX 2.1 bundle: the hub's identity, TLP 2.0 markings, indicators, sightings, a report. */
 void cs_report_ed_stix(const cs_report_ed_t *ed, FILE *fp);
+/**
+ * The edition's sightings (docs/SHARING.md): one per (indicator, participant
+ * or the hub, bucket of the period) with hits the audience may see, counted
+ * only from those hits and labelled with their strictest TLP. A participant
+ * is named (its identity in where_sighted_refs) only when that label is AMBER
+ * or stricter and the audience may see the participant; every other hit of
+ * the bucket is the hub's. sighting_of_ref is the producer's indicator id
+ * (a STIX or TAXII id; a MISP attribute's uuid as MISP's STIX export names
+ * it), else the hub's own indicator, then in the bundle. Ids are derived from
+ * what they name; a bucket that ended settle_s before the report's time has a
+ * fixed version (sending it again is harmless), a younger one the report's
+ * time as its modified (a newer version of the same sighting).
+ * As a STIX 2.1 bundle (misp == 0), or as MISP /sightings/add requests, one
+ * JSON object a line, one per hit up to misp_max per sighting (MISP keeps no
+ * count), each with a uuid derived from the sighting's and its rank.
+ */
+void cs_report_ed_sightings(const cs_report_ed_t *ed, FILE *fp, int64_t settle_s, int misp, int misp_max);
 void cs_report_ed_destroy(cs_report_ed_t *ed);
 
 /** An indicator made safe to print: "evil.eu" -> "evil[.]eu", "http" -> "hxxp", "@" -> "[@]"; returns out. */

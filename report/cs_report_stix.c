@@ -12,6 +12,7 @@
  * literals) are left out, and counted in the report's description.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cs_report_int.h"
@@ -99,6 +100,42 @@ static void cs__common(cs_jw_t *jw, const char *type, const char *id, const char
 		cs_jw_kstr(jw, "created_by_ref", by);
 }
 
+/* The TLP 2.0 marking definitions of the labels used[t]. */
+static void cs__markings(cs_jw_t *jw, const int used[CS_TLP__CNT]) {
+	for (int t = 0; t < CS_TLP__CNT; t++) {
+		if (!used[t])
+			continue;
+		cs_jw_obj_begin(jw);
+		cs_jw_kstr(jw, "type", "marking-definition");
+		cs_jw_kstr(jw, "spec_version", "2.1");
+		cs_jw_kstr(jw, "id", cs__tlp_ids[t]);
+		cs_jw_kstr(jw, "created", "2022-10-01T00:00:00.000Z");
+		cs_jw_kstr(jw, "name", cs__tlp_upper(t));
+		cs_jw_key(jw, "extensions");
+		cs_jw_obj_begin(jw);
+		cs_jw_key(jw, CS__TLP_EXT);
+		cs_jw_obj_begin(jw);
+		cs_jw_kstr(jw, "extension_type", "property-extension");
+		cs_jw_kstr(jw, "tlp_2_0", cs_tlp2str((cs_tlp_t)t));
+		cs_jw_obj_end(jw);
+		cs_jw_obj_end(jw);
+		cs_jw_obj_end(jw);
+	}
+}
+
+/* An organization's identity, marked tlp (description may be NULL). */
+static void cs__identity(cs_jw_t *jw, const char *id, const char *created, const char *name, const char *description,
+			 int tlp) {
+	cs_jw_obj_begin(jw);
+	cs__common(jw, "identity", id, created, NULL);
+	cs_jw_kstr(jw, "name", name);
+	if (description)
+		cs_jw_kstr(jw, "description", description);
+	cs_jw_kstr(jw, "identity_class", "organization");
+	cs__marking(jw, tlp);
+	cs_jw_obj_end(jw);
+}
+
 void cs_report_ed_stix(const cs_report_ed_t *ed, FILE *fp) {
 	const cs_report_sit_t *s = ed->s;
 	char hub[96], rep[96], name[8192], now[32], a[32], b[32], pat[3 * 4096];
@@ -123,31 +160,8 @@ void cs_report_ed_stix(const cs_report_ed_t *ed, FILE *fp) {
 	cs_jw_kstr(&jw, "id", name);
 	cs_jw_key(&jw, "objects");
 	cs_jw_arr_begin(&jw);
-	for (int t = 0; t < CS_TLP__CNT; t++) {
-		if (!used[t])
-			continue;
-		cs_jw_obj_begin(&jw);
-		cs_jw_kstr(&jw, "type", "marking-definition");
-		cs_jw_kstr(&jw, "spec_version", "2.1");
-		cs_jw_kstr(&jw, "id", cs__tlp_ids[t]);
-		cs_jw_kstr(&jw, "created", "2022-10-01T00:00:00.000Z");
-		cs_jw_kstr(&jw, "name", cs__tlp_upper(t));
-		cs_jw_key(&jw, "extensions");
-		cs_jw_obj_begin(&jw);
-		cs_jw_key(&jw, CS__TLP_EXT);
-		cs_jw_obj_begin(&jw);
-		cs_jw_kstr(&jw, "extension_type", "property-extension");
-		cs_jw_kstr(&jw, "tlp_2_0", cs_tlp2str((cs_tlp_t)t));
-		cs_jw_obj_end(&jw);
-		cs_jw_obj_end(&jw);
-		cs_jw_obj_end(&jw);
-	}
-	cs_jw_obj_begin(&jw);
-	cs__common(&jw, "identity", hub, now, NULL);
-	cs_jw_kstr(&jw, "name", ed->o.hub);
-	cs_jw_kstr(&jw, "identity_class", "organization");
-	cs__marking(&jw, CS_TLP_CLEAR);
-	cs_jw_obj_end(&jw);
+	cs__markings(&jw, used);
+	cs__identity(&jw, hub, now, ed->o.hub, NULL, CS_TLP_CLEAR);
 	for (size_t r = 0; r < ed->top_cnt; r++) {
 		const cs__row_t *x = &ed->top[r];
 		char ind[96], sig[96];
@@ -234,4 +248,256 @@ void cs_report_ed_stix(const cs_report_ed_t *ed, FILE *fp) {
 	cs_jw_arr_end(&jw);
 	cs_jw_obj_end(&jw);
 	fputc('\n', fp);
+}
+
+/* ---- sightings (cs_report_ed_sightings) ---- */
+
+/* the version of what only gives sightings something to point at: identities, the hub's own indicators */
+#define CS__FIXED_TS "2020-01-01T00:00:00.000Z"
+
+typedef struct cs__sight_s {
+	uint32_t val;
+	int32_t b;     /* bucket index in the situation (the period: [nb, 2 nb)) */
+	uint32_t org;  /* UINT32_MAX: the hub */
+	int64_t n;
+	int tlp;
+} cs__sight_t;
+
+static int cs__sight_cmp(const void *a, const void *b) {
+	const cs__sight_t *x = a, *y = b;
+	if (x->val != y->val)
+		return x->val < y->val ? -1 : 1;
+	if (x->b != y->b)
+		return x->b < y->b ? -1 : 1;
+	return x->org < y->org ? -1 : x->org > y->org;
+}
+
+/* Sorts v[0..n) and sums equal keys (the strictest TLP); returns the new count. */
+static size_t cs__sight_merge(cs__sight_t *v, size_t n) {
+	size_t o = 0;
+	qsort(v, n, sizeof(*v), cs__sight_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (o && !cs__sight_cmp(&v[o - 1], &v[i])) {
+			v[o - 1].n += v[i].n;
+			if (v[i].tlp > v[o - 1].tlp)
+				v[o - 1].tlp = v[i].tlp;
+		} else {
+			v[o++] = v[i];
+		}
+	}
+	return o;
+}
+
+/* The producer's STIX id of an indicator from its origin, into out; 0, or -1 when it has none. */
+static int cs__producer_id(const char *origin, char *out, size_t size) {
+	const char *p;
+	if (!origin)
+		return -1;
+	if ((p = strstr(origin, "indicator--")) && strlen(p) >= 47) {
+		snprintf(out, size, "%.47s", p);
+		return 0;
+	}
+	if ((p = strstr(origin, ":misp:")) && strlen(p + 6) == 36) { /* MISP's STIX export: indicator--<attribute uuid> */
+		snprintf(out, size, "indicator--%s", p + 6);
+		return 0;
+	}
+	return -1;
+}
+
+/* What a sighting points at, and whether the hub must say what it is (its own indicator in the bundle). */
+static int cs__sight_ref(const cs_report_sit_t *s, const long *ind_of_val, uint32_t val, char *ref, size_t size,
+			 char *pat, size_t pat_size) {
+	long d = ind_of_val[val];
+	const cs__ind_t *ind = d >= 0 ? &s->inds[d] : NULL;
+	char name[4200];
+	if (ind && !cs__producer_id(ind->origin, ref, size))
+		return 0;
+	if (!ind || cs__pattern(pat, pat_size, ind->type, s->vals.v[val]))
+		return -1; /* no STIX id and no pattern: nothing to point at */
+	snprintf(name, sizeof(name), "indicator:%s:%s", ind->type, s->vals.v[val]);
+	cs__id(ref, size, "indicator", name);
+	return 1;
+}
+
+void cs_report_ed_sightings(const cs_report_ed_t *ed, FILE *fp, int64_t settle_s, int misp, int misp_max) {
+	const cs_report_sit_t *s = ed->s;
+	cs__sight_t *v = cs_calloc(s->cnt ? s->cnt : 1, sizeof(*v));
+	char *own = cs_calloc(s->vals.cnt ? s->vals.cnt : 1, 1); /* [vals]: 1 the hub's indicator is in the bundle */
+	char *named = cs_calloc(s->orgs.cnt ? s->orgs.cnt : 1, 1);
+	char hub[96], name[8400], ref[96], pat[3 * 4096], now[32], a[32], b[32];
+	int used[CS_TLP__CNT] = {0};
+	size_t n = 0, skipped = 0;
+	cs_jw_t jw;
+
+	if (!v || !own || !named) {
+		cs_free(v);
+		cs_free(own);
+		cs_free(named);
+		fprintf(stderr, "cshield-report: out of memory\n");
+		return;
+	}
+	/* the visible hits of the period by indicator, bucket and participant */
+	for (size_t i = 0; i < s->cnt; i++) {
+		const cs__fact_t *f = &s->facts[i];
+		if (ed->vis[i] && f->what == CS__R_IND && f->b >= s->nb && f->val != UINT32_MAX && f->n > 0)
+			v[n++] = (cs__sight_t){f->val, f->b, f->org, f->n, f->tlp};
+	}
+	n = cs__sight_merge(v, n);
+	/* a participant named where its sighting's label is AMBER or stricter and the audience may see it */
+	for (size_t i = 0; i < n; i++) {
+		long p = ed->part_of_org[v[i].org];
+		const cs__part_t *part = p >= 0 ? &s->parts[p] : NULL;
+		if (!part || v[i].tlp < CS_TLP_AMBER ||
+		    !(cs__label_visible(ed, (int)part->tlp) || ((long)v[i].org == ed->org_id && (int)part->tlp <= (int)ed->o.audience)))
+			v[i].org = UINT32_MAX;
+	}
+	n = cs__sight_merge(v, n);
+
+	snprintf(name, sizeof(name), "identity:%s", ed->o.hub);
+	cs__id(hub, sizeof(hub), "identity", name);
+	cs__ts(ed->o.now, now, sizeof(now));
+	cs_jw_init(&jw, fp);
+	if (!misp) {
+		for (size_t i = 0; i < n; i++) {
+			int r = cs__sight_ref(s, ed->ind_of_val, v[i].val, ref, sizeof(ref), pat, sizeof(pat));
+			used[v[i].tlp] = 1;
+			if (r == 1)
+				own[v[i].val] = 1;
+			if (v[i].org != UINT32_MAX)
+				named[v[i].org] = 1;
+		}
+		used[CS_TLP_CLEAR] = 1; /* the hub's identity */
+		for (size_t o = 0; o < s->orgs.cnt; o++)
+			if (named[o])
+				used[s->parts[ed->part_of_org[o]].tlp > CS_TLP_AMBER ? s->parts[ed->part_of_org[o]].tlp : CS_TLP_AMBER] = 1;
+		for (size_t d = 0; d < s->vals.cnt; d++)
+			if (own[d]) {
+				const cs__ind_t *ind = &s->inds[ed->ind_of_val[d]];
+				used[cs__label_visible(ed, (int)ind->tlp) ? (int)ind->tlp : (int)ed->o.audience] = 1;
+			}
+		cs_jw_obj_begin(&jw);
+		cs_jw_kstr(&jw, "type", "bundle");
+		snprintf(name, sizeof(name), "sightings:%lld:%lld:%s:%s:%lld", (long long)s->from, (long long)s->to,
+			 cs_tlp2str(ed->o.audience), ed->o.org ? ed->o.org : "", (long long)ed->o.now);
+		cs__id(ref, sizeof(ref), "bundle", name);
+		cs_jw_kstr(&jw, "id", ref);
+		cs_jw_key(&jw, "objects");
+		cs_jw_arr_begin(&jw);
+		cs__markings(&jw, used);
+		cs__identity(&jw, hub, CS__FIXED_TS, ed->o.hub, "The hub: where the participants' detections are pooled.",
+			     CS_TLP_CLEAR);
+		for (size_t o = 0; o < s->orgs.cnt; o++) {
+			const cs__part_t *part;
+			char id[96];
+			if (!named[o])
+				continue;
+			part = &s->parts[ed->part_of_org[o]];
+			snprintf(name, sizeof(name), "identity:%s", s->orgs.v[o]);
+			cs__id(id, sizeof(id), "identity", name);
+			snprintf(name, sizeof(name), "Participant %s%s%s%s%s.", s->orgs.v[o], *part->ms ? ", member state " : "",
+				 part->ms, *part->sector ? ", sector " : "", part->sector);
+			cs__identity(&jw, id, CS__FIXED_TS, *part->name ? part->name : s->orgs.v[o], name,
+				     part->tlp > CS_TLP_AMBER ? (int)part->tlp : CS_TLP_AMBER);
+		}
+		for (size_t d = 0; d < s->vals.cnt; d++) {
+			const cs__ind_t *ind;
+			if (!own[d])
+				continue;
+			ind = &s->inds[ed->ind_of_val[d]];
+			cs__sight_ref(s, ed->ind_of_val, (uint32_t)d, ref, sizeof(ref), pat, sizeof(pat));
+			cs_jw_obj_begin(&jw);
+			cs__common(&jw, "indicator", ref, CS__FIXED_TS, hub);
+			cs_jw_kstr(&jw, "name", s->vals.v[d]);
+			cs_jw_kstr(&jw, "pattern", pat);
+			cs_jw_kstr(&jw, "pattern_type", "stix");
+			cs_jw_kstr(&jw, "valid_from", CS__FIXED_TS);
+			cs__marking(&jw, cs__label_visible(ed, (int)ind->tlp) ? (int)ind->tlp : (int)ed->o.audience);
+			cs_jw_obj_end(&jw);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const cs__sight_t *x = &v[i];
+		int64_t start = s->from + (x->b - s->nb) * s->tier, end = start + s->tier;
+		int64_t last = end < ed->o.now ? end : ed->o.now, mod = end + settle_s <= ed->o.now ? end + settle_s : ed->o.now;
+		const char *where_name = ed->o.hub;
+		char where[96], sig[96];
+		if (cs__sight_ref(s, ed->ind_of_val, x->val, ref, sizeof(ref), pat, sizeof(pat)) < 0) {
+			skipped++;
+			continue;
+		}
+		if (x->org != UINT32_MAX) {
+			const cs__part_t *part = &s->parts[ed->part_of_org[x->org]];
+			snprintf(name, sizeof(name), "identity:%s", s->orgs.v[x->org]);
+			cs__id(where, sizeof(where), "identity", name);
+			where_name = *part->name ? part->name : s->orgs.v[x->org];
+		} else {
+			snprintf(where, sizeof(where), "%s", hub);
+		}
+		if (last < start)
+			last = start;
+		if (mod < start)
+			mod = start;
+		snprintf(name, sizeof(name), "sighting:%s:%s:%lld:%lld:%s:%s", ref, where, (long long)s->tier,
+			 (long long)start, cs_tlp2str(ed->o.audience), ed->o.org ? ed->o.org : "");
+		cs__id(sig, sizeof(sig), "sighting", name);
+		if (misp) {
+			long d = ed->ind_of_val[x->val];
+			const char *m = d >= 0 && s->inds[d].origin ? strstr(s->inds[d].origin, ":misp:") : NULL;
+			for (int64_t k = 0; k < x->n && k < misp_max; k++) {
+				char u[37], hn[160];
+				snprintf(hn, sizeof(hn), "%s#%lld", sig, (long long)k);
+				if (cs_uuid5(CS__NS, hn, strlen(hn), u))
+					continue;
+				cs_jw_init(&jw, fp); /* one object a line */
+				cs_jw_obj_begin(&jw);
+				cs_jw_kstr(&jw, "uuid", u);
+				if (m && strlen(m + 6) == 36)
+					cs_jw_kstr(&jw, "id", m + 6); /* the attribute, when it came from MISP */
+				cs_jw_key(&jw, "values");
+				cs_jw_arr_begin(&jw);
+				cs_jw_str(&jw, s->vals.v[x->val]);
+				cs_jw_arr_end(&jw);
+				cs_jw_kstr(&jw, "source", where_name);
+				cs_jw_kstr(&jw, "type", "0");
+				snprintf(hn, sizeof(hn), "%lld", (long long)last);
+				cs_jw_kstr(&jw, "timestamp", hn);
+				cs_jw_kstr(&jw, "tlp", cs_tlp2str((cs_tlp_t)x->tlp)); /* not MISP's: the file's reader keeps it */
+				cs_jw_kstr(&jw, "sighting", sig);
+				cs_jw_obj_end(&jw);
+				fputc('\n', fp);
+			}
+			continue;
+		}
+		cs_jw_obj_begin(&jw);
+		cs_jw_kstr(&jw, "type", "sighting");
+		cs_jw_kstr(&jw, "spec_version", "2.1");
+		cs_jw_kstr(&jw, "id", sig);
+		cs_jw_kstr(&jw, "created", cs__ts(start, a, sizeof(a)));
+		cs_jw_kstr(&jw, "modified", cs__ts(mod, b, sizeof(b)));
+		cs_jw_kstr(&jw, "created_by_ref", hub);
+		cs_jw_kstr(&jw, "sighting_of_ref", ref);
+		cs_jw_kint(&jw, "count", x->n > 999999999 ? 999999999 : x->n);
+		cs_jw_kstr(&jw, "first_seen", cs__ts(start, a, sizeof(a)));
+		cs_jw_kstr(&jw, "last_seen", cs__ts(last, b, sizeof(b)));
+		cs_jw_key(&jw, "where_sighted_refs");
+		cs_jw_arr_begin(&jw);
+		cs_jw_str(&jw, where);
+		cs_jw_arr_end(&jw);
+		cs_jw_kbool(&jw, "summary", 1);
+		cs__marking(&jw, x->tlp);
+		cs_jw_obj_end(&jw);
+	}
+	if (!misp) {
+		cs_jw_arr_end(&jw);
+		cs_jw_obj_end(&jw);
+		fputc('\n', fp);
+	}
+	if (skipped)
+		fprintf(stderr,
+			"cshield-report: %zu sighting%s left out: their indicator has no STIX id and no STIX pattern "
+			"(a regular expression or literal)\n",
+			skipped, skipped == 1 ? "" : "s");
+	cs_free(v);
+	cs_free(own);
+	cs_free(named);
 }
