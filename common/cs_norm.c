@@ -810,3 +810,64 @@ int cs_norm_email(char *buf, size_t *lenp, size_t cap) {
 	*lenp = at + 1 + dl;
 	return 0;
 }
+
+/* ---- text compared as a whole (cs_norm.h) ---- */
+
+/*
+ * A STIX string comparison on a text observable as a Hyperscan expression:
+ * "=" the whole value ("^...$", every byte literal), LIKE with % and _ ("^...$"),
+ * MATCHES the regular expression as written. 0, or -1 when it does not fit.
+ */
+int cs_norm_text_re(const char *op, const char *v, char *out, size_t size) {
+	size_t o = 0;
+	int like = !strcmp(op, "LIKE");
+	if (!strncmp(op, "MATCHES", 7))
+		return (size_t)snprintf(out, size, "%s", v) < size ? 0 : -1;
+	if (size < 3)
+		return -1;
+	out[o++] = '^';
+	for (; *v; v++) {
+		unsigned char c = (unsigned char)*v;
+		if (o + 6 >= size)
+			return -1;
+		if (like && c == '%')
+			o += (size_t)snprintf(out + o, size - o, ".*");
+		else if (like && c == '_')
+			out[o++] = '.';
+		else if (c < 0x20 || c >= 0x7f || strchr("\\^$.|?*+()[]{}/#", c))
+			o += (size_t)snprintf(out + o, size - o, "\\x%02x", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o++] = '$';
+	out[o] = '\0';
+	return 0;
+}
+
+/*
+ * The text a whole-value pattern stands for ("^powershell\\x2eexe -enc$" is
+ * "powershell.exe -enc": how the loader writes STIX "=" on text), or NULL when
+ * value is not one (a regular expression of its own, or any other indicator).
+ */
+const char *cs_norm_text_literal(const char *value, char *out, size_t size) {
+	size_t n = strlen(value), o = 0;
+	if (n < 2 || value[0] != '^' || value[n - 1] != '$')
+		return NULL;
+	for (size_t i = 1; i + 1 < n; i++) {
+		unsigned v;
+		if (o + 1 >= size)
+			return NULL;
+		if (value[i] == '\\') {
+			if (value[i + 1] != 'x' || i + 4 > n - 1 || sscanf(value + i + 2, "%2x", &v) != 1)
+				return NULL;
+			out[o++] = (char)v;
+			i += 3;
+		} else if (strchr("^$.|?*+()[]{}", value[i])) {
+			return NULL;
+		} else {
+			out[o++] = value[i];
+		}
+	}
+	out[o] = '\0';
+	return out;
+}

@@ -80,4 +80,18 @@ int cs_norm_email(char *buf, size_t *lenp, size_t cap);
 /** Punycode-encodes (RFC 3492) a UTF-8 label into out. Returns the length or -1. */
 int cs_norm_punycode(const char *label, size_t len, char *out, size_t cap);
 
+/**
+ * A STIX string comparison on a text observable as a Hyperscan expression:
+ * op "=" the whole value ("^...$", every byte literal: metacharacters,
+ * controls and bytes above 0x7e as \xHH), LIKE the same with % as .* and _ as
+ * ., MATCHES the value as written. 0, or -1 when it does not fit in size.
+ */
+int cs_norm_text_re(const char *op, const char *value, char *out, size_t size);
+/**
+ * The inverse for "=": the text a whole-value expression stands for
+ * ("^powershell\\x2eexe$" -> "powershell.exe") into out, or NULL when re is
+ * not one (a regular expression of its own).
+ */
+const char *cs_norm_text_literal(const char *re, char *out, size_t size);
+
 #endif /* CS_NORM_H */

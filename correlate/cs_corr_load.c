@@ -28,37 +28,6 @@ static cs_err_t cs__add_or_reject(cs_corr_builder_t *b, int kind, const char *v,
 }
 
 /*
- * A STIX string comparison on a text observable as a Hyperscan expression:
- * "=" the whole value ("^...$", every byte literal), LIKE with % and _ ("^...$"),
- * MATCHES the regular expression as written. 0, or -1 when it does not fit.
- */
-static int cs__text_re(const char *op, const char *v, char *out, size_t size) {
-	size_t o = 0;
-	int like = !strcmp(op, "LIKE");
-	if (!strncmp(op, "MATCHES", 7))
-		return (size_t)snprintf(out, size, "%s", v) < size ? 0 : -1;
-	if (size < 3)
-		return -1;
-	out[o++] = '^';
-	for (; *v; v++) {
-		unsigned char c = (unsigned char)*v;
-		if (o + 6 >= size)
-			return -1;
-		if (like && c == '%')
-			o += (size_t)snprintf(out + o, size - o, ".*");
-		else if (like && c == '_')
-			out[o++] = '.';
-		else if (c < 0x20 || c >= 0x7f || strchr("\\^$.|?*+()[]{}/#", c))
-			o += (size_t)snprintf(out + o, size - o, "\\x%02x", c);
-		else
-			out[o++] = (char)c;
-	}
-	out[o++] = '$';
-	out[o] = '\0';
-	return 0;
-}
-
-/*
  * Adds a comparison (op "=", LIKE, MATCHES) on the text observables of one
  * role (command line, file name, user agent, mail subject) as a pattern scoped
  * to that role, or rejects it.
@@ -67,7 +36,7 @@ static cs_err_t cs__add_text(cs_corr_builder_t *b, int role, const char *op, con
 	static _Thread_local char re[CS_NORM_MAX_IN + 1];
 	uint32_t scope = b->meta.scope;
 	cs_err_t err;
-	if (cs__text_re(op, v, re, sizeof(re)))
+	if (cs_norm_text_re(op, v, re, sizeof(re)))
 		return cs__corr_reject(b, origin, "value too long", v, strlen(v));
 	b->meta.scope = 1u << role;
 	err = cs__add_or_reject(b, CS_CORR_K_REGEX, re, strlen(re), origin);

@@ -18,6 +18,7 @@
 #include "cs_report_int.h"
 #include "cs_json.h"
 #include "cs_sha1.h"
+#include "cs_norm.h"
 
 /* cshield's namespace for the ids it makes (a random UUID, fixed for ever) */
 #define CS__NS "5f0e2c61-6f4e-4d3b-9a57-0c1e2d3f4a5b"
@@ -319,34 +320,6 @@ static int cs__sight_ref(const cs_report_sit_t *s, const long *ind_of_val, uint3
 	return 1;
 }
 
-/*
- * The text a whole-value pattern stands for ("^powershell\\x2eexe -enc$" is
- * "powershell.exe -enc": how the loader writes STIX "=" on text), or NULL when
- * value is not one (a regular expression of its own, or any other indicator).
- */
-static const char *cs__literal_of(const char *value, char *out, size_t size) {
-	size_t n = strlen(value), o = 0;
-	if (n < 2 || value[0] != '^' || value[n - 1] != '$')
-		return NULL;
-	for (size_t i = 1; i + 1 < n; i++) {
-		unsigned v;
-		if (o + 1 >= size)
-			return NULL;
-		if (value[i] == '\\') {
-			if (value[i + 1] != 'x' || i + 4 > n - 1 || sscanf(value + i + 2, "%2x", &v) != 1)
-				return NULL;
-			out[o++] = (char)v;
-			i += 3;
-		} else if (strchr("^$.|?*+()[]{}", value[i])) {
-			return NULL;
-		} else {
-			out[o++] = value[i];
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
-
 void cs_report_ed_sightings(const cs_report_ed_t *ed, FILE *fp, int64_t settle_s, int misp, int misp_max) {
 	const cs_report_sit_t *s = ed->s;
 	cs__sight_t *v = cs_calloc(s->cnt ? s->cnt : 1, sizeof(*v));
@@ -471,7 +444,7 @@ void cs_report_ed_sightings(const cs_report_ed_t *ed, FILE *fp, int64_t settle_s
 		if (misp) {
 			long d = ed->ind_of_val[x->val];
 			const char *m = d >= 0 && s->inds[d].origin ? strstr(s->inds[d].origin, ":misp:") : NULL;
-			const char *lit = cs__literal_of(s->vals.v[x->val], pat, sizeof(pat)); /* MISP matches values as written */
+			const char *lit = cs_norm_text_literal(s->vals.v[x->val], pat, sizeof(pat)); /* MISP matches values as written */
 			for (int64_t k = 0; k < x->n && k < misp_max; k++) {
 				char u[37], hn[160];
 				snprintf(hn, sizeof(hn), "%s#%lld", sig, (long long)k);

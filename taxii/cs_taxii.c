@@ -378,6 +378,29 @@ int cs_taxii_push(cs_taxii_t *t, json_t *objects, cs_taxii_status_t *st, char *e
 
 /* ---- the bundle file ---- */
 
+/*
+ * Puts o into list (index: id -> position): appended when its id is new, in
+ * place of the held one when its modified is later. 1 when it went in, 0 when
+ * not (no id, or not newer), -1 on out of memory.
+ */
+static int cs__put(json_t *list, json_t *index, json_t *o) {
+	const char *id = json_string_value(json_object_get(o, "id"));
+	json_t *at;
+	if (!id)
+		return 0; /* not a STIX object: the loader would not read it either */
+	if ((at = json_object_get(index, id))) {
+		json_t *old = json_array_get(list, (size_t)json_integer_value(at));
+		const char *om = json_string_value(json_object_get(old, "modified"));
+		const char *nm = json_string_value(json_object_get(o, "modified"));
+		if (!nm || (om && strcmp(nm, om) <= 0))
+			return 0;
+		return json_array_set(list, (size_t)json_integer_value(at), o) ? -1 : 1;
+	}
+	if (json_object_set_new(index, id, json_integer((json_int_t)json_array_size(list))) || json_array_append(list, o))
+		return -1;
+	return 1;
+}
+
 long cs_taxii_bundle_merge(const char *path, json_t *objects, char *errstr, size_t errstr_size) {
 	json_t *root = NULL, *held, *index, *o, *bundle;
 	json_error_t jerr;
@@ -406,29 +429,23 @@ long cs_taxii_bundle_merge(const char *path, json_t *objects, char *errstr, size
 	index = json_object();
 	if (!held || !index)
 		goto nomem;
-	json_array_foreach(held, i, o) {
-		const char *id = json_string_value(json_object_get(o, "id"));
-		if (id)
-			json_object_set_new(index, id, json_integer((json_int_t)i));
+	{ /* the held objects once each (a bundle edited by hand may repeat one): the latest version */
+		json_t *once = json_array();
+		if (!once)
+			goto nomem;
+		json_array_foreach(held, i, o)
+			if (cs__put(once, index, o) < 0) {
+				json_decref(once);
+				goto nomem;
+			}
+		json_decref(held);
+		held = once;
 	}
 	json_array_foreach(objects, i, o) {
-		const char *id = json_string_value(json_object_get(o, "id"));
-		json_t *at;
-		if (!id)
-			continue; /* not a STIX object: the loader would not read it either */
-		if ((at = json_object_get(index, id))) {
-			json_t *old = json_array_get(held, (size_t)json_integer_value(at));
-			const char *om = json_string_value(json_object_get(old, "modified"));
-			const char *nm = json_string_value(json_object_get(o, "modified"));
-			if (nm && (!om || strcmp(nm, om) > 0)) {
-				json_array_set(held, (size_t)json_integer_value(at), o);
-				changed++;
-			}
-			continue;
-		}
-		json_object_set_new(index, id, json_integer((json_int_t)json_array_size(held)));
-		json_array_append(held, o);
-		changed++;
+		int r = cs__put(held, index, o);
+		if (r < 0)
+			goto nomem;
+		changed += r;
 	}
 	json_decref(index);
 	index = NULL;

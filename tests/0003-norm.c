@@ -292,5 +292,24 @@ int cs_test_0003(void) {
 		}
 		CS_TEST_ASSERT(yes > 300000, "only %ld canonical quads drawn", yes);
 	}
+	/* text compared as a whole: written as a pattern and read back */
+	{
+		static const char *const texts[] = {"powershell.exe -nop -enc SQBFAFgA", "a\\b$c^d(e)[f]{g}|h?i*j+k/l#m",
+						    "caf\xc3\xa9 \x01\x7f", "%_ stays"};
+		char re[512], lit[512];
+		for (size_t i = 0; i < sizeof(texts) / sizeof(*texts); i++) {
+			CS_TEST_EQ_INT(cs_norm_text_re("=", texts[i], re, sizeof(re)), 0);
+			CS_TEST_ASSERT(cs_norm_text_literal(re, lit, sizeof(lit)) && !strcmp(lit, texts[i]), "\"%s\" -> %s -> %s",
+				       texts[i], re, lit);
+		}
+		CS_TEST_EQ_INT(cs_norm_text_re("LIKE", "Urgent: %invoice_", re, sizeof(re)), 0);
+		CS_TEST_EQ_STR(re, "^Urgent: .*invoice.$");
+		CS_TEST_ASSERT(!cs_norm_text_literal(re, lit, sizeof(lit)), "LIKE read back as a literal");
+		CS_TEST_EQ_INT(cs_norm_text_re("MATCHES", "certutil(\\.exe)?", re, sizeof(re)), 0);
+		CS_TEST_EQ_STR(re, "certutil(\\.exe)?");
+		CS_TEST_ASSERT(!cs_norm_text_literal("^a\\x2", lit, sizeof(lit)) && !cs_norm_text_literal("^ab", lit, sizeof(lit)),
+			       "a broken escape or no anchor read as a literal");
+		CS_TEST_EQ_INT(cs_norm_text_re("=", "abcdef", re, 6), -1);
+	}
 	return 0;
 }

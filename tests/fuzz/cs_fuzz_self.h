@@ -34,8 +34,19 @@ static void cs_fuzz_self_match(const cs_corr_db_t *db) {
 		cs_obs_t obs = {ind->type, CS_OBS_ROLE_DST, ind->value,
 				ind->cidr ? strcspn(ind->value, "/") : strlen(ind->value)};
 		cs_fuzz_self_t self = {ind->cidr ? NULL : ind, 0};
-		if (ind->pattern)
-			continue;
+		int role = 0;
+		while (ind->scope && !(ind->scope & (1u << role))) /* where it may match */
+			role++;
+		if (ind->scope)
+			obs.role = (cs_obs_role_t)role;
+		if (ind->pattern) { /* a whole-value text comparison matches its text, in its role */
+			static char lit[CS_NORM_CAP];
+			if (!cs_norm_text_literal(ind->value, lit, sizeof(lit)) || strlen(lit) < 4 || memchr(lit, '\n', strlen(lit)))
+				continue;
+			obs.type = CS_OBS_TEXT;
+			obs.value = lit;
+			obs.len = strlen(lit);
+		}
 		if (cs_corr_match(db, scr, &obs, cs_fuzz_self_hit, &self) || !self.found)
 			__builtin_trap();
 	}
