@@ -7,7 +7,9 @@
  *    authentication) into a bundle file; a revoked one is rejected by the
  *    loader. A wrong password, a server that answers garbage, and no server at
  *    all each fail with their reason and leave the file byte for byte as it
- *    was; --follow retries after 1, 2, 4 s.
+ *    was; --follow retries after 1, 2, 4 s. Over TLS (the test CA's
+ *    certificate): pulled with --cacert, refused with another CA and with the
+ *    system's.
  * 2. cshield-ingest loads the file beside a local list; events of three
  *    participants (CLEAR, GREEN, AMBER) and an unregistered sender hit
  *    addresses, a domain, a command line and a file name. An indicator added to
@@ -43,15 +45,30 @@
 #define TLP_GREEN "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
 #define TLP_CLEAR "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
 
-static pid_t medallion_pid;
-static int taxii_port;
+static pid_t medallion_pid, medallion_tls_pid;
+static int taxii_port, taxii_tls_port;
 
 static void medallion_stop(void) {
-	if (medallion_pid > 0) {
-		kill(medallion_pid, SIGTERM);
-		cs_svc_wait(medallion_pid, 5000);
-		medallion_pid = 0;
-	}
+	pid_t *p[2] = {&medallion_pid, &medallion_tls_pid};
+	for (int i = 0; i < 2; i++)
+		if (*p[i] > 0) {
+			kill(*p[i], SIGTERM);
+			cs_svc_wait(*p[i], 5000);
+			*p[i] = 0;
+		}
+}
+
+/* Whether something accepts TCP connections on 127.0.0.1:port. */
+static int listening(int port) {
+	struct sockaddr_in a = {0};
+	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
 }
 
 /* One indicator object of the producer's collection. */
@@ -117,14 +134,37 @@ static int medallion_start(const char *dir) {
 	}
 	CS_TEST_ASSERT(medallion_pid > 0, "fork");
 	atexit(medallion_stop);
-	for (int i = 0; i < 100; i++) { /* its discovery answers */
+	/* the same server over TLS, with the local broker's test certificate (127.0.0.1, signed by the test CA):
+	 * medallion's own application, run by Flask with a TLS context */
+	if (getenv("CS_KAFKA_CA") && (medallion_tls_pid = fork()) == 0) {
+		char port[16], cert[640], key[640], ca[600];
+		int fd = open(logf, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		snprintf(ca, sizeof(ca), "%s", getenv("CS_KAFKA_CA"));
+		*strrchr(ca, '/') = '\0';
+		snprintf(cert, sizeof(cert), "%s/broker.pem", ca);
+		snprintf(key, sizeof(key), "%s/broker.key", ca);
+		snprintf(port, sizeof(port), "%d", taxii_tls_port);
+		execl(py, py, "-c",
+		      "import json, sys\n"
+		      "from medallion import application_instance as app, set_config, register_blueprints\n"
+		      "c = json.load(open(sys.argv[1]))\n"
+		      "for k in ('users', 'taxii', 'backend'): set_config(app, k, c)\n"
+		      "register_blueprints(app)\n"
+		      "app.run(host='127.0.0.1', port=int(sys.argv[2]), ssl_context=(sys.argv[3], sys.argv[4]))\n",
+		      conf, port, cert, key, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 150; i++) { /* its discovery answers, and the TLS one listens */
 		char buf[2048];
-		if (cs_svc_http_get(taxii_port, "/taxii2/", buf, sizeof(buf)) > 0)
+		if (cs_svc_http_get(taxii_port, "/taxii2/", buf, sizeof(buf)) > 0 &&
+		    (!getenv("CS_KAFKA_CA") || listening(taxii_tls_port)))
 			return 0;
 		cs_svc_sleep_ms(100);
 	}
 	cs_svc_dump_log(logf);
-	CS_TEST_FAIL("medallion did not answer on 127.0.0.1:%d", taxii_port);
+	CS_TEST_FAIL("medallion did not answer on 127.0.0.1:%d and %d", taxii_port, taxii_tls_port);
 }
 
 /* Runs cshield-taxii with args; output (stdout and stderr) in out; the exit code. */
@@ -337,7 +377,9 @@ int cs_test_0126(void) {
 		return CS_TEST_SKIP;
 	}
 	snprintf(dir, sizeof(dir), "%s", cs_test_tmpdir());
-	CS_TEST_ASSERT((taxii_port = cs_svc_free_port()) > 0, "free port");
+	CS_TEST_ASSERT((taxii_port = cs_svc_free_port()) > 0 && (taxii_tls_port = cs_svc_free_port()) > 0 &&
+			       taxii_tls_port != taxii_port,
+		       "free ports");
 	if (medallion_start(dir))
 		return 1;
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/api1/collections/" COLL_IND "/", taxii_port);
@@ -385,6 +427,30 @@ int cs_test_0126(void) {
 	}
 	CS_TEST_ASSERT((after = slurp(bundle)) && !strcmp(before, after), "a failed pull changed %s", bundle);
 	free(after);
+	/* over TLS: the test CA given, another CA, the system's */
+	CS_TEST_ASSERT(getenv("CS_KAFKA_CA") || !getenv("CS_REQUIRE_SERVICES") || strcmp(getenv("CS_REQUIRE_SERVICES"), "1"),
+		       "CS_KAFKA_CA unset (deploy/local/services.sh makes the test CA)");
+	if (getenv("CS_KAFKA_CA")) {
+		char tlsfile[600];
+		snprintf(tlsfile, sizeof(tlsfile), "%s/taxii-tls.json", dir);
+		snprintf(args, sizeof(args),
+			 "pull --collection https://127.0.0.1:%d/api1/collections/" COLL_IND "/ --user analyst --password-file %s "
+			 "--cacert %s --out %s",
+			 taxii_tls_port, pw, getenv("CS_KAFKA_CA"), tlsfile);
+		rc = taxii(args, out, sizeof(out));
+		CS_TEST_ASSERT(rc == 0 && count_type(tlsfile, "indicator") == 5, "pull over TLS: exit %d: %s", rc, out);
+		snprintf(args, sizeof(args),
+			 "pull --collection https://127.0.0.1:%d/api1/collections/" COLL_IND "/ --user analyst --password-file %s "
+			 "--cacert %s --out %s.other",
+			 taxii_tls_port, pw, getenv("CS_KAFKA_OTHER_CA"), tlsfile);
+		rc = taxii(args, out, sizeof(out));
+		CS_TEST_ASSERT(rc == 1 && strstr(out, "SSL certificate problem"), "another CA: exit %d: %s", rc, out);
+		snprintf(args, sizeof(args),
+			 "pull --collection https://127.0.0.1:%d/api1/collections/" COLL_IND "/ --user analyst --password-file %s --out %s.sys",
+			 taxii_tls_port, pw, tlsfile);
+		rc = taxii(args, out, sizeof(out));
+		CS_TEST_ASSERT(rc == 1 && strstr(out, "SSL certificate problem"), "the system's CAs: exit %d: %s", rc, out);
+	}
 
 	/* 2. ingest with the pulled bundle and a local list */
 	snprintf(reg, sizeof(reg), "%s/participants.json", dir);
