@@ -38,6 +38,7 @@ static void cs__usage(FILE *fp) {
 	fprintf(fp,
 		"Usage: cshield-taxii pull --collection URL --out FILE [options]\n"
 		"       cshield-taxii push --collection URL [options] BUNDLE...\n"
+		"       cshield-taxii --version\n"
 		"\n"
 		"pull: every object added to a TAXII 2.1 collection since the last pull, merged into the\n"
 		"      STIX 2.1 bundle FILE (give it to cshield-ingest's indicators.files); the point\n"
@@ -171,7 +172,11 @@ int main(int argc, char **argv) {
 	cs_proc_init("cshield-taxii");
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		cs__usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+		return argc < 2 ? 2 : cs_proc_stdout_status("cshield-taxii");
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("cshield-taxii %s\n", CS_VERSION_STR);
+		return cs_proc_stdout_status("cshield-taxii");
 	}
 	cmd = argv[1];
 	if (strcmp(cmd, "pull") && strcmp(cmd, "push")) {

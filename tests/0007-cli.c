@@ -5,7 +5,8 @@
 
 int cs_test_0007(void) {
 	static const char *progs[] = {"ingest/cshield-ingest", "report/cshield-report", "bench/cshield-bench",
-				      "decode/cshield-decode", "correlate/cshield-ioc", "alerts/cshield-alerts"};
+				      "decode/cshield-decode", "correlate/cshield-ioc", "alerts/cshield-alerts",
+				      "taxii/cshield-taxii"};
 	char cmd[2048], out[8192], path[512];
 
 	for (size_t i = 0; i < sizeof(progs) / sizeof(*progs); i++) {

@@ -13,7 +13,8 @@
  * 2. cshield-ingest loads the file beside a local list; events of three
  *    participants (CLEAR, GREEN, AMBER) and an unregistered sender hit
  *    addresses, a domain, a command line and a file name. An indicator added to
- *    the collection while ingest runs is pulled, reloaded, and hit.
+ *    the collection while ingest runs is pulled, reloaded, and hit; one revoked
+ *    there (a newer version) is gone from the set.
  * 3. cshield-report --format sightings for GREEN and AMBER: exactly the
  *    sightings the workload makes (count, TLP, where sighted: a participant
  *    named only at AMBER, the hub otherwise), sighting_of_ref the server's id,
@@ -505,27 +506,50 @@ int cs_test_0126(void) {
 		CS_TEST_ASSERT(r && r->type == REDIS_REPLY_STRING && strstr(r->str, ":" IND_ID(1)), "%s id: %s", key,
 			       r && r->type == REDIS_REPLY_STRING ? r->str : "?");
 		freeReplyObject(r);
+		/* the alerts too: the three command lines, each naming indicator 3 and the role it matched in */
+		r = redisCommand(rcx, "XRANGE %s - +", run.k_alerts[CS_TLP_GREEN]);
+		CS_TEST_ASSERT(r && r->type == REDIS_REPLY_ARRAY, "XRANGE %s", run.k_alerts[CS_TLP_GREEN]);
+		{
+			int cmd = 0;
+			for (size_t i = 0; i < r->elements; i++) {
+				redisReply *f = r->element[i]->element[1];
+				for (size_t k = 0; k + 1 < f->elements; k += 2)
+					if (!strcmp(f->element[k]->str, "alert"))
+						cmd += strstr(f->element[k + 1]->str, "\"id\":\"" ) != NULL &&
+						       strstr(f->element[k + 1]->str, IND_ID(3) "\"") != NULL &&
+						       strstr(f->element[k + 1]->str, "\"role\":\"command line\"") != NULL;
+			}
+			CS_TEST_EQ_INT(cmd, 3);
+		}
+		freeReplyObject(r);
 	}
 	/* an indicator added to the collection while ingest runs: pulled, reloaded, hit */
 	{
 		char late[600], one[1024];
 		snprintf(late, sizeof(late), "%s/late.json", dir);
+		char two[1024], *m;
 		ind(one, sizeof(one), 6, "[domain-name:value = 'late.evil-test.eu']", TLP_CLEAR, 0);
-		snprintf(out, sizeof(out), "{\"type\":\"bundle\",\"id\":\"bundle--7c1e5b2a-3d4f-4a6b-9c8d-0e1f2a3b4c00\",\"objects\":[%s]}", one);
+		/* and a newer version of indicator 2 that revokes it */
+		ind(two, sizeof(two), 2, "[domain-name:value = 'c2-1.evil-test.eu']", TLP_CLEAR, 1);
+		CS_TEST_ASSERT((m = strstr(two, "\"modified\":\"2026-11-30T08")), "modified");
+		memcpy(m + 12, "2026-12-01T09", 13);
+		snprintf(out, sizeof(out), "{\"type\":\"bundle\",\"id\":\"bundle--7c1e5b2a-3d4f-4a6b-9c8d-0e1f2a3b4c00\",\"objects\":[%s,%s]}", one, two);
 		CS_TEST_EQ_INT(cs_test_write_file(late, out), 0);
 		snprintf(args, sizeof(args), "push --collection %s --user analyst --password-file %s %s", url, pw, late);
 		rc = taxii(args, out, sizeof(out));
-		CS_TEST_ASSERT(rc == 0 && strstr(out, "\"success\":1"), "push the late indicator: exit %d: %s", rc, out);
+		CS_TEST_ASSERT(rc == 0 && strstr(out, "\"success\":2"), "push the late indicator: exit %d: %s", rc, out);
 		snprintf(args, sizeof(args), "pull --collection %s --user analyst --password-file %s --limit 2 --out %s", url, pw, bundle);
 		rc = taxii(args, out, sizeof(out));
-		CS_TEST_ASSERT(rc == 0 && strstr(out, "pulled 1 object added after 2026-11-30T08:00:05") &&
-				       strstr(out, ": 1 new or newer"),
+		CS_TEST_ASSERT(rc == 0 && strstr(out, "pulled 2 objects added after 2026-11-30T08:00:05") &&
+				       strstr(out, ": 2 new or newer"),
 			       "pull the late indicator: exit %d: %s", rc, out);
-		CS_TEST_EQ_INT(count_type(bundle, "indicator"), 6);
-		CS_TEST_EQ_INT(cs_svc_wait_log(run.logf, "6 indicators from", 1, 20000, pid), 0);
+		CS_TEST_EQ_INT(count_type(bundle, "indicator"), 6); /* indicator 2 replaced by its revocation */
+		CS_TEST_EQ_INT(cs_svc_wait_log(run.logf, "indicator set version 2: 5 indicators from", 1, 20000, pid), 0);
+		CS_TEST_EQ_INT(cs_svc_log_count(run.logf, IND_ID(2) ": revoked"), 1);
 		CS_TEST_EQ_INT(cs_svc_wait_log(run.logf, "indicator set version 1 -> 2", 1, 20000, pid), 0); /* the worker took it */
 		CS_TEST_EQ_INT(produce(run.topic, 1, cur, "circl", "dns", "late.evil-test.eu"), 0);
-		CS_TEST_ASSERT(!cs_svc_wait_lag0(rcx, &run, 1, 17, pid, 60000), "lag never reached 0");
+		CS_TEST_EQ_INT(produce(run.topic, 1, cur, NULL, "dns", "c2-1.evil-test.eu"), 0); /* revoked now: no hit */
+		CS_TEST_ASSERT(!cs_svc_wait_lag0(rcx, &run, 1, 18, pid, 60000), "lag never reached 0");
 	}
 	kill(pid, SIGTERM);
 	CS_TEST_EQ_INT(cs_svc_wait(pid, 30000), 0);

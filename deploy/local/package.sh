@@ -20,11 +20,13 @@ deb=$(ls build/cshield_*.deb)
 cs_log "built $deb ($(du -h "$deb" | cut -f1)); depends: $(dpkg-deb -f "$deb" Depends)"
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends --allow-downgrades "./$deb" >/dev/null \
 	|| cs_die "apt-get install $deb failed"
-for p in cshield-ingest cshield-report cshield-alerts cshield-ioc cshield-bench; do
+for p in cshield-ingest cshield-report cshield-alerts cshield-ioc cshield-bench cshield-taxii; do
 	/usr/bin/$p --version >/dev/null || cs_die "/usr/bin/$p --version failed"
 done
 for f in /lib/systemd/system/cshield-ingest@.service /lib/systemd/system/cshield-report@.service \
-	/lib/systemd/system/cshield-report@.timer /usr/share/doc/cshield/OPERATIONS.md \
+	/lib/systemd/system/cshield-report@.timer /lib/systemd/system/cshield-taxii@.service \
+	/lib/systemd/system/cshield-sightings@.service /lib/systemd/system/cshield-sightings@.timer \
+	/usr/share/doc/cshield/OPERATIONS.md /usr/share/doc/cshield/SHARING.md \
 	/usr/share/doc/cshield/examples/ingest.conf.example; do
 	dpkg -S "$f" >/dev/null 2>&1 || [ -e "$f" ] || cs_die "the package lacks $f"
 done
@@ -35,10 +37,14 @@ trap 'rm -rf "$tmp"' EXIT
 cp deploy/systemd/cshield-ingest@.service "$tmp/cshield-ingest@ci.service"
 cp deploy/systemd/cshield-report@.service "$tmp/cshield-report@ci.service"
 cp deploy/systemd/cshield-report@.timer "$tmp/cshield-report@ci.timer"
+cp deploy/systemd/cshield-taxii@.service "$tmp/cshield-taxii@ci.service"
+cp deploy/systemd/cshield-sightings@.service "$tmp/cshield-sightings@ci.service"
+cp deploy/systemd/cshield-sightings@.timer "$tmp/cshield-sightings@ci.timer"
 out=$(cd "$tmp" && systemd-analyze verify --man=no ./cshield-ingest@ci.service ./cshield-report@ci.service \
-	./cshield-report@ci.timer 2>&1) || cs_die "systemd-analyze verify: $out"
+	./cshield-report@ci.timer ./cshield-taxii@ci.service ./cshield-sightings@ci.service \
+	./cshield-sightings@ci.timer 2>&1) || cs_die "systemd-analyze verify: $out"
 [ -z "$out" ] || cs_die "systemd-analyze verify: $out"
-for u in cshield-ingest@ci.service cshield-report@ci.service; do
+for u in cshield-ingest@ci.service cshield-report@ci.service cshield-taxii@ci.service cshield-sightings@ci.service; do
 	level=$(systemd-analyze security --offline=yes --threshold=20 "$tmp/$u" 2>&1 | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
 	systemd-analyze security --offline=yes --threshold=20 "$tmp/$u" >/dev/null 2>&1 \
 		|| cs_die "$u: systemd-analyze security exposure ${level:-?} is above 2.0"
