@@ -675,6 +675,7 @@ int cs_test_0126(void) {
 		free(b);
 	}
 	free(before);
+	redisFree(rcx);
 	medallion_stop();
 	CS_TEST_SAY("pulled 6 indicators in pages of 2, 17 events, 8 AMBER sightings pushed twice and read back, 15 MISP sightings");
 	return 0;
