@@ -308,14 +308,15 @@ int cs_taxii_pull(cs_taxii_t *t, const char *added_after, json_t **objects, char
 			*objects = all;
 			return 0;
 		}
-		if (nx && json_string_length(nx) && json_string_length(nx) < sizeof(next)) {
+		if (nx && json_string_length(nx) && json_string_length(nx) < sizeof(next) &&
+		    strcmp(next, json_string_value(nx))) {
 			snprintf(next, sizeof(next), "%s", json_string_value(nx));
 		} else if (b.last_added[0] && got && strcmp(b.last_added, after)) {
 			next[0] = '\0'; /* pages by time: the next one starts after this one's last */
 			snprintf(after, sizeof(after), "%s", b.last_added);
 		} else {
 			cs_errstr_set(errstr, errstr_size,
-				      "GET %.300s: \"more\" is true without a usable \"next\" or a new "
+				      "GET %.300s: \"more\" is true without a new \"next\" or a new "
 				      "X-TAXII-Date-Added-Last: the server would page for ever",
 				      url);
 			json_decref(env);

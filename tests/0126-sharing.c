@@ -5,8 +5,8 @@
  *
  * 1. cshield-taxii pulls a collection of 5 indicators in pages of 2 (basic
  *    authentication) into a bundle file; a revoked one is rejected by the
- *    loader. A wrong password, a server that answers garbage, and no server at
- *    all each fail with their reason and leave the file byte for byte as it
+ *    loader. A wrong password, a server that answers garbage, one that pages for
+ *    ever, and no server at all each fail with their reason and leave the file byte for byte as it
  *    was; --follow retries after 1, 2, 4 s. Over TLS (the test CA's
  *    certificate): pulled with --cacert, refused with another CA and with the
  *    system's.
@@ -206,8 +206,8 @@ static int count_type(const char *path, const char *type) {
 	return n;
 }
 
-/* A fake TAXII server on a free port that answers every request with garbage, once per connection, n times. */
-static pid_t garbage_server(int *port, int n) {
+/* A fake TAXII server on a free port that answers every request with body, once per connection, n times. */
+static pid_t fake_server(int *port, int n, const char *body) {
 	struct sockaddr_in a = {0};
 	socklen_t al = sizeof(a);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -218,12 +218,11 @@ static pid_t garbage_server(int *port, int n) {
 		return -1;
 	*port = ntohs(a.sin_port);
 	if ((pid = fork()) == 0) {
-		static const char body[] = "{\"objects\": [{\"type\": \"ind";
 		char resp[512];
 		snprintf(resp, sizeof(resp),
 			 "HTTP/1.1 200 OK\r\nContent-Type: application/taxii+json;version=2.1\r\n"
 			 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-			 sizeof(body) - 1, body);
+			 strlen(body), body);
 		for (int i = 0; i < n; i++) {
 			char buf[4096];
 			int c = accept(fd, NULL, NULL);
@@ -412,11 +411,18 @@ int cs_test_0126(void) {
 	}
 	{
 		int gport;
-		pid_t g = garbage_server(&gport, 1);
+		pid_t g = fake_server(&gport, 1, "{\"objects\": [{\"type\": \"ind");
 		CS_TEST_ASSERT(g > 0, "garbage server");
 		snprintf(args, sizeof(args), "pull --collection http://127.0.0.1:%d/api1/collections/x/ --out %s", gport, bundle);
 		rc = taxii(args, out, sizeof(out));
 		CS_TEST_ASSERT(rc == 1 && strstr(out, "the response is not JSON"), "garbage: exit %d: %s", rc, out);
+		cs_svc_wait(g, 5000);
+		/* a server that pages for ever (the same "next" again) */
+		g = fake_server(&gport, 2, "{\"more\": true, \"next\": \"p2\", \"objects\": []}");
+		CS_TEST_ASSERT(g > 0, "endless server");
+		snprintf(args, sizeof(args), "pull --collection http://127.0.0.1:%d/api1/collections/x/ --out %s", gport, bundle);
+		rc = taxii(args, out, sizeof(out));
+		CS_TEST_ASSERT(rc == 1 && strstr(out, "the server would page for ever"), "endless pages: exit %d: %s", rc, out);
 		cs_svc_wait(g, 5000);
 		/* --follow against a port nobody listens on: retried after 1, 2, 4 s; stopped by SIGTERM */
 		snprintf(args, sizeof(args), "timeout --preserve-status -s TERM 8 %s/taxii/cshield-taxii pull --follow --interval 4 "
