@@ -272,30 +272,13 @@ int main(int argc, char **argv) {
 	}
 	if (!o.redis_password && getenv("CS_REDIS_PASSWORD"))
 		o.redis_password = getenv("CS_REDIS_PASSWORD");
-	if (addr) {
-		const char *colon = strrchr(addr, ':');
-		if (!colon || (size_t)(colon - addr) >= sizeof(host) || cs__num(colon + 1, 1, 65535, &v)) {
-			fprintf(stderr, "cshield-alerts: redis address \"%s\": expected HOST:PORT\n", addr);
-			return 2;
-		}
-		memcpy(host, addr, (size_t)(colon - addr));
-		host[colon - addr] = '\0';
-		o.redis_host = host;
-		o.redis_port = (int)v;
+	if ((rc = cs_report_redis_target(addr, sentinels, master, host, sizeof(host), &o.redis_port, errstr,
+					 sizeof(errstr)))) {
+		fprintf(stderr, "cshield-alerts: %s\n", errstr);
+		return rc;
 	}
-	if (sentinels || master) {
-		int port;
-		if (!sentinels || !master) {
-			fprintf(stderr, "cshield-alerts: --sentinels and --master-name go together\n");
-			return 2;
-		}
-		if (cs_report_sentinel_primary(sentinels, master, host, sizeof(host), &port, errstr, sizeof(errstr))) {
-			fprintf(stderr, "cshield-alerts: %s\n", errstr);
-			return 1;
-		}
+	if (addr || sentinels)
 		o.redis_host = host;
-		o.redis_port = port;
-	}
 	signal(SIGINT, cs__on_signal);
 	signal(SIGTERM, cs__on_signal);
 	if (!(a = cs_alerts_new(&o, errstr, sizeof(errstr)))) {

@@ -353,14 +353,108 @@ static int cs__latency(redisContext *rc, const char *prefix, const char *brokers
 	return n;
 }
 
+/* What e2e and retro set up alike: Redis, a fresh topic of 4 partitions holding the
+ * generator's events (half lz4, half zstd), the indicator file, the cshield-ingest to run. */
+typedef struct cs__setup_s {
+	const char *brokers, *raddr;
+	char topic[128], prefix[64], ind[64], host[128], ingest[4200];
+	redisContext *rc;
+} cs__setup_t;
+
+/* 0, or the exit status (said on stderr). mode names the topic and the messages ("e2e", "retro"). */
+static int cs__setup(cs__setup_t *s, const char *mode, const char *prefix, long events, size_t nind) {
+	cs_bench_gen_opts_t o = {7, 0.001, 0, 900, nind};
+	cs_bench_gen_t *g;
+	FILE *fp;
+	int fd;
+	s->brokers = getenv("CS_KAFKA_BOOTSTRAP");
+	s->raddr = getenv("CS_REDIS_ADDR");
+	if (!s->brokers || !s->raddr || !strchr(s->raddr, ':')) {
+		fprintf(stderr, "cshield-bench: %s needs CS_KAFKA_BOOTSTRAP and CS_REDIS_ADDR "
+				"(deploy/local/services.sh start; . $CS_LOCAL_DIR/env)\n", mode);
+		return 2;
+	}
+	snprintf(s->host, sizeof(s->host), "%.*s", (int)(strrchr(s->raddr, ':') - s->raddr), s->raddr);
+	if (!(s->rc = redisConnect(s->host, atoi(strrchr(s->raddr, ':') + 1))) || s->rc->err) {
+		fprintf(stderr, "cshield-bench: redis %s unreachable\n", s->raddr);
+		return 1;
+	}
+	snprintf(s->topic, sizeof(s->topic), "cs-bench-%s-%d-%lld", mode, (int)getpid(), (long long)cs_wall_ms());
+	snprintf(s->prefix, sizeof(s->prefix), "%s%d", prefix, (int)getpid());
+	if (cs__create_topic(s->brokers, s->topic, 4)) {
+		fprintf(stderr, "cshield-bench: cannot create topic %s\n", s->topic);
+		return 1;
+	}
+	o.ts_start_s = cs_wall_ms() / 1000 - 900;
+	if (!(g = cs_bench_gen_new(&o)))
+		return 1;
+	strcpy(s->ind, "/tmp/cshield-bench-ind-XXXXXX");
+	if ((fd = mkstemp(s->ind)) < 0 || !(fp = fdopen(fd, "w"))) {
+		cs_bench_gen_destroy(g);
+		return 1;
+	}
+	cs_bench_gen_write_indicators(g, fp);
+	fclose(fp);
+	fprintf(stderr, "cshield-bench: %s: producing %ld events to %s (4 partitions, lz4 then zstd)\n", mode, events,
+		s->topic);
+	if (cs__produce_half(s->brokers, s->topic, g, events / 2, "lz4") < 0 ||
+	    cs__produce_half(s->brokers, s->topic, g, events - events / 2, "zstd") < 0) {
+		fprintf(stderr, "cshield-bench: produce failed\n");
+		cs_bench_gen_destroy(g);
+		return 1;
+	}
+	cs_bench_gen_destroy(g);
+	cs__ingest_path(s->ingest, sizeof(s->ingest));
+	return 0;
+}
+
+/* The baseline: kcat's raw consume of the whole topic to /dev/null, in seconds. */
+static double cs__kcat_seconds(const char *brokers, const char *topic) {
+	char cmd[1024];
+	int64_t t0;
+	snprintf(cmd, sizeof(cmd), "kcat -C -b %s -t %s -o beginning -e -q -X enable.partition.eof=true", brokers, topic);
+	cs_bench_kafka_kcat_args(cmd, sizeof(cmd) - 32);
+	strcat(cmd, " > /dev/null 2>&1");
+	t0 = cs_clock_ms();
+	if (system(cmd) != 0)
+		fprintf(stderr, "cshield-bench: kcat failed (is it installed?)\n");
+	return (double)(cs_clock_ms() - t0) / 1000.0;
+}
+
+/* The ingest configuration both modes share, then extra lines (key=value\n...). 0 or -1. */
+static int cs__write_conf(const cs__setup_t *s, const char *conf, const char *group, const char *log_level,
+			  const char *extra) {
+	FILE *fp = fopen(conf, "w");
+	if (!fp)
+		return -1;
+	fprintf(fp, "topics=%s\ngroup.id=%s\nindicators.file=%s\naggregate.key.prefix=%s\nkafka.bootstrap.servers=%s\n"
+		    "redis.host=%s\nredis.port=%s\nlog.level=%s\n%s",
+		s->topic, group, s->ind, s->prefix, s->brokers, s->host, strrchr(s->raddr, ':') + 1, log_level, extra);
+	cs_bench_kafka_conf_lines(fp);
+	return fclose(fp) ? -1 : 0;
+}
+
+/* cshield-ingest with argv, its stderr to logf (truncated). The pid, or -1 (said). */
+static pid_t cs__spawn_ingest(char *const argv[], const char *logf) {
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 2, logf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ)) {
+		fprintf(stderr, "cshield-bench: cannot run %s\n", argv[0]);
+		pid = -1;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	return pid;
+}
+
 int cs_bench_e2e(long events, size_t nind, int workers, int json) {
-	const char *brokers = getenv("CS_KAFKA_BOOTSTRAP"), *raddr = getenv("CS_REDIS_ADDR");
 	/* what the client sends (one EVALSHA a flush); HMGET is left out: the flush script calls it too
 	 * (its checks), and the offsets read at assignment are a handful */
 	static const char *const client_cmds[] = {"evalsha", "script", "select", "auth", NULL};
-	char topic[128], group[160], prefix[64], ind[64], conf[128], logf[128], cmd[1024], ingest[4200], host[128];
-	cs_bench_gen_opts_t o = {7, 0.001, 0, 900, nind};
-	cs_bench_gen_t *g;
+	char group[160], conf[128], logf[128], cmd[1024], extra[200];
+	const char *brokers, *topic, *prefix;
+	cs__setup_t su;
 	redisContext *rc;
 	long long c0, c0_client, c1, c1_client;
 	double kcat_s, ours_s;
@@ -376,76 +470,29 @@ int cs_bench_e2e(long events, size_t nind, int workers, int json) {
 	int st, fd;
 	FILE *fp;
 
-	if (!brokers || !raddr || !strchr(raddr, ':')) {
-		fprintf(stderr, "cshield-bench: e2e needs CS_KAFKA_BOOTSTRAP and CS_REDIS_ADDR "
-				"(deploy/local/services.sh start; . $CS_LOCAL_DIR/env)\n");
-		return 2;
-	}
-	snprintf(host, sizeof(host), "%.*s", (int)(strrchr(raddr, ':') - raddr), raddr);
-	if (!(rc = redisConnect(host, atoi(strrchr(raddr, ':') + 1))) || rc->err) {
-		fprintf(stderr, "cshield-bench: redis %s unreachable\n", raddr);
-		return 1;
-	}
-	snprintf(topic, sizeof(topic), "cs-bench-e2e-%d-%lld", (int)getpid(), (long long)cs_wall_ms());
+	if ((st = cs__setup(&su, "e2e", "bench", events, nind)))
+		return st;
+	brokers = su.brokers, topic = su.topic, prefix = su.prefix, rc = su.rc;
 	snprintf(group, sizeof(group), "%s-g", topic);
-	snprintf(prefix, sizeof(prefix), "bench%d", (int)getpid());
-	if (cs__create_topic(brokers, topic, 4)) {
-		fprintf(stderr, "cshield-bench: cannot create topic %s\n", topic);
-		return 1;
-	}
-	o.ts_start_s = cs_wall_ms() / 1000 - 900;
-	if (!(g = cs_bench_gen_new(&o)))
-		return 1;
-	strcpy(ind, "/tmp/cshield-bench-ind-XXXXXX");
-	if ((fd = mkstemp(ind)) < 0 || !(fp = fdopen(fd, "w")))
-		return 1;
-	cs_bench_gen_write_indicators(g, fp);
-	fclose(fp);
 	strcpy(parts, "/tmp/cshield-bench-parts-XXXXXX");
 	if ((fd = mkstemp(parts)) < 0 || !(fp = fdopen(fd, "w")))
 		return 1;
 	cs_bench_gen_write_participants(fp);
 	fclose(fp);
-	fprintf(stderr, "cshield-bench: e2e: producing %ld events to %s (4 partitions, lz4 then zstd)\n", events, topic);
-	if (cs__produce_half(brokers, topic, g, events / 2, "lz4") < 0 ||
-	    cs__produce_half(brokers, topic, g, events - events / 2, "zstd") < 0) {
-		fprintf(stderr, "cshield-bench: produce failed\n");
-		return 1;
-	}
-	cs_bench_gen_destroy(g);
-
-	/* baseline: kcat's raw consume of the same topic */
-	snprintf(cmd, sizeof(cmd), "kcat -C -b %s -t %s -o beginning -e -q -X enable.partition.eof=true", brokers, topic);
-	cs_bench_kafka_kcat_args(cmd, sizeof(cmd) - 32);
-	strcat(cmd, " > /dev/null 2>&1");
-	t0 = cs_clock_ms();
-	if (system(cmd) != 0)
-		fprintf(stderr, "cshield-bench: kcat failed (is it installed?)\n");
-	kcat_s = (double)(cs_clock_ms() - t0) / 1000.0;
+	kcat_s = cs__kcat_seconds(brokers, topic); /* the baseline */
 
 	snprintf(conf, sizeof(conf), "/tmp/cshield-bench-%d.conf", (int)getpid());
 	snprintf(logf, sizeof(logf), "/tmp/cshield-bench-%d.log", (int)getpid());
-	if (!(fp = fopen(conf, "w")))
+	snprintf(extra, sizeof(extra), "workers=%d\nparticipants.file=%s\n", workers, parts);
+	if (cs__write_conf(&su, conf, group, "warn", extra))
 		return 1;
-	fprintf(fp, "topics=%s\ngroup.id=%s\nindicators.file=%s\naggregate.key.prefix=%s\nkafka.bootstrap.servers=%s\n"
-		    "redis.host=%s\nredis.port=%s\nlog.level=warn\nworkers=%d\nparticipants.file=%s\n",
-		topic, group, ind, prefix, brokers, host, strrchr(raddr, ':') + 1, workers, parts);
-	cs_bench_kafka_conf_lines(fp);
-	fclose(fp);
-	cs__ingest_path(ingest, sizeof(ingest));
 	c0 = cs__redis_calls(rc, NULL);
 	c0_client = cs__redis_calls(rc, client_cmds);
 	{
-		char *argv[] = {ingest, "-c", conf, NULL};
-		posix_spawn_file_actions_t fa;
-		posix_spawn_file_actions_init(&fa);
-		posix_spawn_file_actions_addopen(&fa, 2, logf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		char *argv[] = {su.ingest, "-c", conf, NULL};
 		t0 = cs_clock_ms();
-		if (posix_spawn(&pid, ingest, &fa, NULL, argv, environ)) {
-			fprintf(stderr, "cshield-bench: cannot run %s\n", ingest);
+		if ((pid = cs__spawn_ingest(argv, logf)) < 0)
 			return 1;
-		}
-		posix_spawn_file_actions_destroy(&fa);
 	}
 	for (;;) {
 		long long off = cs__redis_offsets(rc, (cs_keys_off(cmd, sizeof(cmd), prefix, group), cmd));
@@ -491,7 +538,7 @@ int cs_bench_e2e(long events, size_t nind, int workers, int json) {
 	events -= (long)off_first; /* measured: from the first flush to lag 0 */
 	kill(pid, SIGTERM);
 	waitpid(pid, &st, 0);
-	unlink(ind);
+	unlink(su.ind);
 	unlink(conf);
 	unlink(parts);
 	if (json) {
@@ -552,10 +599,9 @@ int cs_bench_e2e(long events, size_t nind, int workers, int json) {
  * against the target of 1M events/s per core.
  */
 int cs_bench_retro(long events, size_t nind, int json) {
-	const char *brokers = getenv("CS_KAFKA_BOOTSTRAP"), *raddr = getenv("CS_REDIS_ADDR");
-	char topic[128], prefix[64], ind[64], newind[64], conf[128], logf[128], ingest[4200], host[128], key[256];
-	cs_bench_gen_opts_t o = {7, 0.001, 0, 900, nind};
-	cs_bench_gen_t *g;
+	char newind[64], conf[128], logf[128], group[160], key[256];
+	const char *topic;
+	cs__setup_t su;
 	redisContext *rc;
 	double kcat_s, wall_s, cpu_s;
 	int64_t t0, t_first = 0, since_s;
@@ -566,78 +612,34 @@ int cs_bench_retro(long events, size_t nind, int json) {
 	int st, fd;
 	FILE *fp, *in;
 
-	if (!brokers || !raddr || !strchr(raddr, ':')) {
-		fprintf(stderr, "cshield-bench: retro needs CS_KAFKA_BOOTSTRAP and CS_REDIS_ADDR\n");
-		return 2;
-	}
-	snprintf(host, sizeof(host), "%.*s", (int)(strrchr(raddr, ':') - raddr), raddr);
-	if (!(rc = redisConnect(host, atoi(strrchr(raddr, ':') + 1))) || rc->err) {
-		fprintf(stderr, "cshield-bench: redis %s unreachable\n", raddr);
-		return 1;
-	}
-	snprintf(topic, sizeof(topic), "cs-bench-retro-%d-%lld", (int)getpid(), (long long)cs_wall_ms());
-	snprintf(prefix, sizeof(prefix), "benchretro%d", (int)getpid());
-	if (cs__create_topic(brokers, topic, 4)) {
-		fprintf(stderr, "cshield-bench: cannot create topic %s\n", topic);
-		return 1;
-	}
 	since_s = cs_wall_ms() / 1000 - 60;
-	o.ts_start_s = cs_wall_ms() / 1000 - 900;
-	if (!(g = cs_bench_gen_new(&o)))
-		return 1;
-	strcpy(ind, "/tmp/cshield-bench-ind-XXXXXX");
-	if ((fd = mkstemp(ind)) < 0 || !(fp = fdopen(fd, "w")))
-		return 1;
-	cs_bench_gen_write_indicators(g, fp);
-	fclose(fp);
+	if ((st = cs__setup(&su, "retro", "benchretro", events, nind)))
+		return st;
+	topic = su.topic, rc = su.rc;
 	/* the new indicators: 100 of the set (the first lines but the header) */
 	strcpy(newind, "/tmp/cshield-bench-new-XXXXXX");
-	if ((fd = mkstemp(newind)) < 0 || !(fp = fdopen(fd, "w")) || !(in = fopen(ind, "r")))
+	if ((fd = mkstemp(newind)) < 0 || !(fp = fdopen(fd, "w")) || !(in = fopen(su.ind, "r")))
 		return 1;
 	for (int n = 0; n < 101 && fgets(cmd, sizeof(cmd), in); n++)
 		if (n)
 			fputs(cmd, fp);
 	fclose(in);
 	fclose(fp);
-	fprintf(stderr, "cshield-bench: retro: producing %ld events to %s (4 partitions, lz4 then zstd)\n", events, topic);
-	if (cs__produce_half(brokers, topic, g, events / 2, "lz4") < 0 ||
-	    cs__produce_half(brokers, topic, g, events - events / 2, "zstd") < 0) {
-		fprintf(stderr, "cshield-bench: produce failed\n");
-		return 1;
-	}
-	cs_bench_gen_destroy(g);
-	snprintf(cmd, sizeof(cmd), "kcat -C -b %s -t %s -o beginning -e -q -X enable.partition.eof=true", brokers, topic);
-	cs_bench_kafka_kcat_args(cmd, sizeof(cmd) - 32);
-	strcat(cmd, " > /dev/null 2>&1");
-	t0 = cs_clock_ms();
-	if (system(cmd) != 0)
-		fprintf(stderr, "cshield-bench: kcat failed (is it installed?)\n");
-	kcat_s = (double)(cs_clock_ms() - t0) / 1000.0;
+	kcat_s = cs__kcat_seconds(su.brokers, topic);
 
 	snprintf(conf, sizeof(conf), "/tmp/cshield-bench-retro-%d.conf", (int)getpid());
 	snprintf(logf, sizeof(logf), "/tmp/cshield-bench-retro-%d.log", (int)getpid());
-	if (!(fp = fopen(conf, "w")))
+	snprintf(group, sizeof(group), "%s-g", topic);
+	if (cs__write_conf(&su, conf, group, "info", ""))
 		return 1;
-	fprintf(fp, "topics=%s\ngroup.id=%s-g\nindicators.file=%s\naggregate.key.prefix=%s\nkafka.bootstrap.servers=%s\n"
-		    "redis.host=%s\nredis.port=%s\nlog.level=info\n",
-		topic, topic, ind, prefix, brokers, host, strrchr(raddr, ':') + 1);
-	cs_bench_kafka_conf_lines(fp);
-	fclose(fp);
-	cs__ingest_path(ingest, sizeof(ingest));
-	cs_keys_stats(key, sizeof(key), prefix);
+	cs_keys_stats(key, sizeof(key), su.prefix);
 	{
 		char since[32];
-		char *argv[] = {ingest, "-c", conf, "--retro", newind, "--since", since, NULL};
-		posix_spawn_file_actions_t fa;
+		char *argv[] = {su.ingest, "-c", conf, "--retro", newind, "--since", since, NULL};
 		snprintf(since, sizeof(since), "%lld", (long long)since_s);
-		posix_spawn_file_actions_init(&fa);
-		posix_spawn_file_actions_addopen(&fa, 2, logf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		t0 = cs_clock_ms();
-		if (posix_spawn(&pid, ingest, &fa, NULL, argv, environ)) {
-			fprintf(stderr, "cshield-bench: cannot run %s\n", ingest);
+		if ((pid = cs__spawn_ingest(argv, logf)) < 0)
 			return 1;
-		}
-		posix_spawn_file_actions_destroy(&fa);
 	}
 	for (;;) {
 		redisReply *r;
@@ -668,7 +670,7 @@ int cs_bench_retro(long events, size_t nind, int json) {
 		if (r)
 			freeReplyObject(r);
 	}
-	unlink(ind);
+	unlink(su.ind);
 	unlink(newind);
 	unlink(conf);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) || read_again != events) {

@@ -64,7 +64,6 @@ static int cs__dead_letter(cs_ingest_msg_t *mc, const cs_decode_event_t *ev, cs_
 	return 0;
 }
 
-/* One decoded (or rejected) event of the current message. */
 /*
  * The participant an event comes from: the organization the event names, else
  * the producer's message key, else the topic it was published on; NULL when
@@ -82,6 +81,29 @@ static const cs_ingest_participant_t *cs__participant(const cs_ingest_worker_t *
 	if (i < 0)
 		i = cs_ingest_reg_topic(w->reg, rd_kafka_topic_name(m->rkt));
 	return i >= 0 ? &w->reg->v[i] : NULL;
+}
+
+/* The event's sender (cs__participant()) into *pt, and the TLP of what it shows: the
+ * participant's, the unregistered default, or CLEAR without a registry (the indicators' TLP alone). */
+static cs_tlp_t cs__sender(const cs_ingest_worker_t *w, const cs_decode_event_t *ev, const rd_kafka_message_t *m,
+			   const cs_ingest_participant_t **pt) {
+	*pt = cs__participant(w, ev, m);
+	return *pt ? (*pt)->tlp : w->reg ? w->unregistered_tlp : CS_TLP_CLEAR;
+}
+
+/*
+ * Matches every observable of the event against the worker's indicator set,
+ * validity judged at the event's time ts (a replay matches alike): the hits
+ * land in w->ev_hits[0..w->ev_hit_cnt).
+ */
+static void cs__match_event(cs_ingest_worker_t *w, const cs_decode_event_t *ev, int64_t ts) {
+	w->ev_hit_cnt = 0;
+	cs_corr_scratch_at(w->scr, ts);
+	for (size_t i = 0; i < ev->obs_cnt; i++) {
+		w->cur_obs = (uint32_t)i;
+		if (cs_corr_match(w->db, w->scr, &ev->obs[i], cs__on_hit, w))
+			CS_LOG_E(CS__MOD, "Hyperscan scan failed");
+	}
 }
 
 /* Adds one dimension count (cs_keys_dim_field(): "<tlp>|<what>|<name>:<value>"). */
@@ -177,15 +199,8 @@ static int cs__retro_event(cs_ingest_worker_t *w, cs_ingest_msg_t *mc, const cs_
 		return 0;
 	ts = ev->ts_ms ? ev->ts_ms : arrival;
 	window = cs__window(ts, w->conf->window_s);
-	pt = cs__participant(w, ev, mc->m);
-	ev_tlp = pt ? pt->tlp : w->reg ? w->unregistered_tlp : CS_TLP_CLEAR;
-	w->ev_hit_cnt = 0;
-	cs_corr_scratch_at(w->scr, ts);
-	for (size_t i = 0; i < ev->obs_cnt; i++) {
-		w->cur_obs = (uint32_t)i;
-		if (cs_corr_match(w->db, w->scr, &ev->obs[i], cs__on_hit, w))
-			CS_LOG_E(CS__MOD, "Hyperscan scan failed");
-	}
+	ev_tlp = cs__sender(w, ev, mc->m, &pt);
+	cs__match_event(w, ev, ts);
 	for (size_t i = 0; i < w->ev_hit_cnt; i++) {
 		const cs_corr_ind_t *ind = cs_corr_db_indicator(w->db, w->ev_hits[i].ind);
 		cs_tlp_t tlp = ind->tlp > ev_tlp ? ind->tlp : ev_tlp;
@@ -201,6 +216,7 @@ static int cs__retro_event(cs_ingest_worker_t *w, cs_ingest_msg_t *mc, const cs_
 	return 0;
 }
 
+/* One decoded (or rejected) event of the current message. */
 static int cs__on_event(void *opaque, const cs_decode_event_t *ev, cs_decode_reject_t r) {
 	cs_ingest_msg_t *mc = opaque;
 	cs_ingest_worker_t *w = mc->w;
@@ -218,8 +234,7 @@ static int cs__on_event(void *opaque, const cs_decode_event_t *ev, cs_decode_rej
 		const char *code = cs_decode_reject2code(r);
 		w->agg.rejects[r]++;
 		/* counted in its arrival hour, under its sender's TLP */
-		pt = cs__participant(w, ev, mc->m);
-		ev_tlp = pt ? pt->tlp : w->reg ? w->unregistered_tlp : CS_TLP_CLEAR;
+		ev_tlp = cs__sender(w, ev, mc->m, &pt);
 		if (cs__ingest_roll(w, cs__window(arrival, w->conf->window_s), ev_tlp, -1, pt, CS_KEYS_ROLL_REJECT, code,
 				    strlen(code), 1)) {
 			mc->failed = 1;
@@ -237,9 +252,7 @@ static int cs__on_event(void *opaque, const cs_decode_event_t *ev, cs_decode_rej
 	window = cs__window(late || mc->future ? arrival : ts, w->conf->window_s);
 	mc->late = late;
 	w->agg.future += mc->future;
-	/* who sent it, and so the TLP of what it shows (no registry: the indicators' TLP alone) */
-	pt = cs__participant(w, ev, mc->m);
-	ev_tlp = pt ? pt->tlp : w->reg ? w->unregistered_tlp : CS_TLP_CLEAR;
+	ev_tlp = cs__sender(w, ev, mc->m, &pt); /* who sent it, and so the TLP of what it shows */
 	if (late) {
 		cs_time_format_iso8601(cs__window(ts, 1), day, sizeof(day)); /* YYYY-MM-DD... */
 		w->agg.late++;
@@ -253,13 +266,7 @@ static int cs__on_event(void *opaque, const cs_decode_event_t *ev, cs_decode_rej
 		mc->failed = 1;
 		return 1;
 	}
-	w->ev_hit_cnt = 0;
-	cs_corr_scratch_at(w->scr, ts); /* indicator validity against the event's time: replays match alike */
-	for (size_t i = 0; i < ev->obs_cnt; i++) {
-		w->cur_obs = (uint32_t)i;
-		if (cs_corr_match(w->db, w->scr, &ev->obs[i], cs__on_hit, w))
-			CS_LOG_E(CS__MOD, "Hyperscan scan failed");
-	}
+	cs__match_event(w, ev, ts);
 	for (size_t i = 0; i < w->ev_hit_cnt; i++) {
 		const cs_corr_ind_t *ind = cs_corr_db_indicator(w->db, w->ev_hits[i].ind);
 		/* a hit is as restricted as the stricter of the indicator and the event */

@@ -137,6 +137,29 @@ static redisReply *cs__cmd_array(redisContext *rc, char *errstr, size_t errstr_s
 	return NULL;
 }
 
+int cs_report_redis_target(const char *addr, const char *sentinels, const char *master, char *host,
+			   size_t host_size, int *port, char *errstr, size_t errstr_size) {
+	if (addr) {
+		const char *colon = strrchr(addr, ':');
+		char *end;
+		long p = colon ? strtol(colon + 1, &end, 10) : 0;
+		if (!colon || (size_t)(colon - addr) >= host_size || p <= 0 || p > 65535 || *end || end == colon + 1) {
+			cs_errstr_set(errstr, errstr_size, "redis address \"%s\": expected HOST:PORT", addr);
+			return 2;
+		}
+		memcpy(host, addr, (size_t)(colon - addr));
+		host[colon - addr] = '\0';
+		*port = (int)p;
+	}
+	if (!sentinels && !master)
+		return 0;
+	if (!sentinels || !master) {
+		cs_errstr_set(errstr, errstr_size, "--sentinels and --master-name go together");
+		return 2;
+	}
+	return cs_report_sentinel_primary(sentinels, master, host, host_size, port, errstr, errstr_size) ? 1 : 0;
+}
+
 int cs_report_sentinel_primary(const char *sentinels, const char *master, char *host, size_t host_size, int *port,
 			       char *errstr, size_t errstr_size) {
 	struct timeval tv = {2, 0};

@@ -46,6 +46,16 @@ typedef struct cs_report_opts_s {
 int cs_report_sentinel_primary(const char *sentinels, const char *master, char *host, size_t host_size, int *port,
 			       char *errstr, size_t errstr_size);
 
+/**
+ * Where a reader finds Redis: addr "HOST:PORT" (NULL: host and *port left as
+ * they are), or, with sentinels and master (both or neither), the primary the
+ * Sentinels name (cs_report_sentinel_primary()). For the readers' command lines.
+ * @returns 0 with host and *port set; 2 with errstr set for a usage error (a
+ *          malformed address, one of the pair alone); 1 when no Sentinel answers.
+ */
+int cs_report_redis_target(const char *addr, const char *sentinels, const char *master, char *host,
+			   size_t host_size, int *port, char *errstr, size_t errstr_size);
+
 /** AUTH [user] password on rc when a password is set. 0, or -1 with errstr set (naming the user, never the secret). */
 int cs_report_auth(void *rc, const char *user, const char *password, char *errstr, size_t errstr_size);
 

@@ -385,31 +385,15 @@ int main(int argc, char **argv) {
 		fprintf(stderr, "cshield-report: --from is after --to: an empty period\n");
 		return 2;
 	}
-	if (addr) {
-		const char *colon = strrchr(addr, ':');
-		char *end;
-		long port = colon ? strtol(colon + 1, &end, 10) : 0;
-		if (!colon || (size_t)(colon - addr) >= sizeof(hostbuf) || port <= 0 || port > 65535 || *end) {
-			fprintf(stderr, "cshield-report: redis address \"%s\": expected HOST:PORT\n", addr);
-			return 2;
-		}
-		memcpy(hostbuf, addr, (size_t)(colon - addr));
-		hostbuf[colon - addr] = '\0';
-		o.redis_host = hostbuf;
-		o.redis_port = (int)port;
-	}
-	if (sentinels || master) {
-		int port;
-		if (!sentinels || !master) {
-			fprintf(stderr, "cshield-report: --sentinels and --master-name go together\n");
-			return 2;
-		}
-		if (cs_report_sentinel_primary(sentinels, master, hostbuf, sizeof(hostbuf), &port, errstr, sizeof(errstr))) {
+	{
+		int rc = cs_report_redis_target(addr, sentinels, master, hostbuf, sizeof(hostbuf), &o.redis_port, errstr,
+						sizeof(errstr));
+		if (rc) {
 			fprintf(stderr, "cshield-report: %s\n", errstr);
-			return 1;
+			return rc;
 		}
-		o.redis_host = hostbuf;
-		o.redis_port = port;
+		if (addr || sentinels)
+			o.redis_host = hostbuf;
 	}
 	if (fmt >= CS__F_JSON)
 		return cs__situation(&o, &eo, fmt, out);

@@ -15,14 +15,6 @@
 #include "cs_test_svc.h"
 #include "cs_keys.h"
 
-static long long hget(redisContext *rc, const char *key, const char *field) {
-	redisReply *r = redisCommand(rc, "HGET %s %s", key, field);
-	long long v = r && r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : -1;
-	if (r)
-		freeReplyObject(r);
-	return v;
-}
-
 static long long cmd_int(redisContext *rc, const char *fmt, const char *a, const char *b) {
 	redisReply *r = b ? redisCommand(rc, fmt, a, b) : redisCommand(rc, fmt, a);
 	long long v = !r ? -1 : r->type == REDIS_REPLY_INTEGER ? r->integer : r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : -1;
@@ -121,14 +113,14 @@ int cs_test_0106(void) {
 			{"clear|hits|org:lu-circl", -1}, {"amber|events|ms:XX", -1},
 		};
 		for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++)
-			CS_TEST_ASSERT(hget(rc, dim, want[i].field) == want[i].n, "%s %s = %lld, expected %lld", dim,
-				       want[i].field, hget(rc, dim, want[i].field), want[i].n);
+			CS_TEST_ASSERT(cs_svc_hget(rc, dim, want[i].field) == want[i].n, "%s %s = %lld, expected %lld", dim,
+				       want[i].field, cs_svc_hget(rc, dim, want[i].field), want[i].n);
 	}
 	/* hits per TLP: the stricter of event and indicator (indicators are TLP:CLEAR here) */
 	cs_keys_wtlp(wtlp, sizeof(wtlp), run.prefix, 60, w);
-	CS_TEST_EQ_INT(hget(rc, wtlp, "red|203.0.113.10"), 10);
-	CS_TEST_EQ_INT(hget(rc, wtlp, "green|c2-0.evil-test.eu"), 5);
-	CS_TEST_EQ_INT(hget(rc, wtlp, "amber|c2-1.evil-test.eu"), 3);
+	CS_TEST_EQ_INT(cs_svc_hget(rc, wtlp, "red|203.0.113.10"), 10);
+	CS_TEST_EQ_INT(cs_svc_hget(rc, wtlp, "green|c2-0.evil-test.eu"), 5);
+	CS_TEST_EQ_INT(cs_svc_hget(rc, wtlp, "amber|c2-1.evil-test.eu"), 3);
 	/* distinct reporting organizations per indicator (HyperLogLog), daily top per TLP */
 	cs_keys_src(key, sizeof(key), run.prefix, 60, w, "203.0.113.10");
 	CS_TEST_EQ_INT(cmd_int(rc, "PFCOUNT %s", key, NULL), 1);
@@ -169,9 +161,9 @@ int cs_test_0106(void) {
 	CS_TEST_EQ_INT(produce(run.topic, 2, w2 * 1000 + 1000, NULL, "circl", NULL, "c2-0.evil-test.eu"), 0);
 	CS_TEST_ASSERT(!cs_svc_wait_lag0(rc, &run, 1, 20, pid, 60000), "lag never reached 0 after the reload");
 	cs_keys_dim(dim, sizeof(dim), run.prefix, 60, w2);
-	CS_TEST_EQ_INT(hget(rc, dim, "clear|events|org:lu-circl"), 2);
-	CS_TEST_EQ_INT(hget(rc, dim, "clear|hits|org:lu-circl"), 2);
-	CS_TEST_EQ_INT(hget(rc, dim, "green|events|org:lu-circl"), -1);
+	CS_TEST_EQ_INT(cs_svc_hget(rc, dim, "clear|events|org:lu-circl"), 2);
+	CS_TEST_EQ_INT(cs_svc_hget(rc, dim, "clear|hits|org:lu-circl"), 2);
+	CS_TEST_EQ_INT(cs_svc_hget(rc, dim, "green|events|org:lu-circl"), -1);
 
 	kill(pid, SIGTERM);
 	CS_TEST_EQ_INT(cs_svc_wait(pid, 30000), 0);

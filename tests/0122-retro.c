@@ -18,14 +18,6 @@
 #include "cs_test_svc.h"
 #include "cs_keys.h"
 
-static long long hget(redisContext *rc, const char *key, const char *field) {
-	redisReply *r = redisCommand(rc, "HGET %s %s", key, field);
-	long long v = r && r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : -1;
-	if (r)
-		freeReplyObject(r);
-	return v;
-}
-
 static int produce(rd_kafka_t *rk, const char *topic, int64_t ts_s, const char *org, const char *dom, int n) {
 	for (int i = 0; i < n; i++) {
 		char ev[512], t[40];
@@ -103,34 +95,34 @@ int cs_test_0122(void) {
 	CS_TEST_ASSERT(!cs_svc_wait_lag0(rc, &run, 1, produced, pid, 60000), "lag never reached 0");
 	kill(pid, SIGTERM);
 	CS_TEST_EQ_INT(cs_svc_wait(pid, 30000), 0);
-	live_events = hget(rc, run.k_stats, CS_KEYS_STAT_EVENTS);
-	live_hits = hget(rc, run.k_stats, CS_KEYS_STAT_HITS);
+	live_events = cs_svc_hget(rc, run.k_stats, CS_KEYS_STAT_EVENTS);
+	live_hits = cs_svc_hget(rc, run.k_stats, CS_KEYS_STAT_HITS);
 	CS_TEST_EQ_INT(live_events, produced);
 	CS_TEST_EQ_INT(live_hits, 2);
 
 	/* the retro-hunt, twice with the same arguments: the second resumes and finds nothing new */
 	for (int round = 0; round < 2; round++) {
 		CS_TEST_EQ_INT(retro(&run, newf, now - 8 * 86400, now - 2 * 86400), 0);
-		CS_TEST_EQ_INT(hget(rc, run.k_stats, "retro_events"), 3 + 2 + 4 + 2 + 1000);
-		CS_TEST_EQ_INT(hget(rc, run.k_stats, "retro_hits"), 3 + 2 + 4);
+		CS_TEST_EQ_INT(cs_svc_hget(rc, run.k_stats, "retro_events"), 3 + 2 + 4 + 2 + 1000);
+		CS_TEST_EQ_INT(cs_svc_hget(rc, run.k_stats, "retro_hits"), 3 + 2 + 4);
 		/* the live counts as they were */
-		CS_TEST_EQ_INT(hget(rc, run.k_stats, CS_KEYS_STAT_EVENTS), live_events);
-		CS_TEST_EQ_INT(hget(rc, run.k_stats, CS_KEYS_STAT_HITS), live_hits);
+		CS_TEST_EQ_INT(cs_svc_hget(rc, run.k_stats, CS_KEYS_STAT_EVENTS), live_events);
+		CS_TEST_EQ_INT(cs_svc_hget(rc, run.k_stats, CS_KEYS_STAT_HITS), live_hits);
 		cs_keys_retro(key, sizeof(key), run.prefix, 60, d3);
-		CS_TEST_EQ_INT(hget(rc, key, "green|r1.retro-test.eu"), 3);
+		CS_TEST_EQ_INT(cs_svc_hget(rc, key, "green|r1.retro-test.eu"), 3);
 		cs_keys_retro(key, sizeof(key), run.prefix, 60, d3 + 600);
-		CS_TEST_EQ_INT(hget(rc, key, "green|r1.retro-test.eu"), 2);
+		CS_TEST_EQ_INT(cs_svc_hget(rc, key, "green|r1.retro-test.eu"), 2);
 		cs_keys_retro(key, sizeof(key), run.prefix, 60, d3 + 1200);
-		CS_TEST_EQ_INT(hget(rc, key, "amber|r2.retro-test.eu"), 4);
+		CS_TEST_EQ_INT(cs_svc_hget(rc, key, "amber|r2.retro-test.eu"), 4);
 		cs_keys_retro(key, sizeof(key), run.prefix, 60, d3 + 1800);
-		CS_TEST_EQ_INT(hget(rc, key, "clear|c2-0.evil-test.eu"), -1);
+		CS_TEST_EQ_INT(cs_svc_hget(rc, key, "clear|c2-0.evil-test.eu"), -1);
 		cs_keys_retro(key, sizeof(key), run.prefix, 60, d10);
-		CS_TEST_EQ_INT(hget(rc, key, "green|r1.retro-test.eu"), -1);
+		CS_TEST_EQ_INT(cs_svc_hget(rc, key, "green|r1.retro-test.eu"), -1);
 		cs_keys_retro(key, sizeof(key), run.prefix, 60, d1);
-		CS_TEST_EQ_INT(hget(rc, key, "green|r1.retro-test.eu"), -1);
+		CS_TEST_EQ_INT(cs_svc_hget(rc, key, "green|r1.retro-test.eu"), -1);
 		/* no live window holds them */
 		cs_keys_win(key, sizeof(key), run.prefix, 60, d3);
-		CS_TEST_EQ_INT(hget(rc, key, "r1.retro-test.eu"), -1);
+		CS_TEST_EQ_INT(cs_svc_hget(rc, key, "r1.retro-test.eu"), -1);
 		/* exactly the windows with retro hits are indexed */
 		{
 			redisReply *r;

@@ -42,12 +42,7 @@ static void kill_all(void) {
 }
 
 static redisReply *ask(int port, const char *cmd) {
-	struct timeval tv = {1, 0};
-	redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
-	redisReply *r = c && !c->err ? redisCommand(c, cmd) : NULL;
-	if (c)
-		redisFree(c);
-	return r;
+	return cs_svc_redis_ask("127.0.0.1", port, cmd);
 }
 
 /* redis-server with the configuration text conf (in dir/name.conf); its pid once it answers PING. */
@@ -87,20 +82,7 @@ static int primary_of(int sport, const char *master) {
 
 /* A Sentinel's view is complete: the replica and the two other Sentinels known. */
 static int sentinel_ready(int sport, const char *master) {
-	char cmd[128];
-	redisReply *r;
-	snprintf(cmd, sizeof(cmd), "SENTINEL master %s", master);
-	r = ask(sport, cmd);
-	int replicas = -1, others = -1;
-	for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2) {
-		if (!strcmp(r->element[i]->str, "num-slaves"))
-			replicas = atoi(r->element[i + 1]->str);
-		if (!strcmp(r->element[i]->str, "num-other-sentinels"))
-			others = atoi(r->element[i + 1]->str);
-	}
-	if (r)
-		freeReplyObject(r);
-	return replicas == 1 && others == 2;
+	return cs_svc_sentinel_ready("127.0.0.1", sport, master, 1, 2);
 }
 
 /*

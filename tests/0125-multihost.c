@@ -69,18 +69,12 @@ static pid_t ingest_on(const char *host, const char *conf, const char *logf) {
 	return pid;
 }
 
+/* One command to the Redis or Sentinel at addr ("host:port"). */
 static redisReply *ask(const char *addr, const char *cmd) {
-	struct timeval tv = {1, 0};
 	char host[64];
 	const char *colon = strrchr(addr, ':');
-	redisContext *c;
-	redisReply *r;
 	snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
-	c = redisConnectWithTimeout(host, atoi(colon + 1), tv);
-	r = c && !c->err ? redisCommand(c, cmd) : NULL;
-	if (c)
-		redisFree(c);
-	return r;
+	return cs_svc_redis_ask(host, atoi(colon + 1), cmd);
 }
 
 /* The broker leading partition 0 of topic (its node id), or -1. */
@@ -133,21 +127,13 @@ int cs_test_0125(void) {
 		int ready = 0;
 		const char *s = getenv("CS_MH_SENTINELS");
 		for (int i = 0; i < 3; i++) {
-			char addr[64];
+			char one[64], *colon;
 			const char *end = strchr(s, ',');
-			redisReply *r;
-			int replicas = -1, others = -1;
-			snprintf(addr, sizeof(addr), "%.*s", end ? (int)(end - s) : (int)strlen(s), s);
-			r = ask(addr, "SENTINEL master cshield");
-			for (size_t k = 0; r && r->type == REDIS_REPLY_ARRAY && k + 1 < r->elements; k += 2) {
-				if (!strcmp(r->element[k]->str, "num-slaves"))
-					replicas = atoi(r->element[k + 1]->str);
-				if (!strcmp(r->element[k]->str, "num-other-sentinels"))
-					others = atoi(r->element[k + 1]->str);
+			snprintf(one, sizeof(one), "%.*s", end ? (int)(end - s) : (int)strlen(s), s);
+			if ((colon = strrchr(one, ':'))) {
+				*colon = '\0';
+				ready += cs_svc_sentinel_ready(one, atoi(colon + 1), "cshield", 1, 2);
 			}
-			if (r)
-				freeReplyObject(r);
-			ready += replicas == 1 && others == 2;
 			s = end ? end + 1 : s;
 		}
 		if (ready == 3)

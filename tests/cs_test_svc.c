@@ -916,3 +916,37 @@ int cs_svc_load_env(const char *path) {
 	fclose(fp);
 	return 0;
 }
+
+long long cs_svc_hget(redisContext *rc, const char *key, const char *field) {
+	redisReply *r = redisCommand(rc, "HGET %s %s", key, field);
+	long long v = r && r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : -1;
+	if (r)
+		freeReplyObject(r);
+	return v;
+}
+
+redisReply *cs_svc_redis_ask(const char *host, int port, const char *cmd) {
+	struct timeval tv = {1, 0};
+	redisContext *c = redisConnectWithTimeout(host, port, tv);
+	redisReply *r = c && !c->err ? redisCommand(c, cmd) : NULL;
+	if (c)
+		redisFree(c);
+	return r;
+}
+
+int cs_svc_sentinel_ready(const char *host, int port, const char *master, int replicas, int others) {
+	char cmd[160];
+	redisReply *r;
+	int rep = -1, oth = -1;
+	snprintf(cmd, sizeof(cmd), "SENTINEL master %s", master);
+	r = cs_svc_redis_ask(host, port, cmd);
+	for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2) {
+		if (!strcmp(r->element[i]->str, "num-slaves"))
+			rep = atoi(r->element[i + 1]->str);
+		if (!strcmp(r->element[i]->str, "num-other-sentinels"))
+			oth = atoi(r->element[i + 1]->str);
+	}
+	if (r)
+		freeReplyObject(r);
+	return rep == replicas && oth == others;
+}

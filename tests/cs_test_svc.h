@@ -155,6 +155,14 @@ int cs_svc_check_alert_stream(redisContext *rc, const cs_svc_run_t *run, const c
  */
 int cs_svc_check_alert_topic(const char *topic, const cs_svc_counts_t *exp, long expected, int no_repeats);
 
+/** HGET key field as an integer, or -1 (absent, not a string, Redis down). */
+long long cs_svc_hget(redisContext *rc, const char *key, const char *field);
+
+/** One command to the Redis (or Sentinel) at host:port on a connection of its own (1 s timeout); the reply, or NULL. */
+redisReply *cs_svc_redis_ask(const char *host, int port, const char *cmd);
+/** Whether the Sentinel at host:port sees master with exactly `replicas` replicas and `others` other Sentinels. */
+int cs_svc_sentinel_ready(const char *host, int port, const char *master, int replicas, int others);
+
 /** A TCP port free on 127.0.0.1 now, or -1. */
 int cs_svc_free_port(void);
 /** The "export KEY=VALUE" (or KEY=VALUE) lines of a file into the environment. 0 or -1. */
