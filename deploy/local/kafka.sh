@@ -58,6 +58,40 @@ kjava() {
 		-cp "$LIBS/*" "$@"
 }
 
+# The single-node KRaft broker's server.properties in DIR (used by kafka_start and kafka_scram_start):
+# PLAINTEXT on PORT, the controller on CPORT, SASL_SSL on SPORT with the SASL MECHANISMS given and
+# DIR/tls's keystore; lines on stdin are appended (version-specific settings, more JAAS lines).
+kafka_write_props() {
+	local dir=$1 port=$2 cport=$3 sport=$4 mechs=$5
+	{
+		cat <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$cport
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_SSL://127.0.0.1:$sport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_SSL://127.0.0.1:$sport
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL
+sasl.enabled.mechanisms=$mechs
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.ssl.keystore.type=PKCS12
+listener.name.sasl_ssl.ssl.keystore.location=$dir/tls/broker.p12
+listener.name.sasl_ssl.ssl.keystore.password=$CS__KS_PASS
+log.dirs=$dir/data
+num.partitions=1
+default.replication.factor=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=4
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+PROPS
+		cat
+	} > "$dir/server.properties"
+}
+
 kafka_start() {
 	if cs_pid_alive "$KDIR/kafka.pid"; then
 		cs_log "Kafka already running at $(cat "$KDIR/address")"
@@ -77,32 +111,10 @@ kafka_start() {
 	while [ "$sport" = "$port" ] || [ "$sport" = "$cport" ]; do sport=$(cs_free_port); done
 	addr=127.0.0.1:$port
 	kafka_certs
-	cat > "$KDIR/server.properties" <<PROPS
-process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_SSL://127.0.0.1:$sport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_SSL://127.0.0.1:$sport
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL
-sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN
-listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+	kafka_write_props "$KDIR" "$port" "$cport" "$sport" SCRAM-SHA-512,PLAIN <<PROPS
 listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$CS__SASL_USER="$CS__SASL_PASS";
-listener.name.sasl_ssl.ssl.keystore.type=PKCS12
-listener.name.sasl_ssl.ssl.keystore.location=$KDIR/tls/broker.p12
-listener.name.sasl_ssl.ssl.keystore.password=$CS__KS_PASS
-log.dirs=$KDIR/data
-num.partitions=1
-default.replication.factor=1
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=4
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
-auto.create.topics.enable=false
 log.flush.interval.messages=9223372036854775807
 PROPS
 	cid=$(kjava kafka.tools.StorageTool random-uuid 2>>"$KDIR/logs/tool.log")
@@ -210,30 +222,7 @@ kafka_scram_start() {
 	mkdir -p "$dir/data" "$dir/logs"
 	KDIR=$dir kafka_certs
 	port=$(cs_free_port); cport=$(cs_free_port); sport=$(cs_free_port)
-	cat > "$dir/server.properties" <<PROPS
-process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_SSL://127.0.0.1:$sport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_SSL://127.0.0.1:$sport
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL
-sasl.enabled.mechanisms=SCRAM-SHA-512
-listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
-listener.name.sasl_ssl.ssl.keystore.type=PKCS12
-listener.name.sasl_ssl.ssl.keystore.location=$dir/tls/broker.p12
-listener.name.sasl_ssl.ssl.keystore.password=$CS__KS_PASS
-log.dirs=$dir/data
-num.partitions=1
-default.replication.factor=1
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=4
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-group.initial.rebalance.delay.ms=0
-auto.create.topics.enable=false
-PROPS
+	kafka_write_props "$dir" "$port" "$cport" "$sport" SCRAM-SHA-512 </dev/null
 	cid=$(java -cp "$libs/*" kafka.tools.StorageTool random-uuid 2>>"$dir/logs/tool.log")
 	java -cp "$libs/*" kafka.tools.StorageTool format -t "$cid" -c "$dir/server.properties" \
 		--add-scram "SCRAM-SHA-512=[name=$CS__SASL_USER,password=$CS__SASL_PASS]" >>"$dir/logs/tool.log" 2>&1 \
