@@ -245,7 +245,11 @@ static void cs__ingest_schema(cs_conf_schema_t *schema, cs_conf_passthru_t pt[5]
 			      cs_ingest_conf_t *conf) {
 	pt[0] = (cs_conf_passthru_t){"kafka.", cs__kafka_passthru, conf,
 				     "Any librdkafka consumer property, e.g. "
-				     "`kafka.bootstrap.servers`, `kafka.fetch.wait.max.ms`."};
+				     "`kafka.bootstrap.servers`, `kafka.fetch.wait.max.ms`. cshield sets "
+				     "`auto.offset.reset=earliest`, `partition.assignment.strategy=cooperative-sticky`, "
+				     "`queued.min.messages=1000000` and `queued.max.messages.kbytes=131072` (each worker's "
+				     "fetch queue: up to 128 MB of events, about a second of work; librdkafka's 64 MB "
+				     "stalled the fetch for a second each time it filled); any of them may be set here."};
 	pt[1] = (cs_conf_passthru_t){"redis.", cs__redis_passthru, conf,
 				     "hiredis connection options, see the table below."};
 	pt[2] = (cs_conf_passthru_t){"decode.", cs__decode_passthru, conf,
@@ -277,7 +281,15 @@ cs_ingest_conf_t *cs_ingest_conf_new(void) {
 	    /* incremental rebalancing: a member joining or leaving moves only the partitions
 	     * that change owner, the others keep consuming (docs/ARCHITECTURE.md) */
 	    rd_kafka_conf_set(conf->kconf, "partition.assignment.strategy", "cooperative-sticky", errstr,
-			      sizeof(errstr)) != RD_KAFKA_CONF_OK)
+			      sizeof(errstr)) != RD_KAFKA_CONF_OK ||
+	    /* a fetch queue deep enough for a second of work: librdkafka before 2.2 stops fetching
+	     * for a whole second (no fetch.queue.backoff.ms) once the queue holds queued.min.messages
+	     * (100000) or queued.max.messages.kbytes (64 MB); a worker that drains that in 0.3 s then
+	     * idles 0.7 s (docs/PERFORMANCE.md: 376k -> 765k events/s, one worker, 150 -> 294 MB) */
+	    rd_kafka_conf_set(conf->kconf, "queued.min.messages", "1000000", errstr, sizeof(errstr)) !=
+		    RD_KAFKA_CONF_OK ||
+	    rd_kafka_conf_set(conf->kconf, "queued.max.messages.kbytes", "131072", errstr, sizeof(errstr)) !=
+		    RD_KAFKA_CONF_OK)
 		goto err;
 	return conf;
 err:
