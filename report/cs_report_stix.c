@@ -344,11 +344,12 @@ void cs_report_ed_sightings(const cs_report_ed_t *ed, FILE *fp, int64_t settle_s
 			v[n++] = (cs__sight_t){f->val, f->b, f->org, f->n, f->tlp};
 	}
 	n = cs__sight_merge(v, n);
-	/* a participant named where its sighting's label is AMBER or stricter and the audience may see it */
+	/* a participant named where its sighting's label is AMBER or stricter and the audience may see
+	 * it; the hub's own hits are the hub's */
 	for (size_t i = 0; i < n; i++) {
 		long p = ed->part_of_org[v[i].org];
 		const cs__part_t *part = p >= 0 ? &s->parts[p] : NULL;
-		if (!part || v[i].tlp < CS_TLP_AMBER ||
+		if (!part || v[i].tlp < CS_TLP_AMBER || !strcmp(s->orgs.v[v[i].org], ed->o.hub) ||
 		    !(cs__label_visible(ed, (int)part->tlp) || ((long)v[i].org == ed->org_id && (int)part->tlp <= (int)ed->o.audience)))
 			v[i].org = UINT32_MAX;
 	}

@@ -12,7 +12,10 @@
  * its totals; the inventory. And: no figure labelled above the audience, the
  * document labelled with its strictest figure, in CLEAR and GREEN editions no
  * cell under k participants and no withheld group under k that a total would
- * reveal, no withheld cell named.
+ * reveal, no withheld cell named. And the edition's sightings (STIX and MISP):
+ * exactly one per indicator, bucket and place with the visible hits' sum and
+ * strictest label, a participant named only at AMBER and above where the
+ * edition may see it, everything else the hub's.
  */
 #include <jansson.h>
 
@@ -180,6 +183,145 @@ static cs_report_sit_t *build(const S *s) {
 	return r;
 }
 
+/* The sightings of one edition (STIX and MISP), against this test's own computation (docs/SHARING.md). */
+static int check_sightings(const S *s, const cs_report_ed_t *ed, int A, int org, int hub, int iter) {
+	/* expected: [val][bucket][where], where = a participant, or np + 1 for the hub */
+	static long long want[4][NB][MAXP + 2];
+	static int wtlp[4][NB][MAXP + 2], seen[4][NB][MAXP + 2];
+	long long per[4][NB][MAXP + 1];
+	int ptl[4][NB][MAXP + 1];
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *fp;
+	json_t *j, *o, *byid;
+	json_error_t je;
+	const int HUB = MAXP + 1;
+
+	memset(want, 0, sizeof(want));
+	memset(seen, 0, sizeof(seen));
+	memset(per, 0, sizeof(per));
+	for (int v = 0; v < 4; v++)
+		for (int b = 0; b < NB; b++)
+			for (int w = 0; w < MAXP + 2; w++)
+				wtlp[v][b][w] = -1;
+	memset(ptl, -1, sizeof(ptl));
+	for (int k = 0; k < s->nf; k++) {
+		const F *f = &s->f[k];
+		if (f->what != W_IND || f->b < NB || !vis(f, A, org, hub))
+			continue;
+		per[f->val][f->b - NB][f->org] += f->n;
+		if (f->tlp > ptl[f->val][f->b - NB][f->org])
+			ptl[f->val][f->b - NB][f->org] = f->tlp;
+	}
+	for (int v = 0; v < 4; v++)
+		for (int b = 0; b < NB; b++)
+			for (int p = 0; p <= s->np; p++) {
+				int named, w;
+				if (!per[v][b][p])
+					continue;
+				named = registered(s, p) && strcmp(s->name[p], "hub") && ptl[v][b][p] >= CS_TLP_AMBER &&
+					s->ptlp[p] <= A && (s->ptlp[p] <= CS_TLP_AMBER || hub || p == org);
+				w = named ? p : HUB;
+				want[v][b][w] += per[v][b][p];
+				if (ptl[v][b][p] > wtlp[v][b][w])
+					wtlp[v][b][w] = ptl[v][b][p];
+			}
+
+	/* the STIX bundle */
+	fp = open_memstream(&buf, &len);
+	cs_report_ed_sightings(ed, fp, 3600, 0, 100);
+	fclose(fp);
+	j = json_loadb(buf, len, 0, &je);
+	free(buf);
+	CS_TEST_ASSERT(j, "iteration %d: sightings %d are not JSON: %s", iter, A, je.text);
+	byid = json_object();
+	json_array_foreach(json_object_get(j, "objects"), i, o)
+		json_object_set(byid, json_string_value(json_object_get(o, "id")), o);
+	json_array_foreach(json_object_get(j, "objects"), i, o) {
+		const char *type = json_string_value(json_object_get(o, "type"));
+		const char *mark = json_string_value(json_array_get(json_object_get(o, "object_marking_refs"), 0));
+		json_t *ind, *idn;
+		const char *iname, *wname, *fs;
+		int v = 0, w, b, t;
+		int64_t ms;
+		static const char *const tlpids[CS_TLP__CNT] = {
+			"marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+			"marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+			"marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+			"marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+			"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"};
+		for (t = 0; mark && t < CS_TLP__CNT && strcmp(mark, tlpids[t]); t++)
+			;
+		if (!strcmp(type, "marking-definition"))
+			continue;
+		CS_TEST_ASSERT(t <= A, "iteration %d: a %s labelled %d in sightings for %d", iter, type, t, A);
+		if (!strcmp(type, "identity")) {
+			const char *n = json_string_value(json_object_get(o, "name"));
+			CS_TEST_ASSERT(!strcmp(n, "hub") || (A >= CS_TLP_AMBER && t >= CS_TLP_AMBER),
+				       "iteration %d: participant %s named (label %d) in sightings for %d", iter, n, t, A);
+			continue;
+		}
+		if (strcmp(type, "sighting"))
+			continue;
+		ind = json_object_get(byid, json_string_value(json_object_get(o, "sighting_of_ref")));
+		idn = json_object_get(byid, json_string_value(json_array_get(json_object_get(o, "where_sighted_refs"), 0)));
+		CS_TEST_ASSERT(ind && idn, "iteration %d: a sighting whose indicator or place is not in the bundle", iter);
+		iname = json_string_value(json_object_get(ind, "name"));
+		wname = json_string_value(json_object_get(idn, "name"));
+		while (v < 4 && strcmp(vals[W_IND][v], iname))
+			v++;
+		for (w = 0; w <= s->np && strcmp(s->name[w], wname); w++)
+			;
+		if (!strcmp(wname, "hub"))
+			w = HUB;
+		fs = json_string_value(json_object_get(o, "first_seen"));
+		CS_TEST_ASSERT(v < 4 && w <= HUB && fs && !cs_time_parse_iso8601(fs, strlen(fs), &ms),
+			       "iteration %d: sighting of %s at %s", iter, iname, wname);
+		b = (int)((ms / 1000 - T0) / TIER);
+		CS_TEST_ASSERT(b >= 0 && b < NB && !seen[v][b][w]++, "iteration %d: sighting of %s at %s, bucket %d: twice or outside",
+			       iter, iname, wname, b);
+		CS_TEST_ASSERT(json_integer_value(json_object_get(o, "count")) == (want[v][b][w] > 999999999 ? 999999999 : want[v][b][w]) &&
+				       t == wtlp[v][b][w],
+			       "iteration %d, audience %d: %s at %s, bucket %d: count %lld label %d, expected %lld label %d", iter, A,
+			       iname, wname, b, (long long)json_integer_value(json_object_get(o, "count")), t, want[v][b][w],
+			       wtlp[v][b][w]);
+	}
+	for (int v = 0; v < 4; v++)
+		for (int b = 0; b < NB; b++)
+			for (int w = 0; w <= HUB; w++)
+				CS_TEST_ASSERT(!want[v][b][w] || seen[v][b][w], "iteration %d, audience %d: no sighting of %s at %d, bucket %d",
+					       iter, A, vals[W_IND][v], w, b);
+	json_decref(byid);
+	json_decref(j);
+
+	/* MISP: min(count, 100) lines per sighting, the same places */
+	{
+		long long lines = 0, expect = 0;
+		char *line, *save = NULL;
+		fp = open_memstream(&buf, &len);
+		cs_report_ed_sightings(ed, fp, 3600, 1, 100);
+		fclose(fp);
+		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			json_t *l = json_loads(line, 0, NULL);
+			const char *src = json_string_value(json_object_get(l, "source"));
+			int w;
+			for (w = 0; src && w <= s->np && strcmp(s->name[w], src); w++)
+				;
+			CS_TEST_ASSERT(l && src && (!strcmp(src, "hub") || (w < s->np && A >= CS_TLP_AMBER)),
+				       "iteration %d: MISP line %s", iter, line);
+			lines++;
+			json_decref(l);
+		}
+		free(buf);
+		for (int v = 0; v < 4; v++)
+			for (int b = 0; b < NB; b++)
+				for (int w = 0; w <= HUB; w++)
+					expect += want[v][b][w] > 100 ? 100 : want[v][b][w];
+		CS_TEST_ASSERT(lines == expect, "iteration %d: %lld MISP lines, expected %lld", iter, lines, expect);
+	}
+	return 0;
+}
+
 /* one edition, checked */
 static int check(const S *s, cs_report_sit_t *r, int A, int org, int k, int top, int iter) {
 	cs_report_ed_opts_t o = {(cs_tlp_t)A, org >= 0 ? s->name[org] : NULL, "hub", NULL, k, top, 3600, T0 + NB * TIER};
@@ -195,6 +337,10 @@ static int check(const S *s, cs_report_sit_t *r, int A, int org, int k, int top,
 	if (A < CS_TLP_AMBER_STRICT)
 		org = -1, hub = 0;
 	CS_TEST_ASSERT(ed, "edition: %s", errstr);
+	if (check_sightings(s, ed, A, org, hub, iter)) {
+		cs_report_ed_destroy(ed);
+		return 1;
+	}
 	fp = open_memstream(&buf, &len);
 	cs_report_ed_json(ed, fp);
 	fclose(fp);
