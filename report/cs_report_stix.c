@@ -253,6 +253,11 @@ void cs_report_ed_stix(const cs_report_ed_t *ed, FILE *fp) {
 
 /* ---- sightings (cs_report_ed_sightings) ---- */
 
+/* A named participant's identity is marked with its registry label, at least AMBER (names are AMBER). */
+static int cs__named_tlp(const cs__part_t *part) {
+	return part->tlp > CS_TLP_AMBER ? (int)part->tlp : CS_TLP_AMBER;
+}
+
 /* the version of what only gives sightings something to point at: identities, the hub's own indicators */
 #define CS__FIXED_TS "2020-01-01T00:00:00.000Z"
 
@@ -371,7 +376,7 @@ void cs_report_ed_sightings(const cs_report_ed_t *ed, FILE *fp, int64_t settle_s
 		used[CS_TLP_CLEAR] = 1; /* the hub's identity */
 		for (size_t o = 0; o < s->orgs.cnt; o++)
 			if (named[o])
-				used[s->parts[ed->part_of_org[o]].tlp > CS_TLP_AMBER ? s->parts[ed->part_of_org[o]].tlp : CS_TLP_AMBER] = 1;
+				used[cs__named_tlp(&s->parts[ed->part_of_org[o]])] = 1;
 		for (size_t d = 0; d < s->vals.cnt; d++)
 			if (own[d]) {
 				const cs__ind_t *ind = &s->inds[ed->ind_of_val[d]];
@@ -399,7 +404,7 @@ void cs_report_ed_sightings(const cs_report_ed_t *ed, FILE *fp, int64_t settle_s
 			snprintf(name, sizeof(name), "Participant %s%s%s%s%s.", s->orgs.v[o], *part->ms ? ", member state " : "",
 				 part->ms, *part->sector ? ", sector " : "", part->sector);
 			cs__identity(&jw, id, CS__FIXED_TS, *part->name ? part->name : s->orgs.v[o], name,
-				     part->tlp > CS_TLP_AMBER ? (int)part->tlp : CS_TLP_AMBER);
+				     cs__named_tlp(part));
 		}
 		for (size_t d = 0; d < s->vals.cnt; d++) {
 			const cs__ind_t *ind;

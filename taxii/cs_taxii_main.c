@@ -134,7 +134,8 @@ static int cs__push(cs_taxii_t *t, char **files, int nfiles, char *errstr, size_
 			return -1;
 		}
 		objs = json_object_get(b, "objects");
-		if (!json_is_array(objs) || strcmp(json_string_value(json_object_get(b, "type")) ? json_string_value(json_object_get(b, "type")) : "", "bundle")) {
+		if (!json_is_array(objs) || !json_is_string(json_object_get(b, "type")) ||
+		    strcmp(json_string_value(json_object_get(b, "type")), "bundle")) {
 			cs_errstr_set(errstr, size, "%.300s: not a STIX bundle (\"type\": \"bundle\" and an \"objects\" list)", files[i]);
 			json_decref(b);
 			return -1;

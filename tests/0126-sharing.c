@@ -362,7 +362,7 @@ static char *sightings_of(const char *path) {
 int cs_test_0126(void) {
 	cs_svc_run_t run;
 	char dir[512], bundle[600], pw[600], reg[600], extra[2048], args[2048], out[1 << 16], url[256], sigurl[256];
-	char green[600], amber[600], again[600], misp1[600], misp2[600], readback[600], conf[600];
+	char green[600], amber[600], again[600], misp1[600], misp2[600], readback[600];
 	char *before, *after, *c;
 	int rc_check, rc;
 	int64_t now = (int64_t)time(NULL), cur = now - 3600;
@@ -476,23 +476,11 @@ int cs_test_0126(void) {
 		       0);
 	snprintf(extra, sizeof(extra),
 		 "flush.interval.ms=50\nworkers=1\nindicators.tlp=clear\nparticipants.file=%s\n"
-		 "participants.unregistered.tlp=amber\nindicators.reload.interval.ms=200\n",
-		 reg);
+		 "participants.unregistered.tlp=amber\nindicators.reload.interval.ms=200\n"
+		 "indicators.file={tmp}/indicators.txt,%s\n", /* a local list and the pulled bundle */
+		 reg, bundle);
 	CS_TEST_EQ_INT(cs_svc_run_init(&run, "sharing", extra), 0);
 	CS_TEST_EQ_INT(cs_test_write_file(run.ind, "local-c2.evil-test.eu\n"), 0);
-	{ /* indicators.file: the local list and the pulled bundle */
-		char *cf = slurp(run.conf), line[1200], *at;
-		CS_TEST_ASSERT(cf, "conf");
-		snprintf(line, sizeof(line), "indicators.file=%s\n", run.ind);
-		CS_TEST_ASSERT((at = strstr(cf, line)), "indicators.file in %s", run.conf);
-		snprintf(conf, sizeof(conf), "%s", run.conf);
-		{
-			FILE *fp = fopen(conf, "w");
-			fprintf(fp, "%.*sindicators.file=%s,%s\n%s", (int)(at - cf), cf, run.ind, bundle, at + strlen(line));
-			fclose(fp);
-		}
-		free(cf);
-	}
 	CS_TEST_ASSERT((rcx = cs_svc_redis()), "redis");
 	CS_TEST_EQ_INT(cs_svc_topic_create(run.topic, 1), 0);
 	CS_TEST_EQ_INT(produce(run.topic, 4, cur, "circl", "ip", "203.0.113.10"), 0);
@@ -504,7 +492,7 @@ int cs_test_0126(void) {
 	CS_TEST_EQ_INT(produce(run.topic, 1, cur, "circl", "dns", "local-c2.evil-test.eu"), 0);
 	CS_TEST_EQ_INT(produce(run.topic, 1, cur, NULL, "dns", "c2-1.evil-test.eu"), 0);
 	CS_TEST_EQ_INT(produce(run.topic, 1, cur, "circl", "dns", "revoked.evil-test.eu"), 0); /* revoked: no hit */
-	CS_TEST_ASSERT((pid = cs_svc_ingest_start(conf, run.logf)) > 0, "spawn");
+	CS_TEST_ASSERT((pid = cs_svc_ingest_start(run.conf, run.logf)) > 0, "spawn");
 	CS_TEST_ASSERT(!cs_svc_wait_lag0(rcx, &run, 1, 16, pid, 60000), "lag never reached 0");
 	CS_TEST_EQ_INT(cs_svc_log_count(run.logf, "5 indicators from"), 1); /* the bundle's 5 but the revoked one, 1 local... */
 	{ /* ... and the hits name the server's ids */

@@ -464,7 +464,7 @@ static void cs__expand(const char *extra, const cs_svc_run_t *r, char *out, size
 }
 
 int cs_svc_run_init(cs_svc_run_t *r, const char *name, const char *extra) {
-	char buf[4096], ex[2048];
+	char buf[4096], ex[2048], ind[600];
 	const char *ra = getenv("CS_REDIS_ADDR");
 	snprintf(r->topic, sizeof(r->topic), "cs-%s-%d-%ld", name, (int)getpid(), (long)time(NULL));
 	snprintf(r->group, sizeof(r->group), "%s-g", r->topic);
@@ -480,11 +480,14 @@ int cs_svc_run_init(cs_svc_run_t *r, const char *name, const char *extra) {
 	cs_keys_off(r->k_off, sizeof(r->k_off), r->prefix, r->group);
 	if (cs_svc_work_indicators(r->ind))
 		return -1;
+	cs__expand(extra, r, ex, sizeof(ex));
+	/* extra's own indicators.file, when it has one, stands instead of the workload's list alone */
+	snprintf(ind, sizeof(ind), "indicators.file=%s\n", r->ind);
 	snprintf(buf, sizeof(buf),
-		 "topics=%s\ngroup.id=%s\nindicators.file=%s\naggregate.key.prefix=%s\n"
+		 "topics=%s\ngroup.id=%s\n%saggregate.key.prefix=%s\n"
 		 "kafka.bootstrap.servers=%s\nredis.host=127.0.0.1\nredis.port=%s\n%s",
-		 r->topic, r->group, r->ind, r->prefix, cs_svc_kafka(), strrchr(ra, ':') + 1,
-		 (cs__expand(extra, r, ex, sizeof(ex)), ex));
+		 r->topic, r->group, !strncmp(ex, "indicators.file=", 16) || strstr(ex, "\nindicators.file=") ? "" : ind,
+		 r->prefix, cs_svc_kafka(), strrchr(ra, ':') + 1, ex);
 	return cs_test_write_file(r->conf, buf);
 }
 

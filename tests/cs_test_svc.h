@@ -119,7 +119,8 @@ typedef struct cs_svc_run_s {
  * Names a run after `name` (topic, group, Redis key prefix unique to this
  * process), writes the workload's indicator list, and a cshield-ingest
  * configuration with the connection settings plus `extra` (key=value lines,
- * where {topic} and {tmp} stand for the topic name and the test's temp folder).
+ * where {topic} and {tmp} stand for the topic name and the test's temp folder;
+ * an indicators.file there replaces the workload's list, {tmp}/indicators.txt).
  * Returns 0 or -1.
  */
 int cs_svc_run_init(cs_svc_run_t *r, const char *name, const char *extra);
